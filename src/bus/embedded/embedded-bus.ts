@@ -1,0 +1,290 @@
+import { Database } from 'bun:sqlite'
+import { type DeadLetter, DLQ_TOPICS, EVENT_TOPICS, type GridEvent } from '@/canonical'
+import { backoffMs, partitionFor, sleep } from '@/lib'
+import type { Logger } from '@/observability'
+import type {
+  BusHealth,
+  ConsumedRecord,
+  Consumer,
+  EventBus,
+  PublishOptions,
+  RawMessage,
+  Subscription,
+} from '../port'
+import { partitionKey } from '../port'
+import { decodeMessage, encodeDeadLetter, encodeEvent, type OutgoingMessage } from '../serde'
+
+export interface EmbeddedBusOptions {
+  /** Absolute path of the log's SQLite file, or ':memory:'. */
+  readonly path: string
+  readonly log: Logger
+  readonly now?: () => number
+  /** Kafka's defaults in DESIGN.md: 3 partitions for event topics, 1 for dead letters, 7 days. */
+  readonly partitions?: number
+  readonly retentionMs?: number
+  readonly maxBatch?: number
+  /** Fallback poll when no in-process publish wakes the consumer. */
+  readonly idlePollMs?: number
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log_partitions (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_messages (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+  key TEXT, value TEXT NOT NULL, headers TEXT NOT NULL, ts INTEGER NOT NULL,
+  PRIMARY KEY (topic, partition, offset)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS log_messages_ts ON log_messages (ts);
+CREATE TABLE IF NOT EXISTS log_group_offsets (
+  group_id TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+  PRIMARY KEY (group_id, topic, partition)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS source_checkpoints (
+  source TEXT PRIMARY KEY, cursor TEXT NOT NULL, updated_at INTEGER NOT NULL);
+`
+
+/**
+ * An event log in SQLite with Kafka's semantics: named topics with fixed partition counts, a key
+ * decides the partition (murmur2, as kafkajs), offsets are dense per partition, consumers get
+ * at-least-once delivery from the position they ask for, and messages expire after the retention.
+ */
+export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
+  const now = options.now ?? Date.now
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000
+  const maxBatch = options.maxBatch ?? 1000
+  const idlePollMs = options.idlePollMs ?? 1000
+  const log = options.log.child({ component: 'bus.embedded' })
+
+  const db = new Database(options.path, { create: true, strict: true })
+  db.run('PRAGMA journal_mode = WAL')
+  db.run('PRAGMA synchronous = NORMAL')
+  db.run('PRAGMA busy_timeout = 5000')
+  db.run(SCHEMA)
+
+  const partitionCount = new Map<string, number>()
+  for (const topic of EVENT_TOPICS) partitionCount.set(topic, options.partitions ?? 3)
+  for (const topic of DLQ_TOPICS) partitionCount.set(topic, 1)
+
+  const next = new Map<string, bigint>()
+  const seed = db.prepare('INSERT OR IGNORE INTO log_partitions (topic, partition, next_offset) VALUES (?, ?, 0)')
+  db.transaction(() => {
+    for (const [topic, count] of partitionCount) for (let p = 0; p < count; p++) seed.run(topic, p)
+  })()
+  for (const row of db
+    .query('SELECT topic, partition, next_offset FROM log_partitions')
+    .safeIntegers(true)
+    .all() as { topic: string; partition: bigint; next_offset: bigint }[]) {
+    next.set(partitionKey(row.topic, Number(row.partition)), row.next_offset)
+  }
+
+  const insertMessage = db.prepare(
+    'INSERT INTO log_messages (topic, partition, offset, key, value, headers, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
+  )
+  const advance = db.prepare('UPDATE log_partitions SET next_offset = ? WHERE topic = ? AND partition = ?')
+  const upsertCheckpoint = db.prepare(
+    `INSERT INTO source_checkpoints (source, cursor, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`
+  )
+  const selectCheckpoint = db.prepare('SELECT cursor FROM source_checkpoints WHERE source = ?')
+  const readMessages = db
+    .prepare(
+      `SELECT offset, key, value, headers, ts FROM log_messages
+       WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?`
+    )
+    .safeIntegers(true)
+  const firstOffset = db
+    .prepare('SELECT MIN(offset) AS first FROM log_messages WHERE topic = ? AND partition = ?')
+    .safeIntegers(true)
+  const readGroupOffset = db
+    .prepare('SELECT next_offset FROM log_group_offsets WHERE group_id = ? AND topic = ? AND partition = ?')
+    .safeIntegers(true)
+  const commitGroupOffset = db.prepare(
+    `INSERT INTO log_group_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?)
+     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`
+  )
+  const expire = db.prepare('DELETE FROM log_messages WHERE ts < ?')
+
+  // Consumers in this process park on this promise; a publish resolves it.
+  let wake: () => void = () => {}
+  let woken = new Promise<void>((resolve) => {
+    wake = resolve
+  })
+  const notify = () => {
+    const resolve = wake
+    woken = new Promise<void>((r) => {
+      wake = r
+    })
+    resolve()
+  }
+
+  const append = db.transaction((messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) => {
+    const ts = now()
+    const touched = new Set<string>()
+    for (const m of messages) {
+      const count = partitionCount.get(m.topic)
+      if (count === undefined) throw new Error(`unknown topic ${m.topic}`)
+      const partition = partitionFor(m.key, count)
+      const pk = partitionKey(m.topic, partition)
+      const offset = next.get(pk) ?? 0n
+      insertMessage.run(m.topic, partition, offset, m.key, m.value, JSON.stringify(m.headers), ts)
+      next.set(pk, offset + 1n)
+      touched.add(pk)
+    }
+    for (const pk of touched) {
+      const [topic, partition] = splitKey(pk)
+      advance.run(next.get(pk)!, topic, partition)
+    }
+    if (checkpoint) upsertCheckpoint.run(checkpoint.source, checkpoint.cursor, ts)
+  })
+
+  function write(messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) {
+    // On failure the in-memory offsets may be ahead of the rolled-back rows: reload them.
+    const snapshot = new Map(next)
+    try {
+      append(messages, checkpoint)
+    } catch (error) {
+      next.clear()
+      for (const [k, v] of snapshot) next.set(k, v)
+      throw error
+    }
+    if (messages.length > 0) notify()
+  }
+
+  const retentionTimer = setInterval(() => {
+    try {
+      const removed = expire.run(now() - retentionMs).changes
+      if (removed > 0) log.info({ removed }, 'expired messages past retention')
+    } catch (error) {
+      log.error({ err: error }, 'retention sweep failed')
+    }
+  }, 3600_000)
+  retentionTimer.unref?.()
+
+  let closed = false
+  const consumers = new Set<{ stop(): Promise<void> }>()
+
+  const bus: EventBus = {
+    kind: 'embedded',
+    async publish(events: readonly GridEvent[], opts?: PublishOptions) {
+      write(events.map(encodeEvent), opts?.checkpoint)
+    },
+    async deadLetter(records: readonly DeadLetter[], opts?: PublishOptions) {
+      write(records.map(encodeDeadLetter), opts?.checkpoint)
+    },
+    readSourceCheckpoint(source) {
+      return (selectCheckpoint.get(source) as { cursor: string } | null)?.cursor
+    },
+    async endOffsets(topics) {
+      const result = new Map<string, bigint>()
+      for (const topic of topics) {
+        const count = partitionCount.get(topic) ?? 0
+        for (let p = 0; p < count; p++) result.set(partitionKey(topic, p), next.get(partitionKey(topic, p)) ?? 0n)
+      }
+      return result
+    },
+    health(): BusHealth {
+      return { kind: 'embedded', connected: !closed, outboxDepth: 0 }
+    },
+    async subscribe(sub: Subscription): Promise<Consumer> {
+      const positions = new Map<string, bigint>()
+      for (const topic of sub.topics) {
+        const count = partitionCount.get(topic)
+        if (count === undefined) throw new Error(`unknown topic ${topic}`)
+        for (let p = 0; p < count; p++) {
+          const stored = sub.startOffset(topic, p)
+          const hint = (readGroupOffset.get(sub.groupId, topic, p) as { next_offset: bigint } | null)?.next_offset
+          positions.set(partitionKey(topic, p), stored ?? hint ?? 0n)
+        }
+      }
+      const controller = new AbortController()
+      const clog = log.child({ 'consumer.group': sub.groupId })
+
+      async function pollOnce(): Promise<boolean> {
+        let delivered = false
+        for (const [pk, position] of positions) {
+          if (controller.signal.aborted) break
+          const [topic, partition] = splitKey(pk)
+          let from = position
+          const earliest = (firstOffset.get(topic, partition) as { first: bigint | null }).first
+          // Like auto.offset.reset=earliest: a position that retention deleted restarts at the log start.
+          if (earliest !== null && from < earliest) from = earliest
+          const rows = readMessages.all(topic, partition, from, maxBatch) as {
+            offset: bigint
+            key: string | null
+            value: string
+            headers: string
+            ts: bigint
+          }[]
+          if (rows.length === 0) continue
+          const records: ConsumedRecord[] = []
+          const poison: DeadLetter[] = []
+          for (const row of rows) {
+            const message: RawMessage = {
+              offset: row.offset,
+              key: row.key,
+              value: row.value,
+              headers: JSON.parse(row.headers),
+              timestamp: Number(row.ts),
+            }
+            const decoded = decodeMessage(topic, partition, message, now())
+            records.push(decoded.record)
+            if (decoded.poison) poison.push(decoded.poison)
+            else if (decoded.record.kind === 'skipped')
+              clog.error({ 'kafka.topic': topic, 'kafka.offset': String(row.offset) }, 'unreadable dead letter skipped')
+          }
+          // Poison first: once the batch's checkpoint moves past it, the DLQ must already hold it.
+          if (poison.length > 0) {
+            write(poison.map(encodeDeadLetter))
+            clog.warn({ 'kafka.topic': topic, count: poison.length }, 'poison messages sent to the DLQ')
+          }
+          await sub.onBatch({ topic, partition, records })
+          const last = rows[rows.length - 1]!.offset + 1n
+          positions.set(pk, last)
+          commitGroupOffset.run(sub.groupId, topic, partition, last)
+          delivered = true
+        }
+        return delivered
+      }
+
+      const loop = (async () => {
+        let failures = 0
+        while (!controller.signal.aborted) {
+          try {
+            const waitFor = woken
+            const delivered = await pollOnce()
+            failures = 0
+            if (!delivered) await Promise.race([waitFor, sleep(idlePollMs, controller.signal)])
+          } catch (error) {
+            failures++
+            clog.error({ err: error, failures }, 'consumer batch failed; retrying from the last checkpoint')
+            await sleep(backoffMs(failures, 200, 30_000), controller.signal)
+          }
+        }
+      })()
+
+      const consumer = {
+        async stop() {
+          controller.abort()
+          notify()
+          await loop
+          consumers.delete(consumer)
+        },
+      }
+      consumers.add(consumer)
+      return consumer
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      clearInterval(retentionTimer)
+      await Promise.all([...consumers].map((c) => c.stop()))
+      db.close()
+    },
+  }
+  return bus
+}
+
+function splitKey(pk: string): [string, number] {
+  const slash = pk.lastIndexOf('/')
+  return [pk.slice(0, slash), Number(pk.slice(slash + 1))]
+}

@@ -1,0 +1,14 @@
+export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded/embedded-bus'
+export {
+  type BusHealth,
+  type ConsumedBatch,
+  type ConsumedRecord,
+  type Consumer,
+  type EventBus,
+  partitionKey,
+  type PublishOptions,
+  type RawMessage,
+  type SourceCheckpoint,
+  type Subscription,
+} from './port'
+export { decodeMessage, encodeDeadLetter, encodeEvent, type OutgoingMessage } from './serde'

@@ -1,0 +1,26 @@
+import { z } from 'zod'
+
+export const SCHEMA_VERSION = 1 as const
+
+/** ISO-8601 instant in UTC (`Z` suffix). */
+export const UtcInstantSchema = z.iso.datetime().describe('ISO-8601 instant, UTC')
+
+export const SourceNameSchema = z
+  .enum(['aemo.dispatchis', 'aemo.dispatch_scada', 'openmeteo.forecast', 'api'])
+  .describe('Where the event came from')
+export type SourceName = z.infer<typeof SourceNameSchema>
+
+/** Fields every canonical event carries, whatever its type. */
+export const envelopeShape = {
+  event_id: z.uuid().describe('Deterministic id (UUIDv5) from the source identity of the event'),
+  schema_version: z.literal(SCHEMA_VERSION),
+  correlation_id: z.string().min(1).max(128).describe('One per poll cycle / source file / API request'),
+  source: SourceNameSchema,
+  source_file: z.string().max(512).nullable().describe('Upstream file or URL the event was derived from'),
+  source_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .describe('sha256 of the upstream file or response body'),
+  ingested_at: UtcInstantSchema.describe('When GridPulse normalised the event'),
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod'
+import { uuidV5 } from '@/lib'
+import { envelopeShape, UtcInstantSchema } from './envelope'
+import { FuelTypeSchema } from './fuel-type'
+import { RegionIdSchema } from './region'
+
+/** Namespace for GridPulse's UUIDv5 event ids. Changing it changes every id: never do. */
+const EVENT_ID_NAMESPACE = '3f1c9a52-7c1e-4a8e-9a55-6d1b0f2e8c41'
+
+// Plausibility bounds, not market rules: values outside them are rejected to the DLQ as corrupt.
+// The NEM market price cap is $20,300/MWh (FY2025-26) and rises yearly; the floor is -$1,000/MWh.
+const MW = z.number().finite().min(-50_000).max(50_000)
+const PRICE = z.number().finite().min(-1_000).max(100_000)
+
+export const MarketDispatchEventSchema = z
+  .object({
+    ...envelopeShape,
+    event_type: z.literal('MarketDispatchEvent'),
+    region_id: RegionIdSchema,
+    fuel_type: FuelTypeSchema,
+    interval_end: UtcInstantSchema.describe('End of the 5-minute dispatch interval, UTC'),
+    value_mw: MW.describe('Generation in MW (negative for loads such as battery charging)'),
+    unit_count: z.number().int().min(0).describe('Number of units (DUIDs) summed into value_mw'),
+  })
+  .strict()
+export type MarketDispatchEvent = z.infer<typeof MarketDispatchEventSchema>
+
+export const RegionPriceEventSchema = z
+  .object({
+    ...envelopeShape,
+    event_type: z.literal('RegionPriceEvent'),
+    region_id: RegionIdSchema,
+    interval_end: UtcInstantSchema.describe('End of the 5-minute dispatch interval, UTC'),
+    rrp_aud_mwh: PRICE.describe('Regional reference price, AUD/MWh (may be negative)'),
+    total_demand_mw: MW.nullable().describe('Total demand, MW'),
+    available_generation_mw: MW.nullable().describe('Available generation, MW'),
+    net_interchange_mw: MW.nullable().describe('Net interchange into the region, MW (positive = export)'),
+    intervention: z.boolean().describe('True when an intervention run was in effect for the interval'),
+  })
+  .strict()
+export type RegionPriceEvent = z.infer<typeof RegionPriceEventSchema>
+
+export const WeatherObservationSchema = z
+  .object({
+    ...envelopeShape,
+    event_type: z.literal('WeatherObservation'),
+    region_id: RegionIdSchema,
+    location: z.string().min(1).max(64).describe('Named location, e.g. Sydney'),
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+    observed_at: UtcInstantSchema.describe('Observation time, UTC'),
+    temperature_c: z.number().min(-90).max(60).nullable(),
+    relative_humidity_pct: z.number().min(0).max(100).nullable(),
+    wind_speed_kmh: z.number().min(0).max(500).nullable(),
+    wind_direction_deg: z.number().min(0).max(360).nullable(),
+    cloud_cover_pct: z.number().min(0).max(100).nullable(),
+    shortwave_radiation_wm2: z.number().min(0).max(2_000).nullable(),
+  })
+  .strict()
+export type WeatherObservation = z.infer<typeof WeatherObservationSchema>
+
+export const GridEventSchema = z.discriminatedUnion('event_type', [
+  MarketDispatchEventSchema,
+  RegionPriceEventSchema,
+  WeatherObservationSchema,
+])
+export type GridEvent = z.infer<typeof GridEventSchema>
+export type GridEventType = GridEvent['event_type']
+
+/**
+ * Deterministic event id from the event's source identity: re-ingesting the same upstream data
+ * (after a crash, a replay or a backfill) yields the same id, so projections stay idempotent.
+ *
+ * @example eventIdFor({ event_type: 'RegionPriceEvent', source: 'aemo.dispatchis', region_id: 'NSW1', interval_end: '2026-04-01T00:05:00Z' })
+ */
+export function eventIdFor(
+  identity:
+    | { event_type: 'MarketDispatchEvent'; source: string; region_id: string; fuel_type: string; interval_end: string }
+    | { event_type: 'RegionPriceEvent'; source: string; region_id: string; interval_end: string }
+    | { event_type: 'WeatherObservation'; source: string; region_id: string; location: string; observed_at: string }
+): string {
+  const parts =
+    identity.event_type === 'MarketDispatchEvent'
+      ? [identity.region_id, identity.fuel_type, identity.interval_end]
+      : identity.event_type === 'RegionPriceEvent'
+        ? [identity.region_id, identity.interval_end]
+        : [identity.region_id, identity.location, identity.observed_at]
+  return uuidV5([identity.event_type, identity.source, ...parts].join('|'), EVENT_ID_NAMESPACE)
+}

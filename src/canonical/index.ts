@@ -1,0 +1,26 @@
+export { FUEL_TYPES, type FuelType, FuelTypeSchema } from './fuel-type'
+export { SCHEMA_VERSION, type SourceName, SourceNameSchema, UtcInstantSchema } from './envelope'
+export {
+  eventIdFor,
+  type GridEvent,
+  GridEventSchema,
+  type GridEventType,
+  type MarketDispatchEvent,
+  MarketDispatchEventSchema,
+  type RegionPriceEvent,
+  RegionPriceEventSchema,
+  type WeatherObservation,
+  WeatherObservationSchema,
+} from './events'
+export { REGION_IDS, type RegionId, RegionIdSchema } from './region'
+export {
+  type DeadLetter,
+  DeadLetterSchema,
+  DLQ_TOPICS,
+  dlqTopicFor,
+  EVENT_TOPICS,
+  type EventTopic,
+  keyFor,
+  TOPIC_BY_EVENT_TYPE,
+  TOPICS,
+} from './streams'

@@ -1,0 +1,5 @@
+export { DomainError } from './errors'
+export { partitionFor, murmur2 } from './murmur2'
+export { backoffMs } from './retry'
+export { FIVE_MINUTES_MS, intervalEndFor, sleep, toUtcIso, toUtcIsoMs } from './time'
+export { sha256Hex, uuidV5 } from './uuid'

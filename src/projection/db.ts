@@ -1,0 +1,63 @@
+import { Database } from 'bun:sqlite'
+import { type BunSQLiteDatabase, drizzle } from 'drizzle-orm/bun-sqlite'
+import { MIGRATIONS } from './migrations.gen'
+import * as schema from './schema'
+
+export interface ProjectionDb {
+  readonly sqlite: Database
+  readonly orm: BunSQLiteDatabase<typeof schema>
+}
+
+/**
+ * Opens the read-model database. WAL lets the API read while the projector writes; the path must be
+ * absolute (a compiled binary resolves relative paths against whatever the CWD happens to be).
+ */
+export function openProjectionDb(path: string, options: { migrate?: boolean } = {}): ProjectionDb {
+  const sqlite = new Database(path, { create: true, strict: true })
+  sqlite.run('PRAGMA journal_mode = WAL')
+  sqlite.run('PRAGMA synchronous = NORMAL')
+  sqlite.run('PRAGMA foreign_keys = ON')
+  sqlite.run('PRAGMA busy_timeout = 5000')
+  const db = { sqlite, orm: drizzle(sqlite, { schema }) }
+  if (options.migrate ?? true) migrate(db)
+  return db
+}
+
+/** Applies the embedded drizzle-kit migrations not yet applied, each in its own transaction. */
+export function migrate(db: ProjectionDb): { applied: string[] } {
+  const { sqlite } = db
+  sqlite.run(
+    'CREATE TABLE IF NOT EXISTS __gridpulse_migrations (tag TEXT PRIMARY KEY, hash TEXT NOT NULL, applied_at INTEGER NOT NULL)'
+  )
+  const done = new Map(
+    (sqlite.query('SELECT tag, hash FROM __gridpulse_migrations').all() as { tag: string; hash: string }[]).map(
+      (r) => [r.tag, r.hash]
+    )
+  )
+  const applied: string[] = []
+  for (const m of MIGRATIONS) {
+    const seen = done.get(m.tag)
+    if (seen !== undefined) {
+      if (seen !== m.hash) throw new Error(`migration ${m.tag} was changed after it was applied`)
+      continue
+    }
+    sqlite.transaction(() => {
+      for (const statement of m.sql.split('--> statement-breakpoint')) {
+        if (statement.trim()) sqlite.run(statement)
+      }
+      sqlite.query('INSERT INTO __gridpulse_migrations (tag, hash, applied_at) VALUES (?, ?, ?)').run(m.tag, m.hash, Date.now())
+    })()
+    applied.push(m.tag)
+  }
+  return { applied }
+}
+
+/** True when every embedded migration is applied: part of readiness. */
+export function isMigrated(db: ProjectionDb): boolean {
+  try {
+    const row = db.sqlite.query('SELECT COUNT(*) AS n FROM __gridpulse_migrations').get() as { n: number }
+    return row.n === MIGRATIONS.length
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,3 @@
+export { isMigrated, migrate, openProjectionDb, type ProjectionDb } from './db'
+export { createProjector, type Projector } from './projector'
+export { createQueries, type Page, type Queries, type RangeQuery, type Stats } from './queries'

@@ -1,0 +1,58 @@
+import { and, eq, sql } from 'drizzle-orm'
+import type { ConsumedBatch } from '@/bus'
+import { createApplier } from './apply'
+import type { ProjectionDb } from './db'
+import { checkpoints } from './schema'
+
+export interface Projector {
+  /** Applies a batch and its checkpoint in ONE transaction; records below the checkpoint are skipped. */
+  project(batch: ConsumedBatch): Promise<void>
+  /** The stored next offset for a partition: where consumption resumes after a restart or rebalance. */
+  startOffset(topic: string, partition: number): bigint | undefined
+}
+
+/**
+ * The projector: the read model and the consumer's positions commit together, so a batch that is
+ * delivered again after a crash or a rebalance changes nothing (effectively-once).
+ */
+export function createProjector(db: ProjectionDb, consumer: string, now: () => number = Date.now): Projector {
+  const applier = createApplier(db)
+  const read = db.orm
+    .select({ nextOffset: checkpoints.nextOffset })
+    .from(checkpoints)
+    .where(and(eq(checkpoints.consumer, consumer), eq(checkpoints.topic, sql.placeholder('topic')), eq(checkpoints.partition, sql.placeholder('partition'))))
+    .prepare()
+  const write = db.orm
+    .insert(checkpoints)
+    .values({ consumer, topic: sql.placeholder('topic'), partition: sql.placeholder('partition'), nextOffset: sql.placeholder('nextOffset') })
+    .onConflictDoUpdate({
+      target: [checkpoints.consumer, checkpoints.topic, checkpoints.partition],
+      set: { nextOffset: sql.raw('excluded.next_offset') },
+    })
+    .prepare()
+
+  const startOffset = (topic: string, partition: number): bigint | undefined => {
+    const row = read.get({ topic, partition })
+    return row?.nextOffset === undefined ? undefined : BigInt(row.nextOffset)
+  }
+
+  const applyBatch = db.sqlite.transaction((batch: ConsumedBatch) => {
+    const stored = startOffset(batch.topic, batch.partition) ?? 0n
+    const projectedAt = now()
+    let last: bigint | undefined
+    for (const record of batch.records) {
+      if (record.offset < stored) continue // already applied: redelivery after a crash or rebalance
+      if (record.kind === 'event') applier.applyEvent(record.event, projectedAt)
+      else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
+      last = record.offset
+    }
+    if (last !== undefined) write.run({ topic: batch.topic, partition: batch.partition, nextOffset: Number(last + 1n) })
+  })
+
+  return {
+    async project(batch) {
+      applyBatch(batch)
+    },
+    startOffset,
+  }
+}

@@ -1,0 +1,320 @@
+import { and, asc, avg, count, desc, eq, gte, lt, max, min, or, type SQL, sql } from 'drizzle-orm'
+import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
+import type {
+  DeadLetter,
+  FuelType,
+  MarketDispatchEvent,
+  RegionId,
+  RegionPriceEvent,
+  SourceName,
+  WeatherObservation,
+} from '@/canonical'
+import { DomainError, toUtcIso, toUtcIsoMs } from '@/lib'
+import type { ProjectionDb } from './db'
+import { checkpoints, deadLetters, dispatch, prices, weather } from './schema'
+
+export interface Page<T> {
+  readonly data: T[]
+  /** Opaque cursor for the next (older) page; null on the last page. */
+  readonly nextCursor: string | null
+}
+
+/** Time-range filter: `from` inclusive, `to` exclusive (half-open, so adjacent ranges never overlap). */
+export interface RangeQuery {
+  readonly from?: string
+  readonly to?: string
+  readonly limit: number
+  readonly cursor?: string
+}
+
+interface Cursor {
+  readonly t: number
+  readonly id: string
+}
+
+const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify([c.t, c.id])).toString('base64url')
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const [t, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[]
+    if (typeof t === 'number' && Number.isSafeInteger(t) && typeof id === 'string' && id.length <= 64) return { t, id }
+  } catch {}
+  throw new DomainError('validation_failed', 'cursor is not a cursor this API returned')
+}
+
+/** Keyset pagination, newest first: stable under concurrent inserts, O(limit) per page. */
+function pageOf<Row, T>(
+  db: ProjectionDb,
+  table: SQLiteTable,
+  time: SQLiteColumn,
+  id: SQLiteColumn,
+  filters: (SQL | undefined)[],
+  query: RangeQuery,
+  toCanonical: (row: Row) => T,
+  keyOf: (row: Row) => Cursor
+): Page<T> {
+  const where: (SQL | undefined)[] = [...filters]
+  if (query.from) where.push(gte(time, Date.parse(query.from)))
+  if (query.to) where.push(lt(time, Date.parse(query.to)))
+  if (query.cursor) {
+    const c = decodeCursor(query.cursor)
+    where.push(or(lt(time, c.t), and(eq(time, c.t), lt(id, c.id))))
+  }
+  const rows = db.orm
+    .select()
+    .from(table)
+    .where(and(...where))
+    .orderBy(desc(time), desc(id))
+    .limit(query.limit + 1)
+    .all() as Row[]
+  const more = rows.length > query.limit
+  const page = more ? rows.slice(0, query.limit) : rows
+  return { data: page.map(toCanonical), nextCursor: more ? encodeCursor(keyOf(page[page.length - 1]!)) : null }
+}
+
+type DispatchRow = typeof dispatch.$inferSelect
+type PriceRow = typeof prices.$inferSelect
+type WeatherRow = typeof weather.$inferSelect
+type EnvelopeRow = DispatchRow | PriceRow | WeatherRow
+
+const envelopeOf = (row: EnvelopeRow) => ({
+  event_id: row.eventId,
+  schema_version: row.schemaVersion as 1,
+  correlation_id: row.correlationId,
+  source: row.source as SourceName,
+  source_file: row.sourceFile,
+  source_sha256: row.sourceSha256,
+  ingested_at: toUtcIsoMs(row.ingestedAt),
+})
+
+const toDispatch = (row: DispatchRow): MarketDispatchEvent => ({
+  ...envelopeOf(row),
+  event_type: 'MarketDispatchEvent',
+  region_id: row.regionId as RegionId,
+  fuel_type: row.fuelType as FuelType,
+  interval_end: toUtcIso(row.intervalEnd),
+  value_mw: row.valueMw,
+  unit_count: row.unitCount,
+})
+
+const toPrice = (row: PriceRow): RegionPriceEvent => ({
+  ...envelopeOf(row),
+  event_type: 'RegionPriceEvent',
+  region_id: row.regionId as RegionId,
+  interval_end: toUtcIso(row.intervalEnd),
+  rrp_aud_mwh: row.rrpAudMwh,
+  total_demand_mw: row.totalDemandMw,
+  available_generation_mw: row.availableGenerationMw,
+  net_interchange_mw: row.netInterchangeMw,
+  intervention: row.intervention,
+})
+
+const toWeather = (row: WeatherRow): WeatherObservation => ({
+  ...envelopeOf(row),
+  event_type: 'WeatherObservation',
+  region_id: row.regionId as RegionId,
+  location: row.location,
+  latitude: row.latitude,
+  longitude: row.longitude,
+  observed_at: toUtcIso(row.observedAt),
+  temperature_c: row.temperatureC,
+  relative_humidity_pct: row.relativeHumidityPct,
+  wind_speed_kmh: row.windSpeedKmh,
+  wind_direction_deg: row.windDirectionDeg,
+  cloud_cover_pct: row.cloudCoverPct,
+  shortwave_radiation_wm2: row.shortwaveRadiationWm2,
+})
+
+const toDeadLetter = (row: typeof deadLetters.$inferSelect): DeadLetter => ({
+  dead_letter_id: row.id,
+  topic: row.topic,
+  code: row.code,
+  reason: row.reason,
+  correlation_id: row.correlationId,
+  source: row.source,
+  source_file: row.sourceFile,
+  row: row.row,
+  raw: row.raw,
+  failed_at: toUtcIsoMs(row.failedAt),
+})
+
+export interface RegionStats {
+  readonly region_id: string
+  readonly price_count: number
+  readonly rrp_min: number | null
+  readonly rrp_avg: number | null
+  readonly rrp_max: number | null
+  readonly dispatch_count: number
+  readonly value_mw_min: number | null
+  readonly value_mw_avg: number | null
+  readonly value_mw_max: number | null
+  readonly weather_count: number
+  readonly temperature_c_min: number | null
+  readonly temperature_c_avg: number | null
+  readonly temperature_c_max: number | null
+}
+
+export interface Stats {
+  readonly totals: { dispatch: number; prices: number; weather: number; dead_letters: number }
+  readonly regions: RegionStats[]
+  readonly sources: { source: string; events: number; newest_interval: string | null; newest_ingested_at: string | null }[]
+}
+
+/**
+ * The read port the API uses. Every function returns canonical types, never storage rows.
+ */
+export function createQueries(db: ProjectionDb) {
+  const orm = db.orm
+  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+
+  return {
+    dispatch: {
+      list(q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }): Page<MarketDispatchEvent> {
+        return pageOf<DispatchRow, MarketDispatchEvent>(
+          db,
+          dispatch,
+          dispatch.intervalEnd,
+          dispatch.eventId,
+          [q.regionId ? eq(dispatch.regionId, q.regionId) : undefined, q.fuelType ? eq(dispatch.fuelType, q.fuelType) : undefined],
+          q,
+          toDispatch,
+          (r) => ({ t: r.intervalEnd, id: r.eventId })
+        )
+      },
+      byEventId(eventId: string): MarketDispatchEvent | undefined {
+        const row = orm.select().from(dispatch).where(eq(dispatch.eventId, eventId)).get()
+        return row ? toDispatch(row) : undefined
+      },
+    },
+    prices: {
+      list(q: RangeQuery & { regionId?: RegionId }): Page<RegionPriceEvent> {
+        return pageOf<PriceRow, RegionPriceEvent>(
+          db,
+          prices,
+          prices.intervalEnd,
+          prices.eventId,
+          [q.regionId ? eq(prices.regionId, q.regionId) : undefined],
+          q,
+          toPrice,
+          (r) => ({ t: r.intervalEnd, id: r.eventId })
+        )
+      },
+    },
+    weather: {
+      list(q: RangeQuery & { regionId?: RegionId }): Page<WeatherObservation> {
+        return pageOf<WeatherRow, WeatherObservation>(
+          db,
+          weather,
+          weather.observedAt,
+          weather.eventId,
+          [q.regionId ? eq(weather.regionId, q.regionId) : undefined],
+          q,
+          toWeather,
+          (r) => ({ t: r.observedAt, id: r.eventId })
+        )
+      },
+    },
+    deadLetters: {
+      list(q: RangeQuery & { topic?: string }): Page<DeadLetter> {
+        return pageOf<typeof deadLetters.$inferSelect, DeadLetter>(
+          db,
+          deadLetters,
+          deadLetters.failedAt,
+          deadLetters.id,
+          [q.topic ? eq(deadLetters.topic, q.topic) : undefined],
+          q,
+          toDeadLetter,
+          (r) => ({ t: r.failedAt, id: r.id })
+        )
+      },
+    },
+    stats(): Stats {
+      const totals = {
+        dispatch: orm.select({ n: count() }).from(dispatch).get()!.n,
+        prices: orm.select({ n: count() }).from(prices).get()!.n,
+        weather: orm.select({ n: count() }).from(weather).get()!.n,
+        dead_letters: orm.select({ n: count() }).from(deadLetters).get()!.n,
+      }
+      const priceStats = orm
+        .select({ region: prices.regionId, n: count(), lo: min(prices.rrpAudMwh), mean: avg(prices.rrpAudMwh), hi: max(prices.rrpAudMwh) })
+        .from(prices)
+        .groupBy(prices.regionId)
+        .all()
+      const dispatchStats = orm
+        .select({ region: dispatch.regionId, n: count(), lo: min(dispatch.valueMw), mean: avg(dispatch.valueMw), hi: max(dispatch.valueMw) })
+        .from(dispatch)
+        .groupBy(dispatch.regionId)
+        .all()
+      const weatherStats = orm
+        .select({ region: weather.regionId, n: count(), lo: min(weather.temperatureC), mean: avg(weather.temperatureC), hi: max(weather.temperatureC) })
+        .from(weather)
+        .groupBy(weather.regionId)
+        .all()
+      const regionIds = [...new Set([...priceStats, ...dispatchStats, ...weatherStats].map((r) => r.region))].sort()
+      const regions = regionIds.map((region_id): RegionStats => {
+        const p = priceStats.find((r) => r.region === region_id)
+        const d = dispatchStats.find((r) => r.region === region_id)
+        const w = weatherStats.find((r) => r.region === region_id)
+        return {
+          region_id,
+          price_count: p?.n ?? 0,
+          rrp_min: num(p?.lo),
+          rrp_avg: num(p?.mean),
+          rrp_max: num(p?.hi),
+          dispatch_count: d?.n ?? 0,
+          value_mw_min: num(d?.lo),
+          value_mw_avg: num(d?.mean),
+          value_mw_max: num(d?.hi),
+          weather_count: w?.n ?? 0,
+          temperature_c_min: num(w?.lo),
+          temperature_c_avg: num(w?.mean),
+          temperature_c_max: num(w?.hi),
+        }
+      })
+      const perSource = (table: typeof dispatch | typeof prices, time: SQLiteColumn) =>
+        orm
+          .select({ source: table.source, n: count(), newest: max(time), ingested: max(table.ingestedAt) })
+          .from(table)
+          .groupBy(table.source)
+          .all()
+      const sourceRows = [
+        ...perSource(dispatch, dispatch.intervalEnd),
+        ...perSource(prices, prices.intervalEnd),
+        ...orm
+          .select({ source: weather.source, n: count(), newest: max(weather.observedAt), ingested: max(weather.ingestedAt) })
+          .from(weather)
+          .groupBy(weather.source)
+          .all(),
+      ]
+      const merged = new Map<string, { events: number; newest: number | null; ingested: number | null }>()
+      for (const r of sourceRows) {
+        const m = merged.get(r.source) ?? { events: 0, newest: null, ingested: null }
+        m.events += r.n
+        m.newest = Math.max(m.newest ?? -Infinity, Number(r.newest ?? -Infinity))
+        m.ingested = Math.max(m.ingested ?? -Infinity, Number(r.ingested ?? -Infinity))
+        merged.set(r.source, m)
+      }
+      const sources = [...merged.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([source, m]) => ({
+          source,
+          events: m.events,
+          newest_interval: Number.isFinite(m.newest) ? toUtcIso(m.newest!) : null,
+          newest_ingested_at: Number.isFinite(m.ingested) ? toUtcIsoMs(m.ingested!) : null,
+        }))
+      return { totals, regions, sources }
+    },
+    /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
+    positions(consumer: string): Map<string, bigint> {
+      const rows = orm.select().from(checkpoints).where(eq(checkpoints.consumer, consumer)).orderBy(asc(checkpoints.topic)).all()
+      return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.nextOffset)]))
+    },
+    /** Newest projected_at − ingested_at, for the freshness metric. */
+    ping(): boolean {
+      return db.sqlite.query('SELECT 1 AS ok').get() !== null
+    },
+  }
+}
+
+export type Queries = ReturnType<typeof createQueries>
+void sql

@@ -1,0 +1,102 @@
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+// Times are stored as epoch milliseconds (UTC) so range filters and ordering use integer indexes;
+// the queries turn them back into ISO-8601 UTC strings of the canonical model.
+const envelope = {
+  eventId: text('event_id').primaryKey(),
+  correlationId: text('correlation_id').notNull(),
+  source: text('source').notNull(),
+  sourceFile: text('source_file'),
+  sourceSha256: text('source_sha256'),
+  schemaVersion: integer('schema_version').notNull(),
+  ingestedAt: integer('ingested_at').notNull(),
+  /** When the projection applied the event (epoch ms): ingest → queryable latency. */
+  projectedAt: integer('projected_at').notNull(),
+}
+
+export const dispatch = sqliteTable(
+  'dispatch',
+  {
+    ...envelope,
+    regionId: text('region_id').notNull(),
+    fuelType: text('fuel_type').notNull(),
+    intervalEnd: integer('interval_end').notNull(),
+    valueMw: real('value_mw').notNull(),
+    unitCount: integer('unit_count').notNull(),
+  },
+  (t) => [
+    index('dispatch_by_time').on(t.intervalEnd, t.eventId),
+    index('dispatch_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
+    index('dispatch_by_fuel_time').on(t.fuelType, t.intervalEnd, t.eventId),
+  ]
+)
+
+export const prices = sqliteTable(
+  'prices',
+  {
+    ...envelope,
+    regionId: text('region_id').notNull(),
+    intervalEnd: integer('interval_end').notNull(),
+    rrpAudMwh: real('rrp_aud_mwh').notNull(),
+    totalDemandMw: real('total_demand_mw'),
+    availableGenerationMw: real('available_generation_mw'),
+    netInterchangeMw: real('net_interchange_mw'),
+    intervention: integer('intervention', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [
+    index('prices_by_time').on(t.intervalEnd, t.eventId),
+    index('prices_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
+  ]
+)
+
+export const weather = sqliteTable(
+  'weather',
+  {
+    ...envelope,
+    regionId: text('region_id').notNull(),
+    location: text('location').notNull(),
+    latitude: real('latitude').notNull(),
+    longitude: real('longitude').notNull(),
+    observedAt: integer('observed_at').notNull(),
+    temperatureC: real('temperature_c'),
+    relativeHumidityPct: real('relative_humidity_pct'),
+    windSpeedKmh: real('wind_speed_kmh'),
+    windDirectionDeg: real('wind_direction_deg'),
+    cloudCoverPct: real('cloud_cover_pct'),
+    shortwaveRadiationWm2: real('shortwave_radiation_wm2'),
+  },
+  (t) => [
+    index('weather_by_time').on(t.observedAt, t.eventId),
+    index('weather_by_region_time').on(t.regionId, t.observedAt, t.eventId),
+  ]
+)
+
+export const deadLetters = sqliteTable(
+  'dead_letters',
+  {
+    id: text('id').primaryKey(),
+    topic: text('topic').notNull(),
+    code: text('code').notNull(),
+    reason: text('reason').notNull(),
+    correlationId: text('correlation_id'),
+    source: text('source').notNull(),
+    sourceFile: text('source_file'),
+    row: integer('row'),
+    raw: text('raw').notNull(),
+    failedAt: integer('failed_at').notNull(),
+  },
+  (t) => [index('dead_letters_by_time').on(t.failedAt, t.id)]
+)
+
+/** Consumer positions, committed in the same transaction as the rows they produced (effectively-once). */
+export const checkpoints = sqliteTable(
+  'checkpoints',
+  {
+    consumer: text('consumer').notNull(),
+    topic: text('topic').notNull(),
+    partition: integer('partition').notNull(),
+    // Offsets stay below 2^53 for centuries at NEM volumes, so a JS number is exact.
+    nextOffset: integer('next_offset').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.consumer, t.topic, t.partition] })]
+)

@@ -1,0 +1,88 @@
+import {
+  eventIdFor,
+  type FuelType,
+  type MarketDispatchEvent,
+  type RegionId,
+  type RegionPriceEvent,
+  type WeatherObservation,
+} from '@/canonical'
+
+// Values below are copied from real AEMO/Open-Meteo fixture rows where a test depends on them;
+// elsewhere they only need to be valid canonical events.
+const envelope = (correlation_id = 'test-correlation') => ({
+  schema_version: 1 as const,
+  correlation_id,
+  source_file: null,
+  source_sha256: null,
+  ingested_at: '2026-04-01T00:00:01.000Z',
+})
+
+export function dispatchEvent(
+  region_id: RegionId,
+  fuel_type: FuelType,
+  interval_end: string,
+  value_mw: number,
+  correlation_id?: string
+): MarketDispatchEvent {
+  const source = 'api' as const
+  return {
+    ...envelope(correlation_id),
+    event_id: eventIdFor({ event_type: 'MarketDispatchEvent', source, region_id, fuel_type, interval_end }),
+    event_type: 'MarketDispatchEvent',
+    source,
+    region_id,
+    fuel_type,
+    interval_end,
+    value_mw,
+    unit_count: 1,
+  }
+}
+
+export function priceEvent(region_id: RegionId, interval_end: string, rrp_aud_mwh: number): RegionPriceEvent {
+  const source = 'aemo.dispatchis' as const
+  return {
+    ...envelope(),
+    event_id: eventIdFor({ event_type: 'RegionPriceEvent', source, region_id, interval_end }),
+    event_type: 'RegionPriceEvent',
+    source,
+    region_id,
+    interval_end,
+    rrp_aud_mwh,
+    total_demand_mw: 7000,
+    available_generation_mw: 9000,
+    net_interchange_mw: -100,
+    intervention: false,
+  }
+}
+
+export function weatherEvent(region_id: RegionId, location: string, observed_at: string, temperature_c: number): WeatherObservation {
+  const source = 'openmeteo.forecast' as const
+  return {
+    ...envelope(),
+    event_id: eventIdFor({ event_type: 'WeatherObservation', source, region_id, location, observed_at }),
+    event_type: 'WeatherObservation',
+    source,
+    region_id,
+    location,
+    latitude: -33.87,
+    longitude: 151.21,
+    observed_at,
+    temperature_c,
+    relative_humidity_pct: 50,
+    wind_speed_kmh: 10,
+    wind_direction_deg: 180,
+    cloud_cover_pct: 20,
+    shortwave_radiation_wm2: 300,
+  }
+}
+
+/** Waits until `predicate` holds, polling; fails with `what` after the timeout. */
+export async function waitFor<T>(predicate: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await predicate()
+    if (value) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await Bun.sleep(20)
+  }
+}
