@@ -1,2 +1,3 @@
 export { createSourceRegistry, type SourceRegistry, type SourceStatus } from './health'
+export { type CheckResult, createReadiness, type ReadinessReport } from './readiness'
 export { createLogger, type Logger, type LogLevel, silentLogger } from './logger'

@@ -1,0 +1,34 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { problemResponses } from '../problem'
+
+export const getHealth = createRoute({
+  operationId: 'getHealth',
+  method: 'get',
+  path: '/health',
+  tags: ['Operations'],
+  summary: 'Liveness: the process answers',
+  responses: {
+    200: {
+      description: 'Alive',
+      content: { 'application/json': { schema: z.object({ status: z.literal('ok'), version: z.string() }).openapi('Health') } },
+    },
+  },
+})
+
+const CheckSchema = z.object({ ok: z.boolean(), required: z.boolean(), detail: z.string().optional() }).catchall(z.unknown())
+
+export const ReadinessSchema = z
+  .object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), CheckSchema) })
+  .openapi('Readiness')
+
+export const getReady = createRoute({
+  operationId: 'getReady',
+  method: 'get',
+  path: '/ready',
+  tags: ['Operations'],
+  summary: 'Readiness: database migrated, event log reachable, projection caught up; source freshness reported',
+  responses: {
+    200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
+    ...problemResponses(503),
+  },
+})

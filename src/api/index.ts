@@ -1,0 +1,1 @@
+export { type ApiDeps, createApi, type GridPulseApi, openApiDocument } from './app'

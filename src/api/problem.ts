@@ -1,0 +1,104 @@
+import { z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+
+/** RFC 9457 problem details. `type` URIs form a closed set; `detail` never carries stack traces or SQL. */
+export const ProblemSchema = z
+  .object({
+    type: z.url(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    correlation_id: z.string().optional(),
+    errors: z
+      .array(z.object({ pointer: z.string().optional(), parameter: z.string().optional(), detail: z.string() }))
+      .optional(),
+  })
+  .openapi('Problem')
+export type Problem = z.infer<typeof ProblemSchema>
+
+const TITLES = {
+  validation_failed: 'Request validation failed',
+  malformed_json: 'Request body is not valid JSON',
+  unsupported_media_type: 'Unsupported media type',
+  payload_too_large: 'Request body too large',
+  unauthorized: 'Missing or invalid API key',
+  forbidden: 'Not allowed for this key',
+  rate_limited: 'Too many requests',
+  not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
+  upstream_unavailable: 'Temporarily unavailable',
+  internal: 'Internal error',
+} as const
+export type ProblemCode = keyof typeof TITLES
+
+export const PROBLEM_BASE = 'https://gridpulse.dev/problems/'
+
+export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500 | 503
+
+export function problemBody(
+  c: Context,
+  status: ProblemStatus,
+  code: ProblemCode,
+  detail?: string,
+  errors?: Problem['errors']
+): Problem {
+  return {
+    type: `${PROBLEM_BASE}${code}`,
+    title: TITLES[code],
+    status,
+    ...(detail ? { detail } : {}),
+    instance: c.req.path,
+    correlation_id: c.get('correlationId'),
+    ...(errors?.length ? { errors } : {}),
+  }
+}
+
+/** An `application/problem+json` response (exact content type, not Hono's default JSON one). */
+export function problem<S extends ProblemStatus>(
+  c: Context,
+  status: S,
+  code: ProblemCode,
+  detail?: string,
+  errors?: Problem['errors'],
+  headers: Record<string, string> = {}
+) {
+  return c.json(problemBody(c, status, code, detail, errors), status, {
+    ...headers,
+    'Content-Type': 'application/problem+json',
+  })
+}
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request (problem+json, code validation_failed or malformed_json)',
+  401: 'Missing or invalid API key',
+  403: 'The key may not use this route',
+  404: 'Not found',
+  413: 'Request body too large',
+  415: 'Request body is not application/json',
+  429: 'Rate limit exceeded',
+  503: 'Not ready (problem+json, code upstream_unavailable)',
+}
+
+/** OpenAPI response entries for problem statuses, keyed by literal status for handler narrowing. */
+export function problemResponses<const S extends readonly (keyof typeof DESCRIPTIONS & number)[]>(...statuses: S) {
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: DESCRIPTIONS[s]!, content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ])
+  ) as { [K in S[number]]: { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } } }
+}
+
+/** zod issues → RFC 9457 `errors[]` members: `parameter` for query/path, `pointer` for bodies. */
+export function issuesToErrors(issues: readonly z.core.$ZodIssue[], target: string): NonNullable<Problem['errors']> {
+  return issues.slice(0, 20).map((issue) => {
+    const path = issue.path.map(String)
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : undefined
+    if (target === 'json') {
+      const pointer = `/${path.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`
+      return { pointer: keys ? `${pointer === '/' ? '' : pointer}/${keys[0]}` : pointer, detail: issue.message }
+    }
+    return { parameter: keys ? keys.join(',') : path.join('.') || target, detail: issue.message }
+  })
+}

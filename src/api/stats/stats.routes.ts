@@ -1,0 +1,43 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { problemResponses } from '../problem'
+
+const n = z.number().nullable()
+export const StatsSchema = z
+  .object({
+    totals: z.object({ dispatch: z.number().int(), prices: z.number().int(), weather: z.number().int(), dead_letters: z.number().int() }),
+    regions: z.array(
+      z.object({
+        region_id: z.string(),
+        price_count: z.number().int(),
+        rrp_min: n,
+        rrp_avg: n,
+        rrp_max: n,
+        dispatch_count: z.number().int(),
+        value_mw_min: n,
+        value_mw_avg: n,
+        value_mw_max: n,
+        weather_count: z.number().int(),
+        temperature_c_min: n,
+        temperature_c_avg: n,
+        temperature_c_max: n,
+      })
+    ),
+    sources: z.array(
+      z.object({ source: z.string(), events: z.number().int(), newest_interval: z.string().nullable(), newest_ingested_at: z.string().nullable() })
+    ),
+    correlation_id: z.string(),
+  })
+  .openapi('Stats')
+
+export const getStats = createRoute({
+  operationId: 'getStats',
+  method: 'get',
+  path: '/api/v1/stats',
+  tags: ['Stats'],
+  summary: 'Counts, min/avg/max per region, newest interval per source',
+  request: { query: z.object({}).strict() },
+  responses: {
+    200: { description: 'Projection statistics', content: { 'application/json': { schema: StatsSchema } } },
+    ...problemResponses(400),
+  },
+})

@@ -1,0 +1,22 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { RegionIdSchema, WeatherObservationSchema } from '@/canonical'
+import { orderedRange, pageOf, rangeQuery } from '../common'
+import { problemResponses } from '../problem'
+
+export const listWeather = createRoute({
+  operationId: 'listWeatherObservations',
+  method: 'get',
+  path: '/api/v1/weather',
+  tags: ['Weather'],
+  summary: 'Weather observations at NEM region centres (Open-Meteo), newest first',
+  request: {
+    query: orderedRange(z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict()),
+  },
+  responses: {
+    200: {
+      description: 'A page of observations',
+      content: { 'application/json': { schema: pageOf(WeatherObservationSchema.openapi('WeatherObservation'), 'WeatherPage') } },
+    },
+    ...problemResponses(400),
+  },
+})

@@ -1,0 +1,228 @@
+#!/usr/bin/env bun
+/**
+ * The composition root and the toolbox: the only module that reads configuration, opens resources
+ * and connects modules. Subcommands: serve (default) | migrate | openapi | healthcheck.
+ */
+import { mkdirSync } from 'node:fs'
+import { createApi, openApiDocument } from '@/api'
+import { createEmbeddedBus, type EventBus } from '@/bus'
+import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
+import { createLogger, createReadiness, createSourceRegistry, type Logger, silentLogger } from '@/observability'
+import { createProjector, createQueries, isMigrated, migrate, openProjectionDb } from '@/projection'
+import { createForecastCycle, createPoller, DEFAULT_LOCATIONS, WeatherLocationsSchema } from '@/sources'
+import { type Config, ConfigError, loadConfig } from './config'
+
+declare const BUILD_VERSION: string | undefined
+const VERSION = typeof BUILD_VERSION === 'string' ? BUILD_VERSION : 'dev'
+const PROJECTION_CONSUMER = 'gridpulse.projection.v1'
+
+const HELP = `gridpulse ${VERSION} — AEMO NEM market data and weather, one canonical model, one API
+
+Usage: gridpulse [command]
+
+Commands:
+  serve        run pollers, event log, projection and the HTTP API (default)
+  migrate      apply database migrations and exit
+  openapi      print the OpenAPI 3.1 document of this build
+  healthcheck  GET /health on 127.0.0.1:$PORT; exit 0 when alive (for distroless images)
+  help         this text
+
+Configuration comes from the environment only; see the README's configuration table.
+`
+
+const EX_CONFIG = 78
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP)
+    return 0
+  }
+  if (command === 'version' || command === '--version') {
+    process.stdout.write(`${VERSION}\n`)
+    return 0
+  }
+  let config: Config
+  try {
+    config = loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message)
+      return EX_CONFIG
+    }
+    throw error
+  }
+  if (rest.length > 0) {
+    console.error(`unexpected arguments: ${rest.join(' ')}\n\n${HELP}`)
+    return 64
+  }
+  switch (command) {
+    case 'serve':
+      return serve(config)
+    case 'migrate': {
+      mkdirSync(config.data.dir, { recursive: true })
+      const db = openProjectionDb(config.data.projectionPath, { migrate: false })
+      const { applied } = migrate(db)
+      db.sqlite.close()
+      process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n')
+      return 0
+    }
+    case 'openapi': {
+      const db = openProjectionDb(':memory:')
+      const api = createApi({
+        queries: createQueries(db),
+        publish: async () => {},
+        readiness: async () => ({ ready: true, checks: {} }),
+        log: silentLogger(),
+        version: VERSION,
+      })
+      process.stdout.write(`${JSON.stringify(openApiDocument(api), null, 2)}\n`)
+      return 0
+    }
+    case 'healthcheck': {
+      try {
+        const response = await fetch(`http://127.0.0.1:${config.http.port}/health`, { signal: AbortSignal.timeout(3000) })
+        return response.ok ? 0 : 1
+      } catch {
+        return 1
+      }
+    }
+    default:
+      console.error(`unknown command: ${command}\n\n${HELP}`)
+      return 64
+  }
+}
+
+async function serve(config: Config): Promise<number> {
+  const log = createLogger({ level: config.log.level })
+  const started = performance.now()
+  const closers: { name: string; close: () => unknown }[] = []
+  const shutdown = new AbortController()
+
+  mkdirSync(config.data.dir, { recursive: true })
+  const db = openProjectionDb(config.data.projectionPath)
+  closers.push({ name: 'projection db', close: () => db.sqlite.close() })
+
+  const bus: EventBus = createEmbeddedBus({ path: config.data.logPath, log })
+  closers.push({ name: 'event log', close: () => bus.close() })
+
+  const projector = createProjector(db, PROJECTION_CONSUMER)
+  const queries = createQueries(db)
+  const topics = [...EVENT_TOPICS, ...DLQ_TOPICS]
+  const consumer = await bus.subscribe({
+    groupId: PROJECTION_CONSUMER,
+    topics,
+    startOffset: projector.startOffset,
+    onBatch: projector.project,
+  })
+  closers.push({ name: 'projection consumer', close: () => consumer.stop() })
+
+  const registry = createSourceRegistry()
+  const pollers: Promise<void>[] = []
+  if (config.sources.enabled.has('openmeteo')) {
+    const locations = config.sources.openMeteo.locations
+      ? WeatherLocationsSchema.safeParse(config.sources.openMeteo.locations)
+      : { success: true as const, data: DEFAULT_LOCATIONS }
+    if (!locations.success) {
+      console.error(`invalid configuration:\nWEATHER_LOCATIONS: ${locations.error.issues.map((i) => i.message).join('; ')}`)
+      await closeAll(closers, log)
+      return EX_CONFIG
+    }
+    const status = registry.register('openmeteo.forecast', config.sources.openMeteo.everyMs)
+    const poller = createPoller({
+      status,
+      everyMs: config.sources.openMeteo.everyMs,
+      log: log.child({ component: 'sources.openmeteo' }),
+      cycle: createForecastCycle({ baseUrl: config.sources.openMeteo.baseUrl, locations: locations.data, sink: bus }),
+    })
+    pollers.push(poller.run(shutdown.signal))
+  }
+
+  const readiness = createReadiness({
+    database: { required: true, run: () => ({ ok: isMigrated(db) && queries.ping() }) },
+    event_log: {
+      required: true,
+      run: () => {
+        const h = bus.health()
+        return { ok: h.connected, kind: h.kind, outbox_depth: h.outboxDepth, ...(h.detail ? { detail: h.detail } : {}) }
+      },
+    },
+    projection: {
+      required: true,
+      run: async () => {
+        const ends = await bus.endOffsets(topics)
+        const positions = queries.positions(PROJECTION_CONSUMER)
+        let lag = 0n
+        for (const [pk, end] of ends) lag += end - (positions.get(pk) ?? 0n)
+        const ok = lag <= BigInt(config.readiness.maxLag)
+        return { ok, lag: Number(lag), ...(ok ? {} : { detail: `projection is ${lag} events behind the log` }) }
+      },
+    },
+    // Informational: an edge node without internet keeps serving what it has.
+    sources: {
+      required: false,
+      run: () => {
+        const now = Date.now()
+        const sources = registry.list().map((s) => ({
+          source: s.source,
+          fresh: s.lastSuccessAt !== null && now - s.lastSuccessAt <= 3 * s.expectedEveryMs,
+          last_success_at: s.lastSuccessAt === null ? null : new Date(s.lastSuccessAt).toISOString(),
+          consecutive_failures: s.consecutiveFailures,
+          last_error: s.lastError,
+        }))
+        return { ok: sources.every((s) => s.fresh), sources }
+      },
+    },
+  })
+
+  const api = createApi({
+    queries,
+    publish: (events) => bus.publish(events),
+    readiness,
+    log,
+    version: VERSION,
+    maxBodyBytes: config.http.maxBodyBytes,
+  })
+  const server = Bun.serve({ port: config.http.port, hostname: config.http.host, fetch: api.fetch, maxRequestBodySize: 16 * 1024 * 1024 })
+  closers.push({ name: 'http server', close: () => server.stop() })
+  log.info(
+    { port: server.port, data_dir: config.data.dir, bus: bus.kind, version: VERSION, startup_ms: Math.round(performance.now() - started) },
+    'gridpulse is serving'
+  )
+
+  const signalled = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'))
+    process.once('SIGINT', () => resolve('SIGINT'))
+  })
+  log.info({ signal: signalled }, 'shutting down')
+  shutdown.abort()
+  const timer = setTimeout(() => {
+    log.error({ timeout_ms: config.shutdownTimeoutMs }, 'shutdown timed out')
+    process.exit(1)
+  }, config.shutdownTimeoutMs)
+  await Promise.allSettled(pollers)
+  await closeAll(closers, log)
+  clearTimeout(timer)
+  log.info('stopped')
+  log.flush()
+  return 0
+}
+
+/** Closes in reverse order of creation; one failing closer does not keep the others open. */
+async function closeAll(closers: { name: string; close: () => unknown }[], log: Logger) {
+  for (const { name, close } of closers.reverse()) {
+    try {
+      await close()
+    } catch (error) {
+      log.error({ err: error, resource: name }, 'close failed')
+    }
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error('fatal:', error)
+    process.exit(70)
+  }
+)

@@ -1,0 +1,70 @@
+import { backoffMs, DomainError, sleep } from '@/lib'
+
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
+
+export interface HttpOptions {
+  readonly fetch?: Fetch
+  readonly timeoutMs?: number
+  /** Attempts in total, including the first. */
+  readonly attempts?: number
+  readonly baseDelayMs?: number
+  readonly maxDelayMs?: number
+  readonly signal?: AbortSignal
+  readonly headers?: Record<string, string>
+  readonly random?: () => number
+}
+
+export interface HttpResult {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: Uint8Array
+}
+
+/** Largest Retry-After we honour, so a hostile or broken upstream cannot park a poller for hours. */
+const MAX_RETRY_AFTER_MS = 10 * 60 * 1000
+
+/** Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterMs(header: string | null, now: number): number | undefined {
+  if (!header) return undefined
+  const seconds = Number(header)
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS)
+  const at = Date.parse(header)
+  return Number.isFinite(at) ? Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS) : undefined
+}
+
+const retryable = (status: number) => status === 408 || status === 425 || status === 429 || status >= 500
+
+/**
+ * GET with a per-attempt timeout, retries with full-jitter backoff on network errors, 408/429/5xx,
+ * and Retry-After honoured. Returns the last response (any status) or throws a retryable DomainError
+ * when no response could be had at all.
+ */
+export async function httpGet(url: string, options: HttpOptions = {}): Promise<HttpResult> {
+  const attempts = options.attempts ?? 4
+  const doFetch = options.fetch ?? fetch
+  let lastError: unknown
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (options.signal?.aborted) break
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? 15_000)
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
+    let delay = backoffMs(attempt + 1, options.baseDelayMs ?? 500, options.maxDelayMs ?? 30_000, options.random)
+    try {
+      const response = await doFetch(url, { signal, headers: options.headers })
+      const body = new Uint8Array(await response.arrayBuffer())
+      if (!retryable(response.status) || attempt === attempts - 1) {
+        return { status: response.status, headers: response.headers, body }
+      }
+      delay = retryAfterMs(response.headers.get('retry-after'), Date.now()) ?? delay
+      lastError = new Error(`HTTP ${response.status}`)
+    } catch (error) {
+      lastError = error
+    }
+    if (attempt < attempts - 1) await sleep(delay, options.signal)
+  }
+  throw new DomainError('upstream_unavailable', `GET ${url} failed: ${describe(lastError)}`, 503, true, { cause: lastError })
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.name === 'TimeoutError' ? 'timed out' : error.message
+  return String(error)
+}

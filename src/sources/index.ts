@@ -1,0 +1,10 @@
+export { type Fetch, httpGet, retryAfterMs } from './http'
+export {
+  createForecastCycle,
+  DEFAULT_LOCATIONS,
+  forecastUrl,
+  parseForecast,
+  type WeatherLocation,
+  WeatherLocationsSchema,
+} from './openmeteo'
+export { createPoller, type CycleResult, type Poller, type Sink } from './poller'

@@ -1,0 +1,8 @@
+export {
+  createForecastCycle,
+  DEFAULT_LOCATIONS,
+  forecastUrl,
+  parseForecast,
+  type WeatherLocation,
+  WeatherLocationsSchema,
+} from './forecast'
