@@ -49,3 +49,11 @@ export const orderedRange = <S extends z.ZodObject<{ from: typeof InstantParamSc
     message: '`from` must be earlier than `to`',
     path: ['from'],
   })
+
+/**
+ * Names a canonical schema as an OpenAPI component. The canonical model stays HTTP-free, and zod
+ * binds methods per instance at construction, so a canonical schema built before
+ * @hono/zod-openapi loaded has no `.openapi()`: rebuild the object (same field schemas) here.
+ */
+export const component = <S extends z.ZodObject>(schema: S, name: string) =>
+  z.object(schema.shape).strict().openapi(name) as unknown as S

@@ -77,11 +77,15 @@ export function weatherEvent(region_id: RegionId, location: string, observed_at:
 }
 
 /** Waits until `predicate` holds, polling; fails with `what` after the timeout. */
-export async function waitFor<T>(predicate: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  predicate: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 10_000
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await predicate()
-    if (value) return value
+    if (value) return value as Exclude<T, false | null | undefined | 0 | ''>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await Bun.sleep(20)
   }

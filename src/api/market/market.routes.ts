@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { FuelTypeSchema, MarketDispatchEventSchema, RegionIdSchema, RegionPriceEventSchema } from '@/canonical'
-import { orderedRange, pageOf, rangeQuery } from '../common'
+import { component, orderedRange, pageOf, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
 
-const MarketDispatch = MarketDispatchEventSchema.openapi('MarketDispatchEvent')
-const RegionPrice = RegionPriceEventSchema.openapi('RegionPriceEvent')
+const MarketDispatch = component(MarketDispatchEventSchema, 'MarketDispatchEvent')
+const RegionPrice = component(RegionPriceEventSchema, 'RegionPriceEvent')
 
 export const listDispatch = createRoute({
   operationId: 'listDispatch',

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { RegionIdSchema, WeatherObservationSchema } from '@/canonical'
-import { orderedRange, pageOf, rangeQuery } from '../common'
+import { component, orderedRange, pageOf, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
 
 export const listWeather = createRoute({
@@ -15,7 +15,7 @@ export const listWeather = createRoute({
   responses: {
     200: {
       description: 'A page of observations',
-      content: { 'application/json': { schema: pageOf(WeatherObservationSchema.openapi('WeatherObservation'), 'WeatherPage') } },
+      content: { 'application/json': { schema: pageOf(component(WeatherObservationSchema, 'WeatherObservation'), 'WeatherPage') } },
     },
     ...problemResponses(400),
   },

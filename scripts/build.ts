@@ -1,0 +1,30 @@
+/**
+ * Compiles GridPulse into one self-contained executable, `dist/gridpulse`: the Bun runtime, the
+ * code, the embedded migrations and Scalar's docs bundle. The Dockerfile runs this same script.
+ */
+import { $ } from 'bun'
+import pkg from '../package.json'
+
+const sha = (await $`git rev-parse --short HEAD`.nothrow().quiet()).stdout.toString().trim() || 'unknown'
+const version = `${pkg.version}+${sha}`
+const outfile = process.argv[2] ?? 'dist/gridpulse'
+
+const result = await Bun.build({
+  entrypoints: ['src/main.ts'],
+  compile: {
+    outfile,
+    // Configuration comes from the process environment only: a stray .env or bunfig beside the
+    // binary must not change its behaviour.
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+  },
+  minify: true,
+  sourcemap: 'linked',
+  define: { BUILD_VERSION: JSON.stringify(version) },
+})
+if (!result.success) {
+  for (const log of result.logs) console.error(log)
+  process.exit(1)
+}
+const size = Bun.file(outfile).size
+console.error(`built ${outfile} (${(size / 1024 / 1024).toFixed(1)} MB), version ${version}`)

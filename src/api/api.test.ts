@@ -1,0 +1,238 @@
+import { afterEach, describe, expect, test } from 'bun:test'
+import { createReadiness, silentLogger } from '@/observability'
+import { createQueries, openProjectionDb } from '@/projection'
+import { dispatchEvent, priceEvent, waitFor, weatherEvent } from '../../tests/support/events'
+import { createHarness } from '../../tests/support/harness'
+import { createApi } from './app'
+import { listDispatch } from './market/market.routes'
+import { ProblemSchema } from './problem'
+
+// biome-ignore lint: bodies are asserted field by field
+const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json()
+const DispatchPage = listDispatch.responses[200].content['application/json'].schema
+const NOW = Date.parse('2026-04-01T00:03:00Z')
+
+let harness: Awaited<ReturnType<typeof createHarness>>
+afterEach(() => harness?.close())
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  harness.api.request('/api/v1/dispatch', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+
+async function expectProblem(response: Response, status: number, code: string) {
+  expect(response.status).toBe(status)
+  expect(response.headers.get('content-type')).toBe('application/problem+json')
+  const body = ProblemSchema.parse(await response.json())
+  expect(body.type).toEndWith(`/${code}`)
+  expect(body.correlation_id).toBe(response.headers.get('x-correlation-id')!)
+  return body
+}
+
+describe('GET /api/v1/dispatch', () => {
+  test('returns projected events in the seed envelope, newest first, with a working cursor', async () => {
+    harness = await createHarness()
+    await harness.bus.publish([
+      dispatchEvent('NSW1', 'black_coal', '2026-04-01T00:05:00Z', 5123.4),
+      dispatchEvent('NSW1', 'black_coal', '2026-04-01T00:10:00Z', 5101.2),
+      dispatchEvent('VIC1', 'wind', '2026-04-01T00:10:00Z', 1500),
+    ])
+    await waitFor(() => harness.queries.stats().totals.dispatch === 3, 'projection')
+
+    const first = await harness.api.request('/api/v1/dispatch?region_id=NSW1&limit=1')
+    expect(first.status).toBe(200)
+    const page = DispatchPage.parse(await first.json())
+    expect(page.data.map((e) => e.value_mw)).toEqual([5101.2])
+    expect(page.meta).toMatchObject({ count: 1, limit: 1 })
+    const second = DispatchPage.parse(
+      await json(harness.api.request(`/api/v1/dispatch?region_id=NSW1&limit=1&cursor=${page.meta.next_cursor}`))
+    )
+    expect(second.data.map((e) => e.value_mw)).toEqual([5123.4])
+    expect(second.meta.next_cursor).toBeNull()
+  })
+
+  test('filters by fuel type and a time range given in NEM time', async () => {
+    harness = await createHarness()
+    await harness.bus.publish([
+      dispatchEvent('QLD1', 'utility_solar', '2026-04-01T00:05:00Z', 10),
+      dispatchEvent('QLD1', 'utility_solar', '2026-04-01T00:10:00Z', 20),
+      dispatchEvent('QLD1', 'gas', '2026-04-01T00:10:00Z', 30),
+    ])
+    await waitFor(() => harness.queries.stats().totals.dispatch === 3, 'projection')
+    // 10:10 NEM time (UTC+10) is 00:10Z: the half-open range [00:10Z, 00:15Z).
+    const response = await harness.api.request(
+      `/api/v1/dispatch?fuel_type=utility_solar&from=${encodeURIComponent('2026-04-01T10:10:00+10:00')}&to=2026-04-01T00:15:00Z`
+    )
+    const page = DispatchPage.parse(await response.json())
+    expect(page.data.map((e) => [e.fuel_type, e.value_mw])).toEqual([['utility_solar', 20]])
+  })
+
+  test.each([
+    ['an unknown query parameter', '/api/v1/dispatch?regoin_id=NSW1', 'regoin_id'],
+    ['a wrong type', '/api/v1/dispatch?limit=abc', 'limit'],
+    ['an out-of-range limit', '/api/v1/dispatch?limit=100000', 'limit'],
+    ['a zero limit', '/api/v1/dispatch?limit=0', 'limit'],
+    ['an unknown region', '/api/v1/dispatch?region_id=WA1', 'region_id'],
+    ['an unknown fuel', '/api/v1/dispatch?fuel_type=coal', 'fuel_type'],
+    ['a date without offset', '/api/v1/dispatch?from=2026-04-01T00:00:00', 'from'],
+    ['from after to', '/api/v1/dispatch?from=2026-04-02T00:00:00Z&to=2026-04-01T00:00:00Z', 'from'],
+    ['a repeated parameter', '/api/v1/dispatch?limit=1&limit=2', 'limit'],
+  ])('rejects %s with 400 naming the parameter', async (_, url, parameter) => {
+    harness = await createHarness()
+    const body = await expectProblem(await harness.api.request(url), 400, 'validation_failed')
+    expect(body.errors?.map((e) => e.parameter)).toContain(parameter)
+  })
+
+  test('rejects a forged cursor with 400', async () => {
+    harness = await createHarness()
+    await expectProblem(await harness.api.request('/api/v1/dispatch?cursor=bm90LWEtY3Vyc29y'), 400, 'validation_failed')
+  })
+})
+
+describe('POST /api/v1/dispatch', () => {
+  test('publishes through the log; the same body twice yields one row', async () => {
+    harness = await createHarness({ now: () => NOW })
+    const body = { region_id: 'SA1', fuel_type: 'wind', value_mw: 812.5, interval_end: '2026-04-01T10:05:00+10:00' }
+
+    const first = await post(body, { 'X-Correlation-ID': 'risk-team-42' })
+    const second = await post(body)
+
+    expect(first.status).toBe(202)
+    const accepted = await json(first)
+    expect(accepted).toMatchObject({ status: 'accepted', correlation_id: 'risk-team-42', interval_end: '2026-04-01T00:05:00Z' })
+    expect((await json(second)).event_id).toBe(accepted.event_id)
+    const page = await waitFor(async () => {
+      const p = DispatchPage.parse(await json(harness.api.request('/api/v1/dispatch?region_id=SA1')))
+      return p.data.length > 0 && p
+    }, 'the posted reading')
+    expect(page.data).toHaveLength(1)
+    expect(page.data[0]).toMatchObject({ event_id: accepted.event_id, value_mw: 812.5, source: 'api' })
+  })
+
+  test('defaults interval_end to the current 5-minute interval', async () => {
+    harness = await createHarness({ now: () => NOW })
+    const response = await post({ region_id: 'TAS1', fuel_type: 'hydro', value_mw: 900 })
+    expect(response.status).toBe(202)
+    expect((await json(response)).interval_end).toBe('2026-04-01T00:05:00Z')
+  })
+
+  test.each([
+    ['malformed JSON', '{"region_id": "NSW1",', 400, 'malformed_json'],
+    ['a missing field', { region_id: 'NSW1', fuel_type: 'wind' }, 400, 'validation_failed'],
+    ['a wrong type', { region_id: 'NSW1', fuel_type: 'wind', value_mw: '12' }, 400, 'validation_failed'],
+    ['an unknown field', { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, extra: true }, 400, 'validation_failed'],
+    ['an out-of-range value', { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1e9 }, 400, 'validation_failed'],
+    ['an unaligned interval', { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, interval_end: '2026-04-01T00:07:00Z' }, 400, 'validation_failed'],
+    ['a JSON array', '[]', 400, 'validation_failed'],
+  ])('rejects %s', async (_, body, status, code) => {
+    harness = await createHarness({ now: () => NOW })
+    await expectProblem(await post(body), status, code)
+  })
+
+  test('names the bad field with a JSON pointer', async () => {
+    harness = await createHarness({ now: () => NOW })
+    const problem = await expectProblem(await post({ region_id: 'WA1', fuel_type: 'wind', value_mw: 1 }), 400, 'validation_failed')
+    expect(problem.errors).toEqual([expect.objectContaining({ pointer: '/region_id' })])
+  })
+
+  test('rejects a non-JSON content type with 415 and an oversized body with 413', async () => {
+    harness = await createHarness({ now: () => NOW, maxBodyBytes: 1024 })
+    await expectProblem(await post('region_id=NSW1', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type')
+    await expectProblem(
+      await post({ region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, pad: 'x'.repeat(5000) }),
+      413,
+      'payload_too_large'
+    )
+  })
+
+  test('nothing invalid reaches the log', async () => {
+    harness = await createHarness({ now: () => NOW })
+    await post('{oops')
+    await post({ region_id: 'NSW1' })
+    const ends = await harness.bus.endOffsets(['market.dispatch'])
+    expect([...ends.values()].every((offset) => offset === 0n)).toBe(true)
+  })
+})
+
+describe('correlation id', () => {
+  test('is accepted when well formed, replaced when not, generated when absent', async () => {
+    harness = await createHarness()
+    const given = await harness.api.request('/health', { headers: { 'X-Correlation-ID': 'a1b2c3d4-e5f6#7' } })
+    const bad = await harness.api.request('/health', { headers: { 'X-Correlation-ID': 'bad id\twith spaces' } })
+    const none = await harness.api.request('/health')
+
+    expect(given.headers.get('x-correlation-id')).toBe('a1b2c3d4-e5f6#7')
+    expect(bad.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/)
+    expect(none.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/)
+  })
+})
+
+describe('other routes', () => {
+  test('prices, weather and stats serve what was projected', async () => {
+    harness = await createHarness()
+    await harness.bus.publish([
+      priceEvent('NSW1', '2020-01-31T05:35:00Z', 299.99),
+      priceEvent('NSW1', '2020-01-31T05:40:00Z', -40),
+      weatherEvent('NSW1', 'Sydney', '2026-10-03T10:30:00Z', 17.7),
+    ])
+    await waitFor(() => harness.queries.stats().totals.weather === 1 && harness.queries.stats().totals.prices === 2, 'projection')
+
+    const prices = await json(harness.api.request('/api/v1/prices?region_id=NSW1'))
+    const weather = await json(harness.api.request('/api/v1/weather'))
+    const stats = await json(harness.api.request('/api/v1/stats'))
+
+    expect(prices.data.map((p: { rrp_aud_mwh: number }) => p.rrp_aud_mwh)).toEqual([-40, 299.99])
+    expect(weather.data[0]).toMatchObject({ location: 'Sydney', observed_at: '2026-10-03T10:30:00Z', temperature_c: 17.7 })
+    expect(stats.regions).toEqual([
+      expect.objectContaining({ region_id: 'NSW1', price_count: 2, rrp_min: -40, rrp_max: 299.99, weather_count: 1 }),
+    ])
+    expect(stats.sources.map((s: { source: string }) => s.source)).toEqual(['aemo.dispatchis', 'openmeteo.forecast'])
+  })
+
+  test('unknown routes are 404 problems', async () => {
+    harness = await createHarness()
+    await expectProblem(await harness.api.request('/api/v1/nope'), 404, 'not_found')
+  })
+
+  test('/ready is 503 problem+json listing the failing check', async () => {
+    const db = openProjectionDb(':memory:')
+    const api = createApi({
+      queries: createQueries(db),
+      publish: async () => {},
+      readiness: createReadiness({
+        database: { required: true, run: () => ({ ok: true }) },
+        event_log: { required: true, run: () => ({ ok: false, detail: 'broker unreachable' }) },
+      }),
+      log: silentLogger(),
+      version: 'test',
+    })
+    const body = await expectProblem(await api.request('/ready'), 503, 'upstream_unavailable')
+    expect(body.detail).toContain('event_log: broker unreachable')
+  })
+
+  test('/openapi.json is OpenAPI 3.1 and /docs loads Scalar from this server', async () => {
+    harness = await createHarness()
+    const spec = await json(harness.api.request('/openapi.json'))
+    const docs = await harness.api.request('/docs')
+    const html = await docs.text()
+    const script = await harness.api.request('/docs/scalar.js')
+
+    expect(spec.openapi).toBe('3.1.0')
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/dispatch', '/api/v1/prices', '/api/v1/weather', '/api/v1/stats']))
+    expect(html).toContain('src="/docs/scalar.js"')
+    expect(html).not.toMatch(/https?:\/\/cdn/)
+    expect(script.status).toBe(200)
+    expect((await script.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000)
+  })
+
+  test('the committed OpenAPI document matches the code', async () => {
+    harness = await createHarness()
+    const live = await json(harness.api.request('/openapi.json'))
+    const committed = await Bun.file(new URL('../../openapi/gridpulse.openapi.json', import.meta.url)).json()
+    // If this fails: `bun run openapi:export` and commit the result (Kong's config derives from it).
+    expect(committed).toEqual(live)
+  })
+})
+

@@ -1,0 +1,35 @@
+import { describe, expect, test } from 'bun:test'
+import { ConfigError, loadConfig } from './config'
+
+describe('loadConfig', () => {
+  test('defaults to the embedded log, port 8080 and ./data resolved against the working directory', () => {
+    const config = loadConfig({}, '/srv/gridpulse')
+    expect(config.bus).toEqual({ kind: 'embedded' })
+    expect(config.http.port).toBe(8080)
+    expect(config.data.dir).toBe('/srv/gridpulse/data')
+    expect(config.data.projectionPath).toBe('/srv/gridpulse/data/projection.sqlite')
+    expect(config.sources.openMeteo).toMatchObject({ baseUrl: 'https://api.open-meteo.com', everyMs: 900_000 })
+    expect(config.sources.aemo.baseUrl).toBe('https://nemweb.com.au')
+  })
+
+  test('KAFKA_BROKERS switches to Kafka', () => {
+    expect(loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9092' }).bus).toEqual({ kind: 'kafka', brokers: ['k1:9092', 'k2:9092'] })
+  })
+
+  test('reports every bad variable at once, by name', () => {
+    let message = ''
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', OPENMETEO_BASE_URL: 'ftp://x', SOURCES: 'aemo,twitter' })
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      message = (error as Error).message
+    }
+    for (const name of ['PORT', 'LOG_LEVEL', 'OPENMETEO_BASE_URL', 'SOURCES']) expect(message).toContain(name)
+  })
+
+  test('treats empty values as unset and strips trailing slashes from base URLs', () => {
+    const config = loadConfig({ PORT: '', AEMO_BASE_URL: 'http://127.0.0.1:9000/' })
+    expect(config.http.port).toBe(8080)
+    expect(config.sources.aemo.baseUrl).toBe('http://127.0.0.1:9000')
+  })
+})

@@ -1,0 +1,72 @@
+import { expect, test } from 'bun:test'
+import { REPO_ROOT } from './support/paths'
+
+// STYLE.md §9: what may import what. `main.ts` and `config.ts` sit outside the modules.
+const ALLOWED: Record<string, readonly string[]> = {
+  canonical: ['lib'],
+  sources: ['canonical', 'lib', 'observability'],
+  bus: ['canonical', 'lib', 'observability'],
+  projection: ['canonical', 'lib', 'observability', 'bus'],
+  api: ['canonical', 'projection', 'lib', 'observability'],
+  observability: ['lib'],
+  lib: [],
+}
+// Only type imports may cross these edges (projection may know the shape of a consumed batch).
+const TYPE_ONLY: Record<string, readonly string[]> = { projection: ['bus'], sources: ['observability'], bus: ['observability'] }
+const OWNED_BY: Record<string, readonly string[]> = {
+  kafkajs: ['bus'],
+  'drizzle-orm': ['projection'],
+  'bun:sqlite': ['bus', 'projection'],
+  hono: ['api'],
+  '@hono/zod-openapi': ['api'],
+  '@scalar/hono-api-reference': ['api'],
+  pino: ['observability'],
+  'prom-client': ['observability'],
+}
+// api may use only the read port of the projection.
+const API_PROJECTION_ENTRY = '@/projection/queries'
+
+const IMPORT = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gm
+
+test('modules respect the dependency direction of STYLE.md', async () => {
+  const violations: string[] = []
+  for await (const file of new Bun.Glob('src/*/**/*.ts').scan(REPO_ROOT)) {
+    const owner = file.split('/')[1]!
+    const source = await Bun.file(`${REPO_ROOT}/${file}`).text()
+    // Tests compose real parts (a bus feeding a projection), as main.ts does: they are exempt.
+    if (file.endsWith('.test.ts')) continue
+    for (const [, , typeOnly, spec] of source.matchAll(IMPORT)) {
+      const internal = spec!.match(/^@\/(\w+)/)?.[1]
+      if (internal && internal !== owner) {
+        if (!ALLOWED[owner]?.includes(internal)) violations.push(`${file}: ${owner} must not import ${spec}`)
+        else if (TYPE_ONLY[owner]?.includes(internal) && !typeOnly)
+          violations.push(`${file}: ${owner} may only import types from ${spec}`)
+        if (owner === 'api' && internal === 'projection' && spec !== API_PROJECTION_ENTRY)
+          violations.push(`${file}: api must use ${API_PROJECTION_ENTRY}, not ${spec}`)
+      }
+      const pkg = Object.keys(OWNED_BY).find((p) => spec === p || spec!.startsWith(`${p}/`))
+      if (pkg && !OWNED_BY[pkg]!.includes(owner)) violations.push(`${file}: ${pkg} belongs to ${OWNED_BY[pkg]}`)
+    }
+  }
+  expect(violations).toEqual([])
+})
+
+test('only config.ts reads the environment', async () => {
+  const offenders: string[] = []
+  for await (const file of new Bun.Glob('src/**/*.ts').scan(REPO_ROOT)) {
+    if (file === 'src/config.ts' || file === 'src/main.ts' || file.endsWith('.test.ts')) continue
+    const source = await Bun.file(`${REPO_ROOT}/${file}`).text()
+    if (/process\.env|Bun\.env|import\.meta\.env/.test(source)) offenders.push(file)
+  }
+  expect(offenders).toEqual([])
+})
+
+test('only main.ts imports config.ts', async () => {
+  const offenders: string[] = []
+  for await (const file of new Bun.Glob('src/**/*.ts').scan(REPO_ROOT)) {
+    if (file === 'src/main.ts' || file.endsWith('.test.ts')) continue
+    const source = await Bun.file(`${REPO_ROOT}/${file}`).text()
+    if (/from '(\.\.?\/)+config'|from '@\/config'/.test(source)) offenders.push(file)
+  }
+  expect(offenders).toEqual([])
+})

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Subprocess } from 'bun'
+import { waitFor } from '../support/events'
+import { batchedForecast, startOpenMeteoServer } from '../support/openmeteo-server'
+import { REPO_ROOT } from '../support/paths'
+import { freePort, waitForHttp } from '../support/process'
+
+// The compiled binary, run from an empty directory with nothing beside it, exactly as a user would.
+describe('compiled binary', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gridpulse-smoke-'))
+  const binary = join(dir, 'bin', 'gridpulse')
+  const workdir = join(dir, 'run')
+  const port = freePort()
+  const base = `http://127.0.0.1:${port}`
+  let proc: Subprocess<'ignore', 'pipe', 'pipe'>
+  let openMeteo: ReturnType<typeof startOpenMeteoServer>
+  // biome-ignore lint: response bodies are checked field by field below
+  const getJson = async (path: string): Promise<any> => (await fetch(`${base}${path}`)).json()
+
+  beforeAll(async () => {
+    const build = Bun.spawnSync([process.execPath, 'scripts/build.ts', binary], { cwd: REPO_ROOT, stderr: 'pipe' })
+    if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr}`)
+    await Bun.write(join(workdir, '.keep'), '')
+    openMeteo = startOpenMeteoServer(async (_, count) => new Response(await batchedForecast(count)))
+    proc = Bun.spawn([binary, 'serve'], {
+      cwd: workdir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        SOURCES: 'openmeteo',
+        OPENMETEO_BASE_URL: openMeteo.url,
+        LOG_LEVEL: 'info',
+      },
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    await waitForHttp(`${base}/health`, proc)
+  }, 120_000)
+
+  afterAll(() => {
+    if (proc && proc.exitCode === null) proc.kill('SIGKILL')
+    openMeteo?.stop()
+  })
+
+  test('is ready, serves its OpenAPI document and offline docs', async () => {
+    expect((await fetch(`${base}/ready`)).status).toBe(200)
+    const spec = await getJson('/openapi.json')
+    expect(spec.openapi).toBe('3.1.0')
+    const html = await (await fetch(`${base}/docs`)).text()
+    expect(html).toContain('/docs/scalar.js')
+    const script = await fetch(`${base}/docs/scalar.js`)
+    expect(script.status).toBe(200)
+    expect(script.headers.get('content-type')).toContain('javascript')
+  })
+
+  test('ingests weather from the local Open-Meteo with UTC times', async () => {
+    const page = await waitFor(async () => {
+      const body = await getJson('/api/v1/weather')
+      return body.data.length === 5 && body
+    }, 'weather observations')
+    expect(page.data.map((o: { region_id: string }) => o.region_id).sort()).toEqual(['NSW1', 'QLD1', 'SA1', 'TAS1', 'VIC1'])
+    expect(page.data.every((o: { observed_at: string }) => o.observed_at === '2026-10-03T10:30:00Z')).toBe(true)
+  })
+
+  test('a POSTed reading comes back through the log and the projection', async () => {
+    const body = JSON.stringify({ region_id: 'VIC1', fuel_type: 'brown_coal', value_mw: 4321.5, interval_end: '2026-04-01T00:05:00Z' })
+    const accepted = await fetch(`${base}/api/v1/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    expect(accepted.status).toBe(202)
+    const { event_id } = (await accepted.json()) as { event_id: string }
+    const page = await waitFor(async () => {
+      const list = await getJson('/api/v1/dispatch?region_id=VIC1')
+      return list.data.length > 0 && list
+    }, 'the posted reading')
+    expect(page.data[0]).toMatchObject({ event_id, value_mw: 4321.5 })
+  })
+
+  test('bad input never takes the process down', async () => {
+    const huge = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(`{"pad":"${'x'.repeat(200_000)}"}`))
+        controller.close()
+      },
+    })
+    const chunked = await fetch(`${base}/api/v1/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge })
+    expect(chunked.status).toBe(413)
+    const garbage = await fetch(`${base}/api/v1/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '\u0000\u0001{' })
+    expect(garbage.status).toBe(400)
+    expect((await fetch(`${base}/health`)).status).toBe(200)
+  })
+
+  test('exits 0 on SIGTERM', async () => {
+    proc.kill('SIGTERM')
+    expect(await proc.exited).toBe(0)
+    const logs = await new Response(proc.stdout).text()
+    expect(logs).toContain('"msg":"stopped"')
+  })
+})

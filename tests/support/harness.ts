@@ -1,0 +1,44 @@
+import { createApi } from '@/api'
+import { createEmbeddedBus } from '@/bus'
+import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
+import { createReadiness, silentLogger } from '@/observability'
+import { createProjector, createQueries, openProjectionDb } from '@/projection'
+
+/**
+ * The real pipeline in memory: embedded log → projector → SQLite → API. No mocks of our own code;
+ * only ports and files are left out.
+ */
+export async function createHarness(options: { now?: () => number; maxBodyBytes?: number } = {}) {
+  const log = silentLogger()
+  const db = openProjectionDb(':memory:')
+  const bus = createEmbeddedBus({ path: ':memory:', log, idlePollMs: 20 })
+  const projector = createProjector(db, 'gridpulse.projection.v1')
+  const queries = createQueries(db)
+  const consumer = await bus.subscribe({
+    groupId: 'gridpulse.projection.v1',
+    topics: [...EVENT_TOPICS, ...DLQ_TOPICS],
+    startOffset: projector.startOffset,
+    onBatch: projector.project,
+  })
+  const readiness = createReadiness({ database: { required: true, run: () => ({ ok: queries.ping() }) } })
+  const api = createApi({
+    queries,
+    publish: (events) => bus.publish(events),
+    readiness,
+    log,
+    version: 'test',
+    now: options.now,
+    maxBodyBytes: options.maxBodyBytes,
+  })
+  return {
+    db,
+    bus,
+    queries,
+    api,
+    async close() {
+      await consumer.stop()
+      await bus.close()
+      db.sqlite.close()
+    },
+  }
+}
