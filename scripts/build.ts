@@ -19,6 +19,8 @@ const result = await Bun.build({
     autoloadBunfig: false,
   },
   minify: true,
+  // Precompiled bytecode: the binary skips parsing its ~10 MB of JavaScript at every start.
+  bytecode: true,
   sourcemap: 'linked',
   define: { BUILD_VERSION: JSON.stringify(version) },
 })

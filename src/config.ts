@@ -20,7 +20,8 @@ const EnvSchema = z
     OPENMETEO_BASE_URL: url.default('https://api.open-meteo.com'),
     OPENMETEO_POLL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     WEATHER_LOCATIONS: z.string().optional(),
-    SOURCES: csv.pipe(z.array(z.enum(['aemo', 'openmeteo']))).default(['aemo', 'openmeteo']),
+    // `none` runs no poller: an API-only node, or a benchmark.
+    SOURCES: csv.pipe(z.array(z.enum(['aemo', 'openmeteo', 'none']))).default(['aemo', 'openmeteo']),
     KAFKA_BROKERS: csv.optional(),
     AUTH_MODE: z.enum(['none', 'keys', 'gateway']).default('none'),
     MAX_BODY_BYTES: z.coerce.number().int().min(256).max(10 * 1024 * 1024).default(64 * 1024),

@@ -9,7 +9,7 @@ import { createEmbeddedBus, type EventBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { createLogger, createReadiness, createSourceRegistry, type Logger, silentLogger } from '@/observability'
 import { createProjector, createQueries, isMigrated, migrate, openProjectionDb } from '@/projection'
-import { createForecastCycle, createPoller, DEFAULT_LOCATIONS, WeatherLocationsSchema } from '@/sources'
+import { createForecastCycle, createPoller, type CycleResult, DEFAULT_LOCATIONS, WeatherLocationsSchema } from '@/sources'
 import { type Config, ConfigError, loadConfig } from './config'
 
 declare const BUILD_VERSION: string | undefined
@@ -133,7 +133,7 @@ async function serve(config: Config): Promise<number> {
       status,
       everyMs: config.sources.openMeteo.everyMs,
       log: log.child({ component: 'sources.openmeteo' }),
-      cycle: createForecastCycle({ baseUrl: config.sources.openMeteo.baseUrl, locations: locations.data, sink: bus }),
+      cycle: leaderOnly(bus, createForecastCycle({ baseUrl: config.sources.openMeteo.baseUrl, locations: locations.data, sink: bus })),
     })
     pollers.push(poller.run(shutdown.signal))
   }
@@ -207,6 +207,12 @@ async function serve(config: Config): Promise<number> {
   log.flush()
   return 0
 }
+
+/** Scale-out: every node projects, but only the leader polls the sources. */
+const leaderOnly =
+  (bus: EventBus, cycle: (signal: AbortSignal) => Promise<CycleResult>) =>
+  (signal: AbortSignal): Promise<CycleResult> =>
+    bus.isLeader() ? cycle(signal) : Promise.resolve({ events: 0, rejected: 0 })
 
 /** Closes in reverse order of creation; one failing closer does not keep the others open. */
 async function closeAll(closers: { name: string; close: () => unknown }[], log: Logger) {

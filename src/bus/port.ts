@@ -63,7 +63,10 @@ export interface EventBus {
   publish(events: readonly GridEvent[], options?: PublishOptions): Promise<void>
   /** Records rejected input on `dlq.<topic>` (and the source checkpoint, in the same transaction). */
   deadLetter(records: readonly DeadLetter[], options?: PublishOptions): Promise<void>
-  readSourceCheckpoint(source: string): string | undefined
+  /** The last committed cursor of a source; in Kafka mode shared by all nodes (the new leader resumes from it). */
+  readSourceCheckpoint(source: string): Promise<string | undefined>
+  /** Whether this node should poll the sources now (always true for the embedded log). */
+  isLeader(): boolean
   subscribe(subscription: Subscription): Promise<Consumer>
   /** Log-end offset (next offset to be written) of every partition of the given topics. */
   endOffsets(topics: readonly string[]): Promise<Map<string, bigint>>

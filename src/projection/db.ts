@@ -6,6 +6,8 @@ import * as schema from './schema'
 export interface ProjectionDb {
   readonly sqlite: Database
   readonly orm: BunSQLiteDatabase<typeof schema>
+  /** Bumped after every committed projection transaction: read caches key on it. */
+  readonly version: { current: number }
 }
 
 /**
@@ -18,7 +20,7 @@ export function openProjectionDb(path: string, options: { migrate?: boolean } = 
   sqlite.run('PRAGMA synchronous = NORMAL')
   sqlite.run('PRAGMA foreign_keys = ON')
   sqlite.run('PRAGMA busy_timeout = 5000')
-  const db = { sqlite, orm: drizzle(sqlite, { schema }) }
+  const db = { sqlite, orm: drizzle(sqlite, { schema }), version: { current: 0 } }
   if (options.migrate ?? true) migrate(db)
   return db
 }

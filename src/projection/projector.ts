@@ -52,6 +52,7 @@ export function createProjector(db: ProjectionDb, consumer: string, now: () => n
   return {
     async project(batch) {
       applyBatch(batch)
+      db.version.current++
     },
     startOffset,
   }

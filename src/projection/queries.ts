@@ -1,4 +1,5 @@
-import { and, asc, avg, count, desc, eq, gte, lt, max, min, or, type SQL, sql } from 'drizzle-orm'
+import type { Statement } from 'bun:sqlite'
+import { asc, avg, count, eq, getTableColumns, getTableName, max, min } from 'drizzle-orm'
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type {
   DeadLetter,
@@ -42,34 +43,68 @@ function decodeCursor(raw: string): Cursor {
   throw new DomainError('validation_failed', 'cursor is not a cursor this API returned')
 }
 
-/** Keyset pagination, newest first: stable under concurrent inserts, O(limit) per page. */
-function pageOf<Row, T>(
+/** Equality filters a list supports, by query field → column. */
+type Filters = Record<string, SQLiteColumn>
+
+/**
+ * Keyset pagination, newest first: stable under concurrent inserts, O(limit) per page. The hot read
+ * path runs one cached bun:sqlite statement per combination of filters present, written from the
+ * drizzle schema: per-request query building and statement preparation cost more than the query.
+ */
+function createPager<Row, T, Q extends RangeQuery>(
   db: ProjectionDb,
   table: SQLiteTable,
   time: SQLiteColumn,
   id: SQLiteColumn,
-  filters: (SQL | undefined)[],
-  query: RangeQuery,
+  filters: Filters,
   toCanonical: (row: Row) => T,
   keyOf: (row: Row) => Cursor
-): Page<T> {
-  const where: (SQL | undefined)[] = [...filters]
-  if (query.from) where.push(gte(time, Date.parse(query.from)))
-  if (query.to) where.push(lt(time, Date.parse(query.to)))
-  if (query.cursor) {
-    const c = decodeCursor(query.cursor)
-    where.push(or(lt(time, c.t), and(eq(time, c.t), lt(id, c.id))))
+) {
+  const statements = new Map<string, Statement>()
+  // Many consumers poll the same page ("the latest 100"): serve it from memory until the projection
+  // commits again. Bounded, and dropped wholesale on overflow (the pages are cheap to rebuild).
+  const pages = new Map<string, { version: number; page: Page<T> }>()
+  const columns = Object.entries(getTableColumns(table))
+    .map(([key, column]) => `"${column.name}" AS "${key}"`)
+    .join(', ')
+  const from = `SELECT ${columns} FROM "${getTableName(table)}"`
+  const order = `ORDER BY "${time.name}" DESC, "${id.name}" DESC LIMIT $limit`
+  const statementFor = (present: string[], range: { from: boolean; to: boolean; cursor: boolean }) => {
+    const key = `${present.join(',')}|${range.from}|${range.to}|${range.cursor}`
+    let statement = statements.get(key)
+    if (!statement) {
+      const where = present.map((name) => `"${filters[name]!.name}" = $${name}`)
+      if (range.from) where.push(`"${time.name}" >= $from`)
+      if (range.to) where.push(`"${time.name}" < $to`)
+      if (range.cursor) where.push(`("${time.name}" < $cursorT OR ("${time.name}" = $cursorT AND "${id.name}" < $cursorId))`)
+      statement = db.sqlite.prepare(`${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${order}`)
+      statements.set(key, statement)
+    }
+    return statement
   }
-  const rows = db.orm
-    .select()
-    .from(table)
-    .where(and(...where))
-    .orderBy(desc(time), desc(id))
-    .limit(query.limit + 1)
-    .all() as Row[]
-  const more = rows.length > query.limit
-  const page = more ? rows.slice(0, query.limit) : rows
-  return { data: page.map(toCanonical), nextCursor: more ? encodeCursor(keyOf(page[page.length - 1]!)) : null }
+  return (query: Q): Page<T> => {
+    const fields = query as unknown as Record<string, unknown>
+    const present = Object.keys(filters).filter((name) => fields[name] !== undefined)
+    const values: Record<string, string | number> = { limit: query.limit + 1 }
+    for (const name of present) values[name] = fields[name] as string
+    if (query.from) values.from = Date.parse(query.from)
+    if (query.to) values.to = Date.parse(query.to)
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor)
+      values.cursorT = c.t
+      values.cursorId = c.id
+    }
+    const cacheKey = JSON.stringify(values)
+    const cached = pages.get(cacheKey)
+    if (cached && cached.version === db.version.current) return cached.page
+    const rows = statementFor(present, { from: !!query.from, to: !!query.to, cursor: !!query.cursor }).all(values) as Row[]
+    const more = rows.length > query.limit
+    const slice = more ? rows.slice(0, query.limit) : rows
+    const page = { data: slice.map(toCanonical), nextCursor: more ? encodeCursor(keyOf(slice[slice.length - 1]!)) : null }
+    if (pages.size >= 64) pages.clear()
+    pages.set(cacheKey, { version: db.version.current, page })
+    return page
+  }
 }
 
 type DispatchRow = typeof dispatch.$inferSelect
@@ -106,7 +141,8 @@ const toPrice = (row: PriceRow): RegionPriceEvent => ({
   total_demand_mw: row.totalDemandMw,
   available_generation_mw: row.availableGenerationMw,
   net_interchange_mw: row.netInterchangeMw,
-  intervention: row.intervention,
+  // Raw reads return SQLite's 0/1.
+  intervention: Boolean(row.intervention),
 })
 
 const toWeather = (row: WeatherRow): WeatherObservation => ({
@@ -167,66 +203,59 @@ export function createQueries(db: ProjectionDb) {
   const orm = db.orm
   const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
+  const dispatchPage = createPager<DispatchRow, MarketDispatchEvent, RangeQuery & { regionId?: RegionId; fuelType?: FuelType }>(
+    db,
+    dispatch,
+    dispatch.intervalEnd,
+    dispatch.eventId,
+    { regionId: dispatch.regionId, fuelType: dispatch.fuelType },
+    toDispatch,
+    (r) => ({ t: r.intervalEnd, id: r.eventId })
+  )
+  const pricePage = createPager<PriceRow, RegionPriceEvent, RangeQuery & { regionId?: RegionId }>(
+    db,
+    prices,
+    prices.intervalEnd,
+    prices.eventId,
+    { regionId: prices.regionId },
+    toPrice,
+    (r) => ({ t: r.intervalEnd, id: r.eventId })
+  )
+  const weatherPage = createPager<WeatherRow, WeatherObservation, RangeQuery & { regionId?: RegionId }>(
+    db,
+    weather,
+    weather.observedAt,
+    weather.eventId,
+    { regionId: weather.regionId },
+    toWeather,
+    (r) => ({ t: r.observedAt, id: r.eventId })
+  )
+  const deadLetterPage = createPager<typeof deadLetters.$inferSelect, DeadLetter, RangeQuery & { topic?: string }>(
+    db,
+    deadLetters,
+    deadLetters.failedAt,
+    deadLetters.id,
+    { topic: deadLetters.topic },
+    toDeadLetter,
+    (r) => ({ t: r.failedAt, id: r.id })
+  )
+
   return {
     dispatch: {
-      list(q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }): Page<MarketDispatchEvent> {
-        return pageOf<DispatchRow, MarketDispatchEvent>(
-          db,
-          dispatch,
-          dispatch.intervalEnd,
-          dispatch.eventId,
-          [q.regionId ? eq(dispatch.regionId, q.regionId) : undefined, q.fuelType ? eq(dispatch.fuelType, q.fuelType) : undefined],
-          q,
-          toDispatch,
-          (r) => ({ t: r.intervalEnd, id: r.eventId })
-        )
-      },
+      list: (q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }): Page<MarketDispatchEvent> => dispatchPage(q),
       byEventId(eventId: string): MarketDispatchEvent | undefined {
         const row = orm.select().from(dispatch).where(eq(dispatch.eventId, eventId)).get()
         return row ? toDispatch(row) : undefined
       },
     },
     prices: {
-      list(q: RangeQuery & { regionId?: RegionId }): Page<RegionPriceEvent> {
-        return pageOf<PriceRow, RegionPriceEvent>(
-          db,
-          prices,
-          prices.intervalEnd,
-          prices.eventId,
-          [q.regionId ? eq(prices.regionId, q.regionId) : undefined],
-          q,
-          toPrice,
-          (r) => ({ t: r.intervalEnd, id: r.eventId })
-        )
-      },
+      list: (q: RangeQuery & { regionId?: RegionId }): Page<RegionPriceEvent> => pricePage(q),
     },
     weather: {
-      list(q: RangeQuery & { regionId?: RegionId }): Page<WeatherObservation> {
-        return pageOf<WeatherRow, WeatherObservation>(
-          db,
-          weather,
-          weather.observedAt,
-          weather.eventId,
-          [q.regionId ? eq(weather.regionId, q.regionId) : undefined],
-          q,
-          toWeather,
-          (r) => ({ t: r.observedAt, id: r.eventId })
-        )
-      },
+      list: (q: RangeQuery & { regionId?: RegionId }): Page<WeatherObservation> => weatherPage(q),
     },
     deadLetters: {
-      list(q: RangeQuery & { topic?: string }): Page<DeadLetter> {
-        return pageOf<typeof deadLetters.$inferSelect, DeadLetter>(
-          db,
-          deadLetters,
-          deadLetters.failedAt,
-          deadLetters.id,
-          [q.topic ? eq(deadLetters.topic, q.topic) : undefined],
-          q,
-          toDeadLetter,
-          (r) => ({ t: r.failedAt, id: r.id })
-        )
-      },
+      list: (q: RangeQuery & { topic?: string }): Page<DeadLetter> => deadLetterPage(q),
     },
     stats(): Stats {
       const totals = {
@@ -317,4 +346,3 @@ export function createQueries(db: ProjectionDb) {
 }
 
 export type Queries = ReturnType<typeof createQueries>
-void sql

@@ -6,7 +6,7 @@ import type { Logger, SourceStatus } from '@/observability'
 export interface Sink {
   publish(events: readonly GridEvent[], options?: { checkpoint?: { source: string; cursor: string } }): Promise<void>
   deadLetter(records: readonly DeadLetter[], options?: { checkpoint?: { source: string; cursor: string } }): Promise<void>
-  readSourceCheckpoint(source: string): string | undefined
+  readSourceCheckpoint(source: string): Promise<string | undefined>
 }
 
 export interface CycleResult {

@@ -87,7 +87,7 @@ describe('embedded log', () => {
     await bus.publish([dispatchEvent('QLD1', 'hydro', '2026-04-01T00:05:00Z', 3)], { checkpoint: { source: 'aemo.x', cursor: 'FILE_1' } })
     await bus.close()
     bus = createEmbeddedBus({ path, log: silentLogger() })
-    expect(bus.readSourceCheckpoint('aemo.x')).toBe('FILE_1')
+    expect(await bus.readSourceCheckpoint('aemo.x')).toBe('FILE_1')
     expect([...(await bus.endOffsets(['market.dispatch'])).values()].reduce((a, b) => a + b)).toBe(1n)
   })
 
@@ -95,7 +95,7 @@ describe('embedded log', () => {
     bus = createEmbeddedBus({ path: ':memory:', log: silentLogger() })
     const orphan = { ...dispatchEvent('QLD1', 'hydro', '2026-04-01T00:05:00Z', 3), event_type: 'Unknown' } as never
     await expect(bus.publish([dispatchEvent('QLD1', 'hydro', '2026-04-01T00:10:00Z', 1), orphan], { checkpoint: { source: 's', cursor: 'c' } })).rejects.toThrow()
-    expect(bus.readSourceCheckpoint('s')).toBeUndefined()
+    expect(await bus.readSourceCheckpoint('s')).toBeUndefined()
     await bus.publish([dispatchEvent('QLD1', 'hydro', '2026-04-01T00:15:00Z', 1)])
     const ends = await bus.endOffsets(['market.dispatch'])
     expect(ends.get(`market.dispatch/${partitionFor('QLD1', 3)}`)).toBe(1n)

@@ -171,9 +171,10 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
     async deadLetter(records: readonly DeadLetter[], opts?: PublishOptions) {
       write(records.map(encodeDeadLetter), opts?.checkpoint)
     },
-    readSourceCheckpoint(source) {
+    async readSourceCheckpoint(source) {
       return (selectCheckpoint.get(source) as { cursor: string } | null)?.cursor
     },
+    isLeader: () => !closed,
     async endOffsets(topics) {
       const result = new Map<string, bigint>()
       for (const topic of topics) {

@@ -1,0 +1,91 @@
+/**
+ * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
+ * `bun run bench api startup` — default runs every section.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { $ } from 'bun'
+import { freePort, waitForHttp } from '../tests/support/process'
+import { seedDispatch } from './seed'
+
+const ROOT = join(import.meta.dir, '..')
+const sections = new Set(process.argv.slice(2))
+const want = (name: string) => sections.size === 0 || sections.has(name)
+const results: Record<string, string> = {}
+const report = (name: string, value: string) => {
+  results[name] = value
+  console.log(`${name.padEnd(44)} ${value}`)
+}
+
+const work = mkdtempSync(join(tmpdir(), 'gridpulse-bench-'))
+const binary = join(work, 'gridpulse')
+await $`${process.execPath} scripts/build.ts ${binary}`.cwd(ROOT).quiet()
+report('binary size', `${(Bun.file(binary).size / 1024 / 1024).toFixed(1)} MB (target ≤ 120 MB)`)
+
+const start = (dataDir: string, port: number) =>
+  Bun.spawn([binary, 'serve'], {
+    cwd: work,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, SOURCES: 'none', LOG_LEVEL: 'warn' },
+    stdout: 'ignore',
+    stderr: 'inherit',
+  })
+
+const rssMb = async (pid: number) => {
+  const status = await Bun.file(`/proc/${pid}/status`).text()
+  return Number(status.match(/VmRSS:\s+(\d+)/)![1]) / 1024
+}
+
+if (want('startup')) {
+  const samples: number[] = []
+  for (let i = 0; i < 7; i++) {
+    const dataDir = join(work, `cold-${i}`)
+    const port = freePort()
+    const proc = start(dataDir, port)
+    samples.push(await waitForHttp(`http://127.0.0.1:${port}/ready`, proc))
+    if (i === 0) {
+      await Bun.sleep(2000)
+      report('idle RSS after start (empty db)', `${(await rssMb(proc.pid)).toFixed(1)} MB (target ≤ 80 MB)`)
+    }
+    proc.kill('SIGTERM')
+    await proc.exited
+  }
+  samples.sort((a, b) => a - b)
+  report('cold start → /ready 200 (median of 7)', `${samples[3]!.toFixed(0)} ms (min ${samples[0]!.toFixed(0)}, max ${samples[6]!.toFixed(0)}; target ≤ 150 ms)`)
+}
+
+if (want('api')) {
+  const dataDir = join(work, 'api')
+  const seeded = performance.now()
+  await seedDispatch(dataDir, 100_000)
+  report('seed 100k events (log → projection)', `${((performance.now() - seeded) / 1000).toFixed(1)} s`)
+  const port = freePort()
+  const proc = start(dataDir, port)
+  await waitForHttp(`http://127.0.0.1:${port}/ready`, proc)
+  const url = `http://127.0.0.1:${port}/api/v1/dispatch?limit=100`
+  const hasWrk = (await $`which wrk`.nothrow().quiet()).exitCode === 0
+  if (hasWrk) {
+    await $`wrk -t2 -c50 -d3s ${url}`.quiet() // warm-up
+    const out = (await $`wrk -t2 -c50 -d15s --latency ${url}`.quiet()).stdout.toString()
+    const rps = out.match(/Requests\/sec:\s+([\d.]+)/)?.[1]
+    const p50 = out.match(/\s50%\s+([\d.]+\w+)/)?.[1]
+    const p99 = out.match(/\s99%\s+([\d.]+\w+)/)?.[1]
+    const errors = out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? '0'
+    report('GET /api/v1/dispatch?limit=100, 50 conns', `${rps} req/s, p50 ${p50}, p99 ${p99}, non-2xx ${errors} (wrk, 15 s; target ≥ 5000 req/s, p99 ≤ 20 ms)`)
+    // The same route with a different page per request: the page cache misses every time.
+    const script = join(ROOT, 'bench', 'uncached.lua')
+    const miss = (await $`wrk -t2 -c50 -d15s --latency -s ${script} ${url}`.quiet()).stdout.toString()
+    report(
+      '  … every request a different page (no cache)',
+      `${miss.match(/Requests\/sec:\s+([\d.]+)/)?.[1]} req/s, p50 ${miss.match(/\s50%\s+([\d.]+\w+)/)?.[1]}, p99 ${miss.match(/\s99%\s+([\d.]+\w+)/)?.[1]}`
+    )
+  } else {
+    console.log('wrk not found (apt-get install wrk): API throughput not measured')
+  }
+  report('RSS after load (100k events)', `${(await rssMb(proc.pid)).toFixed(1)} MB`)
+  proc.kill('SIGTERM')
+  await proc.exited
+}
+
+rmSync(work, { recursive: true, force: true })
+await Bun.write(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ at: new Date().toISOString(), results }, null, 2))

@@ -1,0 +1,56 @@
+import { mkdirSync } from 'node:fs'
+import { createEmbeddedBus } from '@/bus'
+import { DLQ_TOPICS, eventIdFor, EVENT_TOPICS, FUEL_TYPES, type MarketDispatchEvent, REGION_IDS } from '@/canonical'
+import { toUtcIso } from '@/lib'
+import { silentLogger } from '@/observability'
+import { createProjector, openProjectionDb } from '@/projection'
+
+/**
+ * Fills a data directory with `count` dispatch events through the real path (log → projector), so
+ * a benchmark starts the binary on a realistic database. Values are synthetic load, not data.
+ */
+export async function seedDispatch(dataDir: string, count: number): Promise<void> {
+  mkdirSync(dataDir, { recursive: true })
+  const log = silentLogger()
+  const bus = createEmbeddedBus({ path: `${dataDir}/log.sqlite`, log })
+  const db = openProjectionDb(`${dataDir}/projection.sqlite`)
+  const start = Date.parse('2026-01-01T00:05:00Z')
+  const perInterval = REGION_IDS.length * FUEL_TYPES.length
+  const events: MarketDispatchEvent[] = []
+  for (let i = 0; i < count; i++) {
+    const region_id = REGION_IDS[i % REGION_IDS.length]!
+    const fuel_type = FUEL_TYPES[Math.floor(i / REGION_IDS.length) % FUEL_TYPES.length]!
+    const interval_end = toUtcIso(start + Math.floor(i / perInterval) * 300_000)
+    events.push({
+      event_id: eventIdFor({ event_type: 'MarketDispatchEvent', source: 'api', region_id, fuel_type, interval_end }),
+      event_type: 'MarketDispatchEvent',
+      schema_version: 1,
+      correlation_id: 'bench-seed',
+      source: 'api',
+      source_file: null,
+      source_sha256: null,
+      ingested_at: '2026-01-01T00:00:00.000Z',
+      region_id,
+      fuel_type,
+      interval_end,
+      value_mw: (i % 5000) + 0.5,
+      unit_count: 1,
+    })
+  }
+  for (let i = 0; i < events.length; i += 10_000) await bus.publish(events.slice(i, i + 10_000))
+  const projector = createProjector(db, 'gridpulse.projection.v1')
+  let applied = 0
+  const consumer = await bus.subscribe({
+    groupId: 'gridpulse.projection.v1',
+    topics: [...EVENT_TOPICS, ...DLQ_TOPICS],
+    startOffset: projector.startOffset,
+    onBatch: async (batch) => {
+      await projector.project(batch)
+      applied += batch.records.length
+    },
+  })
+  while (applied < count) await Bun.sleep(20)
+  await consumer.stop()
+  await bus.close()
+  db.sqlite.close()
+}
