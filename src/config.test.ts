@@ -33,3 +33,14 @@ describe('loadConfig', () => {
     expect(config.sources.aemo.baseUrl).toBe('http://127.0.0.1:9000')
   })
 })
+
+describe('auth configuration', () => {
+  test('defaults to API keys with the seed rate limits', () => {
+    expect(loadConfig({}).auth).toEqual({ mode: 'keys', perMinute: { other: 100, weather: 60 } })
+  })
+
+  test('gateway mode needs a gateway secret', () => {
+    expect(() => loadConfig({ AUTH_MODE: 'gateway' })).toThrow('GATEWAY_SECRET')
+    expect(loadConfig({ AUTH_MODE: 'gateway', GATEWAY_SECRET: 'x'.repeat(32) }).auth).toEqual({ mode: 'gateway', secret: 'x'.repeat(32) })
+  })
+})

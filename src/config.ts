@@ -23,7 +23,11 @@ const EnvSchema = z
     // `none` runs no poller: an API-only node, or a benchmark.
     SOURCES: csv.pipe(z.array(z.enum(['aemo', 'openmeteo', 'none']))).default(['aemo', 'openmeteo']),
     KAFKA_BROKERS: csv.optional(),
-    AUTH_MODE: z.enum(['none', 'keys', 'gateway']).default('none'),
+    AUTH_MODE: z.enum(['none', 'keys', 'gateway']).default('keys'),
+    // Shared with Kong (its request-transformer adds it); only used when AUTH_MODE=gateway.
+    GATEWAY_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
+    RATE_LIMIT_WEATHER_PER_MINUTE: z.coerce.number().int().min(1).default(60),
     MAX_BODY_BYTES: z.coerce.number().int().min(256).max(10 * 1024 * 1024).default(64 * 1024),
     READY_MAX_LAG: z.coerce.number().int().min(0).default(10_000),
     NODE_ID: z.string().regex(/^[a-z0-9-]{1,32}$/).optional(),
@@ -31,6 +35,10 @@ const EnvSchema = z
     METRICS_ENABLED: bool.default(true),
   })
   .strip()
+  .refine((e) => e.AUTH_MODE !== 'gateway' || e.GATEWAY_SECRET !== undefined, {
+    path: ['GATEWAY_SECRET'],
+    message: 'required when AUTH_MODE=gateway',
+  })
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -57,7 +65,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       aemo: { baseUrl: e.AEMO_BASE_URL, everyMs: e.AEMO_POLL_SECONDS * 1000 },
       openMeteo: { baseUrl: e.OPENMETEO_BASE_URL, everyMs: e.OPENMETEO_POLL_SECONDS * 1000, locations: e.WEATHER_LOCATIONS },
     },
-    auth: { mode: e.AUTH_MODE },
+    auth:
+      e.AUTH_MODE === 'gateway'
+        ? { mode: 'gateway' as const, secret: e.GATEWAY_SECRET! }
+        : { mode: e.AUTH_MODE, perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE } },
     readiness: { maxLag: e.READY_MAX_LAG },
     nodeId: e.NODE_ID ?? 'node-1',
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

@@ -5,10 +5,27 @@
  */
 import { mkdirSync } from 'node:fs'
 import { createApi, openApiDocument } from '@/api'
-import { createEmbeddedBus, type EventBus } from '@/bus'
-import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
-import { createLogger, createReadiness, createSourceRegistry, type Logger, silentLogger } from '@/observability'
-import { createProjector, createQueries, isMigrated, migrate, openProjectionDb } from '@/projection'
+import { type ConsumedBatch, createEmbeddedBus, type EventBus, type PublishOptions } from '@/bus'
+import { type DeadLetter, DLQ_TOPICS, EVENT_TOPICS, type GridEvent } from '@/canonical'
+import {
+  createLogger,
+  createMetrics,
+  createReadiness,
+  createSourceRegistry,
+  type Logger,
+  type Metrics,
+  silentLogger,
+} from '@/observability'
+import {
+  createApiKey,
+  createProjector,
+  createQueries,
+  isMigrated,
+  listApiKeys,
+  migrate,
+  openProjectionDb,
+  revokeApiKey,
+} from '@/projection'
 import { createForecastCycle, createPoller, type CycleResult, DEFAULT_LOCATIONS, WeatherLocationsSchema } from '@/sources'
 import { type Config, ConfigError, loadConfig } from './config'
 
@@ -25,6 +42,11 @@ Commands:
   migrate      apply database migrations and exit
   openapi      print the OpenAPI 3.1 document of this build
   healthcheck  GET /health on 127.0.0.1:$PORT; exit 0 when alive (for distroless images)
+  keys create --consumer NAME --scope read|write
+               create an API key for a team (printed once; only its hash is stored)
+  keys list    list keys (id, consumer, scope, created, revoked)
+  keys revoke ID
+               revoke a key; it stops working at once
   help         this text
 
 Configuration comes from the environment only; see the README's configuration table.
@@ -52,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error
   }
-  if (rest.length > 0) {
+  if (rest.length > 0 && command !== 'keys') {
     console.error(`unexpected arguments: ${rest.join(' ')}\n\n${HELP}`)
     return 64
   }
@@ -79,6 +101,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(openApiDocument(api), null, 2)}\n`)
       return 0
     }
+    case 'keys':
+      return keys(config, rest)
     case 'healthcheck': {
       try {
         const response = await fetch(`http://127.0.0.1:${config.http.port}/health`, { signal: AbortSignal.timeout(3000) })
@@ -90,6 +114,45 @@ async function main(argv: string[]): Promise<number> {
     default:
       console.error(`unknown command: ${command}\n\n${HELP}`)
       return 64
+  }
+}
+
+function keys(config: Config, args: string[]): number {
+  const [action, ...options] = args
+  const flag = (name: string) => {
+    const i = options.indexOf(`--${name}`)
+    return i >= 0 ? options[i + 1] : undefined
+  }
+  mkdirSync(config.data.dir, { recursive: true })
+  const db = openProjectionDb(config.data.projectionPath)
+  try {
+    if (action === 'create') {
+      const consumer = flag('consumer')
+      const scope = flag('scope') ?? 'read'
+      if (!consumer || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(consumer) || (scope !== 'read' && scope !== 'write')) {
+        console.error('usage: gridpulse keys create --consumer NAME --scope read|write  (NAME: lowercase letters, digits, -)')
+        return 64
+      }
+      const { key, info } = createApiKey(db, consumer, scope)
+      process.stderr.write(`created key ${info.id} for ${consumer} (${scope}); it is shown once, store it now:\n`)
+      process.stdout.write(`${key}\n`)
+      return 0
+    }
+    if (action === 'list') {
+      for (const k of listApiKeys(db)) {
+        process.stdout.write(`${k.id}\t${k.consumer}\t${k.scope}\t${k.createdAt}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\n`)
+      }
+      return 0
+    }
+    if (action === 'revoke' && options[0]) {
+      if (revokeApiKey(db, options[0])) return 0
+      console.error(`no key with id ${options[0]}`)
+      return 1
+    }
+    console.error('usage: gridpulse keys create --consumer NAME --scope read|write | keys list | keys revoke ID')
+    return 64
+  } finally {
+    db.sqlite.close()
   }
 }
 
@@ -106,6 +169,7 @@ async function serve(config: Config): Promise<number> {
   const bus: EventBus = createEmbeddedBus({ path: config.data.logPath, log })
   closers.push({ name: 'event log', close: () => bus.close() })
 
+  const metrics = createMetrics({ version: VERSION })
   const projector = createProjector(db, PROJECTION_CONSUMER)
   const queries = createQueries(db)
   const topics = [...EVENT_TOPICS, ...DLQ_TOPICS]
@@ -113,9 +177,13 @@ async function serve(config: Config): Promise<number> {
     groupId: PROJECTION_CONSUMER,
     topics,
     startOffset: projector.startOffset,
-    onBatch: projector.project,
+    onBatch: async (batch) => {
+      await projector.project(batch)
+      observeProjected(metrics, batch)
+    },
   })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
+  const sink = instrumentedSink(bus, metrics)
 
   const registry = createSourceRegistry()
   const pollers: Promise<void>[] = []
@@ -133,7 +201,7 @@ async function serve(config: Config): Promise<number> {
       status,
       everyMs: config.sources.openMeteo.everyMs,
       log: log.child({ component: 'sources.openmeteo' }),
-      cycle: leaderOnly(bus, createForecastCycle({ baseUrl: config.sources.openMeteo.baseUrl, locations: locations.data, sink: bus })),
+      cycle: leaderOnly(bus, createForecastCycle({ baseUrl: config.sources.openMeteo.baseUrl, locations: locations.data, sink })),
     })
     pollers.push(poller.run(shutdown.signal))
   }
@@ -177,12 +245,41 @@ async function serve(config: Config): Promise<number> {
 
   const api = createApi({
     queries,
-    publish: (events) => bus.publish(events),
+    publish: (events) => sink.publish(events),
     readiness,
     log,
     version: VERSION,
     maxBodyBytes: config.http.maxBodyBytes,
+    auth:
+      config.auth.mode === 'keys'
+        ? { mode: 'keys', verify: queries.apiKeys.verify, perMinute: config.auth.perMinute }
+        : config.auth.mode === 'gateway'
+          ? { mode: 'gateway', secret: config.auth.secret }
+          : { mode: 'none' },
+    observeRequest: (route, method, status, seconds) => metrics.httpDuration.observe({ route, method, status: String(status) }, seconds),
+    metrics: config.metrics.enabled
+      ? {
+          contentType: metrics.registry.contentType,
+          render: async () => {
+            const health = bus.health()
+            metrics.outboxDepth.set(health.outboxDepth)
+            const ends = await bus.endOffsets(topics)
+            const positions = queries.positions(PROJECTION_CONSUMER)
+            for (const [pk, end] of ends) {
+              const [topic, partition] = [pk.slice(0, pk.lastIndexOf('/')), pk.slice(pk.lastIndexOf('/') + 1)]
+              metrics.consumerLag.set({ topic, partition }, Number(end - (positions.get(pk) ?? 0n)))
+            }
+            for (const s of registry.list()) {
+              if (s.lastSuccessAt !== null) metrics.sourceLastSuccess.set({ source: s.source }, s.lastSuccessAt / 1000)
+            }
+            return metrics.registry.metrics()
+          },
+        }
+      : undefined,
   })
+  if (config.auth.mode === 'keys' && queries.apiKeys.count() === 0) {
+    log.warn('AUTH_MODE=keys and no API keys exist: create one with `gridpulse keys create --consumer NAME --scope read|write`')
+  }
   const server = Bun.serve({ port: config.http.port, hostname: config.http.host, fetch: api.fetch, maxRequestBodySize: 16 * 1024 * 1024 })
   closers.push({ name: 'http server', close: () => server.stop() })
   log.info(
@@ -206,6 +303,33 @@ async function serve(config: Config): Promise<number> {
   log.info('stopped')
   log.flush()
   return 0
+}
+
+/** Counts what sources hand to the log: events by source and type, rejects by source and reason. */
+function instrumentedSink(bus: EventBus, metrics: Metrics): EventBus {
+  return Object.assign(Object.create(bus) as EventBus, {
+    publish: async (events: readonly GridEvent[], options?: PublishOptions) => {
+      await bus.publish(events, options)
+      for (const e of events) metrics.eventsIngested.inc({ source: e.source, event_type: e.event_type })
+    },
+    deadLetter: async (records: readonly DeadLetter[], options?: PublishOptions) => {
+      await bus.deadLetter(records, options)
+      for (const r of records) metrics.eventsRejected.inc({ source: r.source, code: r.code })
+    },
+  })
+}
+
+/** After a committed batch: applied counts, DLQ records, and interval end → queryable latency. */
+function observeProjected(metrics: Metrics, batch: ConsumedBatch, now = Date.now()) {
+  metrics.projectionApplied.inc({ topic: batch.topic }, batch.records.length)
+  for (const record of batch.records) {
+    if (record.kind === 'dead_letter') metrics.dlqRecords.inc({ topic: record.deadLetter.topic, code: record.deadLetter.code })
+    else if (record.kind === 'event') {
+      const e = record.event
+      const at = Date.parse(e.event_type === 'WeatherObservation' ? e.observed_at : e.interval_end)
+      metrics.endToEndLatency.observe({ event_type: e.event_type }, Math.max(0, (now - at) / 1000))
+    }
+  }
 }
 
 /** Scale-out: every node projects, but only the leader polls the sources. */

@@ -3,6 +3,7 @@ import type { GridEvent } from '@/canonical'
 import { DomainError } from '@/lib'
 import type { Logger, ReadinessReport } from '@/observability'
 import type { Queries } from '@/projection/queries'
+import { type AuthConfig, authenticate } from './auth'
 import { docsRouter } from './docs/docs'
 import { healthRouter } from './health/health.router'
 import { marketRouter } from './market/market.router'
@@ -23,6 +24,9 @@ export interface ApiDeps {
   readonly maxBodyBytes?: number
   readonly generateId?: () => string
   readonly observeRequest?: (route: string, method: string, status: number, seconds: number) => void
+  readonly auth?: AuthConfig
+  /** Prometheus exposition for `/metrics`; absent = no metrics route. */
+  readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> }
 }
 
 export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] = {
@@ -36,6 +40,7 @@ export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] =
       'Errors are RFC 9457 problem+json. Every response carries X-Correlation-ID.',
   },
   servers: [{ url: 'http://localhost:8080', description: 'GridPulse (direct)' }],
+  security: [{ ApiKey: [] }],
   tags: [
     { name: 'Market', description: 'AEMO NEM dispatch data' },
     { name: 'Weather', description: 'Open-Meteo observations at region centres' },
@@ -55,7 +60,14 @@ export function createApi(deps: ApiDeps) {
 
   app.use('*', correlationId(deps.generateId))
   app.use('*', requestLog(log, deps.observeRequest))
+  app.use('/api/*', authenticate(deps.auth ?? { mode: 'none' }, now))
   app.use('/api/*', jsonBodyGuard(deps.maxBodyBytes ?? 64 * 1024))
+  app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'apikey',
+    description: 'A per-team key (`gpk_…`). Behind Kong, Kong checks it; standalone, GridPulse does.',
+  })
 
   app.route('/', healthRouter({ version: deps.version, readiness: deps.readiness }))
   app.route('/', marketRouter({ queries: deps.queries, publish: deps.publish, now }))
@@ -64,6 +76,10 @@ export function createApi(deps: ApiDeps) {
   app.route('/', docsRouter())
 
   app.doc31('/openapi.json', OPENAPI_INFO)
+  const metrics = deps.metrics
+  if (metrics) {
+    app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))
+  }
 
   app.notFound((c) => problem(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`))
   app.onError((error, c) => {

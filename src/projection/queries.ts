@@ -1,5 +1,5 @@
 import type { Statement } from 'bun:sqlite'
-import { asc, avg, count, eq, getTableColumns, getTableName, max, min } from 'drizzle-orm'
+import { asc, avg, count, eq, getTableColumns, getTableName, max, min, sql } from 'drizzle-orm'
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type {
   DeadLetter,
@@ -10,9 +10,10 @@ import type {
   SourceName,
   WeatherObservation,
 } from '@/canonical'
-import { DomainError, toUtcIso, toUtcIsoMs } from '@/lib'
+import { timingSafeEqual } from 'node:crypto'
+import { DomainError, sha256Hex, toUtcIso, toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from './db'
-import { checkpoints, deadLetters, dispatch, prices, weather } from './schema'
+import { apiKeys, checkpoints, deadLetters, dispatch, prices, weather } from './schema'
 
 export interface Page<T> {
   readonly data: T[]
@@ -240,6 +241,12 @@ export function createQueries(db: ProjectionDb) {
     (r) => ({ t: r.failedAt, id: r.id })
   )
 
+  const verifyKey = orm
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.id, sql.placeholder('id')))
+    .prepare()
+
   return {
     dispatch: {
       list: (q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }): Page<MarketDispatchEvent> => dispatchPage(q),
@@ -337,6 +344,22 @@ export function createQueries(db: ProjectionDb) {
     positions(consumer: string): Map<string, bigint> {
       const rows = orm.select().from(checkpoints).where(eq(checkpoints.consumer, consumer)).orderBy(asc(checkpoints.topic)).all()
       return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.nextOffset)]))
+    },
+    apiKeys: {
+      /**
+       * Resolves a presented `gpk_<id>_<secret>` key to its consumer and scope, or undefined when
+       * unknown, malformed or revoked. The secret's hash is compared in constant time.
+       */
+      verify(presented: string): { id: string; consumer: string; scope: 'read' | 'write' } | undefined {
+        const match = /^gpk_([0-9a-f]{12})_([A-Za-z0-9_-]{32})$/.exec(presented)
+        if (!match) return undefined
+        const row = verifyKey.get({ id: match[1]! })
+        if (!row || row.revokedAt !== null) return undefined
+        const expected = Buffer.from(row.secretSha256, 'hex')
+        const actual = Buffer.from(sha256Hex(match[2]!), 'hex')
+        return timingSafeEqual(expected, actual) ? { id: row.id, consumer: row.consumer, scope: row.scope } : undefined
+      },
+      count: (): number => orm.select({ n: count() }).from(apiKeys).get()!.n,
     },
     /** Newest projected_at − ingested_at, for the freshness metric. */
     ping(): boolean {

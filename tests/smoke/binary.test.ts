@@ -17,24 +17,30 @@ describe('compiled binary', () => {
   const base = `http://127.0.0.1:${port}`
   let proc: Subprocess<'ignore', 'pipe', 'pipe'>
   let openMeteo: ReturnType<typeof startOpenMeteoServer>
+  let apikey = ''
+  const env = () => ({
+    PATH: process.env.PATH ?? '',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SOURCES: 'openmeteo',
+    OPENMETEO_BASE_URL: openMeteo.url,
+    LOG_LEVEL: 'info',
+  })
+  const authed = (init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string>), apikey } })
   // biome-ignore lint: response bodies are checked field by field below
-  const getJson = async (path: string): Promise<any> => (await fetch(`${base}${path}`)).json()
+  const getJson = async (path: string): Promise<any> => (await fetch(`${base}${path}`, authed())).json()
 
   beforeAll(async () => {
     const build = Bun.spawnSync([process.execPath, 'scripts/build.ts', binary], { cwd: REPO_ROOT, stderr: 'pipe' })
     if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr}`)
     await Bun.write(join(workdir, '.keep'), '')
     openMeteo = startOpenMeteoServer(async (_, count) => new Response(await batchedForecast(count)))
+    const created = Bun.spawnSync([binary, 'keys', 'create', '--consumer', 'smoke', '--scope', 'write'], { cwd: workdir, env: env() })
+    apikey = created.stdout.toString().trim()
+    expect(apikey).toMatch(/^gpk_/)
     proc = Bun.spawn([binary, 'serve'], {
       cwd: workdir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        SOURCES: 'openmeteo',
-        OPENMETEO_BASE_URL: openMeteo.url,
-        LOG_LEVEL: 'info',
-      },
+      env: env(),
       stdin: 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -45,6 +51,12 @@ describe('compiled binary', () => {
   afterAll(() => {
     if (proc && proc.exitCode === null) proc.kill('SIGKILL')
     openMeteo?.stop()
+  })
+
+  test('the API needs a key; health, docs and the spec do not', async () => {
+    expect((await fetch(`${base}/api/v1/stats`)).status).toBe(401)
+    expect((await fetch(`${base}/api/v1/stats`, { headers: { apikey: `${apikey}x` } })).status).toBe(401)
+    expect((await fetch(`${base}/api/v1/stats`, authed())).status).toBe(200)
   })
 
   test('is ready, serves its OpenAPI document and offline docs', async () => {
@@ -69,7 +81,7 @@ describe('compiled binary', () => {
 
   test('a POSTed reading comes back through the log and the projection', async () => {
     const body = JSON.stringify({ region_id: 'VIC1', fuel_type: 'brown_coal', value_mw: 4321.5, interval_end: '2026-04-01T00:05:00Z' })
-    const accepted = await fetch(`${base}/api/v1/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    const accepted = await fetch(`${base}/api/v1/dispatch`, authed({ method: 'POST', headers: { 'content-type': 'application/json' }, body }))
     expect(accepted.status).toBe(202)
     const { event_id } = (await accepted.json()) as { event_id: string }
     const page = await waitFor(async () => {
@@ -86,17 +98,33 @@ describe('compiled binary', () => {
         controller.close()
       },
     })
-    const chunked = await fetch(`${base}/api/v1/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge })
+    const chunked = await fetch(`${base}/api/v1/dispatch`, authed({ method: 'POST', headers: { 'content-type': 'application/json' }, body: huge }))
     expect(chunked.status).toBe(413)
-    const garbage = await fetch(`${base}/api/v1/dispatch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '\u0000\u0001{' })
+    const garbage = await fetch(`${base}/api/v1/dispatch`, authed({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '\u0000\u0001{' }))
     expect(garbage.status).toBe(400)
     expect((await fetch(`${base}/health`)).status).toBe(200)
   })
 
-  test('exits 0 on SIGTERM', async () => {
+  test('/metrics is Prometheus text and counts what flowed', async () => {
+    const response = await fetch(`${base}/metrics`)
+    expect(response.headers.get('content-type')).toContain('text/plain')
+    const text = await response.text()
+    expect(text).toContain('gridpulse_events_ingested_total{source="openmeteo.forecast",event_type="WeatherObservation"} 5')
+    expect(text).toMatch(/gridpulse_http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/weather"/)
+    expect(text).toContain('gridpulse_build_info{version=')
+  })
+
+  test('exits 0 on SIGTERM, and the key never reached a log line or a database', async () => {
     proc.kill('SIGTERM')
     expect(await proc.exited).toBe(0)
     const logs = await new Response(proc.stdout).text()
     expect(logs).toContain('"msg":"stopped"')
+    expect(logs).toContain('"consumer":"smoke"')
+    const secret = apikey.split('_')[2]!
+    expect(logs).not.toContain(secret)
+    for (const file of ['projection.sqlite', 'log.sqlite']) {
+      const bytes = Buffer.from(await Bun.file(join(workdir, 'data', file)).arrayBuffer())
+      expect(bytes.includes(secret)).toBe(false)
+    }
   })
 })

@@ -7,6 +7,7 @@ export const getHealth = createRoute({
   path: '/health',
   tags: ['Operations'],
   summary: 'Liveness: the process answers',
+  security: [],
   responses: {
     200: {
       description: 'Alive',
@@ -27,6 +28,7 @@ export const getReady = createRoute({
   path: '/ready',
   tags: ['Operations'],
   summary: 'Readiness: database migrated, event log reachable, projection caught up; source freshness reported',
+  security: [],
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },
     ...problemResponses(503),

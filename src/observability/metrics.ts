@@ -1,0 +1,76 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+
+/**
+ * GridPulse's Prometheus metrics. Names follow Prometheus conventions (base units, `_total` for
+ * counters); the Grafana dashboard in deploy/ queries exactly these names (a test checks it).
+ */
+export function createMetrics(options: { version: string }) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+
+  const buildInfo = new Gauge({ name: 'gridpulse_build_info', help: 'Build information; always 1', labelNames: ['version'], registers: [registry] })
+  buildInfo.set({ version: options.version }, 1)
+
+  return {
+    registry,
+    eventsIngested: new Counter({
+      name: 'gridpulse_events_ingested_total',
+      help: 'Canonical events accepted from a source and published to the event log',
+      labelNames: ['source', 'event_type'],
+      registers: [registry],
+    }),
+    eventsRejected: new Counter({
+      name: 'gridpulse_events_rejected_total',
+      help: 'Source inputs rejected to a dead-letter topic, by reason code',
+      labelNames: ['source', 'code'],
+      registers: [registry],
+    }),
+    dlqRecords: new Counter({
+      name: 'gridpulse_dlq_records_total',
+      help: 'Dead-letter records projected, by original topic and reason code',
+      labelNames: ['topic', 'code'],
+      registers: [registry],
+    }),
+    projectionApplied: new Counter({
+      name: 'gridpulse_projection_events_applied_total',
+      help: 'Records applied to the projection, by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+    endToEndLatency: new Histogram({
+      name: 'gridpulse_end_to_end_latency_seconds',
+      help: 'From the end of the upstream interval (or observation time) to the event being queryable',
+      labelNames: ['event_type'],
+      // AEMO publishes ~30-60 s after the interval ends; weather is 15-minutely.
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'gridpulse_http_request_duration_seconds',
+      help: 'HTTP request duration by route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    outboxDepth: new Gauge({ name: 'gridpulse_outbox_depth', help: 'Events committed locally, not yet on the event log', registers: [registry] }),
+    consumerLag: new Gauge({
+      name: 'gridpulse_consumer_lag',
+      help: 'Messages between the projection checkpoint and the log end, per partition',
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    sourceLastSuccess: new Gauge({
+      name: 'gridpulse_source_last_success_timestamp_seconds',
+      help: 'Unix time of the last successful poll of each source',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
+    scadaUnmapped: new Gauge({
+      name: 'gridpulse_scada_unmapped_watts',
+      help: 'SCADA output in the newest interval from units not in the DUID mapping (watts)',
+      registers: [registry],
+    }),
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>
