@@ -1,0 +1,76 @@
+/**
+ * Derives the decK patch that publishes each API operation on its public path
+ * (kong/public-paths.yaml explains the rules) and renames its route after the patched service.
+ */
+import { pathRegex, slug, type Obj, type PatchFile } from './pipeline'
+
+export interface PublicPathRules {
+  _api_prefix: string
+  rules: Array<{ upstream: string; prefix: string; suffix?: string; group: string }>
+}
+
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+/** Only the operations under the API prefix are published; /health, /ready … are not routed. */
+export function selectApiOperations(spec: Obj, rules: PublicPathRules): Obj {
+  const paths = (spec.paths as Record<string, unknown> | undefined) ?? {}
+  const kept = Object.fromEntries(
+    Object.entries(paths).filter(([p]) => p.startsWith(rules._api_prefix))
+  )
+  return { ...spec, paths: kept }
+}
+
+function ruleFor(upstreamPath: string, rules: PublicPathRules) {
+  const prefix = rules._api_prefix
+  if (!upstreamPath.startsWith(prefix)) throw new Error(`${upstreamPath} is not under ${prefix}`)
+  const rule = rules.rules.find(
+    (r) =>
+      upstreamPath === r.upstream ||
+      upstreamPath.startsWith(r.upstream.endsWith('/') ? r.upstream : `${r.upstream}/`)
+  )
+  if (!rule) throw new Error(`no public-path rule matches ${upstreamPath}`)
+  if (!/^[a-z][a-z0-9-]*$/.test(rule.group ?? '')) throw new Error(`rule for ${rule.upstream} needs a group`)
+  return rule
+}
+
+export function publicPath(upstreamPath: string, rules: PublicPathRules): string {
+  const prefix = rules._api_prefix
+  const rule = ruleFor(upstreamPath, rules)
+  const rest = upstreamPath.slice(prefix.length)
+  if (!rest) throw new Error(`${upstreamPath}: nothing after ${prefix} to publish`)
+  return `~${escapeRegex(rule.prefix)}(?<api_path>${pathRegex(rest)})${escapeRegex(rule.suffix ?? '')}$`
+}
+
+const HTTP_METHODS = ['delete', 'get', 'head', 'options', 'patch', 'post', 'put', 'trace'] as const
+
+export function publicPathsPatch(
+  apiSpec: Obj,
+  rules: PublicPathRules,
+  generatedServiceName: string,
+  serviceName: string,
+  tag: string
+): PatchFile {
+  const patches: PatchFile['patches'] = []
+  const seen = new Map<string, string>()
+  const paths = (apiSpec.paths as Record<string, Obj> | undefined) ?? {}
+  for (const path of Object.keys(paths).sort()) {
+    for (const method of HTTP_METHODS) {
+      const op = paths[path]![method] as Obj | undefined
+      if (!op || typeof op.operationId !== 'string') continue
+      const pub = publicPath(path, rules)
+      const key = `${method.toUpperCase()} ${pub}`
+      if (seen.has(key)) throw new Error(`${key} would serve both ${seen.get(key)} and ${path}`)
+      seen.set(key, path)
+      const generated = `${generatedServiceName}_${slug(op.operationId)}`
+      patches.push({
+        selectors: [`$.services[*].routes[?(@.name == '${generated}')]`],
+        values: {
+          name: `${serviceName}_${slug(op.operationId)}`,
+          paths: [pub],
+          tags: [tag, `${tag}-${ruleFor(path, rules).group}`],
+        },
+      })
+    }
+  }
+  return { _format_version: '1.0', patches }
+}
