@@ -16,7 +16,10 @@ const EnvSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     AEMO_BASE_URL: url.default('https://nemweb.com.au'),
-    AEMO_POLL_SECONDS: z.coerce.number().int().min(5).max(3600).default(20),
+    // NEMWeb listings are fetched conditionally (ETag/Last-Modified): a 304 costs almost nothing.
+    AEMO_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    // How far back a node with no checkpoint starts (Current keeps ~48 h; a checkpoint catches up all of it).
+    AEMO_INITIAL_LOOKBACK_MINUTES: z.coerce.number().int().min(0).max(1e9).default(60),
     OPENMETEO_BASE_URL: url.default('https://api.open-meteo.com'),
     OPENMETEO_POLL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     WEATHER_LOCATIONS: z.string().optional(),
@@ -62,7 +65,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     bus: e.KAFKA_BROKERS?.length ? { kind: 'kafka' as const, brokers: e.KAFKA_BROKERS } : { kind: 'embedded' as const },
     sources: {
       enabled: new Set(e.SOURCES),
-      aemo: { baseUrl: e.AEMO_BASE_URL, everyMs: e.AEMO_POLL_SECONDS * 1000 },
+      aemo: { baseUrl: e.AEMO_BASE_URL, everyMs: e.AEMO_POLL_SECONDS * 1000, initialLookbackMs: e.AEMO_INITIAL_LOOKBACK_MINUTES * 60_000 },
       openMeteo: { baseUrl: e.OPENMETEO_BASE_URL, everyMs: e.OPENMETEO_POLL_SECONDS * 1000, locations: e.WEATHER_LOCATIONS },
     },
     auth:

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { createApi, openApiDocument } from '@/api'
-import { type ConsumedBatch, createEmbeddedBus, type EventBus, type PublishOptions } from '@/bus'
+import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus, type PublishOptions } from '@/bus'
 import { type DeadLetter, DLQ_TOPICS, EVENT_TOPICS, type GridEvent } from '@/canonical'
 import {
   createLogger,
@@ -26,7 +26,17 @@ import {
   openProjectionDb,
   revokeApiKey,
 } from '@/projection'
-import { createForecastCycle, createPoller, type CycleResult, DEFAULT_LOCATIONS, WeatherLocationsSchema } from '@/sources'
+import {
+  createForecastCycle,
+  createNemwebCycle,
+  createPoller,
+  type CycleResult,
+  DEFAULT_LOCATIONS,
+  NEMWEB,
+  type NemwebKind,
+  runBackfill,
+  WeatherLocationsSchema,
+} from '@/sources'
 import { type Config, ConfigError, loadConfig } from './config'
 
 declare const BUILD_VERSION: string | undefined
@@ -42,6 +52,9 @@ Commands:
   migrate      apply database migrations and exit
   openapi      print the OpenAPI 3.1 document of this build
   healthcheck  GET /health on 127.0.0.1:$PORT; exit 0 when alive (for distroless images)
+  backfill --source dispatchis|scada|dispatch --from YYYY-MM-DD --to YYYY-MM-DD
+               ingest NEMWeb Archive daily zips (market dates, inclusive) into the event log;
+               resumable: a rerun skips finished days and continues an interrupted one
   keys create --consumer NAME --scope read|write
                create an API key for a team (printed once; only its hash is stored)
   keys list    list keys (id, consumer, scope, created, revoked)
@@ -74,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
     }
     throw error
   }
-  if (rest.length > 0 && command !== 'keys') {
+  if (rest.length > 0 && command !== 'keys' && command !== 'backfill') {
     console.error(`unexpected arguments: ${rest.join(' ')}\n\n${HELP}`)
     return 64
   }
@@ -103,6 +116,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'keys':
       return keys(config, rest)
+    case 'backfill':
+      return backfill(config, rest)
     case 'healthcheck': {
       try {
         const response = await fetch(`http://127.0.0.1:${config.http.port}/health`, { signal: AbortSignal.timeout(3000) })
@@ -115,6 +130,62 @@ async function main(argv: string[]): Promise<number> {
       console.error(`unknown command: ${command}\n\n${HELP}`)
       return 64
   }
+}
+
+async function backfill(config: Config, args: string[]): Promise<number> {
+  const flag = (name: string) => {
+    const i = args.indexOf(`--${name}`)
+    return i >= 0 ? args[i + 1] : undefined
+  }
+  const source = flag('source')
+  const from = flag('from')
+  const to = flag('to') ?? from
+  const date = /^\d{4}-\d{2}-\d{2}$/
+  const kinds: readonly NemwebKind[] =
+    source === 'dispatch' ? ['dispatchis', 'scada'] : source === 'dispatchis' || source === 'scada' ? [source] : []
+  if (kinds.length === 0 || !from || !to || !date.test(from) || !date.test(to) || from > to || Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to))) {
+    console.error('usage: gridpulse backfill --source dispatchis|scada|dispatch --from YYYY-MM-DD [--to YYYY-MM-DD]')
+    return 64
+  }
+  const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level })
+  mkdirSync(config.data.dir, { recursive: true })
+  // The backfill appends to the same log the running node consumes (embedded: the SQLite log is
+  // safe for a second writer process; Kafka: the outbox relays it).
+  const bus: EventBus =
+    config.bus.kind === 'kafka'
+      ? await createKafkaBus({ brokers: config.bus.brokers, nodeId: `${config.nodeId}-backfill`, outboxPath: config.data.logPath, log })
+      : createEmbeddedBus({ path: config.data.logPath, log })
+  const abort = new AbortController()
+  process.once('SIGINT', () => abort.abort())
+  process.once('SIGTERM', () => abort.abort())
+  let failed = false
+  try {
+    for (const kind of kinds) {
+      const result = await runBackfill({
+        baseUrl: config.sources.aemo.baseUrl,
+        kind,
+        from,
+        to,
+        sink: bus,
+        signal: abort.signal,
+        progress: (line) => process.stderr.write(`\r\x1b[2K${line}`),
+      })
+      process.stderr.write(
+        `\n${kind}: ${result.days} days, ${result.files} files, ${result.events} events, ${result.rejected} rejected${result.missing.length ? `; not in the archive: ${result.missing.join(', ')}` : ''}\n`
+      )
+      if (abort.signal.aborted) {
+        process.stderr.write('interrupted; run the same command again to resume\n')
+        failed = true
+        break
+      }
+    }
+  } catch (error) {
+    process.stderr.write(`\nbackfill failed: ${error instanceof Error ? error.message : String(error)} (rerun to resume)\n`)
+    failed = true
+  } finally {
+    await bus.close()
+  }
+  return failed ? 1 : 0
 }
 
 function keys(config: Config, args: string[]): number {
@@ -166,7 +237,11 @@ async function serve(config: Config): Promise<number> {
   const db = openProjectionDb(config.data.projectionPath)
   closers.push({ name: 'projection db', close: () => db.sqlite.close() })
 
-  const bus: EventBus = createEmbeddedBus({ path: config.data.logPath, log })
+  // Kafka mode: log.sqlite holds the durable outbox; start-up creates/verifies the topics.
+  const bus: EventBus =
+    config.bus.kind === 'kafka'
+      ? await createKafkaBus({ brokers: config.bus.brokers, nodeId: config.nodeId, outboxPath: config.data.logPath, log })
+      : createEmbeddedBus({ path: config.data.logPath, log })
   closers.push({ name: 'event log', close: () => bus.close() })
 
   const metrics = createMetrics({ version: VERSION })
@@ -174,7 +249,8 @@ async function serve(config: Config): Promise<number> {
   const queries = createQueries(db)
   const topics = [...EVENT_TOPICS, ...DLQ_TOPICS]
   const consumer = await bus.subscribe({
-    groupId: PROJECTION_CONSUMER,
+    // Each node keeps its own full projection, so each node is its own consumer group on Kafka.
+    groupId: config.bus.kind === 'kafka' ? `${PROJECTION_CONSUMER}.${config.nodeId}` : PROJECTION_CONSUMER,
     topics,
     startOffset: projector.startOffset,
     onBatch: async (batch) => {
@@ -206,13 +282,30 @@ async function serve(config: Config): Promise<number> {
     pollers.push(poller.run(shutdown.signal))
   }
 
+  if (config.sources.enabled.has('aemo')) {
+    for (const kind of ['dispatchis', 'scada'] as const) {
+      const status = registry.register(NEMWEB[kind].source, config.sources.aemo.everyMs)
+      const plog = log.child({ component: `sources.aemo.${kind}` })
+      const poller = createPoller({
+        status,
+        everyMs: config.sources.aemo.everyMs,
+        log: plog,
+        cycle: leaderOnly(
+          bus,
+          createNemwebCycle({ baseUrl: config.sources.aemo.baseUrl, kind, sink, log: plog, initialLookbackMs: config.sources.aemo.initialLookbackMs })
+        ),
+      })
+      pollers.push(poller.run(shutdown.signal))
+    }
+  }
+
   const readiness = createReadiness({
     database: { required: true, run: () => ({ ok: isMigrated(db) && queries.ping() }) },
     event_log: {
       required: true,
       run: () => {
         const h = bus.health()
-        return { ok: h.connected, kind: h.kind, outbox_depth: h.outboxDepth, ...(h.detail ? { detail: h.detail } : {}) }
+        return { ok: h.connected, kind: h.kind, leader: bus.isLeader(), outbox_depth: h.outboxDepth, ...(h.detail ? { detail: h.detail } : {}) }
       },
     },
     projection: {
@@ -221,7 +314,11 @@ async function serve(config: Config): Promise<number> {
         const ends = await bus.endOffsets(topics)
         const positions = queries.positions(PROJECTION_CONSUMER)
         let lag = 0n
-        for (const [pk, end] of ends) lag += end - (positions.get(pk) ?? 0n)
+        for (const [pk, end] of ends) {
+          // Positions are read after the end offsets: a partition may already be past them (never negative lag).
+          const behind = end - (positions.get(pk) ?? 0n)
+          if (behind > 0n) lag += behind
+        }
         const ok = lag <= BigInt(config.readiness.maxLag)
         return { ok, lag: Number(lag), ...(ok ? {} : { detail: `projection is ${lag} events behind the log` }) }
       },
@@ -250,6 +347,7 @@ async function serve(config: Config): Promise<number> {
     log,
     version: VERSION,
     maxBodyBytes: config.http.maxBodyBytes,
+    sources: () => registry.list(),
     auth:
       config.auth.mode === 'keys'
         ? { mode: 'keys', verify: queries.apiKeys.verify, perMinute: config.auth.perMinute }
@@ -328,6 +426,7 @@ function observeProjected(metrics: Metrics, batch: ConsumedBatch, now = Date.now
       const e = record.event
       const at = Date.parse(e.event_type === 'WeatherObservation' ? e.observed_at : e.interval_end)
       metrics.endToEndLatency.observe({ event_type: e.event_type }, Math.max(0, (now - at) / 1000))
+      if (e.event_type === 'ScadaReconciliationEvent') metrics.scadaUnmapped.set(e.unmapped_mw * 1e6)
     }
   }
 }

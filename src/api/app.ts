@@ -1,15 +1,17 @@
 import { HTTPException } from 'hono/http-exception'
 import type { GridEvent } from '@/canonical'
 import { DomainError } from '@/lib'
-import type { Logger, ReadinessReport } from '@/observability'
+import type { Logger, ReadinessReport, SourceStatus } from '@/observability'
 import type { Queries } from '@/projection/queries'
 import { type AuthConfig, authenticate } from './auth'
 import { docsRouter } from './docs/docs'
+import { generationRouter } from './generation/generation.router'
 import { healthRouter } from './health/health.router'
 import { marketRouter } from './market/market.router'
 import { correlationId, jsonBodyGuard, requestLog } from './middleware'
 import { type ProblemCode, type ProblemStatus, problem } from './problem'
 import { createRouter } from './router'
+import { sourcesRouter } from './sources/sources.router'
 import { statsRouter } from './stats/stats.router'
 import { weatherRouter } from './weather/weather.router'
 
@@ -25,6 +27,8 @@ export interface ApiDeps {
   readonly generateId?: () => string
   readonly observeRequest?: (route: string, method: string, status: number, seconds: number) => void
   readonly auth?: AuthConfig
+  /** The pollers' live status (empty on a node that does not poll). */
+  readonly sources?: () => readonly SourceStatus[]
   /** Prometheus exposition for `/metrics`; absent = no metrics route. */
   readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> }
 }
@@ -73,6 +77,8 @@ export function createApi(deps: ApiDeps) {
   app.route('/', marketRouter({ queries: deps.queries, publish: deps.publish, now }))
   app.route('/', weatherRouter({ queries: deps.queries }))
   app.route('/', statsRouter({ queries: deps.queries }))
+  app.route('/', generationRouter({ queries: deps.queries }))
+  app.route('/', sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }))
   app.route('/', docsRouter())
 
   app.doc31('/openapi.json', OPENAPI_INFO)

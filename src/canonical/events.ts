@@ -59,10 +59,34 @@ export const WeatherObservationSchema = z
   .strict()
 export type WeatherObservation = z.infer<typeof WeatherObservationSchema>
 
+/**
+ * Where every MW of one SCADA interval went, NEM-wide: `total_mw` (Σ SCADAVALUE in the file, loads
+ * positive as AEMO reports consumption) = `generation_mw` + `load_mw` + `unmapped_mw`. The interval's
+ * MarketDispatchEvents sum to `generation_mw − load_mw` (loads are negative generation there).
+ */
+export const ScadaReconciliationEventSchema = z
+  .object({
+    ...envelopeShape,
+    event_type: z.literal('ScadaReconciliationEvent'),
+    interval_end: UtcInstantSchema.describe('End of the 5-minute dispatch interval, UTC'),
+    total_mw: z.number().finite().describe('Σ SCADAVALUE of every unit in the file for the interval'),
+    generation_mw: z.number().finite().describe('Of which mapped generating units'),
+    load_mw: z.number().finite().describe('Of which mapped scheduled loads (pumps, battery loads), as consumption'),
+    unmapped_mw: z.number().finite().describe('Of which units missing from the DUID mapping'),
+    unit_count: z.number().int().min(0),
+    unmapped_units: z
+      .array(z.object({ duid: z.string().min(1).max(32), value_mw: z.number().finite() }).strict())
+      .max(2_000)
+      .describe('Every unmapped DUID with its MW: nothing is silently dropped'),
+  })
+  .strict()
+export type ScadaReconciliationEvent = z.infer<typeof ScadaReconciliationEventSchema>
+
 export const GridEventSchema = z.discriminatedUnion('event_type', [
   MarketDispatchEventSchema,
   RegionPriceEventSchema,
   WeatherObservationSchema,
+  ScadaReconciliationEventSchema,
 ])
 export type GridEvent = z.infer<typeof GridEventSchema>
 export type GridEventType = GridEvent['event_type']
@@ -78,12 +102,15 @@ export function eventIdFor(
     | { event_type: 'MarketDispatchEvent'; source: string; region_id: string; fuel_type: string; interval_end: string }
     | { event_type: 'RegionPriceEvent'; source: string; region_id: string; interval_end: string }
     | { event_type: 'WeatherObservation'; source: string; region_id: string; location: string; observed_at: string }
+    | { event_type: 'ScadaReconciliationEvent'; source: string; interval_end: string }
 ): string {
   const parts =
     identity.event_type === 'MarketDispatchEvent'
       ? [identity.region_id, identity.fuel_type, identity.interval_end]
       : identity.event_type === 'RegionPriceEvent'
         ? [identity.region_id, identity.interval_end]
-        : [identity.region_id, identity.location, identity.observed_at]
+        : identity.event_type === 'WeatherObservation'
+          ? [identity.region_id, identity.location, identity.observed_at]
+          : [identity.interval_end]
   return uuidV5([identity.event_type, identity.source, ...parts].join('|'), EVENT_ID_NAMESPACE)
 }

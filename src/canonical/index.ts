@@ -9,6 +9,8 @@ export {
   MarketDispatchEventSchema,
   type RegionPriceEvent,
   RegionPriceEventSchema,
+  type ScadaReconciliationEvent,
+  ScadaReconciliationEventSchema,
   type WeatherObservation,
   WeatherObservationSchema,
 } from './events'
@@ -21,6 +23,7 @@ export {
   EVENT_TOPICS,
   type EventTopic,
   keyFor,
+  NEM_KEY,
   TOPIC_BY_EVENT_TYPE,
   TOPICS,
 } from './streams'

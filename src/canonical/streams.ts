@@ -15,13 +15,17 @@ export const TOPIC_BY_EVENT_TYPE: Record<GridEventType, EventTopic> = {
   MarketDispatchEvent: TOPICS.dispatch,
   RegionPriceEvent: TOPICS.prices,
   WeatherObservation: TOPICS.weather,
+  ScadaReconciliationEvent: TOPICS.dispatch,
 }
 
 export const dlqTopicFor = (topic: string): string => `dlq.${topic}`
 export const DLQ_TOPICS: readonly string[] = EVENT_TOPICS.map(dlqTopicFor)
 
+/** NEM-wide events (SCADA reconciliation) share one key, so they too stay in order. */
+export const NEM_KEY = 'NEM'
+
 /** The partitioning identity of an event: its region, so one region's events stay in order. */
-export const keyFor = (event: GridEvent): string => event.region_id
+export const keyFor = (event: GridEvent): string => ('region_id' in event ? event.region_id : NEM_KEY)
 
 /**
  * A rejected input, as written to `dlq.<topic>`: the reason, the raw payload (as text, so invalid

@@ -2,7 +2,7 @@ import { getTableColumns, sql } from 'drizzle-orm'
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { DeadLetter, GridEvent } from '@/canonical'
 import type { ProjectionDb } from './db'
-import { deadLetters, dispatch, prices, weather } from './schema'
+import { deadLetters, dispatch, prices, scadaReconciliation, weather } from './schema'
 
 const p = (name: string) => sql.placeholder(name)
 const envelopeValues = {
@@ -73,6 +73,20 @@ export function createApplier(db: ProjectionDb) {
     })
     .onConflictDoUpdate({ target: weather.eventId, set: updateAll(weather) })
     .prepare()
+  const upsertReconciliation = orm
+    .insert(scadaReconciliation)
+    .values({
+      ...envelopeValues,
+      intervalEnd: p('intervalEnd'),
+      totalMw: p('totalMw'),
+      generationMw: p('generationMw'),
+      loadMw: p('loadMw'),
+      unmappedMw: p('unmappedMw'),
+      unitCount: p('unitCount'),
+      unmappedUnits: p('unmappedUnits'),
+    })
+    .onConflictDoUpdate({ target: scadaReconciliation.eventId, set: updateAll(scadaReconciliation) })
+    .prepare()
   const insertDeadLetter = orm
     .insert(deadLetters)
     .values({
@@ -139,6 +153,18 @@ export function createApplier(db: ProjectionDb) {
             windDirectionDeg: event.wind_direction_deg,
             cloudCoverPct: event.cloud_cover_pct,
             shortwaveRadiationWm2: event.shortwave_radiation_wm2,
+          })
+          return
+        case 'ScadaReconciliationEvent':
+          upsertReconciliation.run({
+            ...envelope,
+            intervalEnd: Date.parse(event.interval_end),
+            totalMw: event.total_mw,
+            generationMw: event.generation_mw,
+            loadMw: event.load_mw,
+            unmappedMw: event.unmapped_mw,
+            unitCount: event.unit_count,
+            unmappedUnits: JSON.stringify(event.unmapped_units),
           })
           return
       }

@@ -10,5 +10,10 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
     "tag": "0001_api_keys",
     "hash": "30b9a02c7b6c2ab934d6237d657f16434226f8b2e20fe1e728b877804638d0b9",
     "sql": "CREATE TABLE `api_keys` (\n\t`id` text PRIMARY KEY NOT NULL,\n\t`consumer` text NOT NULL,\n\t`scope` text NOT NULL,\n\t`secret_sha256` text NOT NULL,\n\t`created_at` integer NOT NULL,\n\t`revoked_at` integer\n);\n"
+  },
+  {
+    "tag": "0002_scada_reconciliation",
+    "hash": "370ea94f847c4bf43b4ddc9c2977d5fe0130ce60edd08d2aaf304f0d9a8811ac",
+    "sql": "CREATE TABLE `scada_reconciliation` (\n\t`event_id` text PRIMARY KEY NOT NULL,\n\t`correlation_id` text NOT NULL,\n\t`source` text NOT NULL,\n\t`source_file` text,\n\t`source_sha256` text,\n\t`schema_version` integer NOT NULL,\n\t`ingested_at` integer NOT NULL,\n\t`projected_at` integer NOT NULL,\n\t`interval_end` integer NOT NULL,\n\t`total_mw` real NOT NULL,\n\t`generation_mw` real NOT NULL,\n\t`load_mw` real NOT NULL,\n\t`unmapped_mw` real NOT NULL,\n\t`unit_count` integer NOT NULL,\n\t`unmapped_units` text NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `scada_reconciliation_by_time` ON `scada_reconciliation` (`interval_end`,`event_id`);"
   }
 ]

@@ -1,5 +1,5 @@
 import type { Statement } from 'bun:sqlite'
-import { asc, avg, count, eq, getTableColumns, getTableName, max, min, sql } from 'drizzle-orm'
+import { asc, avg, count, desc, eq, getTableColumns, getTableName, max, min, sql } from 'drizzle-orm'
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type {
   DeadLetter,
@@ -7,13 +7,14 @@ import type {
   MarketDispatchEvent,
   RegionId,
   RegionPriceEvent,
+  ScadaReconciliationEvent,
   SourceName,
   WeatherObservation,
 } from '@/canonical'
 import { timingSafeEqual } from 'node:crypto'
 import { DomainError, sha256Hex, toUtcIso, toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from './db'
-import { apiKeys, checkpoints, deadLetters, dispatch, prices, weather } from './schema'
+import { apiKeys, checkpoints, deadLetters, dispatch, prices, scadaReconciliation, weather } from './schema'
 
 export interface Page<T> {
   readonly data: T[]
@@ -111,7 +112,7 @@ function createPager<Row, T, Q extends RangeQuery>(
 type DispatchRow = typeof dispatch.$inferSelect
 type PriceRow = typeof prices.$inferSelect
 type WeatherRow = typeof weather.$inferSelect
-type EnvelopeRow = DispatchRow | PriceRow | WeatherRow
+type EnvelopeRow = DispatchRow | PriceRow | WeatherRow | typeof scadaReconciliation.$inferSelect
 
 const envelopeOf = (row: EnvelopeRow) => ({
   event_id: row.eventId,
@@ -162,6 +163,26 @@ const toWeather = (row: WeatherRow): WeatherObservation => ({
   shortwave_radiation_wm2: row.shortwaveRadiationWm2,
 })
 
+type ReconciliationRow = typeof scadaReconciliation.$inferSelect
+const toReconciliation = (row: ReconciliationRow): ScadaReconciliationEvent => ({
+  ...envelopeOf(row),
+  event_type: 'ScadaReconciliationEvent',
+  interval_end: toUtcIso(row.intervalEnd),
+  total_mw: row.totalMw,
+  generation_mw: row.generationMw,
+  load_mw: row.loadMw,
+  unmapped_mw: row.unmappedMw,
+  unit_count: row.unitCount,
+  unmapped_units: JSON.parse(row.unmappedUnits),
+})
+
+export interface GenerationMix {
+  readonly region_id: RegionId
+  readonly interval_end: string
+  readonly total_mw: number
+  readonly fuels: { fuel_type: FuelType; value_mw: number; share: number; unit_count: number }[]
+}
+
 const toDeadLetter = (row: typeof deadLetters.$inferSelect): DeadLetter => ({
   dead_letter_id: row.id,
   topic: row.topic,
@@ -195,6 +216,13 @@ export interface Stats {
   readonly totals: { dispatch: number; prices: number; weather: number; dead_letters: number }
   readonly regions: RegionStats[]
   readonly sources: { source: string; events: number; newest_interval: string | null; newest_ingested_at: string | null }[]
+  /** The newest SCADA interval's unmapped remainder (units missing from the DUID map). */
+  readonly scada_unmapped: {
+    interval_end: string
+    unmapped_mw: number
+    total_mw: number
+    unmapped_units: { duid: string; value_mw: number }[]
+  } | null
 }
 
 /**
@@ -241,6 +269,30 @@ export function createQueries(db: ProjectionDb) {
     (r) => ({ t: r.failedAt, id: r.id })
   )
 
+  const reconciliationPage = createPager<ReconciliationRow, ScadaReconciliationEvent, RangeQuery>(
+    db,
+    scadaReconciliation,
+    scadaReconciliation.intervalEnd,
+    scadaReconciliation.eventId,
+    {},
+    toReconciliation,
+    (r) => ({ t: r.intervalEnd, id: r.eventId })
+  )
+  const latestScadaInterval = db.sqlite.prepare(
+    "SELECT MAX(interval_end) AS t FROM dispatch WHERE region_id = $region AND source = 'aemo.dispatch_scada'"
+  )
+  const mixRows = db.sqlite.prepare(
+    `SELECT fuel_type AS fuelType, SUM(value_mw) AS valueMw, SUM(unit_count) AS unitCount FROM dispatch
+     WHERE region_id = $region AND interval_end = $t AND source = 'aemo.dispatch_scada'
+     GROUP BY fuel_type ORDER BY SUM(value_mw) DESC`
+  )
+  const intervalsSince = (table: 'prices' | 'dispatch', source: string) =>
+    db.sqlite.prepare(`SELECT DISTINCT interval_end AS t FROM ${table} WHERE source = '${source}' AND interval_end >= $since ORDER BY interval_end`)
+  const sourceIntervals = {
+    'aemo.dispatchis': intervalsSince('prices', 'aemo.dispatchis'),
+    'aemo.dispatch_scada': intervalsSince('dispatch', 'aemo.dispatch_scada'),
+  }
+
   const verifyKey = orm
     .select()
     .from(apiKeys)
@@ -271,6 +323,12 @@ export function createQueries(db: ProjectionDb) {
         weather: orm.select({ n: count() }).from(weather).get()!.n,
         dead_letters: orm.select({ n: count() }).from(deadLetters).get()!.n,
       }
+      const latestReconciliation = orm
+        .select()
+        .from(scadaReconciliation)
+        .orderBy(desc(scadaReconciliation.intervalEnd))
+        .limit(1)
+        .get()
       const priceStats = orm
         .select({ region: prices.regionId, n: count(), lo: min(prices.rrpAudMwh), mean: avg(prices.rrpAudMwh), hi: max(prices.rrpAudMwh) })
         .from(prices)
@@ -338,12 +396,61 @@ export function createQueries(db: ProjectionDb) {
           newest_interval: Number.isFinite(m.newest) ? toUtcIso(m.newest!) : null,
           newest_ingested_at: Number.isFinite(m.ingested) ? toUtcIsoMs(m.ingested!) : null,
         }))
-      return { totals, regions, sources }
+      return {
+        totals,
+        regions,
+        sources,
+        scada_unmapped: latestReconciliation
+          ? {
+              interval_end: toUtcIso(latestReconciliation.intervalEnd),
+              unmapped_mw: latestReconciliation.unmappedMw,
+              total_mw: latestReconciliation.totalMw,
+              unmapped_units: JSON.parse(latestReconciliation.unmappedUnits),
+            }
+          : null,
+      }
     },
     /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
     positions(consumer: string): Map<string, bigint> {
       const rows = orm.select().from(checkpoints).where(eq(checkpoints.consumer, consumer)).orderBy(asc(checkpoints.topic)).all()
       return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.nextOffset)]))
+    },
+    reconciliation: {
+      list: (q: RangeQuery): Page<ScadaReconciliationEvent> => reconciliationPage(q),
+    },
+    /**
+     * MW and share by fuel type for one region and interval (the newest SCADA interval by default).
+     * Shares are of the region's net total, so loads (negative) reduce the denominator.
+     */
+    generationMix(regionId: RegionId, intervalEnd?: string): GenerationMix | undefined {
+      const t = intervalEnd ? Date.parse(intervalEnd) : (latestScadaInterval.get({ region: regionId }) as { t: number | null }).t
+      if (t === null || t === undefined) return undefined
+      const rows = mixRows.all({ region: regionId, t }) as { fuelType: FuelType; valueMw: number; unitCount: number }[]
+      if (rows.length === 0) return undefined
+      const total = rows.reduce((sum, r) => sum + r.valueMw, 0)
+      return {
+        region_id: regionId,
+        interval_end: toUtcIso(t),
+        total_mw: Math.round(total * 1e6) / 1e6,
+        fuels: rows.map((r) => ({
+          fuel_type: r.fuelType,
+          value_mw: r.valueMw,
+          unit_count: r.unitCount,
+          share: total === 0 ? 0 : Math.round((r.valueMw / total) * 1e6) / 1e6,
+        })),
+      }
+    },
+    /**
+     * 5-minute intervals with no data between the first and the newest interval a source has in the
+     * window: what a poll or a restart missed. Newest first, at most `limit`.
+     */
+    gaps(source: 'aemo.dispatchis' | 'aemo.dispatch_scada', sinceMs: number, limit = 100): string[] {
+      const times = (sourceIntervals[source].all({ since: sinceMs }) as { t: number }[]).map((r) => r.t)
+      const missing: string[] = []
+      for (let i = times.length - 1; i > 0 && missing.length < limit; i--) {
+        for (let t = times[i]! - 300_000; t > times[i - 1]! && missing.length < limit; t -= 300_000) missing.push(toUtcIso(t))
+      }
+      return missing
     },
     apiKeys: {
       /**

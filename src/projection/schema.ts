@@ -113,3 +113,19 @@ export const apiKeys = sqliteTable('api_keys', {
   createdAt: integer('created_at').notNull(),
   revokedAt: integer('revoked_at'),
 })
+
+export const scadaReconciliation = sqliteTable(
+  'scada_reconciliation',
+  {
+    ...envelope,
+    intervalEnd: integer('interval_end').notNull(),
+    totalMw: real('total_mw').notNull(),
+    generationMw: real('generation_mw').notNull(),
+    loadMw: real('load_mw').notNull(),
+    unmappedMw: real('unmapped_mw').notNull(),
+    unitCount: integer('unit_count').notNull(),
+    /** JSON array of { duid, value_mw }. */
+    unmappedUnits: text('unmapped_units').notNull(),
+  },
+  (t) => [index('scada_reconciliation_by_time').on(t.intervalEnd, t.eventId)]
+)

@@ -1,3 +1,4 @@
+export { createNemwebCycle, type NemwebKind, NEMWEB, runBackfill } from './aemo'
 export { type Fetch, httpGet, retryAfterMs } from './http'
 export {
   createForecastCycle,

@@ -15,6 +15,8 @@ export interface CycleResult {
   /** Newest upstream item handled (file name or response stamp) and its data time, epoch ms. */
   readonly lastItem?: string
   readonly lastDataAt?: number
+  /** More work is already waiting (a catch-up backlog): run the next cycle right away. */
+  readonly more?: boolean
 }
 
 export interface Poller {
@@ -47,7 +49,10 @@ export function createPoller(options: {
           status.lastError = null
           if (result.lastItem) status.lastItem = result.lastItem
           if (result.lastDataAt !== undefined) status.lastDataAt = Math.max(status.lastDataAt ?? 0, result.lastDataAt)
-          log.info({ events: result.events, rejected: result.rejected, item: result.lastItem }, 'poll cycle done')
+          if (result.more) wait = 0
+          if (result.events > 0 || result.rejected > 0) {
+            log.info({ events: result.events, rejected: result.rejected, item: result.lastItem }, 'poll cycle done')
+          }
         } catch (error) {
           status.consecutiveFailures++
           status.lastError = error instanceof Error ? error.message : String(error)

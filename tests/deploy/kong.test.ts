@@ -273,8 +273,9 @@ test('a new /api/v1 operation in the spec is drift until kong.yaml is regenerate
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
     const specFile = join(dir, 'openapi/gridpulse.openapi.json')
     const spec = JSON.parse(readFileSync(specFile, 'utf8'))
-    spec.paths['/api/v1/sources'] = { get: { operationId: 'listSources', responses: { 200: { description: 'ok' } } } }
-    spec.paths['/api/v1/generation/mix'] = { get: { operationId: 'getGenerationMix', responses: { 200: { description: 'ok' } } } }
+    // Operations that do not exist (yet): the drift check must notice them.
+    spec.paths['/api/v1/interconnectors'] = { get: { operationId: 'listInterconnectorFlows', responses: { 200: { description: 'ok' } } } }
+    spec.paths['/api/v1/generation/rooftop'] = { get: { operationId: 'listRooftopPv', responses: { 200: { description: 'ok' } } } }
     await Bun.write(specFile, JSON.stringify(spec, null, 2))
     const stale = run(['bash', 'scripts/kong-check.sh'], { cwd: dir })
     expect(stale.code).toBe(1)
@@ -283,8 +284,8 @@ test('a new /api/v1 operation in the spec is drift until kong.yaml is regenerate
     expect(run(['bash', 'scripts/kong-check.sh'], { cwd: dir }).code).toBe(0)
     const regenerated = Bun.YAML.parse(readFileSync(join(dir, 'kong/kong.yaml'), 'utf8')) as Obj
     const paths = regenerated.services[0].routes.map((r: Obj) => `${r.name} ${r.paths[0]}`)
-    expect(paths).toContain('gridpulse_listsources ~/v1/(?<api_path>sources)$')
-    expect(paths).toContain('gridpulse_getgenerationmix ~/v1/market/(?<api_path>generation/mix)$')
+    expect(paths).toContain('gridpulse_listinterconnectorflows ~/v1/(?<api_path>interconnectors)$')
+    expect(paths).toContain('gridpulse_listrooftoppv ~/v1/market/(?<api_path>generation/rooftop)$')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -25,6 +25,15 @@ export const StatsSchema = z
     sources: z.array(
       z.object({ source: z.string(), events: z.number().int(), newest_interval: z.string().nullable(), newest_ingested_at: z.string().nullable() })
     ),
+    scada_unmapped: z
+      .object({
+        interval_end: z.string(),
+        unmapped_mw: z.number(),
+        total_mw: z.number(),
+        unmapped_units: z.array(z.object({ duid: z.string(), value_mw: z.number() })),
+      })
+      .nullable()
+      .describe('Newest SCADA interval: output of units missing from the DUID mapping'),
     correlation_id: z.string(),
   })
   .openapi('Stats')

@@ -65,17 +65,14 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
   for (const topic of EVENT_TOPICS) partitionCount.set(topic, options.partitions ?? 3)
   for (const topic of DLQ_TOPICS) partitionCount.set(topic, 1)
 
-  const next = new Map<string, bigint>()
   const seed = db.prepare('INSERT OR IGNORE INTO log_partitions (topic, partition, next_offset) VALUES (?, ?, 0)')
   db.transaction(() => {
     for (const [topic, count] of partitionCount) for (let p = 0; p < count; p++) seed.run(topic, p)
   })()
-  for (const row of db
-    .query('SELECT topic, partition, next_offset FROM log_partitions')
-    .safeIntegers(true)
-    .all() as { topic: string; partition: bigint; next_offset: bigint }[]) {
-    next.set(partitionKey(row.topic, Number(row.partition)), row.next_offset)
-  }
+  // Offsets are read inside each write transaction, never cached: another process (a backfill, a
+  // `gridpulse` CLI command) may append to the same log file.
+  const readNext = db.prepare('SELECT next_offset FROM log_partitions WHERE topic = ? AND partition = ?').safeIntegers(true)
+  const readAllNext = db.prepare('SELECT topic, partition, next_offset FROM log_partitions').safeIntegers(true)
 
   const insertMessage = db.prepare(
     'INSERT INTO log_messages (topic, partition, offset, key, value, headers, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
@@ -119,34 +116,26 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
 
   const append = db.transaction((messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) => {
     const ts = now()
-    const touched = new Set<string>()
+    const next = new Map<string, bigint>()
     for (const m of messages) {
       const count = partitionCount.get(m.topic)
       if (count === undefined) throw new Error(`unknown topic ${m.topic}`)
       const partition = partitionFor(m.key, count)
       const pk = partitionKey(m.topic, partition)
-      const offset = next.get(pk) ?? 0n
+      const offset = next.get(pk) ?? (readNext.get(m.topic, partition) as { next_offset: bigint }).next_offset
       insertMessage.run(m.topic, partition, offset, m.key, m.value, JSON.stringify(m.headers), ts)
       next.set(pk, offset + 1n)
-      touched.add(pk)
     }
-    for (const pk of touched) {
+    for (const [pk, offset] of next) {
       const [topic, partition] = splitKey(pk)
-      advance.run(next.get(pk)!, topic, partition)
+      advance.run(offset, topic, partition)
     }
     if (checkpoint) upsertCheckpoint.run(checkpoint.source, checkpoint.cursor, ts)
   })
 
   function write(messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) {
-    // On failure the in-memory offsets may be ahead of the rolled-back rows: reload them.
-    const snapshot = new Map(next)
-    try {
-      append(messages, checkpoint)
-    } catch (error) {
-      next.clear()
-      for (const [k, v] of snapshot) next.set(k, v)
-      throw error
-    }
+    // IMMEDIATE takes the write lock up front, so two processes cannot hand out the same offset.
+    append.immediate(messages, checkpoint)
     if (messages.length > 0) notify()
   }
 
@@ -176,10 +165,10 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
     },
     isLeader: () => !closed,
     async endOffsets(topics) {
+      const wanted = new Set(topics)
       const result = new Map<string, bigint>()
-      for (const topic of topics) {
-        const count = partitionCount.get(topic) ?? 0
-        for (let p = 0; p < count; p++) result.set(partitionKey(topic, p), next.get(partitionKey(topic, p)) ?? 0n)
+      for (const row of readAllNext.all() as { topic: string; partition: bigint; next_offset: bigint }[]) {
+        if (wanted.has(row.topic)) result.set(partitionKey(row.topic, Number(row.partition)), row.next_offset)
       }
       return result
     },

@@ -111,3 +111,9 @@ export { AemoSourceError, type AemoSourceErrorCode } from './errors'
 
 /** One refused input row, with the raw line, for `dlq.<topic>`. */
 export type { SourceRejection } from '../rejection'
+
+/**
+ * Polling NEMWeb "Current" folders (conditional listing requests, files in order, each committed
+ * with its cursor) and backfilling from the Archive's daily zips.
+ */
+export { createNemwebCycle, type NemwebKind, NEMWEB, processFile, runBackfill } from './nemweb'

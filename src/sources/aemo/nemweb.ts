@@ -1,0 +1,288 @@
+import {
+  type DeadLetter,
+  eventIdFor,
+  type GridEvent,
+  type ScadaReconciliationEvent,
+  TOPICS,
+} from '@/canonical'
+import { sha256Hex, toUtcIsoMs, uuidV5 } from '@/lib'
+import type { Logger } from '@/observability'
+import { type HttpOptions, httpGet } from '../http'
+import type { CycleResult, Sink } from '../poller'
+import type { SourceRejection } from '../rejection'
+import { normalizeDispatchIs } from './dispatch-is'
+import { normalizeDispatchScada } from './dispatch-scada'
+import { AemoSourceError } from './errors'
+import { parseArchiveListing, parseCurrentListing } from './listing'
+import type { NormalizeContext, ReadOptions, SourceFile } from './source-file'
+import { unzipEntries } from './zip'
+
+export type NemwebKind = 'dispatchis' | 'scada'
+
+/** NEMWeb's layout for the two reports GridPulse reads (paths as served by nemweb.com.au). */
+export const NEMWEB = {
+  dispatchis: {
+    source: 'aemo.dispatchis',
+    prefix: 'PUBLIC_DISPATCHIS',
+    current: '/Reports/Current/DispatchIS_Reports/',
+    archive: '/Reports/Archive/DispatchIS_Reports/',
+    topic: TOPICS.prices,
+  },
+  scada: {
+    source: 'aemo.dispatch_scada',
+    prefix: 'PUBLIC_DISPATCHSCADA',
+    current: '/Reports/Current/Dispatch_SCADA/',
+    archive: '/Reports/Archive/Dispatch_SCADA/',
+    topic: TOPICS.dispatch,
+  },
+} as const
+
+const DLQ_NAMESPACE = '5d2f8a1c-9e47-4b63-a0f5-7c18e3d94b22'
+
+export interface FileOutcome {
+  readonly events: readonly GridEvent[]
+  readonly deadLetters: readonly DeadLetter[]
+  /** Newest interval the file carried, epoch ms. */
+  readonly lastDataAt?: number
+}
+
+/**
+ * Normalises one downloaded NEMWeb file into events and dead letters. Never throws on content:
+ * a corrupt zip, a truncated CSV or a missing table becomes one dead letter for the whole file;
+ * a bad row becomes a dead letter for that row and the rest of the file is still ingested.
+ */
+export function processFile(
+  kind: NemwebKind,
+  file: SourceFile,
+  ctx: NormalizeContext,
+  options: ReadOptions = {}
+): FileOutcome {
+  const spec = NEMWEB[kind]
+  const failedAt = toUtcIsoMs(Date.parse(ctx.ingestedAt))
+  const deadLetter = (r: Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw'> & { table?: string }): DeadLetter => ({
+    dead_letter_id: uuidV5(`${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`, DLQ_NAMESPACE),
+    topic: spec.topic,
+    reason: (r.table ? `${r.table}: ${r.reason}` : r.reason).slice(0, 2_000),
+    code: r.code.slice(0, 64),
+    correlation_id: ctx.correlationId,
+    source: spec.source,
+    source_file: file.name.slice(0, 512),
+    row: r.row,
+    raw: r.raw.slice(0, 1_000_000),
+    failed_at: failedAt,
+  })
+  try {
+    if (kind === 'dispatchis') {
+      const result = normalizeDispatchIs(file, ctx, options)
+      return { events: result.events, deadLetters: result.rejects.map(deadLetter), lastDataAt: newest(result.events) }
+    }
+    const result = normalizeDispatchScada(file, ctx, options)
+    const reconciliation = result.reconciliation.map(
+      (r): ScadaReconciliationEvent => ({
+        event_id: eventIdFor({ event_type: 'ScadaReconciliationEvent', source: spec.source, interval_end: r.interval_end }),
+        event_type: 'ScadaReconciliationEvent',
+        schema_version: 1,
+        correlation_id: ctx.correlationId,
+        source: spec.source,
+        source_file: file.name,
+        source_sha256: file.sha256,
+        ingested_at: ctx.ingestedAt,
+        interval_end: r.interval_end,
+        total_mw: r.total_w / 1e6,
+        generation_mw: (r.mapped_w - r.load_w) / 1e6,
+        load_mw: r.load_w / 1e6,
+        unmapped_mw: r.unmapped_w / 1e6,
+        unit_count:
+          result.events.filter((e) => e.interval_end === r.interval_end).reduce((n, e) => n + e.unit_count, 0) + r.unmapped_duids.length,
+        unmapped_units: r.unmapped_duids.map((u) => ({ duid: u.duid, value_mw: u.value_mw })),
+      })
+    )
+    return { events: [...result.events, ...reconciliation], deadLetters: result.rejects.map(deadLetter), lastDataAt: newest(result.events) }
+  } catch (error) {
+    if (!(error instanceof AemoSourceError)) throw error
+    // Binary input survives the DLQ as base64 (the DLQ payload is text).
+    const raw = typeof file.bytes === 'string' ? file.bytes : `base64:${Buffer.from(file.bytes.subarray(0, 700_000)).toString('base64')}`
+    return { events: [], deadLetters: [deadLetter({ code: error.code, reason: error.message, row: null, raw })] }
+  }
+}
+
+function newest(events: readonly { interval_end: string }[]): number | undefined {
+  let max = 0
+  for (const e of events) max = Math.max(max, Date.parse(e.interval_end))
+  return max || undefined
+}
+
+/** Commits one file: dead letters, then the events with the source checkpoint in one transaction. */
+async function commit(sink: Sink, source: string, cursor: string, outcome: FileOutcome) {
+  if (outcome.deadLetters.length > 0) await sink.deadLetter(outcome.deadLetters)
+  await sink.publish(outcome.events, { checkpoint: { source, cursor } })
+}
+
+/** The download is retried when the content looks cut off (a truncated transfer), then dead-lettered. */
+async function fetchAndProcess(
+  kind: NemwebKind,
+  url: string,
+  name: string,
+  ctx: NormalizeContext,
+  http: HttpOptions & { signal?: AbortSignal },
+  attempts = 3
+): Promise<FileOutcome | 'gone'> {
+  for (let attempt = 1; ; attempt++) {
+    const response = await httpGet(url, http)
+    // Current keeps ~48 h: a file listed a moment ago can rotate out before we fetch it.
+    if (response.status === 404) return 'gone'
+    if (response.status !== 200) throw new Error(`GET ${name}: HTTP ${response.status}`)
+    const file: SourceFile = { name, bytes: response.body, sha256: sha256Hex(response.body) }
+    const outcome = processFile(kind, file, ctx)
+    const retryable = outcome.events.length === 0 && outcome.deadLetters.some((d) => RETRYABLE_CODES.has(d.code))
+    if (!retryable || attempt >= attempts) return outcome
+  }
+}
+const RETRYABLE_CODES = new Set(['csv_footer_missing', 'csv_line_count_mismatch', 'zip_truncated', 'zip_corrupt'])
+
+/** Only the path of a listed href is used: saved listings carry absolute nemweb.com.au URLs. */
+const onBase = (baseUrl: string, href: string) => new URL(new URL(href, baseUrl).pathname, baseUrl).toString()
+
+/**
+ * One poll of a NEMWeb "Current" folder. The listing is fetched conditionally (ETag /
+ * Last-Modified), new files (names after the persisted cursor, which sort by interval) are
+ * downloaded once each, in order, and each is committed with the cursor in the same transaction:
+ * a restart neither skips nor double-counts a file, and after downtime every file still in
+ * Current (about 48 hours) is caught up. A fresh node starts `initialLookbackMs` back.
+ */
+export function createNemwebCycle(options: {
+  readonly baseUrl: string
+  readonly kind: NemwebKind
+  readonly sink: Sink
+  readonly log: Logger
+  readonly http?: HttpOptions
+  readonly now?: () => number
+  readonly newId?: () => string
+  readonly initialLookbackMs?: number
+  readonly maxFilesPerCycle?: number
+}) {
+  const spec = NEMWEB[options.kind]
+  const now = options.now ?? Date.now
+  const newId = options.newId ?? (() => crypto.randomUUID())
+  const listingUrl = new URL(spec.current, options.baseUrl).toString()
+  const lookback = options.initialLookbackMs ?? 60 * 60 * 1000
+  const maxFiles = options.maxFilesPerCycle ?? 50
+  let validators: Record<string, string> = {}
+
+  return async (signal: AbortSignal): Promise<CycleResult> => {
+    const listing = await httpGet(listingUrl, { ...options.http, signal, headers: validators })
+    if (listing.status === 304) return { events: 0, rejected: 0 }
+    if (listing.status !== 200) throw new Error(`listing ${listingUrl}: HTTP ${listing.status}`)
+    const entries = parseCurrentListing(new TextDecoder().decode(listing.body), listingUrl, spec.prefix)
+    const cursor = await options.sink.readSourceCheckpoint(spec.source)
+    const since = now() - lookback
+    const pending = entries
+      .filter((e) => (cursor ? e.name > cursor : Date.parse(e.interval_end) >= since))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const batch = pending.slice(0, maxFiles)
+    let events = 0
+    let rejected = 0
+    let lastDataAt: number | undefined
+    for (const entry of batch) {
+      if (signal.aborted) break
+      const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
+      const outcome = await fetchAndProcess(options.kind, onBase(options.baseUrl, entry.href), entry.name, ctx, { ...options.http, signal })
+      if (outcome === 'gone') {
+        options.log.warn({ file: entry.name }, 'file rotated out of Current before download; the gap report will show it')
+        await options.sink.publish([], { checkpoint: { source: spec.source, cursor: entry.name } })
+        continue
+      }
+      await commit(options.sink, spec.source, entry.name, outcome)
+      events += outcome.events.length
+      rejected += outcome.deadLetters.length
+      if (outcome.lastDataAt) lastDataAt = Math.max(lastDataAt ?? 0, outcome.lastDataAt)
+      if (outcome.deadLetters.length > 0) {
+        options.log.warn({ file: entry.name, rejected: outcome.deadLetters.length, codes: [...new Set(outcome.deadLetters.map((d) => d.code))] }, 'input rejected to the DLQ')
+      }
+    }
+    const more = pending.length > batch.length
+    // Remember the listing's validators only once everything it listed is in: otherwise a 304
+    // would hide the files still pending.
+    if (!more && !signal.aborted) {
+      validators = {}
+      const etag = listing.headers.get('etag')
+      const lastModified = listing.headers.get('last-modified')
+      if (etag) validators['If-None-Match'] = etag
+      if (lastModified) validators['If-Modified-Since'] = lastModified
+    }
+    return { events, rejected, lastItem: batch.at(-1)?.name, lastDataAt, more }
+  }
+}
+
+/**
+ * `gridpulse backfill`: ingests NEMWeb Archive daily zips (zips of the day's 5-minute zips) for
+ * market dates `from`..`to` inclusive, in order, through the same normalisation and the same log.
+ * Resumable: each day keeps its own cursor (the last inner file committed), so an interrupted run
+ * continues where it stopped and a finished day is skipped.
+ */
+export async function runBackfill(options: {
+  readonly baseUrl: string
+  readonly kind: NemwebKind
+  readonly from: string
+  readonly to: string
+  readonly sink: Sink
+  readonly progress: (line: string) => void
+  readonly http?: HttpOptions
+  readonly signal?: AbortSignal
+  readonly now?: () => number
+  readonly newId?: () => string
+}): Promise<{ days: number; files: number; events: number; rejected: number; missing: string[] }> {
+  const spec = NEMWEB[options.kind]
+  const now = options.now ?? Date.now
+  const newId = options.newId ?? (() => crypto.randomUUID())
+  const totals = { days: 0, files: 0, events: 0, rejected: 0, missing: [] as string[] }
+  const archiveUrl = new URL(spec.archive, options.baseUrl).toString()
+  const listing = await httpGet(archiveUrl, { ...options.http, signal: options.signal })
+  if (listing.status !== 200) throw new Error(`archive listing ${archiveUrl}: HTTP ${listing.status}`)
+  const days = new Map(
+    parseArchiveListing(new TextDecoder().decode(listing.body), archiveUrl, spec.prefix).map((e) => [e.market_date, e])
+  )
+  for (let day = options.from; day <= options.to; day = nextDay(day)) {
+    if (options.signal?.aborted) break
+    const checkpointSource = `${spec.source}:archive:${day}`
+    const done = await options.sink.readSourceCheckpoint(checkpointSource)
+    if (done === COMPLETE) {
+      options.progress(`${options.kind} ${day}: already ingested, skipped`)
+      continue
+    }
+    const entry = days.get(day)
+    if (!entry) {
+      totals.missing.push(day)
+      options.progress(`${options.kind} ${day}: not in the archive listing`)
+      continue
+    }
+    const response = await httpGet(onBase(options.baseUrl, entry.href), { ...options.http, signal: options.signal })
+    if (response.status !== 200) throw new Error(`GET ${entry.name}: HTTP ${response.status}`)
+    // Inner zips are opened one by one by processFile, so one corrupt member is one dead letter.
+    const inner = unzipEntries(response.body)
+      .filter((m) => /\.zip$/i.test(m.name))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+    let index = 0
+    for (const member of inner) {
+      index++
+      if (options.signal?.aborted) break
+      if (done && member.name <= done) continue
+      const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
+      const outcome = processFile(options.kind, { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) }, ctx)
+      await commit(options.sink, checkpointSource, member.name, outcome)
+      totals.files++
+      totals.events += outcome.events.length
+      totals.rejected += outcome.deadLetters.length
+      options.progress(`${options.kind} ${day}: ${index}/${inner.length} files, ${totals.events} events, ${totals.rejected} rejected`)
+    }
+    if (options.signal?.aborted) break
+    await options.sink.publish([], { checkpoint: { source: checkpointSource, cursor: COMPLETE } })
+    totals.days++
+  }
+  return totals
+}
+
+// Sorts after every file name, so "done" also means "skip every member".
+const COMPLETE = '~complete'
+
+const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
