@@ -4,6 +4,7 @@ import { DomainError } from '@/lib'
 import type { Logger, ReadinessReport, SourceStatus } from '@/observability'
 import type { Queries } from '@/projection/queries'
 import { type AuthConfig, authenticate } from './auth'
+import { dlqRouter } from './dlq/dlq.router'
 import { docsRouter } from './docs/docs'
 import { generationRouter } from './generation/generation.router'
 import { healthRouter } from './health/health.router'
@@ -78,6 +79,7 @@ export function createApi(deps: ApiDeps) {
   app.route('/', weatherRouter({ queries: deps.queries }))
   app.route('/', statsRouter({ queries: deps.queries }))
   app.route('/', generationRouter({ queries: deps.queries }))
+  app.route('/', dlqRouter({ queries: deps.queries, publish: deps.publish }))
   app.route('/', sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }))
   app.route('/', docsRouter())
 

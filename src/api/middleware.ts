@@ -49,6 +49,8 @@ export const jsonBodyGuard =
   (maxBytes: number): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     if (c.req.method !== 'POST' && c.req.method !== 'PUT' && c.req.method !== 'PATCH') return next()
+    // A command without a body (POST /dlq/{id}/replay) needs no content type.
+    if (c.req.raw.body === null || c.req.header('content-length') === '0') return next()
     const type = c.req.header('content-type') ?? ''
     if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
       return problem(c, 415, 'unsupported_media_type', 'send the body as application/json')

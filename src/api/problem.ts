@@ -26,6 +26,7 @@ const TITLES = {
   forbidden: 'Not allowed for this key',
   rate_limited: 'Too many requests',
   not_found: 'Not found',
+  not_replayable: 'Cannot be replayed as is',
   method_not_allowed: 'Method not allowed',
   upstream_unavailable: 'Temporarily unavailable',
   internal: 'Internal error',
@@ -34,7 +35,7 @@ export type ProblemCode = keyof typeof TITLES
 
 export const PROBLEM_BASE = 'https://gridpulse.dev/problems/'
 
-export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 500 | 503
+export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 422 | 429 | 500 | 503
 
 export function problemBody(
   c: Context,
@@ -76,6 +77,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'Not found',
   413: 'Request body too large',
   415: 'Request body is not application/json',
+  422: 'Understood but cannot be processed (problem+json)',
   429: 'Rate limit exceeded',
   503: 'Not ready (problem+json, code upstream_unavailable)',
 }

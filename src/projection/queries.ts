@@ -315,6 +315,10 @@ export function createQueries(db: ProjectionDb) {
     },
     deadLetters: {
       list: (q: RangeQuery & { topic?: string }): Page<DeadLetter> => deadLetterPage(q),
+      byId(id: string): DeadLetter | undefined {
+        const row = orm.select().from(deadLetters).where(eq(deadLetters.id, id)).get()
+        return row ? toDeadLetter(row) : undefined
+      },
     },
     stats(): Stats {
       const totals = {

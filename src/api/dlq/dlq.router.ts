@@ -1,0 +1,33 @@
+import { type GridEvent, GridEventSchema } from '@/canonical'
+import type { Queries } from '@/projection/queries'
+import { issuesToErrors, problem } from '../problem'
+import { createRouter } from '../router'
+import { listDeadLetters, replayDeadLetter } from './dlq.routes'
+
+export const dlqRouter = (deps: { queries: Queries; publish: (events: readonly GridEvent[]) => Promise<void> }) =>
+  createRouter()
+    .openapi(listDeadLetters, (c) => {
+      const q = c.req.valid('query')
+      const page = deps.queries.deadLetters.list(q)
+      return c.json(
+        { data: page.data, meta: { count: page.data.length, limit: q.limit, next_cursor: page.nextCursor, correlation_id: c.get('correlationId') } },
+        200
+      )
+    })
+    .openapi(replayDeadLetter, async (c) => {
+      const { id } = c.req.valid('param')
+      const record = deps.queries.deadLetters.byId(id)
+      if (!record) return problem(c, 404, 'not_found', `no dead letter ${id}`)
+      let payload: unknown
+      try {
+        payload = JSON.parse(record.raw)
+      } catch {
+        return problem(c, 422, 'not_replayable', `${record.code} from ${record.source_file ?? record.source}: the payload is not a canonical event; re-ingest its source file`)
+      }
+      const event = GridEventSchema.safeParse(payload)
+      if (!event.success) {
+        return problem(c, 422, 'not_replayable', 'the payload still does not match the canonical model', issuesToErrors(event.error.issues, 'json'))
+      }
+      await deps.publish([event.data])
+      return c.json({ status: 'replayed' as const, dead_letter_id: id, event_id: event.data.event_id, correlation_id: c.get('correlationId') }, 202)
+    })
