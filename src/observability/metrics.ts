@@ -7,6 +7,11 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export function createMetrics(options: { version: string }) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // prom-client names these gauges `_total`, a suffix Prometheus reserves for counters (promtool
+  // flags them). They add little to the process_* metrics, so they are dropped.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name)
+  }
 
   const buildInfo = new Gauge({ name: 'gridpulse_build_info', help: 'Build information; always 1', labelNames: ['version'], registers: [registry] })
   buildInfo.set({ version: options.version }, 1)
