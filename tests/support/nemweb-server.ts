@@ -12,7 +12,7 @@ interface Served {
  * like the real server. Files can be added or removed while a test runs (a new interval
  * appearing, a file rotating out of Current); every request is recorded.
  */
-export function startNemwebServer() {
+export function startNemwebServer(options: { delayMs?: number } = {}) {
   const folders = new Map<string, Map<string, Served>>()
   const changedAt = new Map<string, number>()
   const requests: string[] = []
@@ -34,7 +34,8 @@ export function startNemwebServer() {
   const server = Bun.serve({
     port: 0,
     hostname: '127.0.0.1',
-    fetch(request) {
+    async fetch(request) {
+      if (options.delayMs) await Bun.sleep(options.delayMs) // a real server is not instant
       const { pathname } = new URL(request.url)
       requests.push(pathname)
       const slash = pathname.lastIndexOf('/') + 1
