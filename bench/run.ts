@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $ } from 'bun'
 import { freePort, waitForHttp } from '../tests/support/process'
+import { benchFreshness, benchNormalize } from './aemo'
 import { seedDispatch } from './seed'
 
 const ROOT = join(import.meta.dir, '..')
@@ -85,6 +86,11 @@ if (want('api')) {
   report('RSS after load (100k events)', `${(await rssMb(proc.pid)).toFixed(1)} MB`)
   proc.kill('SIGTERM')
   await proc.exited
+}
+
+if (want('aemo')) {
+  benchNormalize(report)
+  await benchFreshness(report, binary, work)
 }
 
 rmSync(work, { recursive: true, force: true })

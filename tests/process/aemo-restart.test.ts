@@ -51,9 +51,9 @@ describe('AEMO ingestion survives SIGKILL', () => {
     const rows = []
     let cursor: string | null = null
     do {
-      const page: { data: unknown[]; meta: { next_cursor: string | null } } = await (
+      const page = (await (
         await fetch(`http://127.0.0.1:${port}${path}?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
-      ).json()
+      ).json()) as { data: unknown[]; meta: { next_cursor: string | null } }
       rows.push(...page.data)
       cursor = page.meta.next_cursor
     } while (cursor)
