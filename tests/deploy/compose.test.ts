@@ -61,6 +61,26 @@ describe('the real Compose accepts compose.yaml', () => {
     }
   })
 
+  test.skipIf(!composeCli)('the three-node override adds nodes with their own volumes, all behind the gridpulse name', () => {
+    const { dir, envFile } = project()
+    try {
+      cpSync(join(ROOT, 'deploy/compose.scale.yaml'), join(dir, 'deploy/compose.scale.yaml'))
+      const args = [...composeCli!, '-f', 'compose.yaml', '-f', 'deploy/compose.scale.yaml', '--env-file', envFile]
+      const r = run([...args, 'config', '--format', 'json'], { cwd: dir })
+      if (r.code !== 0) console.error(r.stderr)
+      expect(r.code).toBe(0)
+      const config = JSON.parse(r.stdout) as Obj
+      for (const [name, node] of [['gridpulse-2', 'node-2'], ['gridpulse-3', 'node-3']]) {
+        const service = config.services[name!]
+        expect(service.environment.NODE_ID).toBe(node)
+        expect(service.networks.default.aliases).toContain('gridpulse')
+        expect(service.volumes[0].source).toBe(`${name!.replace('gridpulse', 'gridpulse-data')}`)
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   test.skipIf(!composeCli)('refuses to start without the generated secrets', () => {
     const { dir } = project()
     try {
