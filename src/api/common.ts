@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 
 /** One day of 5-minute intervals × 12 fuel types × 5 regions would be 17,280: pages are bounded well below. */
 export const MAX_LIMIT = 1000
@@ -57,3 +58,9 @@ export const orderedRange = <S extends z.ZodObject<{ from: typeof InstantParamSc
  */
 export const component = <S extends z.ZodObject>(schema: S, name: string) =>
   z.object(schema.shape).strict().openapi(name) as unknown as S
+
+/** The seed's list envelope: `{ data, meta: { count, limit, next_cursor, correlation_id } }`. */
+export const envelope = <T>(c: Context, page: { data: T[]; nextCursor: string | null }, limit: number) => ({
+  data: page.data,
+  meta: { count: page.data.length, limit, next_cursor: page.nextCursor, correlation_id: c.get('correlationId') as string },
+})

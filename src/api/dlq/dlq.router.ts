@@ -1,6 +1,7 @@
 import { type GridEvent, GridEventSchema } from '@/canonical'
 import type { Queries } from '@/projection/queries'
 import { issuesToErrors, problem } from '../problem'
+import { envelope } from '../common'
 import { createRouter } from '../router'
 import { listDeadLetters, replayDeadLetter } from './dlq.routes'
 
@@ -9,10 +10,7 @@ export const dlqRouter = (deps: { queries: Queries; publish: (events: readonly G
     .openapi(listDeadLetters, (c) => {
       const q = c.req.valid('query')
       const page = deps.queries.deadLetters.list(q)
-      return c.json(
-        { data: page.data, meta: { count: page.data.length, limit: q.limit, next_cursor: page.nextCursor, correlation_id: c.get('correlationId') } },
-        200
-      )
+      return c.json(envelope(c, page, q.limit), 200)
     })
     .openapi(replayDeadLetter, async (c) => {
       const { id } = c.req.valid('param')

@@ -1,5 +1,6 @@
 import type { Queries } from '@/projection/queries'
 import { problem } from '../problem'
+import { envelope } from '../common'
 import { createRouter } from '../router'
 import { getGenerationMix, listReconciliation } from './generation.routes'
 
@@ -14,8 +15,5 @@ export const generationRouter = (deps: { queries: Queries }) =>
     .openapi(listReconciliation, (c) => {
       const q = c.req.valid('query')
       const page = deps.queries.reconciliation.list(q)
-      return c.json(
-        { data: page.data, meta: { count: page.data.length, limit: q.limit, next_cursor: page.nextCursor, correlation_id: c.get('correlationId') } },
-        200
-      )
+      return c.json(envelope(c, page, q.limit), 200)
     })

@@ -2,6 +2,7 @@ import { type GridEvent, eventIdFor, type MarketDispatchEvent } from '@/canonica
 import { DomainError, FIVE_MINUTES_MS, intervalEndFor, toUtcIso, toUtcIsoMs } from '@/lib'
 import type { Queries } from '@/projection/queries'
 import { problem } from '../problem'
+import { envelope } from '../common'
 import { createRouter } from '../router'
 import { listDispatch, listPrices, submitDispatch } from './market.routes'
 
@@ -21,10 +22,7 @@ export const marketRouter = (deps: MarketDeps) =>
     .openapi(listDispatch, (c) => {
       const q = c.req.valid('query')
       const page = deps.queries.dispatch.list({ ...q, regionId: q.region_id, fuelType: q.fuel_type })
-      return c.json(
-        { data: page.data, meta: { count: page.data.length, limit: q.limit, next_cursor: page.nextCursor, correlation_id: c.get('correlationId') } },
-        200
-      )
+      return c.json(envelope(c, page, q.limit), 200)
     })
     .openapi(submitDispatch, async (c) => {
       const body = c.req.valid('json')
@@ -62,8 +60,5 @@ export const marketRouter = (deps: MarketDeps) =>
     .openapi(listPrices, (c) => {
       const q = c.req.valid('query')
       const page = deps.queries.prices.list({ ...q, regionId: q.region_id })
-      return c.json(
-        { data: page.data, meta: { count: page.data.length, limit: q.limit, next_cursor: page.nextCursor, correlation_id: c.get('correlationId') } },
-        200
-      )
+      return c.json(envelope(c, page, q.limit), 200)
     })
