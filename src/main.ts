@@ -168,7 +168,8 @@ async function backfill(config: Config, args: string[]): Promise<number> {
         to,
         sink: bus,
         signal: abort.signal,
-        progress: (line) => process.stderr.write(`\r\x1b[2K${line}`),
+        // One updating line on a terminal; one line per step in a log file.
+        progress: (line) => process.stderr.write(process.stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`),
       })
       process.stderr.write(
         `\n${kind}: ${result.days} days, ${result.files} files, ${result.events} events, ${result.rejected} rejected${result.missing.length ? `; not in the archive: ${result.missing.join(', ')}` : ''}\n`
