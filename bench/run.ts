@@ -93,5 +93,15 @@ if (want('aemo')) {
   await benchFreshness(report, binary, work)
 }
 
+if (want('kafka')) {
+  // End to end on a real broker (KAFKA_BROKERS, else a throwaway one): outbox → relay → Kafka → projection.
+  const { benchKafka } = await import('./kafka')
+  await benchKafka(report)
+}
+
 rmSync(work, { recursive: true, force: true })
-await Bun.write(join(ROOT, 'bench', 'results', 'latest.json'), JSON.stringify({ at: new Date().toISOString(), results }, null, 2))
+// Sections run separately accumulate in one file (git-ignored), each with its own timestamp.
+const resultsFile = Bun.file(join(ROOT, 'bench', 'results', 'latest.json'))
+const previous = (await resultsFile.exists()) ? ((await resultsFile.json()) as Record<string, unknown>) : {}
+const stamped = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { value: v, at: new Date().toISOString() }]))
+await Bun.write(resultsFile, JSON.stringify({ ...previous, ...stamped }, null, 2))

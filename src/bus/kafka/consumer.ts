@@ -1,0 +1,173 @@
+import type { IHeaders, Kafka } from 'kafkajs'
+import { type DeadLetter, dlqTopicFor } from '@/canonical'
+import type { Logger } from '@/observability'
+import type { ConsumedRecord, Consumer, RawMessage, Subscription } from '../port'
+import { decodeMessage, encodeDeadLetter } from '../serde'
+import { fitDeadLetter } from './dead-letter-size'
+import { type ProducerLane, toKafkaMessage } from './producer'
+
+export interface TopicNames {
+  /** Logical (DESIGN.md) name → name on the broker. */
+  physical(topic: string): string
+  /** Name on the broker → logical name. */
+  logical(topic: string): string
+  group(groupId: string): string
+}
+
+export interface SubscriberDeps {
+  readonly kafka: Kafka
+  readonly lane: ProducerLane
+  readonly names: TopicNames
+  readonly log: Logger
+  readonly now: () => number
+  /** A fetch or heartbeat succeeded: Kafka is reachable. */
+  readonly onContact: () => void
+  /** The consumer lost Kafka (it crashed; kafkajs restarts it): unreachable until the next contact. */
+  readonly onLost: () => void
+  /** The consumer crashed and kafkajs will not restart it: readiness must fail. */
+  readonly onFatal: (detail: string) => void
+  /** How often the Kafka offset hint is committed, per consumer. */
+  readonly commitEveryMs?: number
+}
+
+/**
+ * `EventBus.subscribe` on Kafka, following kafkajs's docs/Consuming.md: `autoCommit` off,
+ * `eachBatch`; each message is parsed into the canonical model; poison is written to
+ * `dlq.<topic>` (and acknowledged by Kafka) BEFORE the batch is handed to `onBatch`, which commits
+ * the projection and its offsets in one SQLite transaction; only then is the offset committed to
+ * Kafka, as a hint. On every group join each assigned partition is sought to the subscriber's
+ * stored position, so SQLite, not Kafka, decides where consumption resumes: a rebalance or a
+ * restart neither loses nor re-applies a batch.
+ */
+export function createSubscriber(deps: SubscriberDeps) {
+  const { names, now } = deps
+  const commitEveryMs = deps.commitEveryMs ?? 1_000
+
+  return async function subscribe(sub: Subscription): Promise<Consumer> {
+    const groupId = names.group(sub.groupId)
+    const clog = deps.log.child({ 'consumer.group': groupId })
+    const consumer = deps.kafka.consumer({
+      groupId,
+      // A SIGKILLed member blocks the next join of its group until its session expires: keep it short.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 30_000,
+      // The broker answers a fetch as soon as there is data; this only bounds idle polls and shutdown.
+      maxWaitTimeInMs: 500,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 16 * 1024 * 1024,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+    })
+    const { GROUP_JOIN, CRASH, FETCH, HEARTBEAT } = consumer.events
+
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      deps.onContact()
+      const seeks: Record<string, string> = {}
+      for (const [physical, partitions] of Object.entries(payload.memberAssignment)) {
+        const topic = names.logical(physical)
+        for (const partition of partitions) {
+          const at = sub.startOffset(topic, partition)
+          if (at === undefined) continue // nothing stored: Kafka's committed hint, else the earliest offset
+          consumer.seek({ topic: physical, partition, offset: at.toString() })
+          seeks[`${topic}/${partition}`] = at.toString()
+        }
+      }
+      clog.info({ assignment: payload.memberAssignment, seeks }, 'partitions assigned; resuming from the stored positions')
+    })
+    consumer.on(FETCH, () => deps.onContact())
+    consumer.on(HEARTBEAT, () => deps.onContact())
+    consumer.on(CRASH, ({ payload }) => {
+      deps.onLost()
+      if (payload.restart) {
+        clog.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it')
+        return
+      }
+      clog.error({ err: payload.error }, 'consumer crashed and will not restart; readiness fails')
+      deps.onFatal(`consumer ${sub.groupId} crashed: ${payload.error.message}`)
+    })
+
+    const pendingHints = new Map<string, { topic: string; partition: number; offset: string }>()
+    let lastCommit = 0
+
+    await consumer.connect()
+    await consumer.subscribe({ topics: sub.topics.map(names.physical), fromBeginning: true })
+    // run() resolves after the first join, which after a crash waits for the dead member's session
+    // to expire: do not hold up start-up for it.
+    const running = consumer
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: true,
+        partitionsConsumedConcurrently: 1,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+          if (batch.isEmpty() || !isRunning() || isStale()) return
+          const topic = names.logical(batch.topic)
+          const { partition } = batch
+          const records: ConsumedRecord[] = []
+          const poison: DeadLetter[] = []
+          const at = now()
+          for (const m of batch.messages) {
+            const message: RawMessage = {
+              offset: BigInt(m.offset),
+              key: m.key ? m.key.toString() : null,
+              value: m.value ? m.value.toString() : '',
+              // Only a poison message needs its headers (its correlation id): convert on demand.
+              get headers() {
+                return headerStrings(m.headers)
+              },
+              timestamp: Number(m.timestamp),
+            }
+            const decoded = decodeMessage(topic, partition, message, at)
+            records.push(decoded.record)
+            if (decoded.poison) poison.push(decoded.poison)
+            else if (decoded.record.kind === 'skipped') {
+              clog.error({ 'kafka.topic': topic, 'kafka.partition': partition, 'kafka.offset': m.offset }, 'unreadable dead letter skipped')
+            }
+          }
+          // Poison first: once the checkpoint moves past it, the DLQ must already hold it. Its id is
+          // derived from its coordinates, so a redelivery writes the same dead letter again (upserted).
+          if (poison.length > 0) {
+            await deps.lane.send([{ topic: names.physical(dlqTopicFor(topic)), messages: poison.map((d) => toKafkaMessage(encodeDeadLetter(fitDeadLetter(d)))) }])
+            clog.warn({ 'kafka.topic': topic, 'kafka.partition': partition, count: poison.length }, 'poison messages sent to the DLQ')
+          }
+          await sub.onBatch({ topic, partition, records })
+          const next = (BigInt(batch.lastOffset()) + 1n).toString()
+          pendingHints.set(`${batch.topic}/${partition}`, { topic: batch.topic, partition, offset: next })
+          await heartbeat()
+          if (now() - lastCommit >= commitEveryMs) {
+            lastCommit = now()
+            const hints = [...pendingHints.values()]
+            pendingHints.clear()
+            // A hint only: after a rebalance it may be refused, and the stored position wins anyway.
+            await consumer.commitOffsets(hints).catch((error) => clog.debug({ err: error }, 'offset hint not committed'))
+          }
+        },
+      })
+      .catch((error) => {
+        clog.error({ err: error }, 'consumer failed to start')
+        deps.onFatal(`consumer ${sub.groupId} failed to start: ${error instanceof Error ? error.message : String(error)}`)
+      })
+
+    let stopped: Promise<void> | undefined
+    return {
+      stop() {
+        stopped ??= (async () => {
+          // A first join still waiting for a dead member's session to expire need not hold up shutdown.
+          await Promise.race([running, Bun.sleep(3_000)])
+          await consumer.disconnect()
+        })()
+        return stopped
+      },
+    }
+  }
+}
+
+function headerStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!headers) return out
+  for (const [name, value] of Object.entries(headers)) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value
+    if (last !== undefined) out[name] = last.toString()
+  }
+  return out
+}

@@ -1,0 +1,312 @@
+import { type Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
+import type { DeadLetter, GridEvent } from '@/canonical'
+import { backoffMs, sleep } from '@/lib'
+import type { Logger } from '@/observability'
+import type { BusHealth, Consumer, EventBus, PublishOptions, Subscription } from '../port'
+import { partitionKey } from '../port'
+import { encodeDeadLetter, encodeEvent } from '../serde'
+import { createCheckpointView, newerCheckpoint } from './checkpoints'
+import { createSubscriber, type TopicNames } from './consumer'
+import { fitDeadLetter } from './dead-letter-size'
+import { createLeadership, type Leadership } from './leadership'
+import { kafkaLogCreator } from './log-adapter'
+import { createOutbox } from './outbox'
+import { createProducerLane } from './producer'
+import { createRelay } from './relay'
+import {
+  type ActualTopic,
+  CHECKPOINT_TOPIC,
+  diffTopic,
+  LEADER_GROUP,
+  LEADERSHIP_TOPIC,
+  type TopicSpec,
+  TopicMismatchError,
+  topicLayout,
+} from './topics'
+import { filterTimeoutNegativeWarnings } from './warnings'
+
+export interface KafkaBusOptions {
+  readonly brokers: readonly string[]
+  /** This node's identity (NODE_ID): client id, checkpoint records, the checkpoint reader's group. */
+  readonly nodeId: string
+  /** Absolute path of the outbox's SQLite file (the node's `log.sqlite`). */
+  readonly outboxPath: string
+  readonly log: Logger
+  /**
+   * Prepended to every topic and consumer group name ('' in production). Tests use a unique
+   * prefix per bus so they can share one broker without seeing each other's messages.
+   */
+  readonly topicPrefix?: string
+  readonly clientId?: string
+  /** DESIGN.md: 3 partitions per event topic, 7-day retention. */
+  readonly partitions?: number
+  readonly retentionMs?: number
+  /** Leader election; `false` makes this node always the leader (a single node, a benchmark). */
+  readonly leadership?: false | { readonly sessionTimeoutMs?: number; readonly heartbeatIntervalMs?: number }
+  /** Outbox rows relayed per page (3000); each request stays under Kafka's batch size limit. */
+  readonly relayBatchSize?: number
+  /** How long start-up waits for Kafka to answer before giving up. */
+  readonly connectTimeoutMs?: number
+  readonly now?: () => number
+}
+
+/** Kafka is considered unreachable when no fetch, heartbeat or send succeeded for this long. */
+const CONTACT_STALE_MS = 20_000
+
+/**
+ * The EventBus port on Apache Kafka (kafkajs), with the semantics of the embedded log:
+ *
+ * - publish/deadLetter write to a durable SQLite outbox in ONE transaction with the source
+ *   checkpoint; a relay sends the rows in order to Kafka (idempotent producer, acks=all) and
+ *   deletes them. Kafka being down never loses an accepted event: the outbox grows on disk.
+ * - Source checkpoints are shared: the relay publishes them, after their events, to the compacted
+ *   `gridpulse.source-checkpoints` topic; a new leader resumes from the newest one.
+ * - subscribe: see ./consumer.ts. isLeader: see ./leadership.ts.
+ * - Start-up creates the topics explicitly (broker auto-creation is off) and refuses to run when an
+ *   existing topic has another partition count, retention or cleanup policy.
+ */
+export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus> {
+  const now = options.now ?? Date.now
+  const log = options.log.child({ component: 'bus.kafka' })
+  const prefix = options.topicPrefix ?? ''
+  const names: TopicNames = {
+    physical: (topic) => `${prefix}${topic}`,
+    logical: (topic) => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic),
+    group: (groupId) => `${prefix}${groupId}`,
+  }
+  const layout = topicLayout({ partitions: options.partitions, retentionMs: options.retentionMs })
+  const partitionCount = new Map(layout.map((t) => [t.logical, t.partitions]))
+
+  const releaseWarnings = filterTimeoutNegativeWarnings()
+  const kafka = new Kafka({
+    clientId: options.clientId ?? `gridpulse-${options.nodeId}`,
+    brokers: [...options.brokers],
+    logLevel: logLevel.INFO,
+    logCreator: kafkaLogCreator(options.log),
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+  })
+  // Short retries: readiness must answer quickly while Kafka is down; start-up loops on its own.
+  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } })
+
+  try {
+    await connectAndEnsureTopics(admin, layout, names, log, options.connectTimeoutMs ?? 60_000)
+  } catch (error) {
+    await admin.disconnect().catch(() => {})
+    releaseWarnings()
+    throw error
+  }
+
+  const outbox = createOutbox({ path: options.outboxPath, nodeId: options.nodeId, now })
+  const lane = createProducerLane(
+    kafka,
+    log.child({ component: 'bus.kafka.producer' }),
+    (topic) => partitionCount.get(names.logical(topic)) ?? 1
+  )
+  let lastContact = now()
+  const contact = () => {
+    lastContact = now()
+  }
+  let fatal: string | undefined
+  const relay = createRelay({
+    outbox,
+    lane,
+    physical: names.physical,
+    log: log.child({ component: 'bus.kafka.relay' }),
+    pageSize: options.relayBatchSize,
+    onSent: contact,
+  })
+  if (outbox.depth() > 0) log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
+
+  const checkpoints = createCheckpointView({
+    kafka,
+    topic: names.physical(CHECKPOINT_TOPIC),
+    groupId: names.group(`gridpulse.checkpoint-reader.${options.nodeId}.${crypto.randomUUID().slice(0, 8)}`),
+    endOffset: async () => {
+      const [p0] = await admin.fetchTopicOffsets(names.physical(CHECKPOINT_TOPIC))
+      return BigInt(p0?.high ?? '0')
+    },
+    log,
+  })
+
+  const leadership: Leadership | undefined =
+    options.leadership === false
+      ? undefined
+      : createLeadership({
+          kafka,
+          groupId: names.group(LEADER_GROUP),
+          topic: names.physical(LEADERSHIP_TOPIC),
+          log,
+          sessionTimeoutMs: options.leadership?.sessionTimeoutMs ?? 10_000,
+          heartbeatIntervalMs: options.leadership?.heartbeatIntervalMs ?? 1_000,
+          now,
+          onContact: contact,
+          // A new term: resume from whatever the previous leader published, not from our memory.
+          onChange: (leader) => leader && checkpoints.invalidate(),
+        })
+
+  const subscribe = createSubscriber({
+    kafka,
+    lane,
+    names,
+    log,
+    now,
+    onContact: contact,
+    onLost: () => {
+      lastContact = Number.NEGATIVE_INFINITY
+    },
+    onFatal: (detail) => {
+      fatal = detail
+    },
+  })
+  const consumers = new Set<Consumer>()
+  let closed = false
+  const ensureOpen = () => {
+    if (closed) throw new Error('the Kafka bus is closed')
+  }
+
+  const bus: EventBus = {
+    kind: 'kafka',
+    async publish(events: readonly GridEvent[], opts?: PublishOptions) {
+      ensureOpen()
+      outbox.append(events.map(encodeEvent), opts?.checkpoint)
+      relay.wake()
+    },
+    async deadLetter(records: readonly DeadLetter[], opts?: PublishOptions) {
+      ensureOpen()
+      outbox.append(records.map((r) => encodeDeadLetter(fitDeadLetter(r))), opts?.checkpoint)
+      relay.wake()
+    },
+    async readSourceCheckpoint(source) {
+      ensureOpen()
+      return newerCheckpoint(outbox.readCheckpoint(source), await checkpoints.read(source))?.cursor
+    },
+    isLeader: () => !closed && (leadership ? leadership.isLeader() : true),
+    async subscribe(sub: Subscription) {
+      ensureOpen()
+      for (const topic of sub.topics) if (!partitionCount.has(topic)) throw new Error(`unknown topic ${topic}`)
+      const consumer = await subscribe(sub)
+      const tracked: Consumer = {
+        async stop() {
+          consumers.delete(tracked)
+          await consumer.stop()
+        },
+      }
+      consumers.add(tracked)
+      return tracked
+    },
+    async endOffsets(topics) {
+      ensureOpen()
+      // Readiness probes call this: answer at once while Kafka is known to be unreachable.
+      const { connected, detail } = bus.health()
+      if (!connected) throw new Error(`end offsets unavailable: ${detail}`)
+      const result = new Map<string, bigint>()
+      const offsets = await withTimeout(
+        Promise.all(topics.map(async (topic) => [topic, await admin.fetchTopicOffsets(names.physical(topic))] as const)),
+        3_000,
+        'Kafka did not return the end offsets within 3 s'
+      )
+      for (const [topic, partitions] of offsets) {
+        for (const p of partitions) result.set(partitionKey(topic, p.partition), BigInt(p.high))
+      }
+      contact()
+      return result
+    },
+    health(): BusHealth {
+      const depth = outbox.depth()
+      const silentMs = now() - lastContact
+      let detail: string | undefined
+      if (closed) detail = 'closed'
+      else if (fatal) detail = fatal
+      else if (!relay.healthy()) detail = `relaying to Kafka fails (${relay.lastError()}); ${depth} events wait in the outbox`
+      else if (silentMs === Number.POSITIVE_INFINITY) detail = 'lost the connection to Kafka; reconnecting'
+      else if (silentMs > CONTACT_STALE_MS) detail = `no answer from Kafka for ${Math.round(silentMs / 1000)} s`
+      const connected = detail === undefined
+      // Informational: Kafka is fine, but an operator should look at rows it refused for good.
+      const parked = outbox.parked()
+      if (connected && parked > 0) detail = `${parked} outbox rows refused by Kafka are parked in kafka_outbox_parked`
+      return { kind: 'kafka', connected, outboxDepth: depth, ...(detail ? { detail } : {}) }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      // Consumers first (they may still write dead letters), then hand leadership over, then give
+      // the relay a moment to flush: whatever is left stays in the outbox for the next start.
+      await Promise.allSettled([...consumers].map((c) => c.stop()))
+      await Promise.allSettled([leadership?.stop(), checkpoints.stop(), relay.drain(2_000)])
+      const relayStopped = relay.stop()
+      await lane.close().catch((error) => log.warn({ err: error }, 'closing the producer failed'))
+      await relayStopped
+      await admin.disconnect().catch(() => {})
+      outbox.close()
+      releaseWarnings()
+    },
+  }
+  return bus
+}
+
+/** Connects the admin client and creates/verifies the topics, retrying while Kafka is unreachable. */
+async function connectAndEnsureTopics(admin: Admin, layout: readonly TopicSpec[], names: TopicNames, log: Logger, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.connect()
+      await ensureTopics(admin, layout, names, log)
+      return
+    } catch (error) {
+      if (error instanceof TopicMismatchError || Date.now() > deadline) throw error
+      const retryInMs = 200 + backoffMs(attempt, 500, 5_000)
+      log.warn({ err: error, attempt, retry_in_ms: retryInMs }, 'Kafka is not ready for start-up yet; will retry')
+      await sleep(retryInMs)
+    }
+  }
+}
+
+/**
+ * The explicit admin step of start-up: creates missing topics with GridPulse's layout, then checks
+ * every topic (also ones created by someone else) against it.
+ */
+export async function ensureTopics(admin: Admin, layout: readonly TopicSpec[], names: TopicNames, log: Logger): Promise<void> {
+  const existing = new Set(await admin.listTopics())
+  const missing = layout.filter((t) => !existing.has(names.physical(t.logical)))
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: names.physical(t.logical),
+        numPartitions: t.partitions,
+        configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+      })),
+    })
+    log.info({ topics: missing.map((t) => names.physical(t.logical)) }, 'created Kafka topics')
+  }
+  const physical = layout.map((t) => names.physical(t.logical))
+  const metadata = await admin.fetchTopicMetadata({ topics: physical })
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: physical.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy', 'retention.ms'] })),
+  })
+  const mismatches: { topic: string; problems: string[] }[] = []
+  for (const spec of layout) {
+    const name = names.physical(spec.logical)
+    const meta = metadata.topics.find((t) => t.name === name)
+    const resource = described.resources.find((r) => r.resourceName === name)
+    const actual: ActualTopic = {
+      partitions: meta?.partitions.length ?? 0,
+      configs: Object.fromEntries((resource?.configEntries ?? []).map((c) => [c.configName, c.configValue])),
+    }
+    const problems = diffTopic(spec, actual)
+    if (problems.length > 0) mismatches.push({ topic: name, problems })
+  }
+  if (mismatches.length > 0) throw new TopicMismatchError(mismatches)
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms)
+    }),
+  ])
+}

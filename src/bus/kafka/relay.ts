@@ -1,0 +1,163 @@
+import type { Message, TopicMessages } from 'kafkajs'
+import { backoffMs, sleep } from '@/lib'
+import type { Logger } from '@/observability'
+import type { Outbox, OutboxRow } from './outbox'
+import { isUndeliverable, type ProducerLane } from './producer'
+import { CHECKPOINT_TOPIC } from './topics'
+
+export interface RelayOptions {
+  readonly outbox: Outbox
+  readonly lane: ProducerLane
+  /** Logical topic name → the topic on the broker (adds the configured prefix). */
+  readonly physical: (topic: string) => string
+  readonly log: Logger
+  /**
+   * Rows read per page. A page goes out in as few requests as Kafka's batch size limit allows
+   * (see ./producer.ts); larger pages mean fewer, larger consumer batches downstream, i.e. fewer
+   * projection transactions (bench/kafka.ts: 3000 beats 1000 by about 20% on 2 cores).
+   */
+  readonly pageSize?: number
+  /** Fallback poll when no publish wakes the relay (a row written by an earlier process). */
+  readonly idleMs?: number
+  readonly onSent?: (rows: number) => void
+  readonly random?: () => number
+}
+
+export interface Relay {
+  /** A publish committed rows: send them now. */
+  wake(): void
+  /** False from a failed send until the next successful one. */
+  healthy(): boolean
+  lastError(): string | undefined
+  /** Waits (bounded) until the outbox is empty, if the relay is healthy; used on graceful shutdown. */
+  drain(timeoutMs: number): Promise<void>
+  stop(): Promise<void>
+}
+
+/**
+ * The outbox relay: sends the oldest page of rows, then deletes them, forever. Order is the order
+ * of acceptance: per partition it is the publish order (kafkajs keeps the array order within a
+ * partition and the producer is idempotent with one request in flight). Source checkpoints travel
+ * in the same page but in a second request, after every event of the page is acknowledged: a
+ * checkpoint on Kafka never runs ahead of the events it covers. When Kafka is down the page is
+ * retried with exponential backoff and full jitter, and the outbox grows on disk meanwhile; memory
+ * holds one page at most.
+ */
+export function createRelay(options: RelayOptions): Relay {
+  const { outbox, lane, log } = options
+  const pageSize = options.pageSize ?? 3000
+  const idleMs = options.idleMs ?? 1000
+  const controller = new AbortController()
+  let ok = true
+  let error: string | undefined
+  let failures = 0
+
+  let wakeUp: () => void = () => {}
+  let woken = new Promise<void>((resolve) => {
+    wakeUp = resolve
+  })
+  const wake = () => {
+    const resolve = wakeUp
+    woken = new Promise<void>((r) => {
+      wakeUp = r
+    })
+    resolve()
+  }
+
+  const toMessage = (row: OutboxRow): Message => ({ key: row.key, value: row.value, headers: JSON.parse(row.headers) })
+
+  async function sendPage(rows: readonly OutboxRow[]) {
+    const data: TopicMessages[] = []
+    const byTopic = new Map<string, Message[]>()
+    // Latest cursor per source wins; the topic is compacted by the same key anyway.
+    const checkpoints = new Map<string, Message>()
+    for (const row of rows) {
+      if (row.topic === CHECKPOINT_TOPIC) {
+        checkpoints.set(row.key ?? '', toMessage(row))
+        continue
+      }
+      let messages = byTopic.get(row.topic)
+      if (!messages) {
+        messages = []
+        byTopic.set(row.topic, messages)
+        data.push({ topic: options.physical(row.topic), messages })
+      }
+      messages.push(toMessage(row))
+    }
+    if (data.length > 0) {
+      try {
+        await lane.send(data)
+      } catch (error) {
+        if (!isUndeliverable(error)) throw error
+        await isolate(rows.filter((r) => r.topic !== CHECKPOINT_TOPIC))
+      }
+    }
+    if (checkpoints.size > 0) await lane.send([{ topic: options.physical(CHECKPOINT_TOPIC), messages: [...checkpoints.values()] }])
+  }
+
+  /** Kafka refused part of a page for good: send it row by row and park each row it refuses. */
+  async function isolate(rows: readonly OutboxRow[]) {
+    for (const row of rows) {
+      try {
+        await lane.send([{ topic: options.physical(row.topic), messages: [toMessage(row)] }])
+      } catch (error) {
+        if (!isUndeliverable(error)) throw error
+        outbox.park(row, error instanceof Error ? error.message : String(error))
+        log.error(
+          { err: error, 'outbox.id': row.id, 'kafka.topic': row.topic, bytes: row.value.length },
+          'Kafka refuses this outbox row for good; parked in kafka_outbox_parked so the rows behind it keep flowing'
+        )
+      }
+    }
+  }
+
+  const loop = (async () => {
+    while (!controller.signal.aborted) {
+      const waitFor = woken
+      let rows: OutboxRow[]
+      try {
+        rows = outbox.page(pageSize)
+      } catch (e) {
+        log.error({ err: e }, 'reading the outbox failed')
+        await sleep(idleMs, controller.signal)
+        continue
+      }
+      if (rows.length === 0) {
+        await Promise.race([waitFor, sleep(idleMs, controller.signal)])
+        continue
+      }
+      try {
+        await sendPage(rows)
+        outbox.remove(rows[rows.length - 1]!.id)
+        if (!ok) log.info({ failures, outbox_depth: outbox.depth() }, 'Kafka is reachable again; relaying the outbox backlog')
+        ok = true
+        error = undefined
+        failures = 0
+        options.onSent?.(rows.length)
+      } catch (e) {
+        if (controller.signal.aborted) break
+        failures++
+        ok = false
+        error = e instanceof Error ? e.message : String(e)
+        const retryInMs = 100 + backoffMs(failures, 250, 15_000, options.random)
+        log.warn({ err: e, failures, outbox_depth: outbox.depth(), retry_in_ms: retryInMs }, 'relaying the outbox to Kafka failed; will retry')
+        await sleep(retryInMs, controller.signal)
+      }
+    }
+  })()
+
+  return {
+    wake,
+    healthy: () => ok,
+    lastError: () => error,
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs
+      while (ok && outbox.depth() > 0 && Date.now() < deadline && !controller.signal.aborted) await Bun.sleep(20)
+    },
+    async stop() {
+      controller.abort()
+      wake()
+      await loop
+    },
+  }
+}

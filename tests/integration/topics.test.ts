@@ -1,0 +1,69 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import { TopicMismatchError } from '@/bus'
+import { announceSkip, KAFKA_BROKERS, openTestBus, plainKafka, tempDir, uniquePrefix } from './support'
+
+announceSkip('Kafka topic verification tests (tests/integration/topics.test.ts)')
+
+describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
+  const dir = tempDir('kafka-topics')
+  afterAll(() => dir.remove())
+
+  test('creates the topics with the DESIGN.md layout when they are missing', async () => {
+    const prefix = uniquePrefix()
+    const bus = await openTestBus({ prefix, dir: dir.path, leadership: false })
+    await bus.close()
+    const admin = plainKafka().admin()
+    await admin.connect()
+    try {
+      const names = (suffix: string[]) => suffix.map((s) => `${prefix}${s}`)
+      const { topics } = await admin.fetchTopicMetadata({
+        topics: names(['market.dispatch', 'market.prices', 'weather.observations', 'dlq.market.dispatch', 'gridpulse.source-checkpoints', 'gridpulse.leadership']),
+      })
+      expect(Object.fromEntries(topics.map((t) => [t.name.slice(prefix.length), t.partitions.length]))).toEqual({
+        'market.dispatch': 3,
+        'market.prices': 3,
+        'weather.observations': 3,
+        'dlq.market.dispatch': 1,
+        'gridpulse.source-checkpoints': 1,
+        'gridpulse.leadership': 1,
+      })
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: names(['market.prices', 'gridpulse.source-checkpoints']).map((name) => ({ type: 2, name, configNames: ['retention.ms', 'cleanup.policy'] })),
+      })
+      const config = (topic: string, key: string) =>
+        resources.find((r) => r.resourceName === `${prefix}${topic}`)!.configEntries.find((c) => c.configName === key)?.configValue
+      expect(config('market.prices', 'retention.ms')).toBe('604800000')
+      expect(config('market.prices', 'cleanup.policy')).toBe('delete')
+      expect(config('gridpulse.source-checkpoints', 'cleanup.policy')).toBe('compact')
+    } finally {
+      await admin.disconnect()
+    }
+  }, 60_000)
+
+  test('refuses to start when a topic has another partition count or retention, naming both', async () => {
+    const prefix = uniquePrefix()
+    const admin = plainKafka().admin()
+    await admin.connect()
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic: `${prefix}market.dispatch`, numPartitions: 6 },
+          { topic: `${prefix}weather.observations`, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '86400000' }] },
+        ],
+      })
+    } finally {
+      await admin.disconnect()
+    }
+    const attempt = openTestBus({ prefix, dir: dir.path, leadership: false })
+    await expect(attempt).rejects.toBeInstanceOf(TopicMismatchError)
+    const message = await attempt.then(
+      () => '',
+      (error: Error) => error.message
+    )
+    expect(message).toContain(`topic ${prefix}market.dispatch: it has 6 partitions, GridPulse needs 3`)
+    expect(message).toContain(`topic ${prefix}weather.observations: retention.ms is 86400000, GridPulse needs 604800000`)
+    expect(message).not.toContain('market.prices')
+  }, 60_000)
+})
