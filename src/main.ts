@@ -153,7 +153,7 @@ async function backfill(config: Config, args: string[]): Promise<number> {
   // safe for a second writer process; Kafka: the outbox relays it).
   const bus: EventBus =
     config.bus.kind === 'kafka'
-      ? await createKafkaBus({ brokers: config.bus.brokers, nodeId: `${config.nodeId}-backfill`, outboxPath: config.data.logPath, log })
+      ? await createKafkaBus({ brokers: config.bus.brokers, nodeId: `${config.nodeId}-backfill`, outboxPath: config.data.logPath, log, leadership: false })
       : createEmbeddedBus({ path: config.data.logPath, log })
   const abort = new AbortController()
   process.once('SIGINT', () => abort.abort())

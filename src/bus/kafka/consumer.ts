@@ -67,8 +67,10 @@ export function createSubscriber(deps: SubscriberDeps) {
       for (const [physical, partitions] of Object.entries(payload.memberAssignment)) {
         const topic = names.logical(physical)
         for (const partition of partitions) {
-          const at = sub.startOffset(topic, partition)
-          if (at === undefined) continue // nothing stored: Kafka's committed hint, else the earliest offset
+          // Nothing stored means the projection holds nothing from this partition (a new node, or a
+          // rebuilt projection): start at the log's beginning, whatever the group committed before.
+          // An offset below the log start (retention) resets to the earliest (fromBeginning).
+          const at = sub.startOffset(topic, partition) ?? 0n
           consumer.seek({ topic: physical, partition, offset: at.toString() })
           seeks[`${topic}/${partition}`] = at.toString()
         }
