@@ -13,24 +13,47 @@ const ctx = () => ({ correlationId: 'bench', ingestedAt: new Date().toISOString(
 /** Parse + normalise throughput over the real fixtures, one core (this process). */
 export function benchNormalize(report: Report) {
   // Monthly MMSDM extracts: already-unzipped tables, the normaliser alone.
-  const price = readSourceFile(fixtureFile(AEMO_FIXTURES.price202604), ['DISPATCH.PRICE'], { strictFooter: false })
-  const regionsum = readSourceFile(fixtureFile(AEMO_FIXTURES.regionsum202604), ['DISPATCH.REGIONSUM'], { strictFooter: false })
+  const price = readSourceFile(fixtureFile(AEMO_FIXTURES.price202604), ['DISPATCH.PRICE'], {
+    strictFooter: false,
+  })
+  const regionsum = readSourceFile(
+    fixtureFile(AEMO_FIXTURES.regionsum202604),
+    ['DISPATCH.REGIONSUM'],
+    { strictFooter: false }
+  )
   let events = 0
   let started = performance.now()
-  for (let i = 0; i < 10; i++) events += normalizeDispatchIsFiles([price, regionsum], ctx()).events.length
-  report('normalise DispatchIS (parsed tables)', `${Math.round(events / ((performance.now() - started) / 1000))} events/s (target ≥ 100k)`)
+  for (let i = 0; i < 10; i++)
+    events += normalizeDispatchIsFiles([price, regionsum], ctx()).events.length
+  report(
+    'normalise DispatchIS (parsed tables)',
+    `${Math.round(events / ((performance.now() - started) / 1000))} events/s (target ≥ 100k)`
+  )
 
   const scada = fixtureFile(AEMO_FIXTURES.scada202604)
   events = 0
   started = performance.now()
-  for (let i = 0; i < 10; i++) events += normalizeDispatchScada(scada, ctx(), { strictFooter: false }).events.length
-  report('unzip + parse + normalise SCADA (archive)', `${Math.round(events / ((performance.now() - started) / 1000))} events/s`)
+  for (let i = 0; i < 10; i++)
+    events += normalizeDispatchScada(scada, ctx(), { strictFooter: false }).events.length
+  report(
+    'unzip + parse + normalise SCADA (archive)',
+    `${Math.round(events / ((performance.now() - started) / 1000))} events/s`
+  )
 
-  const live = Array.from({ length: 96 }, (_, i) => buildDispatchIsZip(new Date(Date.parse('2026-04-02T00:05:00Z') + i * 300_000).toISOString().replace('.000', '')))
+  const live = Array.from({ length: 96 }, (_, i) =>
+    buildDispatchIsZip(
+      new Date(Date.parse('2026-04-02T00:05:00Z') + i * 300_000).toISOString().replace('.000', '')
+    )
+  )
   events = 0
   started = performance.now()
-  for (const f of live) events += processFile('dispatchis', { name: f.name, bytes: f.bytes, sha256: f.sha256 }, ctx()).events.length
-  report('live 5-min DispatchIS zips, end to end', `${Math.round(events / ((performance.now() - started) / 1000))} events/s (${live.length} files, 2 regions each)`)
+  for (const f of live)
+    events += processFile('dispatchis', { name: f.name, bytes: f.bytes, sha256: f.sha256 }, ctx())
+      .events.length
+  report(
+    'live 5-min DispatchIS zips, end to end',
+    `${Math.round(events / ((performance.now() - started) / 1000))} events/s (${live.length} files, 2 regions each)`
+  )
 }
 
 /** "File appears on NEMWeb" → "its price is queryable through the API", default poll settings. */
@@ -55,12 +78,16 @@ export async function benchFreshness(report: Report, binary: string, workDir: st
   await waitForHttp(`http://127.0.0.1:${port}/ready`, proc)
   const samples: number[] = []
   for (let i = 0; i < 8; i++) {
-    const file = buildDispatchIsZip(new Date(Date.parse('2026-04-02T00:05:00Z') + i * 300_000).toISOString().replace('.000', ''))
+    const file = buildDispatchIsZip(
+      new Date(Date.parse('2026-04-02T00:05:00Z') + i * 300_000).toISOString().replace('.000', '')
+    )
     await Bun.sleep(Math.random() * 5000) // appear at a random point of the poll period
     const appeared = performance.now()
     nemweb.add('/Reports/Current/DispatchIS_Reports/', file)
     for (;;) {
-      const page = (await (await fetch(`http://127.0.0.1:${port}/api/v1/prices?limit=1`)).json()) as { data: { interval_end: string }[] }
+      const page = (await (
+        await fetch(`http://127.0.0.1:${port}/api/v1/prices?limit=1`)
+      ).json()) as { data: { interval_end: string }[] }
       if (page.data[0]?.interval_end === file.intervalEnd) break
       await Bun.sleep(20)
     }

@@ -14,7 +14,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createKafkaBus } from '@/bus'
-import { DLQ_TOPICS, EVENT_TOPICS, eventIdFor, FUEL_TYPES, type MarketDispatchEvent, REGION_IDS } from '@/canonical'
+import {
+  DLQ_TOPICS,
+  EVENT_TOPICS,
+  eventIdFor,
+  FUEL_TYPES,
+  type MarketDispatchEvent,
+  REGION_IDS,
+} from '@/canonical'
 import { toUtcIso } from '@/lib'
 import { silentLogger } from '@/observability'
 import { createProjector, openProjectionDb } from '@/projection'
@@ -30,9 +37,18 @@ type Report = (name: string, value: string) => void
 function event(k: number, correlation: string): MarketDispatchEvent {
   const region_id = REGION_IDS[k % REGION_IDS.length]!
   const fuel_type = FUEL_TYPES[Math.floor(k / REGION_IDS.length) % FUEL_TYPES.length]!
-  const interval_end = toUtcIso(Date.parse('2026-01-01T00:05:00Z') + Math.floor(k / (REGION_IDS.length * FUEL_TYPES.length)) * 300_000)
+  const interval_end = toUtcIso(
+    Date.parse('2026-01-01T00:05:00Z') +
+      Math.floor(k / (REGION_IDS.length * FUEL_TYPES.length)) * 300_000
+  )
   return {
-    event_id: eventIdFor({ event_type: 'MarketDispatchEvent', source: 'api', region_id, fuel_type, interval_end }),
+    event_id: eventIdFor({
+      event_type: 'MarketDispatchEvent',
+      source: 'api',
+      region_id,
+      fuel_type,
+      interval_end,
+    }),
     event_type: 'MarketDispatchEvent',
     schema_version: 1,
     correlation_id: correlation,
@@ -49,12 +65,16 @@ function event(k: number, correlation: string): MarketDispatchEvent {
 }
 
 async function brokerScript(args: string[]) {
-  const proc = Bun.spawn(['bash', join(ROOT, 'scripts', 'kafka-broker.sh'), ...args], { stdout: 'pipe', stderr: 'inherit' })
+  const proc = Bun.spawn(['bash', join(ROOT, 'scripts', 'kafka-broker.sh'), ...args], {
+    stdout: 'pipe',
+    stderr: 'inherit',
+  })
   const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited])
   return { code, line: stdout.trim().split('\n').pop() ?? '' }
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
 export async function benchKafka(report: Report): Promise<void> {
   let brokers = process.env.KAFKA_BROKERS

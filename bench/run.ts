@@ -27,7 +27,14 @@ report('binary size', `${(Bun.file(binary).size / 1024 / 1024).toFixed(1)} MB (t
 const start = (dataDir: string, port: number) =>
   Bun.spawn([binary, 'serve'], {
     cwd: work,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, SOURCES: 'none', LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      SOURCES: 'none',
+      LOG_LEVEL: 'warn',
+    },
     stdout: 'ignore',
     stderr: 'inherit',
   })
@@ -46,20 +53,29 @@ if (want('startup')) {
     samples.push(await waitForHttp(`http://127.0.0.1:${port}/ready`, proc))
     if (i === 0) {
       await Bun.sleep(2000)
-      report('idle RSS after start (empty db)', `${(await rssMb(proc.pid)).toFixed(1)} MB (target ≤ 80 MB)`)
+      report(
+        'idle RSS after start (empty db)',
+        `${(await rssMb(proc.pid)).toFixed(1)} MB (target ≤ 80 MB)`
+      )
     }
     proc.kill('SIGTERM')
     await proc.exited
   }
   samples.sort((a, b) => a - b)
-  report('cold start → /ready 200 (median of 7)', `${samples[3]!.toFixed(0)} ms (min ${samples[0]!.toFixed(0)}, max ${samples[6]!.toFixed(0)}; target ≤ 150 ms)`)
+  report(
+    'cold start → /ready 200 (median of 7)',
+    `${samples[3]!.toFixed(0)} ms (min ${samples[0]!.toFixed(0)}, max ${samples[6]!.toFixed(0)}; target ≤ 150 ms)`
+  )
 }
 
 if (want('api')) {
   const dataDir = join(work, 'api')
   const seeded = performance.now()
   await seedDispatch(dataDir, 100_000)
-  report('seed 100k events (log → projection)', `${((performance.now() - seeded) / 1000).toFixed(1)} s`)
+  report(
+    'seed 100k events (log → projection)',
+    `${((performance.now() - seeded) / 1000).toFixed(1)} s`
+  )
   const port = freePort()
   const proc = start(dataDir, port)
   await waitForHttp(`http://127.0.0.1:${port}/ready`, proc)
@@ -72,10 +88,15 @@ if (want('api')) {
     const p50 = out.match(/\s50%\s+([\d.]+\w+)/)?.[1]
     const p99 = out.match(/\s99%\s+([\d.]+\w+)/)?.[1]
     const errors = out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? '0'
-    report('GET /api/v1/dispatch?limit=100, 50 conns', `${rps} req/s, p50 ${p50}, p99 ${p99}, non-2xx ${errors} (wrk, 15 s; target ≥ 5000 req/s, p99 ≤ 20 ms)`)
+    report(
+      'GET /api/v1/dispatch?limit=100, 50 conns',
+      `${rps} req/s, p50 ${p50}, p99 ${p99}, non-2xx ${errors} (wrk, 15 s; target ≥ 5000 req/s, p99 ≤ 20 ms)`
+    )
     // The same route with a different page per request: the page cache misses every time.
     const script = join(ROOT, 'bench', 'uncached.lua')
-    const miss = (await $`wrk -t2 -c50 -d15s --latency -s ${script} ${url}`.quiet()).stdout.toString()
+    const miss = (
+      await $`wrk -t2 -c50 -d15s --latency -s ${script} ${url}`.quiet()
+    ).stdout.toString()
     report(
       '  … every request a different page (no cache)',
       `${miss.match(/Requests\/sec:\s+([\d.]+)/)?.[1]} req/s, p50 ${miss.match(/\s50%\s+([\d.]+\w+)/)?.[1]}, p99 ${miss.match(/\s99%\s+([\d.]+\w+)/)?.[1]}`
@@ -102,6 +123,10 @@ if (want('kafka')) {
 rmSync(work, { recursive: true, force: true })
 // Sections run separately accumulate in one file (git-ignored), each with its own timestamp.
 const resultsFile = Bun.file(join(ROOT, 'bench', 'results', 'latest.json'))
-const previous = (await resultsFile.exists()) ? ((await resultsFile.json()) as Record<string, unknown>) : {}
-const stamped = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { value: v, at: new Date().toISOString() }]))
+const previous = (await resultsFile.exists())
+  ? ((await resultsFile.json()) as Record<string, unknown>)
+  : {}
+const stamped = Object.fromEntries(
+  Object.entries(results).map(([k, v]) => [k, { value: v, at: new Date().toISOString() }])
+)
 await Bun.write(resultsFile, JSON.stringify({ ...previous, ...stamped }, null, 2))

@@ -1,6 +1,13 @@
 import { mkdirSync } from 'node:fs'
 import { createEmbeddedBus } from '@/bus'
-import { DLQ_TOPICS, eventIdFor, EVENT_TOPICS, FUEL_TYPES, type MarketDispatchEvent, REGION_IDS } from '@/canonical'
+import {
+  DLQ_TOPICS,
+  eventIdFor,
+  EVENT_TOPICS,
+  FUEL_TYPES,
+  type MarketDispatchEvent,
+  REGION_IDS,
+} from '@/canonical'
 import { toUtcIso } from '@/lib'
 import { silentLogger } from '@/observability'
 import { createProjector, openProjectionDb } from '@/projection'
@@ -22,7 +29,13 @@ export async function seedDispatch(dataDir: string, count: number): Promise<void
     const fuel_type = FUEL_TYPES[Math.floor(i / REGION_IDS.length) % FUEL_TYPES.length]!
     const interval_end = toUtcIso(start + Math.floor(i / perInterval) * 300_000)
     events.push({
-      event_id: eventIdFor({ event_type: 'MarketDispatchEvent', source: 'api', region_id, fuel_type, interval_end }),
+      event_id: eventIdFor({
+        event_type: 'MarketDispatchEvent',
+        source: 'api',
+        region_id,
+        fuel_type,
+        interval_end,
+      }),
       event_type: 'MarketDispatchEvent',
       schema_version: 1,
       correlation_id: 'bench-seed',

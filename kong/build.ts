@@ -76,8 +76,14 @@ export async function build(opts: { stages?: string; warn?: (m: string) => void 
   if (opts.stages) {
     mkdirSync(opts.stages, { recursive: true })
     await Bun.write(join(opts.stages, 'api.openapi.json'), JSON.stringify(apiSpec, null, 2) + '\n')
-    await Bun.write(join(opts.stages, 'public-paths.patch.yaml'), Bun.YAML.stringify(pathsPatch, null, 2) + '\n')
-    await Bun.write(join(opts.stages, '1-openapi2kong.yaml'), Bun.YAML.stringify(generated, null, 2) + '\n')
+    await Bun.write(
+      join(opts.stages, 'public-paths.patch.yaml'),
+      Bun.YAML.stringify(pathsPatch, null, 2) + '\n'
+    )
+    await Bun.write(
+      join(opts.stages, '1-openapi2kong.yaml'),
+      Bun.YAML.stringify(generated, null, 2) + '\n'
+    )
     await Bun.write(join(opts.stages, '2-patched.yaml'), Bun.YAML.stringify(doc, null, 2) + '\n')
   }
   return { text, doc: result, problems }

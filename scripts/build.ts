@@ -5,7 +5,8 @@
 import { $ } from 'bun'
 import pkg from '../package.json'
 
-const sha = (await $`git rev-parse --short HEAD`.nothrow().quiet()).stdout.toString().trim() || 'unknown'
+const sha =
+  (await $`git rev-parse --short HEAD`.nothrow().quiet()).stdout.toString().trim() || 'unknown'
 const version = `${pkg.version}+${sha}`
 const outfile = process.argv[2] ?? 'dist/gridpulse'
 

@@ -22,7 +22,8 @@ const EX_MISSING_PREREQ = 3
 // Process-level tests append the pid of every GridPulse child they start (tests/integration/support.ts).
 const PIDS_FILE = join(tmpdir(), `gridpulse-test-${process.pid}.pids`)
 
-const banner = (lines: string[]) => console.error(['', '#'.repeat(78), ...lines.map((l) => `# ${l}`), '#'.repeat(78), ''].join('\n'))
+const banner = (lines: string[]) =>
+  console.error(['', '#'.repeat(78), ...lines.map((l) => `# ${l}`), '#'.repeat(78), ''].join('\n'))
 
 let broker: 'none' | 'external' | 'ours' = 'none'
 let tests: Subprocess | undefined
@@ -35,7 +36,10 @@ function cleanup(): Promise<void> {
     const names = broker === 'ours' ? [BROKER_NAME] : []
     // Fault tests start brokers named it-<scenario>-<bun test pid> and stop them in afterAll; after
     // a crash or Ctrl-C they would keep running.
-    const runDir = join(process.env.GRIDPULSE_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache', 'gridpulse'), 'kafka-run')
+    const runDir = join(
+      process.env.GRIDPULSE_CACHE ?? join(process.env.HOME ?? '/tmp', '.cache', 'gridpulse'),
+      'kafka-run'
+    )
     if (tests && existsSync(runDir)) {
       for (const file of readdirSync(runDir)) {
         const m = file.match(new RegExp(`^(it-[a-z]+-${tests.pid})\\.state$`))
@@ -43,7 +47,13 @@ function cleanup(): Promise<void> {
       }
     }
     await Promise.all(
-      names.map((name) => Bun.spawn(['bash', BROKER_SCRIPT, 'stop', '--name', name], { stdout: 'ignore', stderr: 'inherit' }).exited)
+      names.map(
+        (name) =>
+          Bun.spawn(['bash', BROKER_SCRIPT, 'stop', '--name', name], {
+            stdout: 'ignore',
+            stderr: 'inherit',
+          }).exited
+      )
     )
   })()
   return stopping
@@ -55,7 +65,8 @@ function reapTestChildren() {
   for (const pid of readFileSync(PIDS_FILE, 'utf8').split('\n').filter(Boolean).map(Number)) {
     try {
       // Guard against pid reuse: only a process still running src/main.ts.
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('src/main.ts')) process.kill(pid, 'SIGKILL')
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('src/main.ts'))
+        process.kill(pid, 'SIGKILL')
     } catch {}
   }
   rmSync(PIDS_FILE, { force: true })
@@ -72,11 +83,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function startBroker(): Promise<string | undefined> {
-  const proc = Bun.spawn(['bash', BROKER_SCRIPT, 'start', '--port', 'auto', '--name', BROKER_NAME], {
-    cwd: ROOT,
-    stdout: 'pipe',
-    stderr: 'inherit', // progress and errors, as they happen
-  })
+  const proc = Bun.spawn(
+    ['bash', BROKER_SCRIPT, 'start', '--port', 'auto', '--name', BROKER_NAME],
+    {
+      cwd: ROOT,
+      stdout: 'pipe',
+      stderr: 'inherit', // progress and errors, as they happen
+    }
+  )
   broker = 'ours'
   const [stdout, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited])
   if (code === EX_MISSING_PREREQ) {
@@ -98,10 +112,16 @@ async function startBroker(): Promise<string | undefined> {
 async function main(): Promise<number> {
   const external = process.env.KAFKA_BROKERS
   if (external) broker = 'external'
-  const typecheck = Bun.spawn([join(ROOT, 'node_modules', '.bin', 'tsc'), '--noEmit'], { cwd: ROOT, stdout: 'inherit', stderr: 'inherit' })
+  const typecheck = Bun.spawn([join(ROOT, 'node_modules', '.bin', 'tsc'), '--noEmit'], {
+    cwd: ROOT,
+    stdout: 'inherit',
+    stderr: 'inherit',
+  })
   const brokers = external ? Promise.resolve(external) : startBroker()
   brokers.catch(() => {}) // awaited below, after the type check
-  console.error(`scripts/test.ts: type-checking${external ? '' : ' while a Kafka broker starts'} ...`)
+  console.error(
+    `scripts/test.ts: type-checking${external ? '' : ' while a Kafka broker starts'} ...`
+  )
   const typecheckCode = await typecheck.exited
   if (typecheckCode !== 0) {
     console.error('scripts/test.ts: tsc --noEmit failed')
@@ -115,13 +135,23 @@ async function main(): Promise<number> {
     console.error(`scripts/test.ts: ${error instanceof Error ? error.message : error}`)
     return 1
   }
-  console.error(kafka ? `scripts/test.ts: KAFKA_BROKERS=${kafka} (${broker === 'ours' ? `broker ${BROKER_NAME}` : 'from the environment'})` : '')
+  console.error(
+    kafka
+      ? `scripts/test.ts: KAFKA_BROKERS=${kafka} (${broker === 'ours' ? `broker ${BROKER_NAME}` : 'from the environment'})`
+      : ''
+  )
 
   const env: Record<string, string | undefined> = { ...process.env }
   if (kafka) env.KAFKA_BROKERS = kafka
   else delete env.KAFKA_BROKERS
   env.GRIDPULSE_TEST_PIDS = PIDS_FILE
-  tests = Bun.spawn([process.execPath, 'test'], { cwd: ROOT, env, stdin: 'inherit', stdout: 'inherit', stderr: 'inherit' })
+  tests = Bun.spawn([process.execPath, 'test'], {
+    cwd: ROOT,
+    env,
+    stdin: 'inherit',
+    stdout: 'inherit',
+    stderr: 'inherit',
+  })
   return tests.exited
 }
 

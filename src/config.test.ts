@@ -8,23 +8,35 @@ describe('loadConfig', () => {
     expect(config.http.port).toBe(8080)
     expect(config.data.dir).toBe('/srv/gridpulse/data')
     expect(config.data.projectionPath).toBe('/srv/gridpulse/data/projection.sqlite')
-    expect(config.sources.openMeteo).toMatchObject({ baseUrl: 'https://api.open-meteo.com', everyMs: 900_000 })
+    expect(config.sources.openMeteo).toMatchObject({
+      baseUrl: 'https://api.open-meteo.com',
+      everyMs: 900_000,
+    })
     expect(config.sources.aemo.baseUrl).toBe('https://nemweb.com.au')
   })
 
   test('KAFKA_BROKERS switches to Kafka', () => {
-    expect(loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9092' }).bus).toEqual({ kind: 'kafka', brokers: ['k1:9092', 'k2:9092'] })
+    expect(loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9092' }).bus).toEqual({
+      kind: 'kafka',
+      brokers: ['k1:9092', 'k2:9092'],
+    })
   })
 
   test('reports every bad variable at once, by name', () => {
     let message = ''
     try {
-      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', OPENMETEO_BASE_URL: 'ftp://x', SOURCES: 'aemo,twitter' })
+      loadConfig({
+        PORT: 'eighty',
+        LOG_LEVEL: 'loud',
+        OPENMETEO_BASE_URL: 'ftp://x',
+        SOURCES: 'aemo,twitter',
+      })
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError)
       message = (error as Error).message
     }
-    for (const name of ['PORT', 'LOG_LEVEL', 'OPENMETEO_BASE_URL', 'SOURCES']) expect(message).toContain(name)
+    for (const name of ['PORT', 'LOG_LEVEL', 'OPENMETEO_BASE_URL', 'SOURCES'])
+      expect(message).toContain(name)
   })
 
   test('treats empty values as unset and strips trailing slashes from base URLs', () => {
@@ -41,6 +53,9 @@ describe('auth configuration', () => {
 
   test('gateway mode needs a gateway secret', () => {
     expect(() => loadConfig({ AUTH_MODE: 'gateway' })).toThrow('GATEWAY_SECRET')
-    expect(loadConfig({ AUTH_MODE: 'gateway', GATEWAY_SECRET: 'x'.repeat(32) }).auth).toEqual({ mode: 'gateway', secret: 'x'.repeat(32) })
+    expect(loadConfig({ AUTH_MODE: 'gateway', GATEWAY_SECRET: 'x'.repeat(32) }).auth).toEqual({
+      mode: 'gateway',
+      secret: 'x'.repeat(32),
+    })
   })
 })

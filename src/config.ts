@@ -1,8 +1,15 @@
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 
-const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes')
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+)
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
 const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''))
 
 /**
@@ -14,7 +21,9 @@ const EnvSchema = z
     PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     HOST: z.string().min(1).default('0.0.0.0'),
     DATA_DIR: z.string().min(1).default('./data'),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
     AEMO_BASE_URL: url.default('https://nemweb.com.au'),
     // NEMWeb listings are fetched conditionally (ETag/Last-Modified): a 304 costs almost nothing.
     AEMO_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
@@ -24,16 +33,26 @@ const EnvSchema = z
     OPENMETEO_POLL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     WEATHER_LOCATIONS: z.string().optional(),
     // `none` runs no poller: an API-only node, or a benchmark.
-    SOURCES: csv.pipe(z.array(z.enum(['aemo', 'openmeteo', 'none']))).default(['aemo', 'openmeteo']),
+    SOURCES: csv
+      .pipe(z.array(z.enum(['aemo', 'openmeteo', 'none'])))
+      .default(['aemo', 'openmeteo']),
     KAFKA_BROKERS: csv.optional(),
     AUTH_MODE: z.enum(['none', 'keys', 'gateway']).default('keys'),
     // Shared with Kong (its request-transformer adds it); only used when AUTH_MODE=gateway.
     GATEWAY_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
     RATE_LIMIT_WEATHER_PER_MINUTE: z.coerce.number().int().min(1).default(60),
-    MAX_BODY_BYTES: z.coerce.number().int().min(256).max(10 * 1024 * 1024).default(64 * 1024),
+    MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .min(256)
+      .max(10 * 1024 * 1024)
+      .default(64 * 1024),
     READY_MAX_LAG: z.coerce.number().int().min(0).default(10_000),
-    NODE_ID: z.string().regex(/^[a-z0-9-]{1,32}$/).optional(),
+    NODE_ID: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/)
+      .optional(),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     METRICS_ENABLED: bool.default(true),
   })
@@ -52,26 +71,46 @@ export type Config = ReturnType<typeof loadConfig>
 /** Parses the environment once into a frozen, typed config; reports every bad variable at once. */
 export function loadConfig(env: Record<string, string | undefined>, cwd: string = process.cwd()) {
   // Empty strings mean "unset" (compose files often pass VAR= through).
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== '')
+  )
   const result = EnvSchema.safeParse(present)
-  if (!result.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(result.error)}`)
+  if (!result.success)
+    throw new ConfigError(`invalid configuration:\n${z.prettifyError(result.error)}`)
   const e = result.data
   // A compiled binary resolves relative paths against the CWD; pin DATA_DIR once, here.
   const dataDir = isAbsolute(e.DATA_DIR) ? e.DATA_DIR : resolve(cwd, e.DATA_DIR)
   return Object.freeze({
     http: { port: e.PORT, host: e.HOST, maxBodyBytes: e.MAX_BODY_BYTES },
     log: { level: e.LOG_LEVEL },
-    data: { dir: dataDir, logPath: resolve(dataDir, 'log.sqlite'), projectionPath: resolve(dataDir, 'projection.sqlite') },
-    bus: e.KAFKA_BROKERS?.length ? { kind: 'kafka' as const, brokers: e.KAFKA_BROKERS } : { kind: 'embedded' as const },
+    data: {
+      dir: dataDir,
+      logPath: resolve(dataDir, 'log.sqlite'),
+      projectionPath: resolve(dataDir, 'projection.sqlite'),
+    },
+    bus: e.KAFKA_BROKERS?.length
+      ? { kind: 'kafka' as const, brokers: e.KAFKA_BROKERS }
+      : { kind: 'embedded' as const },
     sources: {
       enabled: new Set(e.SOURCES),
-      aemo: { baseUrl: e.AEMO_BASE_URL, everyMs: e.AEMO_POLL_SECONDS * 1000, initialLookbackMs: e.AEMO_INITIAL_LOOKBACK_MINUTES * 60_000 },
-      openMeteo: { baseUrl: e.OPENMETEO_BASE_URL, everyMs: e.OPENMETEO_POLL_SECONDS * 1000, locations: e.WEATHER_LOCATIONS },
+      aemo: {
+        baseUrl: e.AEMO_BASE_URL,
+        everyMs: e.AEMO_POLL_SECONDS * 1000,
+        initialLookbackMs: e.AEMO_INITIAL_LOOKBACK_MINUTES * 60_000,
+      },
+      openMeteo: {
+        baseUrl: e.OPENMETEO_BASE_URL,
+        everyMs: e.OPENMETEO_POLL_SECONDS * 1000,
+        locations: e.WEATHER_LOCATIONS,
+      },
     },
     auth:
       e.AUTH_MODE === 'gateway'
         ? { mode: 'gateway' as const, secret: e.GATEWAY_SECRET! }
-        : { mode: e.AUTH_MODE, perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE } },
+        : {
+            mode: e.AUTH_MODE,
+            perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
+          },
     readiness: { maxLag: e.READY_MAX_LAG },
     nodeId: e.NODE_ID ?? 'node-1',
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,

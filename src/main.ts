@@ -5,7 +5,13 @@
  */
 import { mkdirSync } from 'node:fs'
 import { createApi, openApiDocument } from '@/api'
-import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus, type PublishOptions } from '@/bus'
+import {
+  type ConsumedBatch,
+  createEmbeddedBus,
+  createKafkaBus,
+  type EventBus,
+  type PublishOptions,
+} from '@/bus'
 import { type DeadLetter, DLQ_TOPICS, EVENT_TOPICS, type GridEvent } from '@/canonical'
 import {
   createLogger,
@@ -99,7 +105,9 @@ async function main(argv: string[]): Promise<number> {
       const db = openProjectionDb(config.data.projectionPath, { migrate: false })
       const { applied } = migrate(db)
       db.sqlite.close()
-      process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n')
+      process.stdout.write(
+        applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n'
+      )
       return 0
     }
     case 'openapi': {
@@ -120,7 +128,9 @@ async function main(argv: string[]): Promise<number> {
       return backfill(config, rest)
     case 'healthcheck': {
       try {
-        const response = await fetch(`http://127.0.0.1:${config.http.port}/health`, { signal: AbortSignal.timeout(3000) })
+        const response = await fetch(`http://127.0.0.1:${config.http.port}/health`, {
+          signal: AbortSignal.timeout(3000),
+        })
         return response.ok ? 0 : 1
       } catch {
         return 1
@@ -142,9 +152,24 @@ async function backfill(config: Config, args: string[]): Promise<number> {
   const to = flag('to') ?? from
   const date = /^\d{4}-\d{2}-\d{2}$/
   const kinds: readonly NemwebKind[] =
-    source === 'dispatch' ? ['dispatchis', 'scada'] : source === 'dispatchis' || source === 'scada' ? [source] : []
-  if (kinds.length === 0 || !from || !to || !date.test(from) || !date.test(to) || from > to || Number.isNaN(Date.parse(from)) || Number.isNaN(Date.parse(to))) {
-    console.error('usage: gridpulse backfill --source dispatchis|scada|dispatch --from YYYY-MM-DD [--to YYYY-MM-DD]')
+    source === 'dispatch'
+      ? ['dispatchis', 'scada']
+      : source === 'dispatchis' || source === 'scada'
+        ? [source]
+        : []
+  if (
+    kinds.length === 0 ||
+    !from ||
+    !to ||
+    !date.test(from) ||
+    !date.test(to) ||
+    from > to ||
+    Number.isNaN(Date.parse(from)) ||
+    Number.isNaN(Date.parse(to))
+  ) {
+    console.error(
+      'usage: gridpulse backfill --source dispatchis|scada|dispatch --from YYYY-MM-DD [--to YYYY-MM-DD]'
+    )
     return 64
   }
   const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level })
@@ -153,7 +178,13 @@ async function backfill(config: Config, args: string[]): Promise<number> {
   // safe for a second writer process; Kafka: the outbox relays it).
   const bus: EventBus =
     config.bus.kind === 'kafka'
-      ? await createKafkaBus({ brokers: config.bus.brokers, nodeId: `${config.nodeId}-backfill`, outboxPath: config.data.logPath, log, leadership: false })
+      ? await createKafkaBus({
+          brokers: config.bus.brokers,
+          nodeId: `${config.nodeId}-backfill`,
+          outboxPath: config.data.logPath,
+          log,
+          leadership: false,
+        })
       : createEmbeddedBus({ path: config.data.logPath, log })
   const abort = new AbortController()
   process.once('SIGINT', () => abort.abort())
@@ -169,7 +200,8 @@ async function backfill(config: Config, args: string[]): Promise<number> {
         sink: bus,
         signal: abort.signal,
         // One updating line on a terminal; one line per step in a log file.
-        progress: (line) => process.stderr.write(process.stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`),
+        progress: (line) =>
+          process.stderr.write(process.stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`),
       })
       process.stderr.write(
         `\n${kind}: ${result.days} days, ${result.files} files, ${result.events} events, ${result.rejected} rejected${result.missing.length ? `; not in the archive: ${result.missing.join(', ')}` : ''}\n`
@@ -181,7 +213,9 @@ async function backfill(config: Config, args: string[]): Promise<number> {
       }
     }
   } catch (error) {
-    process.stderr.write(`\nbackfill failed: ${error instanceof Error ? error.message : String(error)} (rerun to resume)\n`)
+    process.stderr.write(
+      `\nbackfill failed: ${error instanceof Error ? error.message : String(error)} (rerun to resume)\n`
+    )
     failed = true
   } finally {
     await bus.close()
@@ -201,18 +235,28 @@ function keys(config: Config, args: string[]): number {
     if (action === 'create') {
       const consumer = flag('consumer')
       const scope = flag('scope') ?? 'read'
-      if (!consumer || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(consumer) || (scope !== 'read' && scope !== 'write')) {
-        console.error('usage: gridpulse keys create --consumer NAME --scope read|write  (NAME: lowercase letters, digits, -)')
+      if (
+        !consumer ||
+        !/^[a-z0-9][a-z0-9-]{0,62}$/.test(consumer) ||
+        (scope !== 'read' && scope !== 'write')
+      ) {
+        console.error(
+          'usage: gridpulse keys create --consumer NAME --scope read|write  (NAME: lowercase letters, digits, -)'
+        )
         return 64
       }
       const { key, info } = createApiKey(db, consumer, scope)
-      process.stderr.write(`created key ${info.id} for ${consumer} (${scope}); it is shown once, store it now:\n`)
+      process.stderr.write(
+        `created key ${info.id} for ${consumer} (${scope}); it is shown once, store it now:\n`
+      )
       process.stdout.write(`${key}\n`)
       return 0
     }
     if (action === 'list') {
       for (const k of listApiKeys(db)) {
-        process.stdout.write(`${k.id}\t${k.consumer}\t${k.scope}\t${k.createdAt}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\n`)
+        process.stdout.write(
+          `${k.id}\t${k.consumer}\t${k.scope}\t${k.createdAt}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\n`
+        )
       }
       return 0
     }
@@ -221,7 +265,9 @@ function keys(config: Config, args: string[]): number {
       console.error(`no key with id ${options[0]}`)
       return 1
     }
-    console.error('usage: gridpulse keys create --consumer NAME --scope read|write | keys list | keys revoke ID')
+    console.error(
+      'usage: gridpulse keys create --consumer NAME --scope read|write | keys list | keys revoke ID'
+    )
     return 64
   } finally {
     db.sqlite.close()
@@ -241,7 +287,12 @@ async function serve(config: Config): Promise<number> {
   // Kafka mode: log.sqlite holds the durable outbox; start-up creates/verifies the topics.
   const bus: EventBus =
     config.bus.kind === 'kafka'
-      ? await createKafkaBus({ brokers: config.bus.brokers, nodeId: config.nodeId, outboxPath: config.data.logPath, log })
+      ? await createKafkaBus({
+          brokers: config.bus.brokers,
+          nodeId: config.nodeId,
+          outboxPath: config.data.logPath,
+          log,
+        })
       : createEmbeddedBus({ path: config.data.logPath, log })
   closers.push({ name: 'event log', close: () => bus.close() })
 
@@ -251,7 +302,8 @@ async function serve(config: Config): Promise<number> {
   const topics = [...EVENT_TOPICS, ...DLQ_TOPICS]
   const consumer = await bus.subscribe({
     // Each node keeps its own full projection, so each node is its own consumer group on Kafka.
-    groupId: config.bus.kind === 'kafka' ? `${PROJECTION_CONSUMER}.${config.nodeId}` : PROJECTION_CONSUMER,
+    groupId:
+      config.bus.kind === 'kafka' ? `${PROJECTION_CONSUMER}.${config.nodeId}` : PROJECTION_CONSUMER,
     topics,
     startOffset: projector.startOffset,
     onBatch: async (batch) => {
@@ -269,7 +321,9 @@ async function serve(config: Config): Promise<number> {
       ? WeatherLocationsSchema.safeParse(config.sources.openMeteo.locations)
       : { success: true as const, data: DEFAULT_LOCATIONS }
     if (!locations.success) {
-      console.error(`invalid configuration:\nWEATHER_LOCATIONS: ${locations.error.issues.map((i) => i.message).join('; ')}`)
+      console.error(
+        `invalid configuration:\nWEATHER_LOCATIONS: ${locations.error.issues.map((i) => i.message).join('; ')}`
+      )
       await closeAll(closers, log)
       return EX_CONFIG
     }
@@ -278,7 +332,14 @@ async function serve(config: Config): Promise<number> {
       status,
       everyMs: config.sources.openMeteo.everyMs,
       log: log.child({ component: 'sources.openmeteo' }),
-      cycle: leaderOnly(bus, createForecastCycle({ baseUrl: config.sources.openMeteo.baseUrl, locations: locations.data, sink })),
+      cycle: leaderOnly(
+        bus,
+        createForecastCycle({
+          baseUrl: config.sources.openMeteo.baseUrl,
+          locations: locations.data,
+          sink,
+        })
+      ),
     })
     pollers.push(poller.run(shutdown.signal))
   }
@@ -293,7 +354,13 @@ async function serve(config: Config): Promise<number> {
         log: plog,
         cycle: leaderOnly(
           bus,
-          createNemwebCycle({ baseUrl: config.sources.aemo.baseUrl, kind, sink, log: plog, initialLookbackMs: config.sources.aemo.initialLookbackMs })
+          createNemwebCycle({
+            baseUrl: config.sources.aemo.baseUrl,
+            kind,
+            sink,
+            log: plog,
+            initialLookbackMs: config.sources.aemo.initialLookbackMs,
+          })
         ),
       })
       pollers.push(poller.run(shutdown.signal))
@@ -306,7 +373,13 @@ async function serve(config: Config): Promise<number> {
       required: true,
       run: () => {
         const h = bus.health()
-        return { ok: h.connected, kind: h.kind, leader: bus.isLeader(), outbox_depth: h.outboxDepth, ...(h.detail ? { detail: h.detail } : {}) }
+        return {
+          ok: h.connected,
+          kind: h.kind,
+          leader: bus.isLeader(),
+          outbox_depth: h.outboxDepth,
+          ...(h.detail ? { detail: h.detail } : {}),
+        }
       },
     },
     projection: {
@@ -321,7 +394,11 @@ async function serve(config: Config): Promise<number> {
           if (behind > 0n) lag += behind
         }
         const ok = lag <= BigInt(config.readiness.maxLag)
-        return { ok, lag: Number(lag), ...(ok ? {} : { detail: `projection is ${lag} events behind the log` }) }
+        return {
+          ok,
+          lag: Number(lag),
+          ...(ok ? {} : { detail: `projection is ${lag} events behind the log` }),
+        }
       },
     },
     // Informational: an edge node without internet keeps serving what it has.
@@ -332,7 +409,8 @@ async function serve(config: Config): Promise<number> {
         const sources = registry.list().map((s) => ({
           source: s.source,
           fresh: s.lastSuccessAt !== null && now - s.lastSuccessAt <= 3 * s.expectedEveryMs,
-          last_success_at: s.lastSuccessAt === null ? null : new Date(s.lastSuccessAt).toISOString(),
+          last_success_at:
+            s.lastSuccessAt === null ? null : new Date(s.lastSuccessAt).toISOString(),
           consecutive_failures: s.consecutiveFailures,
           last_error: s.lastError,
         }))
@@ -355,7 +433,8 @@ async function serve(config: Config): Promise<number> {
         : config.auth.mode === 'gateway'
           ? { mode: 'gateway', secret: config.auth.secret }
           : { mode: 'none' },
-    observeRequest: (route, method, status, seconds) => metrics.httpDuration.observe({ route, method, status: String(status) }, seconds),
+    observeRequest: (route, method, status, seconds) =>
+      metrics.httpDuration.observe({ route, method, status: String(status) }, seconds),
     metrics: config.metrics.enabled
       ? {
           contentType: metrics.registry.contentType,
@@ -365,11 +444,15 @@ async function serve(config: Config): Promise<number> {
             const ends = await bus.endOffsets(topics)
             const positions = queries.positions(PROJECTION_CONSUMER)
             for (const [pk, end] of ends) {
-              const [topic, partition] = [pk.slice(0, pk.lastIndexOf('/')), pk.slice(pk.lastIndexOf('/') + 1)]
+              const [topic, partition] = [
+                pk.slice(0, pk.lastIndexOf('/')),
+                pk.slice(pk.lastIndexOf('/') + 1),
+              ]
               metrics.consumerLag.set({ topic, partition }, Number(end - (positions.get(pk) ?? 0n)))
             }
             for (const s of registry.list()) {
-              if (s.lastSuccessAt !== null) metrics.sourceLastSuccess.set({ source: s.source }, s.lastSuccessAt / 1000)
+              if (s.lastSuccessAt !== null)
+                metrics.sourceLastSuccess.set({ source: s.source }, s.lastSuccessAt / 1000)
             }
             return metrics.registry.metrics()
           },
@@ -377,12 +460,25 @@ async function serve(config: Config): Promise<number> {
       : undefined,
   })
   if (config.auth.mode === 'keys' && queries.apiKeys.count() === 0) {
-    log.warn('AUTH_MODE=keys and no API keys exist: create one with `gridpulse keys create --consumer NAME --scope read|write`')
+    log.warn(
+      'AUTH_MODE=keys and no API keys exist: create one with `gridpulse keys create --consumer NAME --scope read|write`'
+    )
   }
-  const server = Bun.serve({ port: config.http.port, hostname: config.http.host, fetch: api.fetch, maxRequestBodySize: 16 * 1024 * 1024 })
+  const server = Bun.serve({
+    port: config.http.port,
+    hostname: config.http.host,
+    fetch: api.fetch,
+    maxRequestBodySize: 16 * 1024 * 1024,
+  })
   closers.push({ name: 'http server', close: () => server.stop() })
   log.info(
-    { port: server.port, data_dir: config.data.dir, bus: bus.kind, version: VERSION, startup_ms: Math.round(performance.now() - started) },
+    {
+      port: server.port,
+      data_dir: config.data.dir,
+      bus: bus.kind,
+      version: VERSION,
+      startup_ms: Math.round(performance.now() - started),
+    },
     'gridpulse is serving'
   )
 
@@ -409,7 +505,8 @@ function instrumentedSink(bus: EventBus, metrics: Metrics): EventBus {
   return Object.assign(Object.create(bus) as EventBus, {
     publish: async (events: readonly GridEvent[], options?: PublishOptions) => {
       await bus.publish(events, options)
-      for (const e of events) metrics.eventsIngested.inc({ source: e.source, event_type: e.event_type })
+      for (const e of events)
+        metrics.eventsIngested.inc({ source: e.source, event_type: e.event_type })
     },
     deadLetter: async (records: readonly DeadLetter[], options?: PublishOptions) => {
       await bus.deadLetter(records, options)
@@ -422,12 +519,14 @@ function instrumentedSink(bus: EventBus, metrics: Metrics): EventBus {
 function observeProjected(metrics: Metrics, batch: ConsumedBatch, now = Date.now()) {
   metrics.projectionApplied.inc({ topic: batch.topic }, batch.records.length)
   for (const record of batch.records) {
-    if (record.kind === 'dead_letter') metrics.dlqRecords.inc({ topic: record.deadLetter.topic, code: record.deadLetter.code })
+    if (record.kind === 'dead_letter')
+      metrics.dlqRecords.inc({ topic: record.deadLetter.topic, code: record.deadLetter.code })
     else if (record.kind === 'event') {
       const e = record.event
       const at = Date.parse(e.event_type === 'WeatherObservation' ? e.observed_at : e.interval_end)
       metrics.endToEndLatency.observe({ event_type: e.event_type }, Math.max(0, (now - at) / 1000))
-      if (e.event_type === 'ScadaReconciliationEvent') metrics.scadaUnmapped.set(e.unmapped_mw * 1e6)
+      if (e.event_type === 'ScadaReconciliationEvent')
+        metrics.scadaUnmapped.set(e.unmapped_mw * 1e6)
     }
   }
 }

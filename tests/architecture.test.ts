@@ -12,7 +12,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   lib: [],
 }
 // Only type imports may cross these edges (projection may know the shape of a consumed batch).
-const TYPE_ONLY: Record<string, readonly string[]> = { projection: ['bus'], sources: ['observability'], bus: ['observability'] }
+const TYPE_ONLY: Record<string, readonly string[]> = {
+  projection: ['bus'],
+  sources: ['observability'],
+  bus: ['observability'],
+}
 const OWNED_BY: Record<string, readonly string[]> = {
   kafkajs: ['bus'],
   'drizzle-orm': ['projection'],
@@ -38,14 +42,16 @@ test('modules respect the dependency direction of STYLE.md', async () => {
     for (const [, , typeOnly, spec] of source.matchAll(IMPORT)) {
       const internal = spec!.match(/^@\/(\w+)/)?.[1]
       if (internal && internal !== owner) {
-        if (!ALLOWED[owner]?.includes(internal)) violations.push(`${file}: ${owner} must not import ${spec}`)
+        if (!ALLOWED[owner]?.includes(internal))
+          violations.push(`${file}: ${owner} must not import ${spec}`)
         else if (TYPE_ONLY[owner]?.includes(internal) && !typeOnly)
           violations.push(`${file}: ${owner} may only import types from ${spec}`)
         if (owner === 'api' && internal === 'projection' && spec !== API_PROJECTION_ENTRY)
           violations.push(`${file}: api must use ${API_PROJECTION_ENTRY}, not ${spec}`)
       }
       const pkg = Object.keys(OWNED_BY).find((p) => spec === p || spec!.startsWith(`${p}/`))
-      if (pkg && !OWNED_BY[pkg]!.includes(owner)) violations.push(`${file}: ${pkg} belongs to ${OWNED_BY[pkg]}`)
+      if (pkg && !OWNED_BY[pkg]!.includes(owner))
+        violations.push(`${file}: ${pkg} belongs to ${OWNED_BY[pkg]}`)
     }
   }
   expect(violations).toEqual([])

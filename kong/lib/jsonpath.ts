@@ -43,9 +43,7 @@ function readPath(node: Json, path: string): Json {
 }
 
 function compileComparison(src: string): (node: Json) => boolean {
-  const m = src
-    .trim()
-    .match(/^@((?:\.[A-Za-z_][\w-]*|\[\d+\])*)\s*(==|!=|=~)\s*(.+)$/s)
+  const m = src.trim().match(/^@((?:\.[A-Za-z_][\w-]*|\[\d+\])*)\s*(==|!=|=~)\s*(.+)$/s)
   if (!m) throw new Error(`unsupported filter '${src}'`)
   const [, path, op, rawLiteral] = m as unknown as [string, string, string, string]
   const literal = rawLiteral.trim()
@@ -83,7 +81,8 @@ function parse(selector: string): Step[] {
     let m: RegExpMatchArray | null
     if ((m = rest.match(/^\.\.([A-Za-z_][\w-]*)/))) steps.push({ kind: 'descend', name: m[1]! })
     else if ((m = rest.match(/^\.([A-Za-z_][\w-]*)/))) steps.push({ kind: 'member', name: m[1]! })
-    else if ((m = rest.match(/^\[\*\]/)) || (m = rest.match(/^\.\*/))) steps.push({ kind: 'wildcard' })
+    else if ((m = rest.match(/^\[\*\]/)) || (m = rest.match(/^\.\*/)))
+      steps.push({ kind: 'wildcard' })
     else if ((m = rest.match(/^\[(\d+)\]/))) steps.push({ kind: 'index', index: Number(m[1]) })
     else if ((m = rest.match(/^\['([^']+)'\]/))) steps.push({ kind: 'member', name: m[1]! })
     else if (rest.startsWith('[?(')) {

@@ -62,7 +62,9 @@ export function openapi2kong(spec: Obj, opts: Openapi2KongOptions): KongDoc {
   const title = typeof info?.title === 'string' ? info.title : 'service'
   const serviceName = slug(title)
   const servers = (spec.servers as Obj[] | undefined) ?? []
-  const url = new URL(typeof servers[0]?.url === 'string' ? (servers[0].url as string) : 'http://localhost/')
+  const url = new URL(
+    typeof servers[0]?.url === 'string' ? (servers[0].url as string) : 'http://localhost/'
+  )
   const protocol = url.protocol.replace(':', '')
   const routes: Obj[] = []
   const paths = (spec.paths as Record<string, Obj> | undefined) ?? {}
@@ -73,7 +75,9 @@ export function openapi2kong(spec: Obj, opts: Openapi2KongOptions): KongDoc {
       const op = item[method]
       if (!isObject(op)) continue
       if (typeof op.operationId !== 'string') {
-        throw new Error(`${method.toUpperCase()} ${path} has no operationId (Kong route names derive from it)`)
+        throw new Error(
+          `${method.toUpperCase()} ${path} has no operationId (Kong route names derive from it)`
+        )
       }
       routes.push({
         name: `${serviceName}_${slug(op.operationId)}`,
@@ -111,7 +115,11 @@ export interface PatchFile {
 
 /** `deck file patch`: for objects, `values` sets keys and `remove` deletes keys; for arrays,
  * `values` appends and `remove` drops equal elements. */
-export function patch(doc: KongDoc, file: PatchFile, log: (msg: string) => void = () => {}): KongDoc {
+export function patch(
+  doc: KongDoc,
+  file: PatchFile,
+  log: (msg: string) => void = () => {}
+): KongDoc {
   const out = clone(doc)
   for (const p of file.patches) {
     let hits = 0
@@ -152,7 +160,8 @@ export function addPlugins(
     let hits = 0
     for (const selector of selectors) {
       for (const node of select(out, selector)) {
-        if (!isObject(node)) throw new Error(`add-plugins selector ${selector} selected a non-object`)
+        if (!isObject(node))
+          throw new Error(`add-plugins selector ${selector} selected a non-object`)
         hits++
         const plugins = ((node.plugins as Obj[] | undefined) ??= [])
         for (const plugin of entry.plugins) {
@@ -167,18 +176,28 @@ export function addPlugins(
   return out
 }
 
-const ENTITY_LISTS = ['services', 'upstreams', 'consumers', 'plugins', 'vaults', 'certificates'] as const
+const ENTITY_LISTS = [
+  'services',
+  'upstreams',
+  'consumers',
+  'plugins',
+  'vaults',
+  'certificates',
+] as const
 
 /** `deck file render a b …`: one document with the entity lists of all inputs concatenated. */
 export function merge(...docs: KongDoc[]): KongDoc {
   const out: KongDoc = { _format_version: '3.0' }
   for (const doc of docs) {
     if (doc._format_version !== '3.0') {
-      throw new Error(`every state file must have _format_version "3.0", got ${doc._format_version}`)
+      throw new Error(
+        `every state file must have _format_version "3.0", got ${doc._format_version}`
+      )
     }
     for (const key of Object.keys(doc)) {
       if (key === '_format_version') continue
-      if (!(ENTITY_LISTS as readonly string[]).includes(key)) throw new Error(`unsupported top-level key '${key}'`)
+      if (!(ENTITY_LISTS as readonly string[]).includes(key))
+        throw new Error(`unsupported top-level key '${key}'`)
       const list = doc[key] as Obj[]
       if (!Array.isArray(list)) throw new Error(`'${key}' must be a list`)
       ;((out[key] as Obj[] | undefined) ??= []).push(...clone(list))

@@ -29,7 +29,8 @@ function ruleFor(upstreamPath: string, rules: PublicPathRules) {
       upstreamPath.startsWith(r.upstream.endsWith('/') ? r.upstream : `${r.upstream}/`)
   )
   if (!rule) throw new Error(`no public-path rule matches ${upstreamPath}`)
-  if (!/^[a-z][a-z0-9-]*$/.test(rule.group ?? '')) throw new Error(`rule for ${rule.upstream} needs a group`)
+  if (!/^[a-z][a-z0-9-]*$/.test(rule.group ?? ''))
+    throw new Error(`rule for ${rule.upstream} needs a group`)
   return rule
 }
 

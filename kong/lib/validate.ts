@@ -10,15 +10,46 @@ const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null &
 
 /** Top-level config fields of the OSS plugins we use, from Kong 3.9's schema.lua files. */
 export const PLUGIN_FIELDS: Record<string, readonly string[]> = {
-  'key-auth': ['key_names', 'hide_credentials', 'anonymous', 'key_in_header', 'key_in_query', 'key_in_body', 'run_on_preflight', 'realm'],
+  'key-auth': [
+    'key_names',
+    'hide_credentials',
+    'anonymous',
+    'key_in_header',
+    'key_in_query',
+    'key_in_body',
+    'run_on_preflight',
+    'realm',
+  ],
   acl: ['allow', 'deny', 'hide_groups_header', 'always_use_authenticated_groups'],
   'rate-limiting': [
-    'second', 'minute', 'hour', 'day', 'month', 'year', 'limit_by', 'header_name', 'path', 'policy',
-    'fault_tolerant', 'redis', 'hide_client_headers', 'error_code', 'error_message', 'sync_rate',
+    'second',
+    'minute',
+    'hour',
+    'day',
+    'month',
+    'year',
+    'limit_by',
+    'header_name',
+    'path',
+    'policy',
+    'fault_tolerant',
+    'redis',
+    'hide_client_headers',
+    'error_code',
+    'error_message',
+    'sync_rate',
   ],
   'correlation-id': ['header_name', 'generator', 'echo_downstream'],
   'request-size-limiting': ['allowed_payload_size', 'size_unit', 'require_content_length'],
-  prometheus: ['per_consumer', 'status_code_metrics', 'ai_metrics', 'latency_metrics', 'bandwidth_metrics', 'upstream_health_metrics', 'wasm_metrics'],
+  prometheus: [
+    'per_consumer',
+    'status_code_metrics',
+    'ai_metrics',
+    'latency_metrics',
+    'bandwidth_metrics',
+    'upstream_health_metrics',
+    'wasm_metrics',
+  ],
   'request-transformer': ['http_method', 'remove', 'rename', 'replace', 'add', 'append'],
 }
 
@@ -26,7 +57,17 @@ export const PLUGIN_FIELDS: Record<string, readonly string[]> = {
 export const VAULT_REF = /\{vault:\/\/env\/([a-z0-9][a-z0-9-]*)\}/g
 export const envVarOfRef = (name: string) => name.toUpperCase().replace(/-/g, '_')
 
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT'])
+const METHODS = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+  'TRACE',
+  'CONNECT',
+])
 
 function checkPlugin(p: Obj, where: string, problems: string[]): void {
   const name = String(p.name)
@@ -37,18 +78,28 @@ function checkPlugin(p: Obj, where: string, problems: string[]): void {
   }
   const config = (p.config ?? {}) as Obj
   for (const key of Object.keys(config)) {
-    if (!fields.includes(key)) problems.push(`${where}: ${name}.config.${key} is not a Kong 3.9 field`)
+    if (!fields.includes(key))
+      problems.push(`${where}: ${name}.config.${key} is not a Kong 3.9 field`)
   }
-  if (name === 'rate-limiting' && !['local', 'cluster', 'redis'].includes(String(config.policy ?? 'local'))) {
+  if (
+    name === 'rate-limiting' &&
+    !['local', 'cluster', 'redis'].includes(String(config.policy ?? 'local'))
+  ) {
     problems.push(`${where}: rate-limiting.policy must be local, cluster or redis`)
   }
   if (name === 'rate-limiting' && config.policy === 'cluster') {
     problems.push(`${where}: rate-limiting policy 'cluster' needs a database; Kong runs DB-less`)
   }
-  if (name === 'correlation-id' && !['uuid', 'uuid#counter', 'tracker'].includes(String(config.generator))) {
+  if (
+    name === 'correlation-id' &&
+    !['uuid', 'uuid#counter', 'tracker'].includes(String(config.generator))
+  ) {
     problems.push(`${where}: correlation-id.generator must be uuid, uuid#counter or tracker`)
   }
-  if (name === 'request-size-limiting' && !['megabytes', 'kilobytes', 'bytes'].includes(String(config.size_unit))) {
+  if (
+    name === 'request-size-limiting' &&
+    !['megabytes', 'kilobytes', 'bytes'].includes(String(config.size_unit))
+  ) {
     problems.push(`${where}: request-size-limiting.size_unit must be megabytes, kilobytes or bytes`)
   }
   if (name === 'request-transformer') {
@@ -60,13 +111,24 @@ function checkPlugin(p: Obj, where: string, problems: string[]): void {
         continue
       }
       for (const [k, v] of Object.entries(s)) {
-        const allowed = section === 'replace' ? ['body', 'headers', 'querystring', 'uri'] : ['body', 'headers', 'querystring']
-        if (!allowed.includes(k)) problems.push(`${where}: request-transformer.${section}.${k} is not a Kong 3.9 field`)
-        if (k !== 'uri' && !Array.isArray(v)) problems.push(`${where}: request-transformer.${section}.${k} must be an array`)
-        if (['replace', 'add', 'append', 'rename'].includes(section) && k !== 'uri' && Array.isArray(v)) {
+        const allowed =
+          section === 'replace'
+            ? ['body', 'headers', 'querystring', 'uri']
+            : ['body', 'headers', 'querystring']
+        if (!allowed.includes(k))
+          problems.push(`${where}: request-transformer.${section}.${k} is not a Kong 3.9 field`)
+        if (k !== 'uri' && !Array.isArray(v))
+          problems.push(`${where}: request-transformer.${section}.${k} must be an array`)
+        if (
+          ['replace', 'add', 'append', 'rename'].includes(section) &&
+          k !== 'uri' &&
+          Array.isArray(v)
+        ) {
           for (const e of v) {
             if (typeof e !== 'string' || !/^[^:]+:.+$/.test(e)) {
-              problems.push(`${where}: request-transformer.${section}.${k} entry '${e}' is not 'name:value'`)
+              problems.push(
+                `${where}: request-transformer.${section}.${k} entry '${e}' is not 'name:value'`
+              )
             }
           }
         }
@@ -93,9 +155,11 @@ function checkReferences(doc: KongDoc, problems: string[]): void {
         const allowed =
           /^consumers\[\d+\]\.keyauth_credentials\[\d+\]\.key$/.test(path) ||
           /\.plugins\[\d+\]\.config\.(add|replace)\.headers\[\d+\]$/.test(path)
-        if (!allowed) problems.push(`${path}: vault reference outside the fields docker-start.sh resolves`)
+        if (!allowed)
+          problems.push(`${path}: vault reference outside the fields docker-start.sh resolves`)
         const stripped = v.replace(VAULT_REF, '')
-        if (stripped.includes('{vault://')) problems.push(`${path}: malformed vault reference '${v}'`)
+        if (stripped.includes('{vault://'))
+          problems.push(`${path}: malformed vault reference '${v}'`)
       }
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`))
     else if (isObject(v)) for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k)
@@ -115,8 +179,10 @@ export function validate(doc: KongDoc): string[] {
     if (serviceNames.has(String(s.name))) problems.push(`${where}: duplicate service name`)
     serviceNames.add(String(s.name))
     if (typeof s.host !== 'string' || !s.host) problems.push(`${where}: no host`)
-    if (!Number.isInteger(s.port) || (s.port as number) < 1 || (s.port as number) > 65535) problems.push(`${where}: bad port`)
-    if (!['http', 'https'].includes(String(s.protocol))) problems.push(`${where}: protocol must be http or https`)
+    if (!Number.isInteger(s.port) || (s.port as number) < 1 || (s.port as number) > 65535)
+      problems.push(`${where}: bad port`)
+    if (!['http', 'https'].includes(String(s.protocol)))
+      problems.push(`${where}: protocol must be http or https`)
     checkPlugins(s, where, problems)
     const usesApiPath = ((s.plugins as Obj[] | undefined) ?? []).some((p) =>
       JSON.stringify(p.config ?? {}).includes('uri_captures.api_path')
@@ -139,26 +205,32 @@ export function validate(doc: KongDoc): string[] {
           }
           if (!p.startsWith('~/')) problems.push(`${rw}: regex path must start with ~/`)
           if (usesApiPath && !p.includes('(?<api_path>')) {
-            problems.push(`${rw}: the service's request-transformer rewrites to $(uri_captures.api_path) but ${p} has no api_path capture`)
+            problems.push(
+              `${rw}: the service's request-transformer rewrites to $(uri_captures.api_path) but ${p} has no api_path capture`
+            )
           }
         } else if (!p.startsWith('/')) problems.push(`${rw}: path ${p} must start with /`)
         for (const m of methods.length ? methods : ['*']) {
           const key = `${m} ${p}`
-          if (routeKeys.has(key)) problems.push(`${rw}: ${key} also routed by ${routeKeys.get(key)}`)
+          if (routeKeys.has(key))
+            problems.push(`${rw}: ${key} also routed by ${routeKeys.get(key)}`)
           routeKeys.set(key, String(r.name))
         }
       }
       checkPlugins(r, rw, problems)
     }
   }
-  for (const [i, p] of (doc.plugins ?? []).entries()) checkPlugin(p, `plugins[${i}] ${p.name}`, problems)
+  for (const [i, p] of (doc.plugins ?? []).entries())
+    checkPlugin(p, `plugins[${i}] ${p.name}`, problems)
   const globalNames = (doc.plugins ?? []).map((p) => p.name)
-  if (new Set(globalNames).size !== globalNames.length) problems.push('a global plugin appears twice')
+  if (new Set(globalNames).size !== globalNames.length)
+    problems.push('a global plugin appears twice')
 
   const usernames = new Set<string>()
   for (const [ci, c] of (doc.consumers ?? []).entries()) {
     const where = `consumers[${ci}] ${c.username}`
-    if (typeof c.username !== 'string' || !/^[a-z][a-z0-9-]*$/.test(c.username)) problems.push(`${where}: username must match ^[a-z][a-z0-9-]*$`)
+    if (typeof c.username !== 'string' || !/^[a-z][a-z0-9-]*$/.test(c.username))
+      problems.push(`${where}: username must match ^[a-z][a-z0-9-]*$`)
     if (usernames.has(String(c.username))) problems.push(`${where}: duplicate username`)
     usernames.add(String(c.username))
     for (const a of (c.acls as Obj[] | undefined) ?? []) {
@@ -168,7 +240,9 @@ export function validate(doc: KongDoc): string[] {
     if (creds.length === 0) problems.push(`${where}: no keyauth credential`)
     for (const k of creds) {
       if (typeof k.key !== 'string' || !/^\{vault:\/\/env\/[a-z0-9-]+\}$/.test(k.key)) {
-        problems.push(`${where}: keyauth key must be a {vault://env/…} reference, never a literal key`)
+        problems.push(
+          `${where}: keyauth key must be a {vault://env/…} reference, never a literal key`
+        )
       }
     }
     checkPlugins(c, where, problems)

@@ -47,7 +47,11 @@ describe('GET /api/v1/dispatch', () => {
     expect(page.data.map((e) => e.value_mw)).toEqual([5101.2])
     expect(page.meta).toMatchObject({ count: 1, limit: 1 })
     const second = DispatchPage.parse(
-      await json(harness.api.request(`/api/v1/dispatch?region_id=NSW1&limit=1&cursor=${page.meta.next_cursor}`))
+      await json(
+        harness.api.request(
+          `/api/v1/dispatch?region_id=NSW1&limit=1&cursor=${page.meta.next_cursor}`
+        )
+      )
     )
     expect(second.data.map((e) => e.value_mw)).toEqual([5123.4])
     expect(second.meta.next_cursor).toBeNull()
@@ -87,28 +91,47 @@ describe('GET /api/v1/dispatch', () => {
 
   test('rejects a forged cursor with 400', async () => {
     harness = await createHarness()
-    await expectProblem(await harness.api.request('/api/v1/dispatch?cursor=bm90LWEtY3Vyc29y'), 400, 'validation_failed')
+    await expectProblem(
+      await harness.api.request('/api/v1/dispatch?cursor=bm90LWEtY3Vyc29y'),
+      400,
+      'validation_failed'
+    )
   })
 })
 
 describe('POST /api/v1/dispatch', () => {
   test('publishes through the log; the same body twice yields one row', async () => {
     harness = await createHarness({ now: () => NOW })
-    const body = { region_id: 'SA1', fuel_type: 'wind', value_mw: 812.5, interval_end: '2026-04-01T10:05:00+10:00' }
+    const body = {
+      region_id: 'SA1',
+      fuel_type: 'wind',
+      value_mw: 812.5,
+      interval_end: '2026-04-01T10:05:00+10:00',
+    }
 
     const first = await post(body, { 'X-Correlation-ID': 'risk-team-42' })
     const second = await post(body)
 
     expect(first.status).toBe(202)
     const accepted = await json(first)
-    expect(accepted).toMatchObject({ status: 'accepted', correlation_id: 'risk-team-42', interval_end: '2026-04-01T00:05:00Z' })
+    expect(accepted).toMatchObject({
+      status: 'accepted',
+      correlation_id: 'risk-team-42',
+      interval_end: '2026-04-01T00:05:00Z',
+    })
     expect((await json(second)).event_id).toBe(accepted.event_id)
     const page = await waitFor(async () => {
-      const p = DispatchPage.parse(await json(harness.api.request('/api/v1/dispatch?region_id=SA1')))
+      const p = DispatchPage.parse(
+        await json(harness.api.request('/api/v1/dispatch?region_id=SA1'))
+      )
       return p.data.length > 0 && p
     }, 'the posted reading')
     expect(page.data).toHaveLength(1)
-    expect(page.data[0]).toMatchObject({ event_id: accepted.event_id, value_mw: 812.5, source: 'api' })
+    expect(page.data[0]).toMatchObject({
+      event_id: accepted.event_id,
+      value_mw: 812.5,
+      source: 'api',
+    })
   })
 
   test('defaults interval_end to the current 5-minute interval', async () => {
@@ -121,10 +144,30 @@ describe('POST /api/v1/dispatch', () => {
   test.each([
     ['malformed JSON', '{"region_id": "NSW1",', 400, 'malformed_json'],
     ['a missing field', { region_id: 'NSW1', fuel_type: 'wind' }, 400, 'validation_failed'],
-    ['a wrong type', { region_id: 'NSW1', fuel_type: 'wind', value_mw: '12' }, 400, 'validation_failed'],
-    ['an unknown field', { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, extra: true }, 400, 'validation_failed'],
-    ['an out-of-range value', { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1e9 }, 400, 'validation_failed'],
-    ['an unaligned interval', { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, interval_end: '2026-04-01T00:07:00Z' }, 400, 'validation_failed'],
+    [
+      'a wrong type',
+      { region_id: 'NSW1', fuel_type: 'wind', value_mw: '12' },
+      400,
+      'validation_failed',
+    ],
+    [
+      'an unknown field',
+      { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, extra: true },
+      400,
+      'validation_failed',
+    ],
+    [
+      'an out-of-range value',
+      { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1e9 },
+      400,
+      'validation_failed',
+    ],
+    [
+      'an unaligned interval',
+      { region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, interval_end: '2026-04-01T00:07:00Z' },
+      400,
+      'validation_failed',
+    ],
     ['a JSON array', '[]', 400, 'validation_failed'],
   ])('rejects %s', async (_, body, status, code) => {
     harness = await createHarness({ now: () => NOW })
@@ -133,13 +176,21 @@ describe('POST /api/v1/dispatch', () => {
 
   test('names the bad field with a JSON pointer', async () => {
     harness = await createHarness({ now: () => NOW })
-    const problem = await expectProblem(await post({ region_id: 'WA1', fuel_type: 'wind', value_mw: 1 }), 400, 'validation_failed')
+    const problem = await expectProblem(
+      await post({ region_id: 'WA1', fuel_type: 'wind', value_mw: 1 }),
+      400,
+      'validation_failed'
+    )
     expect(problem.errors).toEqual([expect.objectContaining({ pointer: '/region_id' })])
   })
 
   test('rejects a non-JSON content type with 415 and an oversized body with 413', async () => {
     harness = await createHarness({ now: () => NOW, maxBodyBytes: 1024 })
-    await expectProblem(await post('region_id=NSW1', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type')
+    await expectProblem(
+      await post('region_id=NSW1', { 'content-type': 'application/x-www-form-urlencoded' }),
+      415,
+      'unsupported_media_type'
+    )
     await expectProblem(
       await post({ region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, pad: 'x'.repeat(5000) }),
       413,
@@ -159,8 +210,12 @@ describe('POST /api/v1/dispatch', () => {
 describe('correlation id', () => {
   test('is accepted when well formed, replaced when not, generated when absent', async () => {
     harness = await createHarness()
-    const given = await harness.api.request('/health', { headers: { 'X-Correlation-ID': 'a1b2c3d4-e5f6#7' } })
-    const bad = await harness.api.request('/health', { headers: { 'X-Correlation-ID': 'bad id\twith spaces' } })
+    const given = await harness.api.request('/health', {
+      headers: { 'X-Correlation-ID': 'a1b2c3d4-e5f6#7' },
+    })
+    const bad = await harness.api.request('/health', {
+      headers: { 'X-Correlation-ID': 'bad id\twith spaces' },
+    })
     const none = await harness.api.request('/health')
 
     expect(given.headers.get('x-correlation-id')).toBe('a1b2c3d4-e5f6#7')
@@ -177,18 +232,35 @@ describe('other routes', () => {
       priceEvent('NSW1', '2020-01-31T05:40:00Z', -40),
       weatherEvent('NSW1', 'Sydney', '2026-10-03T10:30:00Z', 17.7),
     ])
-    await waitFor(() => harness.queries.stats().totals.weather === 1 && harness.queries.stats().totals.prices === 2, 'projection')
+    await waitFor(
+      () =>
+        harness.queries.stats().totals.weather === 1 && harness.queries.stats().totals.prices === 2,
+      'projection'
+    )
 
     const prices = await json(harness.api.request('/api/v1/prices?region_id=NSW1'))
     const weather = await json(harness.api.request('/api/v1/weather'))
     const stats = await json(harness.api.request('/api/v1/stats'))
 
     expect(prices.data.map((p: { rrp_aud_mwh: number }) => p.rrp_aud_mwh)).toEqual([-40, 299.99])
-    expect(weather.data[0]).toMatchObject({ location: 'Sydney', observed_at: '2026-10-03T10:30:00Z', temperature_c: 17.7 })
+    expect(weather.data[0]).toMatchObject({
+      location: 'Sydney',
+      observed_at: '2026-10-03T10:30:00Z',
+      temperature_c: 17.7,
+    })
     expect(stats.regions).toEqual([
-      expect.objectContaining({ region_id: 'NSW1', price_count: 2, rrp_min: -40, rrp_max: 299.99, weather_count: 1 }),
+      expect.objectContaining({
+        region_id: 'NSW1',
+        price_count: 2,
+        rrp_min: -40,
+        rrp_max: 299.99,
+        weather_count: 1,
+      }),
     ])
-    expect(stats.sources.map((s: { source: string }) => s.source)).toEqual(['aemo.dispatchis', 'openmeteo.forecast'])
+    expect(stats.sources.map((s: { source: string }) => s.source)).toEqual([
+      'aemo.dispatchis',
+      'openmeteo.forecast',
+    ])
   })
 
   test('unknown routes are 404 problems', async () => {
@@ -220,7 +292,14 @@ describe('other routes', () => {
     const script = await harness.api.request('/docs/scalar.js')
 
     expect(spec.openapi).toBe('3.1.0')
-    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/dispatch', '/api/v1/prices', '/api/v1/weather', '/api/v1/stats']))
+    expect(Object.keys(spec.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/dispatch',
+        '/api/v1/prices',
+        '/api/v1/weather',
+        '/api/v1/stats',
+      ])
+    )
     expect(html).toContain('src="/docs/scalar.js"')
     expect(html).not.toMatch(/https?:\/\/cdn/)
     expect(script.status).toBe(200)
@@ -230,9 +309,10 @@ describe('other routes', () => {
   test('the committed OpenAPI document matches the code', async () => {
     harness = await createHarness()
     const live = await json(harness.api.request('/openapi.json'))
-    const committed = await Bun.file(new URL('../../openapi/gridpulse.openapi.json', import.meta.url)).json()
+    const committed = await Bun.file(
+      new URL('../../openapi/gridpulse.openapi.json', import.meta.url)
+    ).json()
     // If this fails: `bun run openapi:export` and commit the result (Kong's config derives from it).
     expect(committed).toEqual(live)
   })
 })
-

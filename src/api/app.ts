@@ -71,7 +71,8 @@ export function createApi(deps: ApiDeps) {
     type: 'apiKey',
     in: 'header',
     name: 'apikey',
-    description: 'A per-team key (`gpk_…`). Behind Kong, Kong checks it; standalone, GridPulse does.',
+    description:
+      'A per-team key (`gpk_…`). Behind Kong, Kong checks it; standalone, GridPulse does.',
   })
 
   app.route('/', healthRouter({ version: deps.version, readiness: deps.readiness }))
@@ -86,7 +87,9 @@ export function createApi(deps: ApiDeps) {
   app.doc31('/openapi.json', OPENAPI_INFO)
   const metrics = deps.metrics
   if (metrics) {
-    app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))
+    app.get('/metrics', async (c) =>
+      c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType })
+    )
   }
 
   app.notFound((c) => problem(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`))
@@ -96,12 +99,24 @@ export function createApi(deps: ApiDeps) {
     }
     if (error instanceof HTTPException) {
       // Hono's validator throws 400 for bodies that are not JSON.
-      const code: ProblemCode = error.status === 400 ? 'malformed_json' : error.status === 413 ? 'payload_too_large' : 'validation_failed'
-      const status = ([400, 401, 403, 404, 413, 415, 429].includes(error.status) ? error.status : 400) as ProblemStatus
+      const code: ProblemCode =
+        error.status === 400
+          ? 'malformed_json'
+          : error.status === 413
+            ? 'payload_too_large'
+            : 'validation_failed'
+      const status = (
+        [400, 401, 403, 404, 413, 415, 429].includes(error.status) ? error.status : 400
+      ) as ProblemStatus
       return problem(c, status, code, error.message)
     }
     log.error({ err: error, correlation_id: c.get('correlationId') }, 'unhandled error')
-    return problem(c, 500, 'internal', 'an internal error occurred; quote the correlation id when reporting it')
+    return problem(
+      c,
+      500,
+      'internal',
+      'an internal error occurred; quote the correlation id when reporting it'
+    )
   })
   return app
 }

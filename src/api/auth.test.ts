@@ -6,7 +6,10 @@ import type { AuthConfig } from './auth'
 
 const T0 = Date.parse('2026-04-01T00:00:10Z')
 
-function setup(auth: (verify: ReturnType<typeof createQueries>['apiKeys']['verify']) => AuthConfig, now = () => T0) {
+function setup(
+  auth: (verify: ReturnType<typeof createQueries>['apiKeys']['verify']) => AuthConfig,
+  now = () => T0
+) {
   const db = openProjectionDb(':memory:')
   const queries = createQueries(db)
   const api = createApi({
@@ -24,21 +27,33 @@ function setup(auth: (verify: ReturnType<typeof createQueries>['apiKeys']['verif
 const post = (headers: Record<string, string>) => ({
   method: 'POST',
   headers: { 'content-type': 'application/json', ...headers },
-  body: JSON.stringify({ region_id: 'NSW1', fuel_type: 'wind', value_mw: 1, interval_end: '2026-04-01T00:05:00Z' }),
+  body: JSON.stringify({
+    region_id: 'NSW1',
+    fuel_type: 'wind',
+    value_mw: 1,
+    interval_end: '2026-04-01T00:05:00Z',
+  }),
 })
 
 describe('AUTH_MODE=keys', () => {
   test('no key or a bad key is 401; a valid key passes; open routes stay open', async () => {
     const { db, api } = setup((verify) => ({ mode: 'keys', verify }))
     const { key } = createApiKey(db, 'analytics', 'read')
+    // The same key with its last character changed (never to itself).
+    const tampered = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`
 
     const none = await api.request('/api/v1/prices')
     expect(none.status).toBe(401)
     expect(none.headers.get('content-type')).toBe('application/problem+json')
-    expect((await api.request('/api/v1/prices', { headers: { apikey: `${key.slice(0, -1)}A` } })).status).toBe(401)
-    expect((await api.request('/api/v1/prices', { headers: { apikey: 'gpk_zzz' } })).status).toBe(401)
+    expect((await api.request('/api/v1/prices', { headers: { apikey: tampered } })).status).toBe(
+      401
+    )
+    expect((await api.request('/api/v1/prices', { headers: { apikey: 'gpk_zzz' } })).status).toBe(
+      401
+    )
     expect((await api.request('/api/v1/prices', { headers: { apikey: key } })).status).toBe(200)
-    for (const open of ['/health', '/ready', '/openapi.json', '/docs']) expect((await api.request(open)).status).toBe(200)
+    for (const open of ['/health', '/ready', '/openapi.json', '/docs'])
+      expect((await api.request(open)).status).toBe(200)
   })
 
   test('a read key may not POST (403); a write key may (202)', async () => {
@@ -51,7 +66,10 @@ describe('AUTH_MODE=keys', () => {
 
   test('the 101st request in a minute is 429 with Retry-After; the next minute is allowed again', async () => {
     let now = T0
-    const { db, api } = setup((verify) => ({ mode: 'keys', verify, perMinute: { other: 100, weather: 60 } }), () => now)
+    const { db, api } = setup(
+      (verify) => ({ mode: 'keys', verify, perMinute: { other: 100, weather: 60 } }),
+      () => now
+    )
     const { key } = createApiKey(db, 'analytics', 'read')
     for (let i = 1; i <= 100; i++) {
       const ok = await api.request('/api/v1/prices', { headers: { apikey: key } })
@@ -64,7 +82,11 @@ describe('AUTH_MODE=keys', () => {
     expect(limited.headers.get('Retry-After')).toBe('50')
     expect(limited.headers.get('RateLimit-Limit')).toBe('100')
     // Weather has its own, smaller budget.
-    expect((await api.request('/api/v1/weather', { headers: { apikey: key } })).headers.get('RateLimit-Limit')).toBe('60')
+    expect(
+      (await api.request('/api/v1/weather', { headers: { apikey: key } })).headers.get(
+        'RateLimit-Limit'
+      )
+    ).toBe('60')
     now = T0 + 60_000
     expect((await api.request('/api/v1/prices', { headers: { apikey: key } })).status).toBe(200)
   })
@@ -85,14 +107,28 @@ describe('AUTH_MODE=gateway', () => {
   test('consumer headers without the gateway secret are 401', async () => {
     const { api } = setup(() => ({ mode: 'gateway', secret }))
     expect((await api.request('/api/v1/prices', { headers: kong })).status).toBe(401)
-    expect((await api.request('/api/v1/prices', { headers: { ...kong, 'X-Gateway-Secret': 'wrong' } })).status).toBe(401)
-    expect((await api.request('/api/v1/prices', { headers: { ...kong, 'X-Gateway-Secret': secret } })).status).toBe(200)
+    expect(
+      (await api.request('/api/v1/prices', { headers: { ...kong, 'X-Gateway-Secret': 'wrong' } }))
+        .status
+    ).toBe(401)
+    expect(
+      (await api.request('/api/v1/prices', { headers: { ...kong, 'X-Gateway-Secret': secret } }))
+        .status
+    ).toBe(200)
   })
 
   test('only the write group may POST', async () => {
     const { api } = setup(() => ({ mode: 'gateway', secret }))
-    expect((await api.request('/api/v1/dispatch', post({ ...kong, 'X-Gateway-Secret': secret }))).status).toBe(403)
-    const writer = { 'X-Consumer-Username': 'operations', 'X-Consumer-Groups': 'gridpulse-read, gridpulse-write' }
-    expect((await api.request('/api/v1/dispatch', post({ ...writer, 'X-Gateway-Secret': secret }))).status).toBe(202)
+    expect(
+      (await api.request('/api/v1/dispatch', post({ ...kong, 'X-Gateway-Secret': secret }))).status
+    ).toBe(403)
+    const writer = {
+      'X-Consumer-Username': 'operations',
+      'X-Consumer-Groups': 'gridpulse-read, gridpulse-write',
+    }
+    expect(
+      (await api.request('/api/v1/dispatch', post({ ...writer, 'X-Gateway-Secret': secret })))
+        .status
+    ).toBe(202)
   })
 })

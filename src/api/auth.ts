@@ -57,9 +57,16 @@ export function authenticate(auth: AuthConfig, now: () => number): MiddlewareHan
     const key = c.req.header(API_KEY_HEADER)
     const identity = key ? auth.verify(key) : undefined
     if (!identity) {
-      return problem(c, 401, 'unauthorized', key ? 'the API key is not valid' : `send your API key in the ${API_KEY_HEADER} header`, undefined, {
-        'WWW-Authenticate': `ApiKey header="${API_KEY_HEADER}"`,
-      })
+      return problem(
+        c,
+        401,
+        'unauthorized',
+        key ? 'the API key is not valid' : `send your API key in the ${API_KEY_HEADER} header`,
+        undefined,
+        {
+          'WWW-Authenticate': `ApiKey header="${API_KEY_HEADER}"`,
+        }
+      )
     }
     c.set('consumer', identity.consumer)
     if (WRITE_METHODS.has(c.req.method) && identity.scope !== 'write') {
@@ -84,10 +91,17 @@ export function authenticate(auth: AuthConfig, now: () => number): MiddlewareHan
       'RateLimit-Reset': String(reset),
     }
     if (window.count > limit) {
-      return problem(c, 429, 'rate_limited', `${limit} requests per minute for ${bucket === 'weather' ? 'weather' : 'market'} routes`, undefined, {
-        ...headers,
-        'Retry-After': String(reset),
-      })
+      return problem(
+        c,
+        429,
+        'rate_limited',
+        `${limit} requests per minute for ${bucket === 'weather' ? 'weather' : 'market'} routes`,
+        undefined,
+        {
+          ...headers,
+          'Retry-After': String(reset),
+        }
+      )
     }
     await next()
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value)

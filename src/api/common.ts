@@ -19,13 +19,17 @@ export const CursorSchema = z
   .openapi({ description: 'Opaque cursor from `meta.next_cursor` of the previous page' })
 
 /** Accepts any ISO-8601 instant with an offset (`+10:00` for NEM time) or `Z`; compared as instants. */
-export const InstantParamSchema = z.iso
-  .datetime({ offset: true })
-  .optional()
+export const InstantParamSchema = z.iso.datetime({ offset: true }).optional()
 
 export const rangeQuery = {
-  from: InstantParamSchema.openapi({ description: 'Inclusive lower bound (ISO-8601 with offset)', example: '2026-04-01T00:00:00+10:00' }),
-  to: InstantParamSchema.openapi({ description: 'Exclusive upper bound (ISO-8601 with offset)', example: '2026-04-02T00:00:00+10:00' }),
+  from: InstantParamSchema.openapi({
+    description: 'Inclusive lower bound (ISO-8601 with offset)',
+    example: '2026-04-01T00:00:00+10:00',
+  }),
+  to: InstantParamSchema.openapi({
+    description: 'Exclusive upper bound (ISO-8601 with offset)',
+    example: '2026-04-02T00:00:00+10:00',
+  }),
   limit: LimitSchema,
   cursor: CursorSchema,
 }
@@ -34,7 +38,10 @@ export const MetaSchema = z
   .object({
     count: z.number().int().describe('Items in this page'),
     limit: z.number().int(),
-    next_cursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null on the last page'),
+    next_cursor: z
+      .string()
+      .nullable()
+      .describe('Pass as `cursor` for the next (older) page; null on the last page'),
     correlation_id: z.string(),
   })
   .openapi('PageMeta')
@@ -43,7 +50,9 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ data: z.array(item), meta: MetaSchema }).openapi(name)
 
 /** `from` must precede `to`; checked after parsing so the error names both parameters. */
-export const orderedRange = <S extends z.ZodObject<{ from: typeof InstantParamSchema; to: typeof InstantParamSchema }>>(
+export const orderedRange = <
+  S extends z.ZodObject<{ from: typeof InstantParamSchema; to: typeof InstantParamSchema }>,
+>(
   schema: S
 ): S =>
   schema.refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
@@ -60,7 +69,16 @@ export const component = <S extends z.ZodObject>(schema: S, name: string) =>
   z.object(schema.shape).strict().openapi(name) as unknown as S
 
 /** The seed's list envelope: `{ data, meta: { count, limit, next_cursor, correlation_id } }`. */
-export const envelope = <T>(c: Context, page: { data: T[]; nextCursor: string | null }, limit: number) => ({
+export const envelope = <T>(
+  c: Context,
+  page: { data: T[]; nextCursor: string | null },
+  limit: number
+) => ({
   data: page.data,
-  meta: { count: page.data.length, limit, next_cursor: page.nextCursor, correlation_id: c.get('correlationId') as string },
+  meta: {
+    count: page.data.length,
+    limit,
+    next_cursor: page.nextCursor,
+    correlation_id: c.get('correlationId') as string,
+  },
 })

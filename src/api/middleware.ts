@@ -21,7 +21,10 @@ export const correlationId =
 
 /** One JSON log line per request: route pattern (not the raw path), status, latency, correlation id. */
 export const requestLog =
-  (log: Logger, observe?: (route: string, method: string, status: number, seconds: number) => void): MiddlewareHandler<AppEnv> =>
+  (
+    log: Logger,
+    observe?: (route: string, method: string, status: number, seconds: number) => void
+  ): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const started = performance.now()
     await next()
@@ -57,7 +60,12 @@ export const jsonBodyGuard =
     }
     const declared = Number(c.req.header('content-length') ?? Number.NaN)
     if (Number.isFinite(declared) && declared > maxBytes) {
-      return problem(c, 413, 'payload_too_large', `body is ${declared} bytes; the limit is ${maxBytes}`)
+      return problem(
+        c,
+        413,
+        'payload_too_large',
+        `body is ${declared} bytes; the limit is ${maxBytes}`
+      )
     }
     // Chunked bodies carry no length: read at most maxBytes + 1 and replace the request body.
     if (!Number.isFinite(declared) && c.req.raw.body) {

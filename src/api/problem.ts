@@ -11,7 +11,13 @@ export const ProblemSchema = z
     instance: z.string().optional(),
     correlation_id: z.string().optional(),
     errors: z
-      .array(z.object({ pointer: z.string().optional(), parameter: z.string().optional(), detail: z.string() }))
+      .array(
+        z.object({
+          pointer: z.string().optional(),
+          parameter: z.string().optional(),
+          detail: z.string(),
+        })
+      )
       .optional(),
   })
   .openapi('Problem')
@@ -83,23 +89,39 @@ const DESCRIPTIONS: Record<number, string> = {
 }
 
 /** OpenAPI response entries for problem statuses, keyed by literal status for handler narrowing. */
-export function problemResponses<const S extends readonly (keyof typeof DESCRIPTIONS & number)[]>(...statuses: S) {
+export function problemResponses<const S extends readonly (keyof typeof DESCRIPTIONS & number)[]>(
+  ...statuses: S
+) {
   return Object.fromEntries(
     statuses.map((s) => [
       s,
-      { description: DESCRIPTIONS[s]!, content: { 'application/problem+json': { schema: ProblemSchema } } },
+      {
+        description: DESCRIPTIONS[s]!,
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
     ])
-  ) as { [K in S[number]]: { description: string; content: { 'application/problem+json': { schema: typeof ProblemSchema } } } }
+  ) as {
+    [K in S[number]]: {
+      description: string
+      content: { 'application/problem+json': { schema: typeof ProblemSchema } }
+    }
+  }
 }
 
 /** zod issues → RFC 9457 `errors[]` members: `parameter` for query/path, `pointer` for bodies. */
-export function issuesToErrors(issues: readonly z.core.$ZodIssue[], target: string): NonNullable<Problem['errors']> {
+export function issuesToErrors(
+  issues: readonly z.core.$ZodIssue[],
+  target: string
+): NonNullable<Problem['errors']> {
   return issues.slice(0, 20).map((issue) => {
     const path = issue.path.map(String)
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : undefined
     if (target === 'json') {
       const pointer = `/${path.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`
-      return { pointer: keys ? `${pointer === '/' ? '' : pointer}/${keys[0]}` : pointer, detail: issue.message }
+      return {
+        pointer: keys ? `${pointer === '/' ? '' : pointer}/${keys[0]}` : pointer,
+        detail: issue.message,
+      }
     }
     return { parameter: keys ? keys.join(',') : path.join('.') || target, detail: issue.message }
   })

@@ -16,7 +16,13 @@ export const createRouter = () =>
       if (!result.success) {
         const errors = issuesToErrors(result.error.issues, result.target)
         const n = errors.length
-        return problem(c, 400, 'validation_failed', `${n} ${result.target === 'json' ? 'field' : 'parameter'}${n === 1 ? ' is' : 's are'} invalid`, errors)
+        return problem(
+          c,
+          400,
+          'validation_failed',
+          `${n} ${result.target === 'json' ? 'field' : 'parameter'}${n === 1 ? ' is' : 's are'} invalid`,
+          errors
+        )
       }
     },
   })

@@ -1,6 +1,11 @@
 export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded/embedded-bus'
 export { createKafkaBus, type KafkaBusOptions } from './kafka/kafka-bus'
-export { CHECKPOINT_TOPIC, LEADER_GROUP, LEADERSHIP_TOPIC, TopicMismatchError } from './kafka/topics'
+export {
+  CHECKPOINT_TOPIC,
+  LEADER_GROUP,
+  LEADERSHIP_TOPIC,
+  TopicMismatchError,
+} from './kafka/topics'
 export {
   type BusHealth,
   type ConsumedBatch,

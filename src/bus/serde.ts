@@ -63,7 +63,8 @@ export function decodeMessage(
   if (topic.startsWith('dlq.')) {
     const parsed = safeJson(message.value)
     const result = DeadLetterSchema.safeParse(parsed.ok ? parsed.value : undefined)
-    if (result.success) return { record: { offset: message.offset, kind: 'dead_letter', deadLetter: result.data } }
+    if (result.success)
+      return { record: { offset: message.offset, kind: 'dead_letter', deadLetter: result.data } }
     // A broken dead letter cannot go to dlq.dlq.*: skip it; the caller logs it.
     return { record: { offset: message.offset, kind: 'skipped' } }
   }

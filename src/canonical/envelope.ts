@@ -14,9 +14,17 @@ export type SourceName = z.infer<typeof SourceNameSchema>
 export const envelopeShape = {
   event_id: z.uuid().describe('Deterministic id (UUIDv5) from the source identity of the event'),
   schema_version: z.literal(SCHEMA_VERSION),
-  correlation_id: z.string().min(1).max(128).describe('One per poll cycle / source file / API request'),
+  correlation_id: z
+    .string()
+    .min(1)
+    .max(128)
+    .describe('One per poll cycle / source file / API request'),
   source: SourceNameSchema,
-  source_file: z.string().max(512).nullable().describe('Upstream file or URL the event was derived from'),
+  source_file: z
+    .string()
+    .max(512)
+    .nullable()
+    .describe('Upstream file or URL the event was derived from'),
   source_sha256: z
     .string()
     .regex(/^[0-9a-f]{64}$/)

@@ -34,8 +34,12 @@ export const RegionPriceEventSchema = z
     rrp_aud_mwh: PRICE.describe('Regional reference price, AUD/MWh (may be negative)'),
     total_demand_mw: MW.nullable().describe('Total demand, MW'),
     available_generation_mw: MW.nullable().describe('Available generation, MW'),
-    net_interchange_mw: MW.nullable().describe('Net interchange into the region, MW (positive = export)'),
-    intervention: z.boolean().describe('True when an intervention run was in effect for the interval'),
+    net_interchange_mw: MW.nullable().describe(
+      'Net interchange into the region, MW (positive = export)'
+    ),
+    intervention: z
+      .boolean()
+      .describe('True when an intervention run was in effect for the interval'),
   })
   .strict()
 export type RegionPriceEvent = z.infer<typeof RegionPriceEventSchema>
@@ -69,9 +73,15 @@ export const ScadaReconciliationEventSchema = z
     ...envelopeShape,
     event_type: z.literal('ScadaReconciliationEvent'),
     interval_end: UtcInstantSchema.describe('End of the 5-minute dispatch interval, UTC'),
-    total_mw: z.number().finite().describe('Σ SCADAVALUE of every unit in the file for the interval'),
+    total_mw: z
+      .number()
+      .finite()
+      .describe('Σ SCADAVALUE of every unit in the file for the interval'),
     generation_mw: z.number().finite().describe('Of which mapped generating units'),
-    load_mw: z.number().finite().describe('Of which mapped scheduled loads (pumps, battery loads), as consumption'),
+    load_mw: z
+      .number()
+      .finite()
+      .describe('Of which mapped scheduled loads (pumps, battery loads), as consumption'),
     unmapped_mw: z.number().finite().describe('Of which units missing from the DUID mapping'),
     unit_count: z.number().int().min(0),
     unmapped_units: z
@@ -99,9 +109,21 @@ export type GridEventType = GridEvent['event_type']
  */
 export function eventIdFor(
   identity:
-    | { event_type: 'MarketDispatchEvent'; source: string; region_id: string; fuel_type: string; interval_end: string }
+    | {
+        event_type: 'MarketDispatchEvent'
+        source: string
+        region_id: string
+        fuel_type: string
+        interval_end: string
+      }
     | { event_type: 'RegionPriceEvent'; source: string; region_id: string; interval_end: string }
-    | { event_type: 'WeatherObservation'; source: string; region_id: string; location: string; observed_at: string }
+    | {
+        event_type: 'WeatherObservation'
+        source: string
+        region_id: string
+        location: string
+        observed_at: string
+      }
     | { event_type: 'ScadaReconciliationEvent'; source: string; interval_end: string }
 ): string {
   const parts =

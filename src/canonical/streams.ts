@@ -25,7 +25,8 @@ export const DLQ_TOPICS: readonly string[] = EVENT_TOPICS.map(dlqTopicFor)
 export const NEM_KEY = 'NEM'
 
 /** The partitioning identity of an event: its region, so one region's events stay in order. */
-export const keyFor = (event: GridEvent): string => ('region_id' in event ? event.region_id : NEM_KEY)
+export const keyFor = (event: GridEvent): string =>
+  'region_id' in event ? event.region_id : NEM_KEY
 
 /**
  * A rejected input, as written to `dlq.<topic>`: the reason, the raw payload (as text, so invalid
@@ -40,7 +41,12 @@ export const DeadLetterSchema = z
     correlation_id: z.string().min(1).max(128).nullable(),
     source: z.string().max(64),
     source_file: z.string().max(512).nullable(),
-    row: z.number().int().min(0).nullable().describe('Row (line) number in the source file, 1-based'),
+    row: z
+      .number()
+      .int()
+      .min(0)
+      .nullable()
+      .describe('Row (line) number in the source file, 1-based'),
     raw: z.string().max(1_000_000).describe('The rejected payload, verbatim (truncated at 1 MB)'),
     failed_at: UtcInstantSchema,
   })

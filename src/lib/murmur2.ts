@@ -12,7 +12,11 @@ export function murmur2(key: string): number {
   const length4 = length >> 2
   for (let i = 0; i < length4; i++) {
     const i4 = i * 4
-    let k = (data[i4]! & 0xff) + ((data[i4 + 1]! & 0xff) << 8) + ((data[i4 + 2]! & 0xff) << 16) + ((data[i4 + 3]! & 0xff) << 24)
+    let k =
+      (data[i4]! & 0xff) +
+      ((data[i4 + 1]! & 0xff) << 8) +
+      ((data[i4 + 2]! & 0xff) << 16) +
+      ((data[i4 + 3]! & 0xff) << 24)
     k = Math.imul(k, m)
     k ^= k >>> r
     k = Math.imul(k, m)
@@ -34,4 +38,5 @@ export function murmur2(key: string): number {
 }
 
 /** Partition for a key, exactly as kafkajs's DefaultPartitioner computes it. */
-export const partitionFor = (key: string, partitions: number): number => (murmur2(key) & 0x7fffffff) % partitions
+export const partitionFor = (key: string, partitions: number): number =>
+  (murmur2(key) & 0x7fffffff) % partitions

@@ -1,3 +1,7 @@
 /** Exponential backoff with full jitter (AWS architecture blog's "full jitter"), capped. */
-export const backoffMs = (attempt: number, baseMs: number, capMs: number, random = Math.random): number =>
-  Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt))
+export const backoffMs = (
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random = Math.random
+): number => Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt))

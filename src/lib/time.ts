@@ -7,7 +7,8 @@ export const toUtcIsoMs = (ms: number): string => new Date(ms).toISOString()
 export const FIVE_MINUTES_MS = 5 * 60 * 1000
 
 /** End of the 5-minute dispatch interval that contains `ms` (an instant exactly on a boundary ends that interval). */
-export const intervalEndFor = (ms: number): number => Math.ceil(ms / FIVE_MINUTES_MS) * FIVE_MINUTES_MS
+export const intervalEndFor = (ms: number): number =>
+  Math.ceil(ms / FIVE_MINUTES_MS) * FIVE_MINUTES_MS
 
 export const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {

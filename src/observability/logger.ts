@@ -7,7 +7,10 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  * The root JSON logger. No transports: they spawn worker threads that break in compiled binaries.
  * Pretty output in development comes from a pipe (`| bunx pino-pretty`).
  */
-export function createLogger(options: { level: LogLevel; destination?: pino.DestinationStream }): Logger {
+export function createLogger(options: {
+  level: LogLevel
+  destination?: pino.DestinationStream
+}): Logger {
   return pino(
     {
       level: options.level,
@@ -15,7 +18,10 @@ export function createLogger(options: { level: LogLevel; destination?: pino.Dest
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       // API keys and gateway secrets must never reach a log line.
-      redact: { paths: ['req.headers.apikey', 'req.headers["x-gateway-secret"]', 'apikey', 'key'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.apikey', 'req.headers["x-gateway-secret"]', 'apikey', 'key'],
+        censor: '[redacted]',
+      },
     },
     options.destination ?? pino.destination({ fd: 1, sync: false })
   )

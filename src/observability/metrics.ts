@@ -9,11 +9,20 @@ export function createMetrics(options: { version: string }) {
   collectDefaultMetrics({ register: registry })
   // prom-client names these gauges `_total`, a suffix Prometheus reserves for counters (promtool
   // flags them). They add little to the process_* metrics, so they are dropped.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ]) {
     registry.removeSingleMetric(name)
   }
 
-  const buildInfo = new Gauge({ name: 'gridpulse_build_info', help: 'Build information; always 1', labelNames: ['version'], registers: [registry] })
+  const buildInfo = new Gauge({
+    name: 'gridpulse_build_info',
+    help: 'Build information; always 1',
+    labelNames: ['version'],
+    registers: [registry],
+  })
   buildInfo.set({ version: options.version }, 1)
 
   return {
@@ -57,7 +66,11 @@ export function createMetrics(options: { version: string }) {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    outboxDepth: new Gauge({ name: 'gridpulse_outbox_depth', help: 'Events committed locally, not yet on the event log', registers: [registry] }),
+    outboxDepth: new Gauge({
+      name: 'gridpulse_outbox_depth',
+      help: 'Events committed locally, not yet on the event log',
+      registers: [registry],
+    }),
     consumerLag: new Gauge({
       name: 'gridpulse_consumer_lag',
       help: 'Messages between the projection checkpoint and the log end, per partition',

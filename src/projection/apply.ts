@@ -21,7 +21,9 @@ function upsertStatement(db: ProjectionDb, table: SQLiteTable, conflict: 'update
           .filter(([, c]) => !c.primary)
           .map(([, c]) => `"${c.name}" = excluded."${c.name}"`)
           .join(', ')}`
-  return db.sqlite.prepare(`INSERT INTO "${getTableName(table)}" (${names}) VALUES (${params}) ON CONFLICT ("${key}") ${onConflict}`)
+  return db.sqlite.prepare(
+    `INSERT INTO "${getTableName(table)}" (${names}) VALUES (${params}) ON CONFLICT ("${key}") ${onConflict}`
+  )
 }
 
 /**

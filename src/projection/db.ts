@@ -32,9 +32,12 @@ export function migrate(db: ProjectionDb): { applied: string[] } {
     'CREATE TABLE IF NOT EXISTS __gridpulse_migrations (tag TEXT PRIMARY KEY, hash TEXT NOT NULL, applied_at INTEGER NOT NULL)'
   )
   const done = new Map(
-    (sqlite.query('SELECT tag, hash FROM __gridpulse_migrations').all() as { tag: string; hash: string }[]).map(
-      (r) => [r.tag, r.hash]
-    )
+    (
+      sqlite.query('SELECT tag, hash FROM __gridpulse_migrations').all() as {
+        tag: string
+        hash: string
+      }[]
+    ).map((r) => [r.tag, r.hash])
   )
   const applied: string[] = []
   for (const m of MIGRATIONS) {
@@ -47,7 +50,9 @@ export function migrate(db: ProjectionDb): { applied: string[] } {
       for (const statement of m.sql.split('--> statement-breakpoint')) {
         if (statement.trim()) sqlite.run(statement)
       }
-      sqlite.query('INSERT INTO __gridpulse_migrations (tag, hash, applied_at) VALUES (?, ?, ?)').run(m.tag, m.hash, Date.now())
+      sqlite
+        .query('INSERT INTO __gridpulse_migrations (tag, hash, applied_at) VALUES (?, ?, ?)')
+        .run(m.tag, m.hash, Date.now())
     })()
     applied.push(m.tag)
   }
@@ -57,7 +62,9 @@ export function migrate(db: ProjectionDb): { applied: string[] } {
 /** True when every embedded migration is applied: part of readiness. */
 export function isMigrated(db: ProjectionDb): boolean {
   try {
-    const row = db.sqlite.query('SELECT COUNT(*) AS n FROM __gridpulse_migrations').get() as { n: number }
+    const row = db.sqlite.query('SELECT COUNT(*) AS n FROM __gridpulse_migrations').get() as {
+      n: number
+    }
     return row.n === MIGRATIONS.length
   } catch {
     return false

@@ -1,4 +1,11 @@
 export { isMigrated, migrate, openProjectionDb, type ProjectionDb } from './db'
 export { createProjector, type Projector } from './projector'
 export { type ApiKeyInfo, createApiKey, type KeyScope, listApiKeys, revokeApiKey } from './keys'
-export { createQueries, type GenerationMix, type Page, type Queries, type RangeQuery, type Stats } from './queries'
+export {
+  createQueries,
+  type GenerationMix,
+  type Page,
+  type Queries,
+  type RangeQuery,
+  type Stats,
+} from './queries'

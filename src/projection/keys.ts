@@ -19,11 +19,22 @@ export interface ApiKeyInfo {
  * public id to find the record, and 192 random bits. Because the secret is random and long, a
  * fast hash (sha256) is as good as a slow one here: there is nothing to brute-force.
  */
-export function createApiKey(db: ProjectionDb, consumer: string, scope: KeyScope, now = Date.now()): { key: string; info: ApiKeyInfo } {
+export function createApiKey(
+  db: ProjectionDb,
+  consumer: string,
+  scope: KeyScope,
+  now = Date.now()
+): { key: string; info: ApiKeyInfo } {
   const id = randomBytes(6).toString('hex')
   const secret = randomBytes(24).toString('base64url')
-  db.orm.insert(apiKeys).values({ id, consumer, scope, secretSha256: sha256Hex(secret), createdAt: now }).run()
-  return { key: `gpk_${id}_${secret}`, info: { id, consumer, scope, createdAt: new Date(now).toISOString(), revokedAt: null } }
+  db.orm
+    .insert(apiKeys)
+    .values({ id, consumer, scope, secretSha256: sha256Hex(secret), createdAt: now })
+    .run()
+  return {
+    key: `gpk_${id}_${secret}`,
+    info: { id, consumer, scope, createdAt: new Date(now).toISOString(), revokedAt: null },
+  }
 }
 
 export function listApiKeys(db: ProjectionDb): ApiKeyInfo[] {
@@ -43,5 +54,12 @@ export function listApiKeys(db: ProjectionDb): ApiKeyInfo[] {
 
 /** Revokes by id; takes effect on the next request (lookups are not cached). */
 export function revokeApiKey(db: ProjectionDb, id: string, now = Date.now()): boolean {
-  return db.orm.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, id)).returning({ id: apiKeys.id }).all().length > 0
+  return (
+    db.orm
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(eq(apiKeys.id, id))
+      .returning({ id: apiKeys.id })
+      .all().length > 0
+  )
 }

@@ -3,7 +3,12 @@ import type { ConsumedBatch } from '@/bus'
 import { dispatchEvent, priceEvent } from '../../tests/support/events'
 import { createProjector, createQueries, openProjectionDb } from '.'
 
-const batchOf = (topic: string, partition: number, first: bigint, events: ReturnType<typeof priceEvent>[]): ConsumedBatch => ({
+const batchOf = (
+  topic: string,
+  partition: number,
+  first: bigint,
+  events: ReturnType<typeof priceEvent>[]
+): ConsumedBatch => ({
   topic,
   partition,
   records: events.map((event, i) => ({ offset: first + BigInt(i), kind: 'event' as const, event })),
@@ -13,7 +18,9 @@ describe('projector', () => {
   test('re-delivered batch is applied once and the checkpoint moves past it', async () => {
     const db = openProjectionDb(':memory:')
     const projector = createProjector(db, 'gridpulse.projection.v1')
-    const batch = batchOf('market.prices', 0, 41n, [priceEvent('NSW1', '2020-01-31T05:35:00Z', 87.4)])
+    const batch = batchOf('market.prices', 0, 41n, [
+      priceEvent('NSW1', '2020-01-31T05:35:00Z', 87.4),
+    ])
 
     await projector.project(batch)
     await projector.project(batch)
@@ -38,7 +45,10 @@ describe('projector', () => {
     const db = openProjectionDb(':memory:')
     const projector = createProjector(db, 'c')
     const good = dispatchEvent('VIC1', 'wind', '2026-04-01T00:05:00Z', 1234.5)
-    const bad = { ...dispatchEvent('VIC1', 'gas', '2026-04-01T00:05:00Z', 1), interval_end: 'not a date' }
+    const bad = {
+      ...dispatchEvent('VIC1', 'gas', '2026-04-01T00:05:00Z', 1),
+      interval_end: 'not a date',
+    }
     const batch: ConsumedBatch = {
       topic: 'market.dispatch',
       partition: 2,
@@ -59,7 +69,12 @@ describe('projector', () => {
     const db = openProjectionDb(':memory:')
     const projector = createProjector(db, 'c')
     const events = [0, 1, 2, 3, 4].map((i) =>
-      dispatchEvent(i % 2 ? 'NSW1' : 'QLD1', 'wind', `2026-04-01T00:${String(5 * (i + 1)).padStart(2, '0')}:00Z`, 100 + i)
+      dispatchEvent(
+        i % 2 ? 'NSW1' : 'QLD1',
+        'wind',
+        `2026-04-01T00:${String(5 * (i + 1)).padStart(2, '0')}:00Z`,
+        100 + i
+      )
     )
     await projector.project(batchOf('market.dispatch', 0, 0n, events as never))
     const queries = createQueries(db)
@@ -68,12 +83,18 @@ describe('projector', () => {
     const second = queries.dispatch.list({ limit: 2, cursor: first.nextCursor! })
     const third = queries.dispatch.list({ limit: 2, cursor: second.nextCursor! })
 
-    expect([...first.data, ...second.data, ...third.data].map((e) => e.value_mw)).toEqual([104, 103, 102, 101, 100])
+    expect([...first.data, ...second.data, ...third.data].map((e) => e.value_mw)).toEqual([
+      104, 103, 102, 101, 100,
+    ])
     expect(third.nextCursor).toBeNull()
-    expect(queries.dispatch.list({ limit: 10, regionId: 'NSW1' }).data.map((e) => e.value_mw)).toEqual([103, 101])
+    expect(
+      queries.dispatch.list({ limit: 10, regionId: 'NSW1' }).data.map((e) => e.value_mw)
+    ).toEqual([103, 101])
     expect(queries.dispatch.list({ limit: 10, fuelType: 'gas' }).data).toHaveLength(0)
     expect(
-      queries.dispatch.list({ limit: 10, from: '2026-04-01T00:10:00Z', to: '2026-04-01T00:20:00Z' }).data.map((e) => e.value_mw)
+      queries.dispatch
+        .list({ limit: 10, from: '2026-04-01T00:10:00Z', to: '2026-04-01T00:20:00Z' })
+        .data.map((e) => e.value_mw)
     ).toEqual([102, 101])
   })
 })

@@ -15,16 +15,31 @@ export interface Projector {
  * The projector: the read model and the consumer's positions commit together, so a batch that is
  * delivered again after a crash or a rebalance changes nothing (effectively-once).
  */
-export function createProjector(db: ProjectionDb, consumer: string, now: () => number = Date.now): Projector {
+export function createProjector(
+  db: ProjectionDb,
+  consumer: string,
+  now: () => number = Date.now
+): Projector {
   const applier = createApplier(db)
   const read = db.orm
     .select({ nextOffset: checkpoints.nextOffset })
     .from(checkpoints)
-    .where(and(eq(checkpoints.consumer, consumer), eq(checkpoints.topic, sql.placeholder('topic')), eq(checkpoints.partition, sql.placeholder('partition'))))
+    .where(
+      and(
+        eq(checkpoints.consumer, consumer),
+        eq(checkpoints.topic, sql.placeholder('topic')),
+        eq(checkpoints.partition, sql.placeholder('partition'))
+      )
+    )
     .prepare()
   const write = db.orm
     .insert(checkpoints)
-    .values({ consumer, topic: sql.placeholder('topic'), partition: sql.placeholder('partition'), nextOffset: sql.placeholder('nextOffset') })
+    .values({
+      consumer,
+      topic: sql.placeholder('topic'),
+      partition: sql.placeholder('partition'),
+      nextOffset: sql.placeholder('nextOffset'),
+    })
     .onConflictDoUpdate({
       target: [checkpoints.consumer, checkpoints.topic, checkpoints.partition],
       set: { nextOffset: sql.raw('excluded.next_offset') },
@@ -46,7 +61,8 @@ export function createProjector(db: ProjectionDb, consumer: string, now: () => n
       else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
       last = record.offset
     }
-    if (last !== undefined) write.run({ topic: batch.topic, partition: batch.partition, nextOffset: Number(last + 1n) })
+    if (last !== undefined)
+      write.run({ topic: batch.topic, partition: batch.partition, nextOffset: Number(last + 1n) })
   })
 
   return {

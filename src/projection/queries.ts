@@ -1,5 +1,16 @@
 import type { Statement } from 'bun:sqlite'
-import { asc, avg, count, desc, eq, getTableColumns, getTableName, max, min, sql } from 'drizzle-orm'
+import {
+  asc,
+  avg,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  getTableName,
+  max,
+  min,
+  sql,
+} from 'drizzle-orm'
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type {
   DeadLetter,
@@ -14,7 +25,15 @@ import type {
 import { timingSafeEqual } from 'node:crypto'
 import { DomainError, sha256Hex, toUtcIso, toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from './db'
-import { apiKeys, checkpoints, deadLetters, dispatch, prices, scadaReconciliation, weather } from './schema'
+import {
+  apiKeys,
+  checkpoints,
+  deadLetters,
+  dispatch,
+  prices,
+  scadaReconciliation,
+  weather,
+} from './schema'
 
 export interface Page<T> {
   readonly data: T[]
@@ -35,12 +54,19 @@ interface Cursor {
   readonly id: string
 }
 
-const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify([c.t, c.id])).toString('base64url')
+const encodeCursor = (c: Cursor): string =>
+  Buffer.from(JSON.stringify([c.t, c.id])).toString('base64url')
 
 function decodeCursor(raw: string): Cursor {
   try {
     const [t, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[]
-    if (typeof t === 'number' && Number.isSafeInteger(t) && typeof id === 'string' && id.length <= 64) return { t, id }
+    if (
+      typeof t === 'number' &&
+      Number.isSafeInteger(t) &&
+      typeof id === 'string' &&
+      id.length <= 64
+    )
+      return { t, id }
   } catch {}
   throw new DomainError('validation_failed', 'cursor is not a cursor this API returned')
 }
@@ -71,15 +97,23 @@ function createPager<Row, T, Q extends RangeQuery>(
     .join(', ')
   const from = `SELECT ${columns} FROM "${getTableName(table)}"`
   const order = `ORDER BY "${time.name}" DESC, "${id.name}" DESC LIMIT $limit`
-  const statementFor = (present: string[], range: { from: boolean; to: boolean; cursor: boolean }) => {
+  const statementFor = (
+    present: string[],
+    range: { from: boolean; to: boolean; cursor: boolean }
+  ) => {
     const key = `${present.join(',')}|${range.from}|${range.to}|${range.cursor}`
     let statement = statements.get(key)
     if (!statement) {
       const where = present.map((name) => `"${filters[name]!.name}" = $${name}`)
       if (range.from) where.push(`"${time.name}" >= $from`)
       if (range.to) where.push(`"${time.name}" < $to`)
-      if (range.cursor) where.push(`("${time.name}" < $cursorT OR ("${time.name}" = $cursorT AND "${id.name}" < $cursorId))`)
-      statement = db.sqlite.prepare(`${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${order}`)
+      if (range.cursor)
+        where.push(
+          `("${time.name}" < $cursorT OR ("${time.name}" = $cursorT AND "${id.name}" < $cursorId))`
+        )
+      statement = db.sqlite.prepare(
+        `${from} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ${order}`
+      )
       statements.set(key, statement)
     }
     return statement
@@ -99,10 +133,17 @@ function createPager<Row, T, Q extends RangeQuery>(
     const cacheKey = JSON.stringify(values)
     const cached = pages.get(cacheKey)
     if (cached && cached.version === db.version.current) return cached.page
-    const rows = statementFor(present, { from: !!query.from, to: !!query.to, cursor: !!query.cursor }).all(values) as Row[]
+    const rows = statementFor(present, {
+      from: !!query.from,
+      to: !!query.to,
+      cursor: !!query.cursor,
+    }).all(values) as Row[]
     const more = rows.length > query.limit
     const slice = more ? rows.slice(0, query.limit) : rows
-    const page = { data: slice.map(toCanonical), nextCursor: more ? encodeCursor(keyOf(slice[slice.length - 1]!)) : null }
+    const page = {
+      data: slice.map(toCanonical),
+      nextCursor: more ? encodeCursor(keyOf(slice[slice.length - 1]!)) : null,
+    }
     if (pages.size >= 64) pages.clear()
     pages.set(cacheKey, { version: db.version.current, page })
     return page
@@ -215,7 +256,12 @@ export interface RegionStats {
 export interface Stats {
   readonly totals: { dispatch: number; prices: number; weather: number; dead_letters: number }
   readonly regions: RegionStats[]
-  readonly sources: { source: string; events: number; newest_interval: string | null; newest_ingested_at: string | null }[]
+  readonly sources: {
+    source: string
+    events: number
+    newest_interval: string | null
+    newest_ingested_at: string | null
+  }[]
   /** The newest SCADA interval's unmapped remainder (units missing from the DUID map). */
   readonly scada_unmapped: {
     interval_end: string
@@ -232,7 +278,11 @@ export function createQueries(db: ProjectionDb) {
   const orm = db.orm
   const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
-  const dispatchPage = createPager<DispatchRow, MarketDispatchEvent, RangeQuery & { regionId?: RegionId; fuelType?: FuelType }>(
+  const dispatchPage = createPager<
+    DispatchRow,
+    MarketDispatchEvent,
+    RangeQuery & { regionId?: RegionId; fuelType?: FuelType }
+  >(
     db,
     dispatch,
     dispatch.intervalEnd,
@@ -250,7 +300,11 @@ export function createQueries(db: ProjectionDb) {
     toPrice,
     (r) => ({ t: r.intervalEnd, id: r.eventId })
   )
-  const weatherPage = createPager<WeatherRow, WeatherObservation, RangeQuery & { regionId?: RegionId }>(
+  const weatherPage = createPager<
+    WeatherRow,
+    WeatherObservation,
+    RangeQuery & { regionId?: RegionId }
+  >(
     db,
     weather,
     weather.observedAt,
@@ -259,7 +313,11 @@ export function createQueries(db: ProjectionDb) {
     toWeather,
     (r) => ({ t: r.observedAt, id: r.eventId })
   )
-  const deadLetterPage = createPager<typeof deadLetters.$inferSelect, DeadLetter, RangeQuery & { topic?: string }>(
+  const deadLetterPage = createPager<
+    typeof deadLetters.$inferSelect,
+    DeadLetter,
+    RangeQuery & { topic?: string }
+  >(
     db,
     deadLetters,
     deadLetters.failedAt,
@@ -287,7 +345,9 @@ export function createQueries(db: ProjectionDb) {
      GROUP BY fuel_type ORDER BY SUM(value_mw) DESC`
   )
   const intervalsSince = (table: 'prices' | 'dispatch', source: string) =>
-    db.sqlite.prepare(`SELECT DISTINCT interval_end AS t FROM ${table} WHERE source = '${source}' AND interval_end >= $since ORDER BY interval_end`)
+    db.sqlite.prepare(
+      `SELECT DISTINCT interval_end AS t FROM ${table} WHERE source = '${source}' AND interval_end >= $since ORDER BY interval_end`
+    )
   const sourceIntervals = {
     'aemo.dispatchis': intervalsSince('prices', 'aemo.dispatchis'),
     'aemo.dispatch_scada': intervalsSince('dispatch', 'aemo.dispatch_scada'),
@@ -301,7 +361,9 @@ export function createQueries(db: ProjectionDb) {
 
   return {
     dispatch: {
-      list: (q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }): Page<MarketDispatchEvent> => dispatchPage(q),
+      list: (
+        q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }
+      ): Page<MarketDispatchEvent> => dispatchPage(q),
       byEventId(eventId: string): MarketDispatchEvent | undefined {
         const row = orm.select().from(dispatch).where(eq(dispatch.eventId, eventId)).get()
         return row ? toDispatch(row) : undefined
@@ -334,21 +396,41 @@ export function createQueries(db: ProjectionDb) {
         .limit(1)
         .get()
       const priceStats = orm
-        .select({ region: prices.regionId, n: count(), lo: min(prices.rrpAudMwh), mean: avg(prices.rrpAudMwh), hi: max(prices.rrpAudMwh) })
+        .select({
+          region: prices.regionId,
+          n: count(),
+          lo: min(prices.rrpAudMwh),
+          mean: avg(prices.rrpAudMwh),
+          hi: max(prices.rrpAudMwh),
+        })
         .from(prices)
         .groupBy(prices.regionId)
         .all()
       const dispatchStats = orm
-        .select({ region: dispatch.regionId, n: count(), lo: min(dispatch.valueMw), mean: avg(dispatch.valueMw), hi: max(dispatch.valueMw) })
+        .select({
+          region: dispatch.regionId,
+          n: count(),
+          lo: min(dispatch.valueMw),
+          mean: avg(dispatch.valueMw),
+          hi: max(dispatch.valueMw),
+        })
         .from(dispatch)
         .groupBy(dispatch.regionId)
         .all()
       const weatherStats = orm
-        .select({ region: weather.regionId, n: count(), lo: min(weather.temperatureC), mean: avg(weather.temperatureC), hi: max(weather.temperatureC) })
+        .select({
+          region: weather.regionId,
+          n: count(),
+          lo: min(weather.temperatureC),
+          mean: avg(weather.temperatureC),
+          hi: max(weather.temperatureC),
+        })
         .from(weather)
         .groupBy(weather.regionId)
         .all()
-      const regionIds = [...new Set([...priceStats, ...dispatchStats, ...weatherStats].map((r) => r.region))].sort()
+      const regionIds = [
+        ...new Set([...priceStats, ...dispatchStats, ...weatherStats].map((r) => r.region)),
+      ].sort()
       const regions = regionIds.map((region_id): RegionStats => {
         const p = priceStats.find((r) => r.region === region_id)
         const d = dispatchStats.find((r) => r.region === region_id)
@@ -371,7 +453,12 @@ export function createQueries(db: ProjectionDb) {
       })
       const perSource = (table: typeof dispatch | typeof prices, time: SQLiteColumn) =>
         orm
-          .select({ source: table.source, n: count(), newest: max(time), ingested: max(table.ingestedAt) })
+          .select({
+            source: table.source,
+            n: count(),
+            newest: max(time),
+            ingested: max(table.ingestedAt),
+          })
           .from(table)
           .groupBy(table.source)
           .all()
@@ -379,12 +466,20 @@ export function createQueries(db: ProjectionDb) {
         ...perSource(dispatch, dispatch.intervalEnd),
         ...perSource(prices, prices.intervalEnd),
         ...orm
-          .select({ source: weather.source, n: count(), newest: max(weather.observedAt), ingested: max(weather.ingestedAt) })
+          .select({
+            source: weather.source,
+            n: count(),
+            newest: max(weather.observedAt),
+            ingested: max(weather.ingestedAt),
+          })
           .from(weather)
           .groupBy(weather.source)
           .all(),
       ]
-      const merged = new Map<string, { events: number; newest: number | null; ingested: number | null }>()
+      const merged = new Map<
+        string,
+        { events: number; newest: number | null; ingested: number | null }
+      >()
       for (const r of sourceRows) {
         const m = merged.get(r.source) ?? { events: 0, newest: null, ingested: null }
         m.events += r.n
@@ -416,7 +511,12 @@ export function createQueries(db: ProjectionDb) {
     },
     /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
     positions(consumer: string): Map<string, bigint> {
-      const rows = orm.select().from(checkpoints).where(eq(checkpoints.consumer, consumer)).orderBy(asc(checkpoints.topic)).all()
+      const rows = orm
+        .select()
+        .from(checkpoints)
+        .where(eq(checkpoints.consumer, consumer))
+        .orderBy(asc(checkpoints.topic))
+        .all()
       return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.nextOffset)]))
     },
     reconciliation: {
@@ -427,9 +527,15 @@ export function createQueries(db: ProjectionDb) {
      * Shares are of the region's net total, so loads (negative) reduce the denominator.
      */
     generationMix(regionId: RegionId, intervalEnd?: string): GenerationMix | undefined {
-      const t = intervalEnd ? Date.parse(intervalEnd) : (latestScadaInterval.get({ region: regionId }) as { t: number | null }).t
+      const t = intervalEnd
+        ? Date.parse(intervalEnd)
+        : (latestScadaInterval.get({ region: regionId }) as { t: number | null }).t
       if (t === null || t === undefined) return undefined
-      const rows = mixRows.all({ region: regionId, t }) as { fuelType: FuelType; valueMw: number; unitCount: number }[]
+      const rows = mixRows.all({ region: regionId, t }) as {
+        fuelType: FuelType
+        valueMw: number
+        unitCount: number
+      }[]
       if (rows.length === 0) return undefined
       const total = rows.reduce((sum, r) => sum + r.valueMw, 0)
       return {
@@ -448,11 +554,18 @@ export function createQueries(db: ProjectionDb) {
      * 5-minute intervals with no data between the first and the newest interval a source has in the
      * window: what a poll or a restart missed. Newest first, at most `limit`.
      */
-    gaps(source: 'aemo.dispatchis' | 'aemo.dispatch_scada', sinceMs: number, limit = 100): string[] {
-      const times = (sourceIntervals[source].all({ since: sinceMs }) as { t: number }[]).map((r) => r.t)
+    gaps(
+      source: 'aemo.dispatchis' | 'aemo.dispatch_scada',
+      sinceMs: number,
+      limit = 100
+    ): string[] {
+      const times = (sourceIntervals[source].all({ since: sinceMs }) as { t: number }[]).map(
+        (r) => r.t
+      )
       const missing: string[] = []
       for (let i = times.length - 1; i > 0 && missing.length < limit; i--) {
-        for (let t = times[i]! - 300_000; t > times[i - 1]! && missing.length < limit; t -= 300_000) missing.push(toUtcIso(t))
+        for (let t = times[i]! - 300_000; t > times[i - 1]! && missing.length < limit; t -= 300_000)
+          missing.push(toUtcIso(t))
       }
       return missing
     },
@@ -461,14 +574,18 @@ export function createQueries(db: ProjectionDb) {
        * Resolves a presented `gpk_<id>_<secret>` key to its consumer and scope, or undefined when
        * unknown, malformed or revoked. The secret's hash is compared in constant time.
        */
-      verify(presented: string): { id: string; consumer: string; scope: 'read' | 'write' } | undefined {
+      verify(
+        presented: string
+      ): { id: string; consumer: string; scope: 'read' | 'write' } | undefined {
         const match = /^gpk_([0-9a-f]{12})_([A-Za-z0-9_-]{32})$/.exec(presented)
         if (!match) return undefined
         const row = verifyKey.get({ id: match[1]! })
         if (!row || row.revokedAt !== null) return undefined
         const expected = Buffer.from(row.secretSha256, 'hex')
         const actual = Buffer.from(sha256Hex(match[2]!), 'hex')
-        return timingSafeEqual(expected, actual) ? { id: row.id, consumer: row.consumer, scope: row.scope } : undefined
+        return timingSafeEqual(expected, actual)
+          ? { id: row.id, consumer: row.consumer, scope: row.scope }
+          : undefined
       },
       count: (): number => orm.select({ n: count() }).from(apiKeys).get()!.n,
     },

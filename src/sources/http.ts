@@ -32,7 +32,8 @@ export function retryAfterMs(header: string | null, now: number): number | undef
   return Number.isFinite(at) ? Math.min(Math.max(0, at - now), MAX_RETRY_AFTER_MS) : undefined
 }
 
-const retryable = (status: number) => status === 408 || status === 425 || status === 429 || status >= 500
+const retryable = (status: number) =>
+  status === 408 || status === 425 || status === 429 || status >= 500
 
 /**
  * GET with a per-attempt timeout, retries with full-jitter backoff on network errors, 408/429/5xx,
@@ -47,7 +48,12 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
     if (options.signal?.aborted) break
     const timeout = AbortSignal.timeout(options.timeoutMs ?? 15_000)
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
-    let delay = backoffMs(attempt + 1, options.baseDelayMs ?? 500, options.maxDelayMs ?? 30_000, options.random)
+    let delay = backoffMs(
+      attempt + 1,
+      options.baseDelayMs ?? 500,
+      options.maxDelayMs ?? 30_000,
+      options.random
+    )
     try {
       const response = await doFetch(url, { signal, headers: options.headers })
       const body = new Uint8Array(await response.arrayBuffer())
@@ -61,7 +67,13 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
     }
     if (attempt < attempts - 1) await sleep(delay, options.signal)
   }
-  throw new DomainError('upstream_unavailable', `GET ${url} failed: ${describe(lastError)}`, 503, true, { cause: lastError })
+  throw new DomainError(
+    'upstream_unavailable',
+    `GET ${url} failed: ${describe(lastError)}`,
+    503,
+    true,
+    { cause: lastError }
+  )
 }
 
 function describe(error: unknown): string {

@@ -4,8 +4,14 @@ import type { Logger, SourceStatus } from '@/observability'
 
 /** Where a source hands what it produced. The event bus satisfies it structurally. */
 export interface Sink {
-  publish(events: readonly GridEvent[], options?: { checkpoint?: { source: string; cursor: string } }): Promise<void>
-  deadLetter(records: readonly DeadLetter[], options?: { checkpoint?: { source: string; cursor: string } }): Promise<void>
+  publish(
+    events: readonly GridEvent[],
+    options?: { checkpoint?: { source: string; cursor: string } }
+  ): Promise<void>
+  deadLetter(
+    records: readonly DeadLetter[],
+    options?: { checkpoint?: { source: string; cursor: string } }
+  ): Promise<void>
   readSourceCheckpoint(source: string): Promise<string | undefined>
 }
 
@@ -48,16 +54,26 @@ export function createPoller(options: {
           status.consecutiveFailures = 0
           status.lastError = null
           if (result.lastItem) status.lastItem = result.lastItem
-          if (result.lastDataAt !== undefined) status.lastDataAt = Math.max(status.lastDataAt ?? 0, result.lastDataAt)
+          if (result.lastDataAt !== undefined)
+            status.lastDataAt = Math.max(status.lastDataAt ?? 0, result.lastDataAt)
           if (result.more) wait = 0
           if (result.events > 0 || result.rejected > 0) {
-            log.info({ events: result.events, rejected: result.rejected, item: result.lastItem }, 'poll cycle done')
+            log.info(
+              { events: result.events, rejected: result.rejected, item: result.lastItem },
+              'poll cycle done'
+            )
           }
         } catch (error) {
           status.consecutiveFailures++
           status.lastError = error instanceof Error ? error.message : String(error)
-          wait = Math.min(options.everyMs, 1000 + backoffMs(status.consecutiveFailures, 2_000, options.everyMs))
-          log.warn({ error: status.lastError, failures: status.consecutiveFailures, retry_in_ms: wait }, 'poll cycle failed')
+          wait = Math.min(
+            options.everyMs,
+            1000 + backoffMs(status.consecutiveFailures, 2_000, options.everyMs)
+          )
+          log.warn(
+            { error: status.lastError, failures: status.consecutiveFailures, retry_in_ms: wait },
+            'poll cycle failed'
+          )
         }
         await sleep(wait, signal)
       }

@@ -73,13 +73,21 @@ export function metricNames(expr: string): string[] {
   return [...names]
 }
 
-const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy/grafana/dashboards/gridpulse.json'), 'utf8')) as Obj
-const panels: Obj[] = dashboard.panels.flatMap((p: Obj) => [p, ...(p.panels ?? [])]).filter((p: Obj) => p.type !== 'row')
+const dashboard = JSON.parse(
+  readFileSync(join(ROOT, 'deploy/grafana/dashboards/gridpulse.json'), 'utf8')
+) as Obj
+const panels: Obj[] = dashboard.panels
+  .flatMap((p: Obj) => [p, ...(p.panels ?? [])])
+  .filter((p: Obj) => p.type !== 'row')
 const exprs: string[] = panels.flatMap((p) => (p.targets ?? []).map((t: Obj) => t.expr as string))
 
 describe('deploy/grafana/dashboards/gridpulse.json', () => {
   test('the PromQL parser finds the metric names', () => {
-    expect(metricNames('histogram_quantile(0.99, sum by (le, route) (rate(x_bucket{a="b"}[$__rate_interval])))')).toEqual(['x_bucket'])
+    expect(
+      metricNames(
+        'histogram_quantile(0.99, sum by (le, route) (rate(x_bucket{a="b"}[$__rate_interval])))'
+      )
+    ).toEqual(['x_bucket'])
     expect(metricNames('time() - max by (source) (y_seconds) / 1e6')).toEqual(['y_seconds'])
   })
 
@@ -99,8 +107,12 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
 
   test('deploy/metrics.txt names what src/observability/metrics.ts registers', () => {
     const source = readFileSync(join(ROOT, 'src/observability/metrics.ts'), 'utf8')
-    const registered = [...source.matchAll(/name: '(gridpulse_[a-z0-9_]+)'/g)].map((m) => m[1]!).sort()
-    const listed = Object.keys(gridpulseMetrics()).filter((n) => n.startsWith('gridpulse_')).sort()
+    const registered = [...source.matchAll(/name: '(gridpulse_[a-z0-9_]+)'/g)]
+      .map((m) => m[1]!)
+      .sort()
+    const listed = Object.keys(gridpulseMetrics())
+      .filter((n) => n.startsWith('gridpulse_'))
+      .sort()
     expect(listed).toEqual(registered)
   })
 
@@ -123,13 +135,25 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
     ]) {
       expect(used).toContain(name)
     }
-    expect(exprs.some((e) => e.includes('histogram_quantile(0.5,') && e.includes('end_to_end'))).toBe(true)
-    expect(exprs.some((e) => e.includes('histogram_quantile(0.99,') && e.includes('end_to_end'))).toBe(true)
-    expect(exprs.some((e) => e.includes('kong_http_requests_total') && /by \([^)]*consumer/.test(e) && /by \([^)]*code/.test(e))).toBe(true)
+    expect(
+      exprs.some((e) => e.includes('histogram_quantile(0.5,') && e.includes('end_to_end'))
+    ).toBe(true)
+    expect(
+      exprs.some((e) => e.includes('histogram_quantile(0.99,') && e.includes('end_to_end'))
+    ).toBe(true)
+    expect(
+      exprs.some(
+        (e) =>
+          e.includes('kong_http_requests_total') &&
+          /by \([^)]*consumer/.test(e) &&
+          /by \([^)]*code/.test(e)
+      )
+    ).toBe(true)
   })
 
   test('panels use the provisioned datasource, unique ids, and fit the 24-column grid', async () => {
-    const ds = (await yaml('deploy/grafana/provisioning/datasources/prometheus.yaml')).datasources[0]
+    const ds = (await yaml('deploy/grafana/provisioning/datasources/prometheus.yaml'))
+      .datasources[0]
     const ids = dashboard.panels.map((p: Obj) => p.id)
     expect(new Set(ids).size).toBe(ids.length)
     for (const p of panels) {
@@ -143,6 +167,11 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
   test('the Kong plugin config turns on the metrics the dashboard needs', async () => {
     const kong = await yaml('kong/kong.yaml')
     const prom = kong.plugins.find((p: Obj) => p.name === 'prometheus').config
-    expect(prom).toMatchObject({ per_consumer: true, status_code_metrics: true, latency_metrics: true, bandwidth_metrics: true })
+    expect(prom).toMatchObject({
+      per_consumer: true,
+      status_code_metrics: true,
+      latency_metrics: true,
+      bandwidth_metrics: true,
+    })
   })
 })

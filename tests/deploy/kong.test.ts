@@ -19,7 +19,10 @@ const deck = (() => {
   if (found) return found
   const install = run(['bash', 'scripts/install-tools.sh', 'deck'], { timeout: 300_000 })
   if (install.code === 0) return install.stdout.trim().split('\n').at(-1)
-  skipNotice('deck file validate', `decK is not installed and cannot be installed here (scripts/install-tools.sh deck: exit ${install.code}, ${install.stderr.trim().split('\n').at(-1)}); kong/lib/validate.ts's checks run instead`)
+  skipNotice(
+    'deck file validate',
+    `decK is not installed and cannot be installed here (scripts/install-tools.sh deck: exit ${install.code}, ${install.stderr.trim().split('\n').at(-1)}); kong/lib/validate.ts's checks run instead`
+  )
   return undefined
 })()
 let kong: Obj
@@ -32,14 +35,20 @@ beforeAll(async () => {
   routes = kong.services.flatMap((s: Obj) => s.routes.map((r: Obj) => ({ ...r, service: s })))
 })
 
-const plugin = (entity: Obj | undefined, name: string) => entity?.plugins?.find((p: Obj) => p.name === name)
+const plugin = (entity: Obj | undefined, name: string) =>
+  entity?.plugins?.find((p: Obj) => p.name === name)
 const globalPlugin = (name: string) => kong.plugins?.find((p: Obj) => p.name === name)
 
 /** The route Kong would pick for a request (highest regex_priority first), and the upstream path. */
 function route(method: string, path: string) {
   const candidates = routes
     .filter((r) => !r.methods || r.methods.includes(method))
-    .map((r) => ({ r, m: r.paths.map((p: string) => new RegExp(p.startsWith('~') ? p.slice(1) : `^${p}`).exec(path)).find(Boolean) }))
+    .map((r) => ({
+      r,
+      m: r.paths
+        .map((p: string) => new RegExp(p.startsWith('~') ? p.slice(1) : `^${p}`).exec(path))
+        .find(Boolean),
+    }))
     .filter((c) => c.m)
     .sort((a, b) => (b.r.regex_priority ?? 0) - (a.r.regex_priority ?? 0))
   const hit = candidates[0]
@@ -76,7 +85,9 @@ describe('kong/kong.yaml is generated from the spec', () => {
   test('every /api/v1 operation of the spec has exactly one route; /health, /ready, /metrics none', async () => {
     const spec = await Bun.file(join(ROOT, 'openapi/gridpulse.openapi.json')).json()
     const ops = Object.entries(spec.paths as Obj).flatMap(([p, item]) =>
-      Object.keys(item as Obj).filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m)).map((m) => [m.toUpperCase(), p])
+      Object.keys(item as Obj)
+        .filter((m) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+        .map((m) => [m.toUpperCase(), p])
     )
     const apiOps = ops.filter(([, p]) => p!.startsWith('/api/v1/'))
     expect(api.routes).toHaveLength(apiOps.length)
@@ -86,7 +97,7 @@ describe('kong/kong.yaml is generated from the spec', () => {
   })
 })
 
-describe('public paths (the seed\'s) and the upstream rewrite', () => {
+describe("public paths (the seed's) and the upstream rewrite", () => {
   const cases: Array<[string, string, string]> = [
     ['GET', '/v1/market/dispatch', '/api/v1/dispatch'],
     ['POST', '/v1/market/dispatch', '/api/v1/dispatch'],
@@ -113,9 +124,13 @@ describe('public paths (the seed\'s) and the upstream rewrite', () => {
       return m ? `/api/v1/${m.groups!.api_path}` : undefined
     }
     expect(publish('/api/v1/sources', '/v1/sources')).toBe('/api/v1/sources')
-    expect(publish('/api/v1/generation/mix', '/v1/market/generation/mix')).toBe('/api/v1/generation/mix')
+    expect(publish('/api/v1/generation/mix', '/v1/market/generation/mix')).toBe(
+      '/api/v1/generation/mix'
+    )
     expect(publish('/api/v1/dlq', '/v1/dlq')).toBe('/api/v1/dlq')
-    expect(publish('/api/v1/traces/{correlation_id}', '/v1/traces/3f2a')).toBe('/api/v1/traces/3f2a')
+    expect(publish('/api/v1/traces/{correlation_id}', '/v1/traces/3f2a')).toBe(
+      '/api/v1/traces/3f2a'
+    )
     expect(publish('/api/v1/traces/{correlation_id}', '/v1/traces/a/b')).toBeUndefined()
     expect(publish('/api/v1/dispatch', '/v1/dispatch')).toBeUndefined()
   })
@@ -128,7 +143,9 @@ describe('public paths (the seed\'s) and the upstream rewrite', () => {
       expect(plugin(hit!.route, 'key-auth')).toBeUndefined()
       // spoofed consumer identity and gateway secret are stripped on anonymous routes
       const removed = plugin(hit!.route.service, 'request-transformer').config.remove.headers
-      expect(removed).toEqual(expect.arrayContaining(['X-Gateway-Secret', 'X-Consumer-Username', 'X-Consumer-Groups']))
+      expect(removed).toEqual(
+        expect.arrayContaining(['X-Gateway-Secret', 'X-Consumer-Username', 'X-Consumer-Groups'])
+      )
     }
     expect(globalPlugin('key-auth')).toBeUndefined()
   })
@@ -150,7 +167,8 @@ describe('policy', () => {
     expect(plugin(api, 'acl').config.hide_groups_header).toBe(false)
     const post = route('POST', '/v1/market/dispatch')!.route
     expect(plugin(post, 'acl').config.allow).toEqual(['gridpulse-write'])
-    for (const r of api.routes.filter((r: Obj) => r.methods.includes('GET'))) expect(plugin(r, 'acl')).toBeUndefined()
+    for (const r of api.routes.filter((r: Obj) => r.methods.includes('GET')))
+      expect(plugin(r, 'acl')).toBeUndefined()
   })
 
   test('rate limits per consumer: 100/min on market routes, 60/min on weather routes', () => {
@@ -158,16 +176,35 @@ describe('policy', () => {
       const r = route(method, path)!.route
       return (plugin(r, 'rate-limiting') ?? plugin(r.service, 'rate-limiting')).config
     }
-    for (const [m, p] of [['GET', '/v1/market/dispatch'], ['POST', '/v1/market/dispatch'], ['GET', '/v1/market/prices']] as const) {
+    for (const [m, p] of [
+      ['GET', '/v1/market/dispatch'],
+      ['POST', '/v1/market/dispatch'],
+      ['GET', '/v1/market/prices'],
+    ] as const) {
       expect(limit(m, p)).toMatchObject({ minute: 100, limit_by: 'consumer', policy: 'local' })
     }
-    expect(limit('GET', '/v1/weather/observations')).toMatchObject({ minute: 60, limit_by: 'consumer', policy: 'local' })
+    expect(limit('GET', '/v1/weather/observations')).toMatchObject({
+      minute: 60,
+      limit_by: 'consumer',
+      policy: 'local',
+    })
   })
 
   test('correlation-id, request-size-limiting and prometheus are global', () => {
-    expect(globalPlugin('correlation-id').config).toEqual({ header_name: 'X-Correlation-ID', generator: 'uuid', echo_downstream: true })
-    expect(globalPlugin('request-size-limiting').config).toMatchObject({ allowed_payload_size: 64, size_unit: 'kilobytes' })
-    expect(globalPlugin('prometheus').config).toMatchObject({ per_consumer: true, status_code_metrics: true, latency_metrics: true })
+    expect(globalPlugin('correlation-id').config).toEqual({
+      header_name: 'X-Correlation-ID',
+      generator: 'uuid',
+      echo_downstream: true,
+    })
+    expect(globalPlugin('request-size-limiting').config).toMatchObject({
+      allowed_payload_size: 64,
+      size_unit: 'kilobytes',
+    })
+    expect(globalPlugin('prometheus').config).toMatchObject({
+      per_consumer: true,
+      status_code_metrics: true,
+      latency_metrics: true,
+    })
   })
 
   test('the API service adds X-Gateway-Secret (from the env vault name) and keeps consumer headers', () => {
@@ -211,8 +248,14 @@ describe('kong/docker-start.sh', () => {
       expect(text).not.toContain('{vault://')
       expect(text).toContain(`X-Gateway-Secret:${e.GRIDPULSE_GATEWAY_SECRET}`)
       const rendered = Bun.YAML.parse(text) as Obj
-      const keys = Object.fromEntries(rendered.consumers.map((c: Obj) => [c.username, c.keyauth_credentials[0].key]))
-      expect(keys).toEqual({ analytics: e.GRIDPULSE_KEY_ANALYTICS, operations: e.GRIDPULSE_KEY_OPERATIONS, risk: e.GRIDPULSE_KEY_RISK })
+      const keys = Object.fromEntries(
+        rendered.consumers.map((c: Obj) => [c.username, c.keyauth_credentials[0].key])
+      )
+      expect(keys).toEqual({
+        analytics: e.GRIDPULSE_KEY_ANALYTICS,
+        operations: e.GRIDPULSE_KEY_OPERATIONS,
+        risk: e.GRIDPULSE_KEY_RISK,
+      })
       expect(Bun.spawnSync(['stat', '-c', '%a', out]).stdout.toString().trim()).toBe('600')
     } finally {
       rmSync(dir, { recursive: true, force: true })
@@ -223,11 +266,15 @@ describe('kong/docker-start.sh', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kong-render-'))
     try {
       const missing = { ...env(), GRIDPULSE_KEY_RISK: undefined }
-      const r1 = run(['sh', 'kong/docker-start.sh', '--render-only', join(dir, 'a.yaml')], { env: missing })
+      const r1 = run(['sh', 'kong/docker-start.sh', '--render-only', join(dir, 'a.yaml')], {
+        env: missing,
+      })
       expect(r1.code).toBe(78)
       expect(r1.stderr).toContain('GRIDPULSE_KEY_RISK is not set')
       const bad = { ...env(), GRIDPULSE_KEY_RISK: `${token('gpk_')}"|x` }
-      expect(run(['sh', 'kong/docker-start.sh', '--render-only', join(dir, 'b.yaml')], { env: bad }).code).toBe(78)
+      expect(
+        run(['sh', 'kong/docker-start.sh', '--render-only', join(dir, 'b.yaml')], { env: bad }).code
+      ).toBe(78)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -237,11 +284,15 @@ describe('kong/docker-start.sh', () => {
 test('kong-add-consumer.sh adds a team in seconds: consumer, regenerated config, key in the env file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kong-team-'))
   try {
-    for (const p of ['kong', 'scripts', 'openapi']) cpSync(join(ROOT, p), join(dir, p), { recursive: true })
+    for (const p of ['kong', 'scripts', 'openapi'])
+      cpSync(join(ROOT, p), join(dir, p), { recursive: true })
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
     const envFile = join(dir, 'deploy/.env')
     const started = performance.now()
-    const r = run(['bash', 'scripts/kong-add-consumer.sh', 'trading', 'write'], { cwd: dir, env: { ...process.env, GRIDPULSE_ENV_FILE: envFile } })
+    const r = run(['bash', 'scripts/kong-add-consumer.sh', 'trading', 'write'], {
+      cwd: dir,
+      env: { ...process.env, GRIDPULSE_ENV_FILE: envFile },
+    })
     const seconds = (performance.now() - started) / 1000
     if (r.code !== 0) console.error(r.stdout, r.stderr)
     expect(r.code).toBe(0)
@@ -256,11 +307,19 @@ test('kong-add-consumer.sh adds a team in seconds: consumer, regenerated config,
     expect(envText).toMatch(/^GRIDPULSE_GATEWAY_SECRET=[A-Za-z0-9_-]{43}$/m)
     expect(r.stdout).toContain('--force-recreate kong')
     // idempotent setup-env: a second run keeps every value
-    const again = run(['bash', 'scripts/setup-env.sh'], { cwd: dir, env: { ...process.env, GRIDPULSE_ENV_FILE: envFile } })
+    const again = run(['bash', 'scripts/setup-env.sh'], {
+      cwd: dir,
+      env: { ...process.env, GRIDPULSE_ENV_FILE: envFile },
+    })
     expect(again.code).toBe(0)
     expect(readFileSync(envFile, 'utf8')).toBe(envText)
     // a team twice is refused
-    expect(run(['bash', 'scripts/kong-add-consumer.sh', 'trading'], { cwd: dir, env: { ...process.env, GRIDPULSE_ENV_FILE: envFile } }).code).toBe(1)
+    expect(
+      run(['bash', 'scripts/kong-add-consumer.sh', 'trading'], {
+        cwd: dir,
+        env: { ...process.env, GRIDPULSE_ENV_FILE: envFile },
+      }).code
+    ).toBe(1)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -269,13 +328,18 @@ test('kong-add-consumer.sh adds a team in seconds: consumer, regenerated config,
 test('a new /api/v1 operation in the spec is drift until kong.yaml is regenerated, then routed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'kong-drift-'))
   try {
-    for (const p of ['kong', 'scripts', 'openapi']) cpSync(join(ROOT, p), join(dir, p), { recursive: true })
+    for (const p of ['kong', 'scripts', 'openapi'])
+      cpSync(join(ROOT, p), join(dir, p), { recursive: true })
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'))
     const specFile = join(dir, 'openapi/gridpulse.openapi.json')
     const spec = JSON.parse(readFileSync(specFile, 'utf8'))
     // Operations that do not exist (yet): the drift check must notice them.
-    spec.paths['/api/v1/interconnectors'] = { get: { operationId: 'listInterconnectorFlows', responses: { 200: { description: 'ok' } } } }
-    spec.paths['/api/v1/generation/rooftop'] = { get: { operationId: 'listRooftopPv', responses: { 200: { description: 'ok' } } } }
+    spec.paths['/api/v1/interconnectors'] = {
+      get: { operationId: 'listInterconnectorFlows', responses: { 200: { description: 'ok' } } },
+    }
+    spec.paths['/api/v1/generation/rooftop'] = {
+      get: { operationId: 'listRooftopPv', responses: { 200: { description: 'ok' } } },
+    }
     await Bun.write(specFile, JSON.stringify(spec, null, 2))
     const stale = run(['bash', 'scripts/kong-check.sh'], { cwd: dir })
     expect(stale.code).toBe(1)
@@ -292,10 +356,22 @@ test('a new /api/v1 operation in the spec is drift until kong.yaml is regenerate
 })
 
 test('selectors: the JSONPath subset decK files use', () => {
-  const doc = { services: [{ name: 'a', routes: [{ name: 'r1', methods: ['POST'], tags: ['x', 'y'] }, { name: 'r2', methods: ['GET'] }] }] }
-  expect(select(doc, "$.services[?(@.name == 'a')].routes[?(@.methods[0] == 'POST')]")).toEqual([doc.services[0]!.routes[0]])
+  const doc = {
+    services: [
+      {
+        name: 'a',
+        routes: [
+          { name: 'r1', methods: ['POST'], tags: ['x', 'y'] },
+          { name: 'r2', methods: ['GET'] },
+        ],
+      },
+    ],
+  }
+  expect(select(doc, "$.services[?(@.name == 'a')].routes[?(@.methods[0] == 'POST')]")).toEqual([
+    doc.services[0]!.routes[0],
+  ])
   expect(select(doc, "$..routes[?(@.tags[1] == 'y')]")).toHaveLength(1)
   expect(select(doc, '$..routes[*]')).toHaveLength(2)
-  expect(select(doc, "$.services[*].routes[?(@.name =~ /^r/)]")).toHaveLength(2)
+  expect(select(doc, '$.services[*].routes[?(@.name =~ /^r/)]')).toHaveLength(2)
   expect(() => select(doc, '$.services[?(@.name < 3)]')).toThrow()
 })

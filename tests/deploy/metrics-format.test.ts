@@ -4,7 +4,10 @@ import { createMetrics } from '@/observability'
 // `promtool check metrics` (Debian's prometheus package) lints the exposition format and naming
 // conventions; .ci/run installs it.
 const promtool = Bun.which('promtool')
-if (!promtool) console.warn('\n*** SKIPPING promtool check: promtool not on PATH (apt-get install prometheus) ***\n')
+if (!promtool)
+  console.warn(
+    '\n*** SKIPPING promtool check: promtool not on PATH (apt-get install prometheus) ***\n'
+  )
 
 test.skipIf(!promtool)('/metrics passes promtool check metrics', async () => {
   const metrics = createMetrics({ version: '0.1.0+test' })
@@ -21,8 +24,16 @@ test.skipIf(!promtool)('/metrics passes promtool check metrics', async () => {
   metrics.scadaUnmapped.set(1_165_470_000)
   const text = await metrics.registry.metrics()
 
-  const proc = Bun.spawn([promtool!, 'check', 'metrics'], { stdin: new Blob([text]), stdout: 'pipe', stderr: 'pipe' })
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+  const proc = Bun.spawn([promtool!, 'check', 'metrics'], {
+    stdin: new Blob([text]),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
   expect(`${out}${err}`.trim()).toBe('')
   expect(code).toBe(0)
 })

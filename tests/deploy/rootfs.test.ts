@@ -7,13 +7,24 @@
  * Skips, loudly, where unshare/chroot are not permitted (not root, or no namespaces).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { ROOT, run, skipNotice } from './support'
 
 const UNSHARE = Bun.which('unshare')
-const CHROOT = Bun.which('chroot') ?? (existsSync('/usr/sbin/chroot') ? '/usr/sbin/chroot' : undefined)
+const CHROOT =
+  Bun.which('chroot') ?? (existsSync('/usr/sbin/chroot') ? '/usr/sbin/chroot' : undefined)
 const LDD = Bun.which('ldd')
 const NONROOT = 65532
 
@@ -33,9 +44,20 @@ let rootfs = ''
 /** Runs the binary inside the root filesystem: new PID + mount namespace, /proc, uid 65532. */
 function inRootfs(args: string[], env: Record<string, string>) {
   return [
-    'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    UNSHARE!, '--mount', '--pid', '--fork', '--kill-child', `--mount-proc=${join(rootfs, 'proc')}`,
-    CHROOT!, `--userspec=${NONROOT}:${NONROOT}`, rootfs, '/app/gridpulse', ...args,
+    'env',
+    '-i',
+    ...Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    UNSHARE!,
+    '--mount',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    `--mount-proc=${join(rootfs, 'proc')}`,
+    CHROOT!,
+    `--userspec=${NONROOT}:${NONROOT}`,
+    rootfs,
+    '/app/gridpulse',
+    ...args,
   ]
 }
 
@@ -47,7 +69,8 @@ describe.skipIf(!!reason)('the binary in a distroless-like root filesystem', () 
     if (build.code !== 0) throw new Error(`build failed: ${build.stderr}`)
 
     rootfs = join(dir, 'root')
-    for (const d of ['app', 'data', 'etc', 'proc', 'tmp']) mkdirSync(join(rootfs, d), { recursive: true })
+    for (const d of ['app', 'data', 'etc', 'proc', 'tmp'])
+      mkdirSync(join(rootfs, d), { recursive: true })
     copyFileSync(binary, join(rootfs, 'app/gridpulse'))
     chmodSync(join(rootfs, 'app/gridpulse'), 0o755)
     // the shared libraries the dynamic loader needs (glibc: libc, libm, libpthread, libdl, ld.so)
@@ -57,7 +80,10 @@ describe.skipIf(!!reason)('the binary in a distroless-like root filesystem', () 
       mkdirSync(join(rootfs, dirname(lib)), { recursive: true })
       copyFileSync(lib, join(rootfs, lib)) // follows symlinks
     }
-    writeFileSync(join(rootfs, 'etc/passwd'), `root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:${NONROOT}:${NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n`)
+    writeFileSync(
+      join(rootfs, 'etc/passwd'),
+      `root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:${NONROOT}:${NONROOT}:nonroot:/home/nonroot:/sbin/nologin\n`
+    )
     writeFileSync(join(rootfs, 'etc/group'), `root:x:0:\nnonroot:x:${NONROOT}:\n`)
     chownSync(join(rootfs, 'data'), NONROOT, NONROOT) // the Dockerfile's COPY --chown=65532:65532 /data
     chmodSync(join(rootfs, 'tmp'), 0o1777)
@@ -68,8 +94,15 @@ describe.skipIf(!!reason)('the binary in a distroless-like root filesystem', () 
   })
 
   test('the root filesystem holds only the binary and glibc', () => {
-    const files = run(['find', rootfs, '-type', 'f']).stdout.trim().split('\n').map((f) => f.slice(rootfs.length))
-    expect(files.filter((f) => !/^\/(lib|lib64|usr\/lib)\//.test(f)).sort()).toEqual(['/app/gridpulse', '/etc/group', '/etc/passwd'])
+    const files = run(['find', rootfs, '-type', 'f'])
+      .stdout.trim()
+      .split('\n')
+      .map((f) => f.slice(rootfs.length))
+    expect(files.filter((f) => !/^\/(lib|lib64|usr\/lib)\//.test(f)).sort()).toEqual([
+      '/app/gridpulse',
+      '/etc/group',
+      '/etc/passwd',
+    ])
   })
 
   test('gridpulse --help', () => {
@@ -81,7 +114,14 @@ describe.skipIf(!!reason)('the binary in a distroless-like root filesystem', () 
 
   test('gridpulse serve answers /health as uid 65532, writes /data, healthcheck passes, SIGTERM exits 0', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000)
-    const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: '/data', SOURCES: 'none', AUTH_MODE: 'none', LOG_LEVEL: 'info' }
+    const env = {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: '/data',
+      SOURCES: 'none',
+      AUTH_MODE: 'none',
+      LOG_LEVEL: 'info',
+    }
     const proc = Bun.spawn(inRootfs(['serve'], env), { stdout: 'pipe', stderr: 'pipe' })
     try {
       let health: Response | undefined
@@ -96,10 +136,17 @@ describe.skipIf(!!reason)('the binary in a distroless-like root filesystem', () 
       expect(hc.code).toBe(0)
 
       // the server is the only child of unshare: PID 1 of its namespace, running as 65532
-      const serverPid = Number(readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/)[0])
+      const serverPid = Number(
+        readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/)[0]
+      )
       const uid = readFileSync(`/proc/${serverPid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1]
       expect(uid).toBe(String(NONROOT))
-      const owners = run(['stat', '-c', '%u', ...['log.sqlite', 'projection.sqlite'].map((f) => join(rootfs, 'data', f))])
+      const owners = run([
+        'stat',
+        '-c',
+        '%u',
+        ...['log.sqlite', 'projection.sqlite'].map((f) => join(rootfs, 'data', f)),
+      ])
       expect(owners.stdout.trim().split('\n')).toEqual([String(NONROOT), String(NONROOT)])
 
       process.kill(serverPid, 'SIGTERM')
@@ -130,5 +177,6 @@ test('the Dockerfile is multi-stage: bun 1.4.4 build, distroless cc nonroot runt
   expect(dockerfile).toMatch(/RUN bun scripts\/build\.ts dist\/gridpulse/)
   expect(dockerfile).toMatch(/HEALTHCHECK .*CMD \["\/app\/gridpulse", "healthcheck"\]/)
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')
-  for (const entry of ['.git', 'node_modules', 'dist', 'deploy', '.env']) expect(ignore).toContain(entry)
+  for (const entry of ['.git', 'node_modules', 'dist', 'deploy', '.env'])
+    expect(ignore).toContain(entry)
 })

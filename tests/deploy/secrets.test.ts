@@ -22,7 +22,10 @@ const files = run(['git', 'ls-files', '--cached', '--others', '--exclude-standar
 
 const PATTERNS: Array<[string, RegExp]> = [
   ['GridPulse API key (gpk_…)', /gpk_[A-Za-z0-9_-]{16,}/],
-  ['PEM private key', /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----/],
+  [
+    'PEM private key',
+    /-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----/,
+  ],
   ['AWS access key id', /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/],
   ['AWS secret access key', /aws_secret_access_key\s*[:=]\s*["']?[A-Za-z0-9/+=]{40}/i],
 ]
@@ -35,7 +38,8 @@ function secretSettings(node: unknown, path: string, out: string[]): void {
   if (Array.isArray(node)) node.forEach((v, i) => secretSettings(v, `${path}[${i}]`, out))
   else if (node && typeof node === 'object') {
     for (const [k, v] of Object.entries(node)) {
-      if (typeof v === 'string' && SECRET_NAME.test(k) && !SAFE_VALUE.test(v)) out.push(`${path}.${k} = ${v.slice(0, 6)}…`)
+      if (typeof v === 'string' && SECRET_NAME.test(k) && !SAFE_VALUE.test(v))
+        out.push(`${path}.${k} = ${v.slice(0, 6)}…`)
       else secretSettings(v, `${path}.${k}`, out)
     }
   } else if (typeof node === 'string') {
@@ -66,16 +70,26 @@ describe('no literal secrets in the repository', () => {
 
   test('secret settings in kong/*.yaml and compose.yaml are vault references or ${VAR}', () => {
     const yamlFiles = files.filter((f) => /^kong\/.*\.ya?ml$/.test(f) || f === 'compose.yaml')
-    expect(yamlFiles).toEqual(expect.arrayContaining(['compose.yaml', 'kong/kong.yaml', 'kong/consumers.yaml']))
+    expect(yamlFiles).toEqual(
+      expect.arrayContaining(['compose.yaml', 'kong/kong.yaml', 'kong/consumers.yaml'])
+    )
     const hits: string[] = []
-    for (const f of yamlFiles) secretSettings(Bun.YAML.parse(readFileSync(join(ROOT, f), 'utf8')), f, hits)
+    for (const f of yamlFiles)
+      secretSettings(Bun.YAML.parse(readFileSync(join(ROOT, f), 'utf8')), f, hits)
     expect(hits).toEqual([])
   })
 
   test('the scan would catch a literal key or secret', () => {
     const hits: string[] = []
     const literal = ['gpk', 'Zm9vYmFyYmF6cXV4cXV1eA'].join('_')
-    secretSettings({ consumers: [{ keyauth_credentials: [{ key: literal }] }], env: { GATEWAY_SECRET: 'hunter2hunter2' } }, 'x', hits)
+    secretSettings(
+      {
+        consumers: [{ keyauth_credentials: [{ key: literal }] }],
+        env: { GATEWAY_SECRET: 'hunter2hunter2' },
+      },
+      'x',
+      hits
+    )
     secretSettings({ headers: ['X-Gateway-Secret:hunter2hunter2'] }, 'y', hits)
     expect(hits).toHaveLength(3)
     expect(PATTERNS[0]![1].test(literal)).toBe(true)
@@ -84,7 +98,10 @@ describe('no literal secrets in the repository', () => {
   test('generated env files are ignored by git', () => {
     for (const f of ['deploy/.env']) {
       const r = run(['git', 'check-ignore', '-q', f])
-      if (r.code !== 0) console.warn(`*** ${f} is not in .gitignore yet: add 'deploy/.env' (see the deployment notes) ***`)
+      if (r.code !== 0)
+        console.warn(
+          `*** ${f} is not in .gitignore yet: add 'deploy/.env' (see the deployment notes) ***`
+        )
     }
     expect(files.some((f) => /(^|\/)\.env(\.|$)/.test(f) && !f.endsWith('.example'))).toBe(false)
   })

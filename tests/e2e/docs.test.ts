@@ -6,8 +6,12 @@ import { createHarness } from '../support/harness'
 
 // /docs must render with no internet: Chromium resolves every host except 127.0.0.1 to nothing,
 // so a CDN script or web font would fail and the reference would not render.
-const chromium = Bun.which('chromium') ?? Bun.which('chromium-browser') ?? Bun.which('google-chrome')
-if (!chromium) console.warn('\n*** SKIPPING /docs browser test: no chromium on PATH (apt-get install chromium) ***\n')
+const chromium =
+  Bun.which('chromium') ?? Bun.which('chromium-browser') ?? Bun.which('google-chrome')
+if (!chromium)
+  console.warn(
+    '\n*** SKIPPING /docs browser test: no chromium on PATH (apt-get install chromium) ***\n'
+  )
 
 describe.skipIf(!chromium)('/docs in headless Chromium, offline', () => {
   let harness: Awaited<ReturnType<typeof createHarness>>

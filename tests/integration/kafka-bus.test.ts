@@ -6,7 +6,15 @@ import { partitionFor } from '@/lib'
 import { createReadiness, silentLogger } from '@/observability'
 import { createProjector, createQueries, openProjectionDb } from '@/projection'
 import { dispatchEvent, priceEvent, waitFor, weatherEvent } from '../support/events'
-import { announceSkip, KAFKA_BROKERS, openTestBus, plainKafka, readTopic, tempDir, uniquePrefix } from './support'
+import {
+  announceSkip,
+  KAFKA_BROKERS,
+  openTestBus,
+  plainKafka,
+  readTopic,
+  tempDir,
+  uniquePrefix,
+} from './support'
 
 announceSkip('Kafka bus integration tests (tests/integration/kafka-bus.test.ts)')
 
@@ -42,7 +50,9 @@ describe.skipIf(!KAFKA_BROKERS)('Kafka bus on a real broker', () => {
     api = createApi({
       queries,
       publish: (events) => bus.publish(events),
-      readiness: createReadiness({ database: { required: true, run: () => ({ ok: queries.ping() }) } }),
+      readiness: createReadiness({
+        database: { required: true, run: () => ({ ok: queries.ping() }) },
+      }),
       log: silentLogger(),
       version: 'it',
     })
@@ -59,30 +69,61 @@ describe.skipIf(!KAFKA_BROKERS)('Kafka bus on a real broker', () => {
 
   test('published events round-trip through Kafka into the projection and out of the API', async () => {
     const events: GridEvent[] = [
-      ...REGION_IDS.map((r, i) => dispatchEvent(r, 'wind', '2026-04-01T00:05:00Z', 100 + i, `corr-${r}`)),
+      ...REGION_IDS.map((r, i) =>
+        dispatchEvent(r, 'wind', '2026-04-01T00:05:00Z', 100 + i, `corr-${r}`)
+      ),
       ...REGION_IDS.map((r, i) => priceEvent(r, '2026-04-01T00:05:00Z', 50 + i)),
       weatherEvent('NSW1', 'Sydney', '2026-04-01T00:00:00Z', 21.5),
     ]
     await bus.publish(events)
-    const dispatch = await waitFor(async () => {
-      const body = await get('/api/v1/dispatch?limit=100')
-      return body.data.length === 5 && body
-    }, 'five dispatch rows through Kafka', 30_000)
-    expect(dispatch.data.map((d: { event_id: string }) => d.event_id).sort()).toEqual(events.slice(0, 5).map((e) => e.event_id).sort())
-    await waitFor(async () => (await get('/api/v1/prices')).data.length === 5, 'five prices', 15_000)
-    const weather = await waitFor(async () => {
-      const body = await get('/api/v1/weather')
-      return body.data.length === 1 && body
-    }, 'one weather observation', 15_000)
+    const dispatch = await waitFor(
+      async () => {
+        const body = await get('/api/v1/dispatch?limit=100')
+        return body.data.length === 5 && body
+      },
+      'five dispatch rows through Kafka',
+      30_000
+    )
+    expect(dispatch.data.map((d: { event_id: string }) => d.event_id).sort()).toEqual(
+      events
+        .slice(0, 5)
+        .map((e) => e.event_id)
+        .sort()
+    )
+    await waitFor(
+      async () => (await get('/api/v1/prices')).data.length === 5,
+      'five prices',
+      15_000
+    )
+    const weather = await waitFor(
+      async () => {
+        const body = await get('/api/v1/weather')
+        return body.data.length === 1 && body
+      },
+      'one weather observation',
+      15_000
+    )
     expect(weather.data[0]).toMatchObject({ region_id: 'NSW1', temperature_c: 21.5 })
     const post = await api.request('/api/v1/dispatch', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ region_id: 'SA1', fuel_type: 'gas', value_mw: 321.5, interval_end: '2026-04-01T00:10:00Z' }),
+      body: JSON.stringify({
+        region_id: 'SA1',
+        fuel_type: 'gas',
+        value_mw: 321.5,
+        interval_end: '2026-04-01T00:10:00Z',
+      }),
     })
     expect(post.status).toBe(202)
     const { event_id } = (await post.json()) as { event_id: string }
-    await waitFor(async () => (await get('/api/v1/dispatch?region_id=SA1')).data.some((d: { event_id: string }) => d.event_id === event_id), 'the POSTed reading', 15_000)
+    await waitFor(
+      async () =>
+        (await get('/api/v1/dispatch?region_id=SA1')).data.some(
+          (d: { event_id: string }) => d.event_id === event_id
+        ),
+      'the POSTed reading',
+      15_000
+    )
     const stats = await get('/api/v1/stats')
     expect(stats.totals).toMatchObject({ dispatch: 6, prices: 5, weather: 1, dead_letters: 0 })
   }, 60_000)
@@ -109,9 +150,12 @@ describe.skipIf(!KAFKA_BROKERS)('Kafka bus on a real broker', () => {
   test('end offsets are the high watermarks, keyed topic/partition', async () => {
     const ends = await bus.endOffsets(TOPICS)
     expect([...ends.keys()].sort()).toEqual(
-      TOPICS.flatMap((t) => (t.startsWith('dlq.') ? [`${t}/0`] : [0, 1, 2].map((p) => `${t}/${p}`))).sort()
+      TOPICS.flatMap((t) =>
+        t.startsWith('dlq.') ? [`${t}/0`] : [0, 1, 2].map((p) => `${t}/${p}`)
+      ).sort()
     )
-    const sum = (topic: string) => [...ends].filter(([k]) => k.startsWith(`${topic}/`)).reduce((a, [, v]) => a + v, 0n)
+    const sum = (topic: string) =>
+      [...ends].filter(([k]) => k.startsWith(`${topic}/`)).reduce((a, [, v]) => a + v, 0n)
     expect(sum('market.dispatch')).toBe(6n)
     expect(sum('market.prices')).toBe(5n)
     expect(sum('weather.observations')).toBe(1n)
@@ -124,8 +168,11 @@ describe.skipIf(!KAFKA_BROKERS)('Kafka bus on a real broker', () => {
     await consumer.stop()
     const stored = new Map<string, bigint>()
     const projector = createProjector(db, 'gridpulse.projection.v1')
-    for (const t of ['market.dispatch', 'market.prices']) for (const p of [0, 1, 2]) stored.set(`${t}/${p}`, projector.startOffset(t, p) ?? 0n)
-    const more = REGION_IDS.map((r, i) => dispatchEvent(r, 'hydro', '2026-04-01T00:15:00Z', 200 + i))
+    for (const t of ['market.dispatch', 'market.prices'])
+      for (const p of [0, 1, 2]) stored.set(`${t}/${p}`, projector.startOffset(t, p) ?? 0n)
+    const more = REGION_IDS.map((r, i) =>
+      dispatchEvent(r, 'hydro', '2026-04-01T00:15:00Z', 200 + i)
+    )
     await bus.publish(more)
     delivered.length = 0
     consumer = await bus.subscribe({
@@ -137,7 +184,11 @@ describe.skipIf(!KAFKA_BROKERS)('Kafka bus on a real broker', () => {
         await projector.project(batch)
       },
     })
-    await waitFor(async () => (await get('/api/v1/stats')).totals.dispatch === 11, '11 dispatch rows', 30_000)
+    await waitFor(
+      async () => (await get('/api/v1/stats')).totals.dispatch === 11,
+      '11 dispatch rows',
+      30_000
+    )
     // Every record handed over after the restart is at or past the stored position (the seek worked).
     for (const batch of delivered) {
       const from = stored.get(`${batch.topic}/${batch.partition}`) ?? 0n
@@ -148,13 +199,26 @@ describe.skipIf(!KAFKA_BROKERS)('Kafka bus on a real broker', () => {
 
   test('source checkpoints are shared: another node reads the newest cursor', async () => {
     expect(await bus.readSourceCheckpoint('aemo.dispatchis')).toBeUndefined()
-    await bus.publish([dispatchEvent('VIC1', 'gas', '2026-04-01T00:20:00Z', 1)], { checkpoint: { source: 'aemo.dispatchis', cursor: 'PUBLIC_DISPATCHIS_202604011020.zip' } })
-    await bus.publish([], { checkpoint: { source: 'aemo.dispatchis', cursor: 'PUBLIC_DISPATCHIS_202604011025.zip' } })
-    expect(await bus.readSourceCheckpoint('aemo.dispatchis')).toBe('PUBLIC_DISPATCHIS_202604011025.zip')
+    await bus.publish([dispatchEvent('VIC1', 'gas', '2026-04-01T00:20:00Z', 1)], {
+      checkpoint: { source: 'aemo.dispatchis', cursor: 'PUBLIC_DISPATCHIS_202604011020.zip' },
+    })
+    await bus.publish([], {
+      checkpoint: { source: 'aemo.dispatchis', cursor: 'PUBLIC_DISPATCHIS_202604011025.zip' },
+    })
+    expect(await bus.readSourceCheckpoint('aemo.dispatchis')).toBe(
+      'PUBLIC_DISPATCHIS_202604011025.zip'
+    )
     await waitFor(() => bus.health().outboxDepth === 0, 'the outbox to drain', 15_000)
-    const other = await openTestBus({ prefix, dir: dir.path, nodeId: 'it-other', leadership: false })
+    const other = await openTestBus({
+      prefix,
+      dir: dir.path,
+      nodeId: 'it-other',
+      leadership: false,
+    })
     try {
-      expect(await other.readSourceCheckpoint('aemo.dispatchis')).toBe('PUBLIC_DISPATCHIS_202604011025.zip')
+      expect(await other.readSourceCheckpoint('aemo.dispatchis')).toBe(
+        'PUBLIC_DISPATCHIS_202604011025.zip'
+      )
       expect(await other.readSourceCheckpoint('openmeteo.forecast')).toBeUndefined()
     } finally {
       await other.close()

@@ -15,7 +15,8 @@ import {
 } from './support'
 
 announceSkip('Kafka leadership test (tests/integration/leadership.test.ts)')
-if (KAFKA_BROKERS && !canRunBroker()) console.warn('\n### SKIPPED: leadership test needs Java 17+ for a broker of its own ###\n')
+if (KAFKA_BROKERS && !canRunBroker())
+  console.warn('\n### SKIPPED: leadership test needs Java 17+ for a broker of its own ###\n')
 
 describe.skipIf(!KAFKA_BROKERS || !canRunBroker())('two nodes on one broker', () => {
   const dir = tempDir('leadership')
@@ -49,10 +50,14 @@ describe.skipIf(!KAFKA_BROKERS || !canRunBroker())('two nodes on one broker', ()
     const a = start('node-a')
     const b = start('node-b')
     await Promise.all([a.start(), b.start()])
-    await waitFor(async () => {
-      const [la, lb] = await Promise.all([isLeader(a), isLeader(b)])
-      return la !== undefined && lb !== undefined && la !== lb
-    }, 'exactly one leader', 30_000)
+    await waitFor(
+      async () => {
+        const [la, lb] = await Promise.all([isLeader(a), isLeader(b)])
+        return la !== undefined && lb !== undefined && la !== lb
+      },
+      'exactly one leader',
+      30_000
+    )
     // Stays that way (no flapping) for a few seconds.
     for (let i = 0; i < 5; i++) {
       const [la, lb] = await Promise.all([isLeader(a), isLeader(b)])
@@ -62,11 +67,23 @@ describe.skipIf(!KAFKA_BROKERS || !canRunBroker())('two nodes on one broker', ()
     const [leader, follower] = (await isLeader(a)) ? [a, b] : [b, a]
 
     // Events written through either node reach both projections (one consumer group per node).
-    const viaLeader = await ingest(leader.base, Array.from({ length: 300 }, (_, k) => k), { concurrency: 8 })
-    const viaFollower = await ingest(follower.base, Array.from({ length: 300 }, (_, k) => 300 + k), { concurrency: 8 })
+    const viaLeader = await ingest(
+      leader.base,
+      Array.from({ length: 300 }, (_, k) => k),
+      { concurrency: 8 }
+    )
+    const viaFollower = await ingest(
+      follower.base,
+      Array.from({ length: 300 }, (_, k) => 300 + k),
+      { concurrency: 8 }
+    )
     expect(viaLeader.acked.size + viaFollower.acked.size).toBe(600)
     for (const node of [leader, follower]) {
-      await waitFor(async () => (await node.json('/api/v1/stats')).totals.dispatch === 600, `600 rows on ${node.options.nodeId}`, 30_000)
+      await waitFor(
+        async () => (await node.json('/api/v1/stats')).totals.dispatch === 600,
+        `600 rows on ${node.options.nodeId}`,
+        30_000
+      )
     }
 
     leader.kill('SIGKILL')
@@ -80,11 +97,17 @@ describe.skipIf(!KAFKA_BROKERS || !canRunBroker())('two nodes on one broker', ()
     nodes.push(again)
     await again.start()
     await waitUntilDrained(again, 60_000)
-    await waitFor(async () => {
-      const [x, y] = await Promise.all([isLeader(again), isLeader(follower)])
-      return x !== undefined && y !== undefined && x !== y
-    }, 'exactly one leader after the restart', 45_000)
-    console.log(`[leadership] ${leader.options.nodeId} led first; after its SIGKILL ${follower.options.nodeId} took over in ${(takeoverMs / 1000).toFixed(1)} s`)
+    await waitFor(
+      async () => {
+        const [x, y] = await Promise.all([isLeader(again), isLeader(follower)])
+        return x !== undefined && y !== undefined && x !== y
+      },
+      'exactly one leader after the restart',
+      45_000
+    )
+    console.log(
+      `[leadership] ${leader.options.nodeId} led first; after its SIGKILL ${follower.options.nodeId} took over in ${(takeoverMs / 1000).toFixed(1)} s`
+    )
     expect(takeoverMs).toBeLessThan(30_000)
 
     for (const node of [follower, again]) node.kill('SIGTERM')

@@ -5,7 +5,15 @@ import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { partitionFor } from '@/lib'
 import { createProjector, createQueries, openProjectionDb } from '@/projection'
 import { dispatchEvent, waitFor } from '../support/events'
-import { announceSkip, KAFKA_BROKERS, openTestBus, plainKafka, readTopic, tempDir, uniquePrefix } from './support'
+import {
+  announceSkip,
+  KAFKA_BROKERS,
+  openTestBus,
+  plainKafka,
+  readTopic,
+  tempDir,
+  uniquePrefix,
+} from './support'
 
 announceSkip('Kafka poison-message tests (tests/integration/poison.test.ts)')
 
@@ -49,7 +57,10 @@ describe.skipIf(!KAFKA_BROKERS)('poison messages on a real broker', () => {
         acks: -1,
         messages: [
           { key: 'QLD1', value: '{"not json', headers: { 'correlation-id': 'poison-1' } },
-          { key: 'QLD1', value: JSON.stringify({ event_type: 'MarketDispatchEvent', region_id: 'QLD1' }) },
+          {
+            key: 'QLD1',
+            value: JSON.stringify({ event_type: 'MarketDispatchEvent', region_id: 'QLD1' }),
+          },
           { key: 'QLD1', value: JSON.stringify(good) },
         ],
       })
@@ -57,11 +68,19 @@ describe.skipIf(!KAFKA_BROKERS)('poison messages on a real broker', () => {
       await producer.disconnect()
     }
     const partition = partitionFor('QLD1', 3)
-    await waitFor(() => queries.dispatch.byEventId(good.event_id), 'the valid event after the poison', 30_000)
-    const deadLetters = await waitFor(() => {
-      const page = queries.deadLetters.list({ limit: 10 })
-      return page.data.length === 2 && page.data
-    }, 'two dead letters projected', 30_000)
+    await waitFor(
+      () => queries.dispatch.byEventId(good.event_id),
+      'the valid event after the poison',
+      30_000
+    )
+    const deadLetters = await waitFor(
+      () => {
+        const page = queries.deadLetters.list({ limit: 10 })
+        return page.data.length === 2 && page.data
+      },
+      'two dead letters projected',
+      30_000
+    )
     const byCode = Object.fromEntries(deadLetters.map((d) => [d.code, d]))
     expect(byCode.invalid_json).toMatchObject({
       topic: 'market.dispatch',

@@ -30,7 +30,8 @@ export function announceSkip(suite: string): void {
   )
 }
 
-export const brokerList = (brokers = KAFKA_BROKERS ?? ''): string[] => brokers.split(',').filter(Boolean)
+export const brokerList = (brokers = KAFKA_BROKERS ?? ''): string[] =>
+  brokers.split(',').filter(Boolean)
 
 /** A topic/group prefix of its own, so tests share a broker without seeing each other's data. */
 export const uniquePrefix = (): string => `it-${crypto.randomUUID().slice(0, 13)}.`
@@ -41,7 +42,9 @@ export function tempDir(name: string): { path: string; remove(): void } {
 }
 
 /** A Kafka bus on the shared broker with a unique prefix and its own outbox file. */
-export async function openTestBus(overrides: Partial<KafkaBusOptions> & { prefix: string; dir: string; nodeId?: string }) {
+export async function openTestBus(
+  overrides: Partial<KafkaBusOptions> & { prefix: string; dir: string; nodeId?: string }
+) {
   const nodeId = overrides.nodeId ?? 'it'
   return createKafkaBus({
     brokers: brokerList(),
@@ -55,12 +58,22 @@ export async function openTestBus(overrides: Partial<KafkaBusOptions> & { prefix
 }
 
 /** A plain kafkajs client, for what a test does behind the adapter's back (raw messages, admin). */
-export const plainKafka = (brokers = brokerList()) => new Kafka({ clientId: 'gridpulse-it', brokers, logLevel: logLevel.NOTHING })
+export const plainKafka = (brokers = brokerList()) =>
+  new Kafka({ clientId: 'gridpulse-it', brokers, logLevel: logLevel.NOTHING })
 
 /** Reads every message of a topic from the start (a throwaway group) until `count` arrived. */
 export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 20_000) {
-  const consumer = kafka.consumer({ groupId: `gridpulse.it.reader.${crypto.randomUUID()}`, maxWaitTimeInMs: 200 })
-  const messages: { partition: number; offset: string; key: string | null; value: string; headers: Record<string, string> }[] = []
+  const consumer = kafka.consumer({
+    groupId: `gridpulse.it.reader.${crypto.randomUUID()}`,
+    maxWaitTimeInMs: 200,
+  })
+  const messages: {
+    partition: number
+    offset: string
+    key: string | null
+    value: string
+    headers: Record<string, string>
+  }[] = []
   await consumer.connect()
   try {
     await consumer.subscribe({ topics: [topic], fromBeginning: true })
@@ -71,12 +84,24 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
         const headers: Record<string, string> = {}
-        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString()
-        messages.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers })
+        for (const [k, v] of Object.entries(message.headers ?? {}))
+          if (v !== undefined) headers[k] = v.toString()
+        messages.push({
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? '',
+          headers,
+        })
         if (messages.length >= count) done()
       },
     })
-    await Promise.race([enough, Bun.sleep(timeoutMs).then(() => Promise.reject(new Error(`read ${messages.length}/${count} messages of ${topic}`)))])
+    await Promise.race([
+      enough,
+      Bun.sleep(timeoutMs).then(() =>
+        Promise.reject(new Error(`read ${messages.length}/${count} messages of ${topic}`))
+      ),
+    ])
     return messages
   } finally {
     await consumer.disconnect()
@@ -91,17 +116,32 @@ export const canRunBroker = (): boolean => Bun.which('java') !== null
 
 const BROKER_SCRIPT = join(REPO_ROOT, 'scripts', 'kafka-broker.sh')
 
-async function brokerCommand(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const proc = Bun.spawn(['bash', BROKER_SCRIPT, ...args], { stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited])
+async function brokerCommand(
+  args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = Bun.spawn(['bash', BROKER_SCRIPT, ...args], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    stdin: 'ignore',
+  })
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ])
   return { code, stdout, stderr }
 }
 
 /** A broker of its own for a test that stops and restarts it. */
 export async function startDedicatedBroker(name: string) {
   const started = await brokerCommand(['start', '--port', 'auto', '--name', name])
-  if (started.code !== 0) throw new Error(`kafka-broker.sh start exited ${started.code}: ${started.stderr.slice(-2000)}`)
-  const brokers = started.stdout.trim().split('\n').pop()!.replace(/^KAFKA_BROKERS=/, '')
+  if (started.code !== 0)
+    throw new Error(`kafka-broker.sh start exited ${started.code}: ${started.stderr.slice(-2000)}`)
+  const brokers = started.stdout
+    .trim()
+    .split('\n')
+    .pop()!
+    .replace(/^KAFKA_BROKERS=/, '')
   return {
     brokers,
     name,
@@ -112,7 +152,8 @@ export async function startDedicatedBroker(name: string) {
     },
     async resume() {
       const r = await brokerCommand(['start', '--reuse', '--name', name])
-      if (r.code !== 0) throw new Error(`kafka-broker.sh start --reuse exited ${r.code}: ${r.stderr.slice(-2000)}`)
+      if (r.code !== 0)
+        throw new Error(`kafka-broker.sh start --reuse exited ${r.code}: ${r.stderr.slice(-2000)}`)
     },
     async stop() {
       await brokerCommand(['stop', '--name', name])
@@ -136,7 +177,13 @@ export class Node {
   private readers: Promise<void>[] = []
 
   constructor(
-    readonly options: { brokers: string; nodeId: string; dataDir: string; port?: number; env?: Record<string, string> },
+    readonly options: {
+      brokers: string
+      nodeId: string
+      dataDir: string
+      port?: number
+      env?: Record<string, string>
+    },
     readonly port = options.port ?? freePort()
   ) {
     this.base = `http://127.0.0.1:${this.port}`
@@ -165,7 +212,8 @@ export class Node {
     live.add(this.proc)
     const proc = this.proc
     proc.exited.then(() => live.delete(proc))
-    if (process.env.GRIDPULSE_TEST_PIDS) appendFileSync(process.env.GRIDPULSE_TEST_PIDS, `${proc.pid}\n`)
+    if (process.env.GRIDPULSE_TEST_PIDS)
+      appendFileSync(process.env.GRIDPULSE_TEST_PIDS, `${proc.pid}\n`)
     this.readers = [this.collect(this.proc.stdout), this.collect(this.proc.stderr)]
     await waitForHttp(`${this.base}/health`, this.proc, timeoutMs)
   }
@@ -204,9 +252,10 @@ export class Node {
     const ids: string[] = []
     let cursor: string | null = null
     do {
-      const page: { data: { event_id: string }[]; meta: { next_cursor: string | null } } = await this.json(
-        `/api/v1/dispatch?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
-      )
+      const page: { data: { event_id: string }[]; meta: { next_cursor: string | null } } =
+        await this.json(
+          `/api/v1/dispatch?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+        )
       for (const row of page.data) ids.push(row.event_id)
       cursor = page.meta.next_cursor
     } while (cursor)
@@ -219,14 +268,27 @@ export function dispatchBody(k: number) {
   const region_id = REGION_IDS[k % REGION_IDS.length]!
   const fuel_type = FUEL_TYPES[Math.floor(k / REGION_IDS.length) % FUEL_TYPES.length]!
   const interval = Math.floor(k / (REGION_IDS.length * FUEL_TYPES.length))
-  const interval_end = new Date(Date.UTC(2025, 0, 1) + interval * 300_000).toISOString().replace('.000Z', 'Z')
-  return { region_id, fuel_type, value_mw: Math.round(((k * 7919) % 100_000) / 10) / 10, interval_end }
+  const interval_end = new Date(Date.UTC(2025, 0, 1) + interval * 300_000)
+    .toISOString()
+    .replace('.000Z', 'Z')
+  return {
+    region_id,
+    fuel_type,
+    value_mw: Math.round(((k * 7919) % 100_000) / 10) / 10,
+    interval_end,
+  }
 }
 
 /** The event id the API assigns to body `k` (deterministic: type, source, region, fuel, interval). */
 export function dispatchEventId(k: number): string {
   const { region_id, fuel_type, interval_end } = dispatchBody(k)
-  return eventIdFor({ event_type: 'MarketDispatchEvent', source: 'api', region_id, fuel_type, interval_end })
+  return eventIdFor({
+    event_type: 'MarketDispatchEvent',
+    source: 'api',
+    region_id,
+    fuel_type,
+    interval_end,
+  })
 }
 
 export interface IngestResult {
@@ -247,7 +309,12 @@ export interface IngestResult {
 export async function ingest(
   base: string,
   ks: readonly number[],
-  options: { concurrency?: number; ratePerSecond?: number; stop?: AbortSignal; onAck?: (acked: number) => void } = {}
+  options: {
+    concurrency?: number
+    ratePerSecond?: number
+    stop?: AbortSignal
+    onAck?: (acked: number) => void
+  } = {}
 ): Promise<IngestResult> {
   const acked = new Set<number>()
   const unanswered = new Set<number>()
@@ -298,20 +365,29 @@ export async function waitUntilDrained(node: Node, timeoutMs: number): Promise<n
     try {
       const { status, body } = await node.ready()
       last = body.checks
-      if (status === 200 && body.checks.event_log.outbox_depth === 0 && body.checks.projection.lag === 0) return performance.now() - started
+      if (
+        status === 200 &&
+        body.checks.event_log.outbox_depth === 0 &&
+        body.checks.projection.lag === 0
+      )
+        return performance.now() - started
     } catch (error) {
       last = String(error)
     }
     await Bun.sleep(100)
   }
-  throw new Error(`node ${node.options.nodeId} did not drain within ${timeoutMs} ms; last /ready: ${JSON.stringify(last)}`)
+  throw new Error(
+    `node ${node.options.nodeId} did not drain within ${timeoutMs} ms; last /ready: ${JSON.stringify(last)}`
+  )
 }
 
 /** Logs stay clean: JSON lines only, and never Bun's TimeoutNegativeWarning (kafkajs's negative timers). */
 export function expectCleanOutput(nodes: readonly Node[]): void {
   for (const node of nodes) {
     expect(node.output).not.toContain('TimeoutNegativeWarning')
-    const stray = node.output.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'))
+    const stray = node.output
+      .split('\n')
+      .filter((line) => line.trim() !== '' && !line.startsWith('{'))
     expect(stray).toEqual([])
   }
 }

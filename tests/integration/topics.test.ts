@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { TopicMismatchError } from '@/bus'
-import { announceSkip, KAFKA_BROKERS, openTestBus, plainKafka, tempDir, uniquePrefix } from './support'
+import {
+  announceSkip,
+  KAFKA_BROKERS,
+  openTestBus,
+  plainKafka,
+  tempDir,
+  uniquePrefix,
+} from './support'
 
 announceSkip('Kafka topic verification tests (tests/integration/topics.test.ts)')
 
@@ -17,9 +24,18 @@ describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
     try {
       const names = (suffix: string[]) => suffix.map((s) => `${prefix}${s}`)
       const { topics } = await admin.fetchTopicMetadata({
-        topics: names(['market.dispatch', 'market.prices', 'weather.observations', 'dlq.market.dispatch', 'gridpulse.source-checkpoints', 'gridpulse.leadership']),
+        topics: names([
+          'market.dispatch',
+          'market.prices',
+          'weather.observations',
+          'dlq.market.dispatch',
+          'gridpulse.source-checkpoints',
+          'gridpulse.leadership',
+        ]),
       })
-      expect(Object.fromEntries(topics.map((t) => [t.name.slice(prefix.length), t.partitions.length]))).toEqual({
+      expect(
+        Object.fromEntries(topics.map((t) => [t.name.slice(prefix.length), t.partitions.length]))
+      ).toEqual({
         'market.dispatch': 3,
         'market.prices': 3,
         'weather.observations': 3,
@@ -29,10 +45,16 @@ describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
       })
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: names(['market.prices', 'gridpulse.source-checkpoints']).map((name) => ({ type: 2, name, configNames: ['retention.ms', 'cleanup.policy'] })),
+        resources: names(['market.prices', 'gridpulse.source-checkpoints']).map((name) => ({
+          type: 2,
+          name,
+          configNames: ['retention.ms', 'cleanup.policy'],
+        })),
       })
       const config = (topic: string, key: string) =>
-        resources.find((r) => r.resourceName === `${prefix}${topic}`)!.configEntries.find((c) => c.configName === key)?.configValue
+        resources
+          .find((r) => r.resourceName === `${prefix}${topic}`)!
+          .configEntries.find((c) => c.configName === key)?.configValue
       expect(config('market.prices', 'retention.ms')).toBe('604800000')
       expect(config('market.prices', 'cleanup.policy')).toBe('delete')
       expect(config('gridpulse.source-checkpoints', 'cleanup.policy')).toBe('compact')
@@ -50,7 +72,11 @@ describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
         waitForLeaders: true,
         topics: [
           { topic: `${prefix}market.dispatch`, numPartitions: 6 },
-          { topic: `${prefix}weather.observations`, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '86400000' }] },
+          {
+            topic: `${prefix}weather.observations`,
+            numPartitions: 3,
+            configEntries: [{ name: 'retention.ms', value: '86400000' }],
+          },
         ],
       })
     } finally {
@@ -62,8 +88,12 @@ describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
       () => '',
       (error: Error) => error.message
     )
-    expect(message).toContain(`topic ${prefix}market.dispatch: it has 6 partitions, GridPulse needs 3`)
-    expect(message).toContain(`topic ${prefix}weather.observations: retention.ms is 86400000, GridPulse needs 604800000`)
+    expect(message).toContain(
+      `topic ${prefix}market.dispatch: it has 6 partitions, GridPulse needs 3`
+    )
+    expect(message).toContain(
+      `topic ${prefix}weather.observations: retention.ms is 86400000, GridPulse needs 604800000`
+    )
     expect(message).not.toContain('market.prices')
   }, 60_000)
 })

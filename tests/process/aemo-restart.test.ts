@@ -20,8 +20,14 @@ describe('AEMO ingestion survives SIGKILL', () => {
   const nemweb = startNemwebServer({ delayMs: 15 })
   const root = mkdtempSync(join(tmpdir(), 'gridpulse-kill-'))
   for (let i = 0; i < FILES; i++) {
-    nemweb.add('/Reports/Current/DispatchIS_Reports/', buildDispatchIsZip(step('2026-04-02T00:05:00Z', i)))
-    nemweb.add('/Reports/Current/Dispatch_SCADA/', buildDispatchScadaZip(step('2026-04-02T00:05:00Z', i)))
+    nemweb.add(
+      '/Reports/Current/DispatchIS_Reports/',
+      buildDispatchIsZip(step('2026-04-02T00:05:00Z', i))
+    )
+    nemweb.add(
+      '/Reports/Current/Dispatch_SCADA/',
+      buildDispatchScadaZip(step('2026-04-02T00:05:00Z', i))
+    )
   }
   afterAll(() => {
     nemweb.stop()
@@ -52,7 +58,9 @@ describe('AEMO ingestion survives SIGKILL', () => {
     let cursor: string | null = null
     do {
       const page = (await (
-        await fetch(`http://127.0.0.1:${port}${path}?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)
+        await fetch(
+          `http://127.0.0.1:${port}${path}?limit=1000${cursor ? `&cursor=${cursor}` : ''}`
+        )
       ).json()) as { data: unknown[]; meta: { next_cursor: string | null } }
       rows.push(...page.data)
       cursor = page.meta.next_cursor
@@ -60,7 +68,8 @@ describe('AEMO ingestion survives SIGKILL', () => {
     return rows
   }
   const snapshot = async (port: number) => {
-    const strip = ({ correlation_id: _c, ingested_at: _i, ...rest }: Record<string, unknown>) => rest
+    const strip = ({ correlation_id: _c, ingested_at: _i, ...rest }: Record<string, unknown>) =>
+      rest
     return {
       prices: (await everything(port, '/api/v1/prices')).map(strip),
       dispatch: (await everything(port, '/api/v1/dispatch')).map(strip),
@@ -88,10 +97,16 @@ describe('AEMO ingestion survives SIGKILL', () => {
     const dataDir = join(root, 'killed')
     let proc: Subprocess = start(dataDir, port)
     await waitForHttp(`http://127.0.0.1:${port}/health`, proc)
-    await waitFor(async () => {
-      const stats = (await (await fetch(`http://127.0.0.1:${port}/api/v1/stats`)).json()) as { totals: { prices: number } }
-      return stats.totals.prices >= 10
-    }, 'some files ingested', 30_000)
+    await waitFor(
+      async () => {
+        const stats = (await (await fetch(`http://127.0.0.1:${port}/api/v1/stats`)).json()) as {
+          totals: { prices: number }
+        }
+        return stats.totals.prices >= 10
+      },
+      'some files ingested',
+      30_000
+    )
     proc.kill('SIGKILL')
     await proc.exited
     const before = nemweb.requests.length

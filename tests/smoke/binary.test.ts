@@ -26,16 +26,26 @@ describe('compiled binary', () => {
     OPENMETEO_BASE_URL: openMeteo.url,
     LOG_LEVEL: 'info',
   })
-  const authed = (init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string>), apikey } })
+  const authed = (init: RequestInit = {}) => ({
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), apikey },
+  })
   // biome-ignore lint: response bodies are checked field by field below
-  const getJson = async (path: string): Promise<any> => (await fetch(`${base}${path}`, authed())).json()
+  const getJson = async (path: string): Promise<any> =>
+    (await fetch(`${base}${path}`, authed())).json()
 
   beforeAll(async () => {
-    const build = Bun.spawnSync([process.execPath, 'scripts/build.ts', binary], { cwd: REPO_ROOT, stderr: 'pipe' })
+    const build = Bun.spawnSync([process.execPath, 'scripts/build.ts', binary], {
+      cwd: REPO_ROOT,
+      stderr: 'pipe',
+    })
     if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr}`)
     await Bun.write(join(workdir, '.keep'), '')
     openMeteo = startOpenMeteoServer(async (_, count) => new Response(await batchedForecast(count)))
-    const created = Bun.spawnSync([binary, 'keys', 'create', '--consumer', 'smoke', '--scope', 'write'], { cwd: workdir, env: env() })
+    const created = Bun.spawnSync(
+      [binary, 'keys', 'create', '--consumer', 'smoke', '--scope', 'write'],
+      { cwd: workdir, env: env() }
+    )
     apikey = created.stdout.toString().trim()
     expect(apikey).toMatch(/^gpk_/)
     proc = Bun.spawn([binary, 'serve'], {
@@ -55,7 +65,9 @@ describe('compiled binary', () => {
 
   test('the API needs a key; health, docs and the spec do not', async () => {
     expect((await fetch(`${base}/api/v1/stats`)).status).toBe(401)
-    expect((await fetch(`${base}/api/v1/stats`, { headers: { apikey: `${apikey}x` } })).status).toBe(401)
+    expect(
+      (await fetch(`${base}/api/v1/stats`, { headers: { apikey: `${apikey}x` } })).status
+    ).toBe(401)
     expect((await fetch(`${base}/api/v1/stats`, authed())).status).toBe(200)
   })
 
@@ -75,13 +87,29 @@ describe('compiled binary', () => {
       const body = await getJson('/api/v1/weather')
       return body.data.length === 5 && body
     }, 'weather observations')
-    expect(page.data.map((o: { region_id: string }) => o.region_id).sort()).toEqual(['NSW1', 'QLD1', 'SA1', 'TAS1', 'VIC1'])
-    expect(page.data.every((o: { observed_at: string }) => o.observed_at === '2026-10-03T10:30:00Z')).toBe(true)
+    expect(page.data.map((o: { region_id: string }) => o.region_id).sort()).toEqual([
+      'NSW1',
+      'QLD1',
+      'SA1',
+      'TAS1',
+      'VIC1',
+    ])
+    expect(
+      page.data.every((o: { observed_at: string }) => o.observed_at === '2026-10-03T10:30:00Z')
+    ).toBe(true)
   })
 
   test('a POSTed reading comes back through the log and the projection', async () => {
-    const body = JSON.stringify({ region_id: 'VIC1', fuel_type: 'brown_coal', value_mw: 4321.5, interval_end: '2026-04-01T00:05:00Z' })
-    const accepted = await fetch(`${base}/api/v1/dispatch`, authed({ method: 'POST', headers: { 'content-type': 'application/json' }, body }))
+    const body = JSON.stringify({
+      region_id: 'VIC1',
+      fuel_type: 'brown_coal',
+      value_mw: 4321.5,
+      interval_end: '2026-04-01T00:05:00Z',
+    })
+    const accepted = await fetch(
+      `${base}/api/v1/dispatch`,
+      authed({ method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    )
     expect(accepted.status).toBe(202)
     const { event_id } = (await accepted.json()) as { event_id: string }
     const page = await waitFor(async () => {
@@ -98,9 +126,19 @@ describe('compiled binary', () => {
         controller.close()
       },
     })
-    const chunked = await fetch(`${base}/api/v1/dispatch`, authed({ method: 'POST', headers: { 'content-type': 'application/json' }, body: huge }))
+    const chunked = await fetch(
+      `${base}/api/v1/dispatch`,
+      authed({ method: 'POST', headers: { 'content-type': 'application/json' }, body: huge })
+    )
     expect(chunked.status).toBe(413)
-    const garbage = await fetch(`${base}/api/v1/dispatch`, authed({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '\u0000\u0001{' }))
+    const garbage = await fetch(
+      `${base}/api/v1/dispatch`,
+      authed({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '\u0000\u0001{',
+      })
+    )
     expect(garbage.status).toBe(400)
     expect((await fetch(`${base}/health`)).status).toBe(200)
   })
@@ -109,8 +147,12 @@ describe('compiled binary', () => {
     const response = await fetch(`${base}/metrics`)
     expect(response.headers.get('content-type')).toContain('text/plain')
     const text = await response.text()
-    expect(text).toContain('gridpulse_events_ingested_total{source="openmeteo.forecast",event_type="WeatherObservation"} 5')
-    expect(text).toMatch(/gridpulse_http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/weather"/)
+    expect(text).toContain(
+      'gridpulse_events_ingested_total{source="openmeteo.forecast",event_type="WeatherObservation"} 5'
+    )
+    expect(text).toMatch(
+      /gridpulse_http_request_duration_seconds_count\{[^}]*route="\/api\/v1\/weather"/
+    )
     expect(text).toContain('gridpulse_build_info{version=')
   })
 

@@ -27,7 +27,13 @@ export function dispatchEvent(
   const source = 'api' as const
   return {
     ...envelope(correlation_id),
-    event_id: eventIdFor({ event_type: 'MarketDispatchEvent', source, region_id, fuel_type, interval_end }),
+    event_id: eventIdFor({
+      event_type: 'MarketDispatchEvent',
+      source,
+      region_id,
+      fuel_type,
+      interval_end,
+    }),
     event_type: 'MarketDispatchEvent',
     source,
     region_id,
@@ -38,7 +44,11 @@ export function dispatchEvent(
   }
 }
 
-export function priceEvent(region_id: RegionId, interval_end: string, rrp_aud_mwh: number): RegionPriceEvent {
+export function priceEvent(
+  region_id: RegionId,
+  interval_end: string,
+  rrp_aud_mwh: number
+): RegionPriceEvent {
   const source = 'aemo.dispatchis' as const
   return {
     ...envelope(),
@@ -55,11 +65,22 @@ export function priceEvent(region_id: RegionId, interval_end: string, rrp_aud_mw
   }
 }
 
-export function weatherEvent(region_id: RegionId, location: string, observed_at: string, temperature_c: number): WeatherObservation {
+export function weatherEvent(
+  region_id: RegionId,
+  location: string,
+  observed_at: string,
+  temperature_c: number
+): WeatherObservation {
   const source = 'openmeteo.forecast' as const
   return {
     ...envelope(),
-    event_id: eventIdFor({ event_type: 'WeatherObservation', source, region_id, location, observed_at }),
+    event_id: eventIdFor({
+      event_type: 'WeatherObservation',
+      source,
+      region_id,
+      location,
+      observed_at,
+    }),
     event_type: 'WeatherObservation',
     source,
     region_id,

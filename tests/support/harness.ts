@@ -20,7 +20,9 @@ export async function createHarness(options: { now?: () => number; maxBodyBytes?
     startOffset: projector.startOffset,
     onBatch: projector.project,
   })
-  const readiness = createReadiness({ database: { required: true, run: () => ({ ok: queries.ping() }) } })
+  const readiness = createReadiness({
+    database: { required: true, run: () => ({ ok: queries.ping() }) },
+  })
   const api = createApi({
     queries,
     publish: (events) => bus.publish(events),

@@ -46,12 +46,24 @@ export function startNemwebServer(options: { delayMs?: number } = {}) {
       if (name === '') {
         const modified = new Date(changedAt.get(dir) ?? clock).toUTCString()
         const since = request.headers.get('if-modified-since')
-        if (since && Date.parse(since) >= Date.parse(modified)) return new Response(null, { status: 304 })
-        const html = buildListingHtml(dir, [...files.values()].map((f) => ({ name: f.name, bytes: f.bytes, intervalEnd: f.intervalEnd })))
-        return new Response(html, { headers: { 'content-type': 'text/html', 'last-modified': modified } })
+        if (since && Date.parse(since) >= Date.parse(modified))
+          return new Response(null, { status: 304 })
+        const html = buildListingHtml(
+          dir,
+          [...files.values()].map((f) => ({
+            name: f.name,
+            bytes: f.bytes,
+            intervalEnd: f.intervalEnd,
+          }))
+        )
+        return new Response(html, {
+          headers: { 'content-type': 'text/html', 'last-modified': modified },
+        })
       }
       const file = files.get(name)
-      return file ? new Response(file.bytes, { headers: { 'content-type': 'application/x-zip-compressed' } }) : new Response('not found', { status: 404 })
+      return file
+        ? new Response(file.bytes, { headers: { 'content-type': 'application/x-zip-compressed' } })
+        : new Response('not found', { status: 404 })
     },
   })
 

@@ -1,7 +1,9 @@
 import { fixturePath } from './paths'
 
 /** Real Open-Meteo responses from ../shared/fixtures/openmeteo (see its PROVENANCE.md). */
-export const openMeteoFixture = (name: 'forecast' | 'forecast_minimal' | 'satellite_radiation_not_covered' | 'tempi_forecast') => {
+export const openMeteoFixture = (
+  name: 'forecast' | 'forecast_minimal' | 'satellite_radiation_not_covered' | 'tempi_forecast'
+) => {
   const file = {
     forecast: 'frenck-python-open-meteo/forecast.json',
     forecast_minimal: 'frenck-python-open-meteo/forecast_minimal.json',
@@ -16,7 +18,9 @@ export const openMeteoFixture = (name: 'forecast' | 'forecast_minimal' | 'satell
  * and every request is recorded. A batched request (n comma-separated coordinates) is answered
  * by the scenario with n, as the real API returns a JSON array in request order.
  */
-export function startOpenMeteoServer(respond: (url: URL, count: number, requestNumber: number) => Response | Promise<Response>) {
+export function startOpenMeteoServer(
+  respond: (url: URL, count: number, requestNumber: number) => Response | Promise<Response>
+) {
   const requests: URL[] = []
   const server = Bun.serve({
     port: 0,

@@ -9,10 +9,15 @@ export function freePort(): number {
 }
 
 /** Waits until `url` answers 200; fails with the process output if it exits or times out. */
-export async function waitForHttp(url: string, proc: Subprocess, timeoutMs = 15_000): Promise<number> {
+export async function waitForHttp(
+  url: string,
+  proc: Subprocess,
+  timeoutMs = 15_000
+): Promise<number> {
   const started = performance.now()
   while (performance.now() - started < timeoutMs) {
-    if (proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode} before ${url} answered`)
+    if (proc.exitCode !== null)
+      throw new Error(`process exited with ${proc.exitCode} before ${url} answered`)
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1000) })
       if (response.ok) return performance.now() - started

@@ -5,7 +5,10 @@ import { envelope } from '../common'
 import { createRouter } from '../router'
 import { listDeadLetters, replayDeadLetter } from './dlq.routes'
 
-export const dlqRouter = (deps: { queries: Queries; publish: (events: readonly GridEvent[]) => Promise<void> }) =>
+export const dlqRouter = (deps: {
+  queries: Queries
+  publish: (events: readonly GridEvent[]) => Promise<void>
+}) =>
   createRouter()
     .openapi(listDeadLetters, (c) => {
       const q = c.req.valid('query')
@@ -20,12 +23,31 @@ export const dlqRouter = (deps: { queries: Queries; publish: (events: readonly G
       try {
         payload = JSON.parse(record.raw)
       } catch {
-        return problem(c, 422, 'not_replayable', `${record.code} from ${record.source_file ?? record.source}: the payload is not a canonical event; re-ingest its source file`)
+        return problem(
+          c,
+          422,
+          'not_replayable',
+          `${record.code} from ${record.source_file ?? record.source}: the payload is not a canonical event; re-ingest its source file`
+        )
       }
       const event = GridEventSchema.safeParse(payload)
       if (!event.success) {
-        return problem(c, 422, 'not_replayable', 'the payload still does not match the canonical model', issuesToErrors(event.error.issues, 'json'))
+        return problem(
+          c,
+          422,
+          'not_replayable',
+          'the payload still does not match the canonical model',
+          issuesToErrors(event.error.issues, 'json')
+        )
       }
       await deps.publish([event.data])
-      return c.json({ status: 'replayed' as const, dead_letter_id: id, event_id: event.data.event_id, correlation_id: c.get('correlationId') }, 202)
+      return c.json(
+        {
+          status: 'replayed' as const,
+          dead_letter_id: id,
+          event_id: event.data.event_id,
+          correlation_id: c.get('correlationId'),
+        },
+        202
+      )
     })

@@ -8,23 +8,40 @@ export const listDeadLetters = createRoute({
   method: 'get',
   path: '/api/v1/dlq',
   tags: ['Operations'],
-  summary: 'Rejected input (dead letters) with reason, topic, time and correlation id, newest first',
+  summary:
+    'Rejected input (dead letters) with reason, topic, time and correlation id, newest first',
   request: {
     query: z
-      .object({ topic: z.string().max(64).optional().openapi({ description: 'Original topic, e.g. market.prices' }), ...rangeQuery })
+      .object({
+        topic: z
+          .string()
+          .max(64)
+          .optional()
+          .openapi({ description: 'Original topic, e.g. market.prices' }),
+        ...rangeQuery,
+      })
       .strict(),
   },
   responses: {
     200: {
       description: 'A page of dead letters',
-      content: { 'application/json': { schema: pageOf(component(DeadLetterSchema, 'DeadLetter'), 'DeadLetterPage') } },
+      content: {
+        'application/json': {
+          schema: pageOf(component(DeadLetterSchema, 'DeadLetter'), 'DeadLetterPage'),
+        },
+      },
     },
     ...problemResponses(400),
   },
 })
 
 export const ReplayResultSchema = z
-  .object({ status: z.literal('replayed'), dead_letter_id: z.uuid(), event_id: z.uuid(), correlation_id: z.string() })
+  .object({
+    status: z.literal('replayed'),
+    dead_letter_id: z.uuid(),
+    event_id: z.uuid(),
+    correlation_id: z.string(),
+  })
   .openapi('ReplayResult')
 
 export const replayDeadLetter = createRoute({
@@ -39,7 +56,10 @@ export const replayDeadLetter = createRoute({
     'or `gridpulse backfill`, and single CSV rows by re-ingesting their file: those answer 422.',
   request: { params: z.object({ id: z.uuid() }) },
   responses: {
-    202: { description: 'Re-published', content: { 'application/json': { schema: ReplayResultSchema } } },
+    202: {
+      description: 'Re-published',
+      content: { 'application/json': { schema: ReplayResultSchema } },
+    },
     ...problemResponses(400, 404, 422),
   },
 })

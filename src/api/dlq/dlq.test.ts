@@ -26,9 +26,16 @@ describe('dead-letter tools', () => {
     await harness.bus.publish([poison as never])
     await waitFor(() => harness.queries.stats().totals.dead_letters === 1, 'dead letter')
 
-    const body = (await (await harness.api.request('/api/v1/dlq?topic=market.dispatch')).json()) as { data: DeadLetter[] }
+    const body = (await (
+      await harness.api.request('/api/v1/dlq?topic=market.dispatch')
+    ).json()) as { data: DeadLetter[] }
     expect(body.data).toEqual([
-      expect.objectContaining({ topic: 'market.dispatch', code: 'schema_mismatch', correlation_id: 'test-correlation', reason: expect.stringContaining('value_mw') }),
+      expect.objectContaining({
+        topic: 'market.dispatch',
+        code: 'schema_mismatch',
+        correlation_id: 'test-correlation',
+        reason: expect.stringContaining('value_mw'),
+      }),
     ])
   })
 
@@ -54,15 +61,24 @@ describe('dead-letter tools', () => {
     const bad = '0d7e2f4a-1b3c-5d6e-8f90-a1b2c3d4e5f7'
     const csv = '0d7e2f4a-1b3c-5d6e-8f90-a1b2c3d4e5f8'
     await harness.bus.deadLetter([
-      deadLetter(bad, JSON.stringify({ ...dispatchEvent('SA1', 'wind', '2026-04-01T00:05:00Z', 1), value_mw: 1e9 })),
+      deadLetter(
+        bad,
+        JSON.stringify({
+          ...dispatchEvent('SA1', 'wind', '2026-04-01T00:05:00Z', 1),
+          value_mw: 1e9,
+        })
+      ),
       deadLetter(csv, 'D,DISPATCH,PRICE,5,"2026/04/02 10:05:00",1,SA1,0,abc', 'non_numeric_value'),
     ])
     await waitFor(() => harness.queries.stats().totals.dead_letters === 2, 'dead letters')
-    const replay = (id: string) => harness.api.request(`/api/v1/dlq/${id}/replay`, { method: 'POST' })
+    const replay = (id: string) =>
+      harness.api.request(`/api/v1/dlq/${id}/replay`, { method: 'POST' })
 
     const stillBad = await replay(bad)
     expect(stillBad.status).toBe(422)
-    expect(((await stillBad.json()) as { errors: { pointer: string }[] }).errors[0]!.pointer).toBe('/value_mw')
+    expect(((await stillBad.json()) as { errors: { pointer: string }[] }).errors[0]!.pointer).toBe(
+      '/value_mw'
+    )
     expect((await replay(csv)).status).toBe(422)
     expect((await replay('0d7e2f4a-1b3c-5d6e-8f90-a1b2c3d4e5f9')).status).toBe(404)
     expect((await replay('not-a-uuid')).status).toBe(400)

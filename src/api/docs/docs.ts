@@ -3,7 +3,9 @@ import { Hono } from 'hono'
 // Scalar's standalone bundle, embedded in the compiled binary (Bun `type: 'file'` import) so /docs
 // works on an edge node with no internet: by default Scalar loads this script from a CDN.
 // @ts-ignore -- a file-URL import of a JS asset has no type declarations
-import scalarBundle from '../../../node_modules/@scalar/api-reference/dist/browser/standalone.js' with { type: 'file' }
+import scalarBundle from '../../../node_modules/@scalar/api-reference/dist/browser/standalone.js' with {
+  type: 'file',
+}
 import type { AppEnv } from '../router'
 
 export const SCALAR_SCRIPT_PATH = '/docs/scalar.js'

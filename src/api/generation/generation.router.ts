@@ -9,7 +9,13 @@ export const generationRouter = (deps: { queries: Queries }) =>
     .openapi(getGenerationMix, (c) => {
       const { region_id, interval_end } = c.req.valid('query')
       const mix = deps.queries.generationMix(region_id, interval_end)
-      if (!mix) return problem(c, 404, 'not_found', `no SCADA generation for ${region_id}${interval_end ? ` at ${interval_end}` : ''}`)
+      if (!mix)
+        return problem(
+          c,
+          404,
+          'not_found',
+          `no SCADA generation for ${region_id}${interval_end ? ` at ${interval_end}` : ''}`
+        )
       return c.json({ ...mix, correlation_id: c.get('correlationId') }, 200)
     })
     .openapi(listReconciliation, (c) => {

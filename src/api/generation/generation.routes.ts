@@ -30,12 +30,18 @@ export const getGenerationMix = createRoute({
     query: z
       .object({
         region_id: RegionIdSchema,
-        interval_end: z.iso.datetime({ offset: true }).optional().openapi({ description: 'Defaults to the newest SCADA interval' }),
+        interval_end: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .openapi({ description: 'Defaults to the newest SCADA interval' }),
       })
       .strict(),
   },
   responses: {
-    200: { description: 'The generation mix', content: { 'application/json': { schema: GenerationMixSchema } } },
+    200: {
+      description: 'The generation mix',
+      content: { 'application/json': { schema: GenerationMixSchema } },
+    },
     ...problemResponses(400, 404),
   },
 })
@@ -45,14 +51,18 @@ export const listReconciliation = createRoute({
   method: 'get',
   path: '/api/v1/generation/reconciliation',
   tags: ['Market'],
-  summary: 'Where every SCADA MW went per interval: generation, loads and the unmapped remainder with its DUIDs',
+  summary:
+    'Where every SCADA MW went per interval: generation, loads and the unmapped remainder with its DUIDs',
   request: { query: z.object(rangeQuery).strict() },
   responses: {
     200: {
       description: 'A page of reconciliations, newest first',
       content: {
         'application/json': {
-          schema: pageOf(component(ScadaReconciliationEventSchema, 'ScadaReconciliationEvent'), 'ReconciliationPage'),
+          schema: pageOf(
+            component(ScadaReconciliationEventSchema, 'ScadaReconciliationEvent'),
+            'ReconciliationPage'
+          ),
         },
       },
     },

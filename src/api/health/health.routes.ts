@@ -11,12 +11,18 @@ export const getHealth = createRoute({
   responses: {
     200: {
       description: 'Alive',
-      content: { 'application/json': { schema: z.object({ status: z.literal('ok'), version: z.string() }).openapi('Health') } },
+      content: {
+        'application/json': {
+          schema: z.object({ status: z.literal('ok'), version: z.string() }).openapi('Health'),
+        },
+      },
     },
   },
 })
 
-const CheckSchema = z.object({ ok: z.boolean(), required: z.boolean(), detail: z.string().optional() }).catchall(z.unknown())
+const CheckSchema = z
+  .object({ ok: z.boolean(), required: z.boolean(), detail: z.string().optional() })
+  .catchall(z.unknown())
 
 export const ReadinessSchema = z
   .object({ status: z.enum(['ready', 'not_ready']), checks: z.record(z.string(), CheckSchema) })
@@ -27,7 +33,8 @@ export const getReady = createRoute({
   method: 'get',
   path: '/ready',
   tags: ['Operations'],
-  summary: 'Readiness: database migrated, event log reachable, projection caught up; source freshness reported',
+  summary:
+    'Readiness: database migrated, event log reachable, projection caught up; source freshness reported',
   security: [],
   responses: {
     200: { description: 'Ready', content: { 'application/json': { schema: ReadinessSchema } } },

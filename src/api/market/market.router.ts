@@ -21,7 +21,11 @@ export const marketRouter = (deps: MarketDeps) =>
   createRouter()
     .openapi(listDispatch, (c) => {
       const q = c.req.valid('query')
-      const page = deps.queries.dispatch.list({ ...q, regionId: q.region_id, fuelType: q.fuel_type })
+      const page = deps.queries.dispatch.list({
+        ...q,
+        regionId: q.region_id,
+        fuelType: q.fuel_type,
+      })
       return c.json(envelope(c, page, q.limit), 200)
     })
     .openapi(submitDispatch, async (c) => {
@@ -29,14 +33,24 @@ export const marketRouter = (deps: MarketDeps) =>
       const now = deps.now()
       const end = body.interval_end ? Date.parse(body.interval_end) : intervalEndFor(now)
       if (end % FIVE_MINUTES_MS !== 0 || end < NEM_START_MS || end > now + MAX_AHEAD_MS) {
-        return problem(c, 400, 'validation_failed', 'interval_end must be a 5-minute boundary between 1998-12-13 and one day ahead', [
-          { pointer: '/interval_end', detail: 'not a dispatch interval end' },
-        ])
+        return problem(
+          c,
+          400,
+          'validation_failed',
+          'interval_end must be a 5-minute boundary between 1998-12-13 and one day ahead',
+          [{ pointer: '/interval_end', detail: 'not a dispatch interval end' }]
+        )
       }
       const interval_end = toUtcIso(end)
       const correlation_id = c.get('correlationId')
       const event: MarketDispatchEvent = {
-        event_id: eventIdFor({ event_type: 'MarketDispatchEvent', source: 'api', region_id: body.region_id, fuel_type: body.fuel_type, interval_end }),
+        event_id: eventIdFor({
+          event_type: 'MarketDispatchEvent',
+          source: 'api',
+          region_id: body.region_id,
+          fuel_type: body.fuel_type,
+          interval_end,
+        }),
         event_type: 'MarketDispatchEvent',
         schema_version: 1,
         correlation_id,
@@ -53,9 +67,18 @@ export const marketRouter = (deps: MarketDeps) =>
       try {
         await deps.publish([event])
       } catch (error) {
-        throw new DomainError('upstream_unavailable', 'the event log did not accept the event; retry', 503, true, { cause: error })
+        throw new DomainError(
+          'upstream_unavailable',
+          'the event log did not accept the event; retry',
+          503,
+          true,
+          { cause: error }
+        )
       }
-      return c.json({ status: 'accepted' as const, event_id: event.event_id, correlation_id, interval_end }, 202)
+      return c.json(
+        { status: 'accepted' as const, event_id: event.event_id, correlation_id, interval_end },
+        202
+      )
     })
     .openapi(listPrices, (c) => {
       const q = c.req.valid('query')

@@ -1,5 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { FuelTypeSchema, MarketDispatchEventSchema, RegionIdSchema, RegionPriceEventSchema } from '@/canonical'
+import {
+  FuelTypeSchema,
+  MarketDispatchEventSchema,
+  RegionIdSchema,
+  RegionPriceEventSchema,
+} from '@/canonical'
 import { component, orderedRange, pageOf, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
 
@@ -24,7 +29,10 @@ export const listDispatch = createRoute({
     ),
   },
   responses: {
-    200: { description: 'A page of dispatch events', content: { 'application/json': { schema: pageOf(MarketDispatch, 'DispatchPage') } } },
+    200: {
+      description: 'A page of dispatch events',
+      content: { 'application/json': { schema: pageOf(MarketDispatch, 'DispatchPage') } },
+    },
     ...problemResponses(400),
   },
 })
@@ -37,7 +45,9 @@ export const DispatchSubmissionSchema = z
     interval_end: z.iso
       .datetime({ offset: true })
       .optional()
-      .describe('End of the 5-minute interval (defaults to the current one); must fall on a 5-minute boundary'),
+      .describe(
+        'End of the 5-minute interval (defaults to the current one); must fall on a 5-minute boundary'
+      ),
   })
   .strict()
   .openapi('DispatchSubmission')
@@ -65,7 +75,10 @@ export const submitDispatch = createRoute({
     body: { required: true, content: { 'application/json': { schema: DispatchSubmissionSchema } } },
   },
   responses: {
-    202: { description: 'Accepted for publication', content: { 'application/json': { schema: AcceptedSchema } } },
+    202: {
+      description: 'Accepted for publication',
+      content: { 'application/json': { schema: AcceptedSchema } },
+    },
     ...problemResponses(400, 413, 415, 503),
   },
 })
@@ -80,7 +93,10 @@ export const listPrices = createRoute({
     query: orderedRange(z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict()),
   },
   responses: {
-    200: { description: 'A page of price events', content: { 'application/json': { schema: pageOf(RegionPrice, 'PricePage') } } },
+    200: {
+      description: 'A page of price events',
+      content: { 'application/json': { schema: pageOf(RegionPrice, 'PricePage') } },
+    },
     ...problemResponses(400),
   },
 })

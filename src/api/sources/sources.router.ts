@@ -5,18 +5,26 @@ import { listSources } from './sources.routes'
 
 const GAP_WINDOW_MS = 48 * 3600 * 1000 // NEMWeb Current keeps about 48 hours
 
-export const sourcesRouter = (deps: { queries: Queries; sources: () => readonly SourceStatus[]; now: () => number }) =>
+export const sourcesRouter = (deps: {
+  queries: Queries
+  sources: () => readonly SourceStatus[]
+  now: () => number
+}) =>
   createRouter().openapi(listSources, (c) => {
     const now = deps.now()
     const newest = new Map(deps.queries.stats().sources.map((s) => [s.source, s.newest_interval]))
     const known = new Map(deps.sources().map((s) => [s.source, s]))
-    const names = [...new Set([...known.keys(), ...newest.keys()])].filter((s) => s !== 'api').sort()
+    const names = [...new Set([...known.keys(), ...newest.keys()])]
+      .filter((s) => s !== 'api')
+      .sort()
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
     const data = names.map((source) => {
       const status = known.get(source)
       const lastInterval = newest.get(source) ?? null
       const gaps =
-        source === 'aemo.dispatchis' || source === 'aemo.dispatch_scada' ? deps.queries.gaps(source, now - GAP_WINDOW_MS) : []
+        source === 'aemo.dispatchis' || source === 'aemo.dispatch_scada'
+          ? deps.queries.gaps(source, now - GAP_WINDOW_MS)
+          : []
       return {
         source,
         last_file: status?.lastItem ?? null,

@@ -3,4 +3,6 @@ import { createRouter } from '../router'
 import { getStats } from './stats.routes'
 
 export const statsRouter = (deps: { queries: Queries }) =>
-  createRouter().openapi(getStats, (c) => c.json({ ...deps.queries.stats(), correlation_id: c.get('correlationId') }, 200))
+  createRouter().openapi(getStats, (c) =>
+    c.json({ ...deps.queries.stats(), correlation_id: c.get('correlationId') }, 200)
+  )

@@ -4,7 +4,12 @@ import { problemResponses } from '../problem'
 const n = z.number().nullable()
 export const StatsSchema = z
   .object({
-    totals: z.object({ dispatch: z.number().int(), prices: z.number().int(), weather: z.number().int(), dead_letters: z.number().int() }),
+    totals: z.object({
+      dispatch: z.number().int(),
+      prices: z.number().int(),
+      weather: z.number().int(),
+      dead_letters: z.number().int(),
+    }),
     regions: z.array(
       z.object({
         region_id: z.string(),
@@ -23,7 +28,12 @@ export const StatsSchema = z
       })
     ),
     sources: z.array(
-      z.object({ source: z.string(), events: z.number().int(), newest_interval: z.string().nullable(), newest_ingested_at: z.string().nullable() })
+      z.object({
+        source: z.string(),
+        events: z.number().int(),
+        newest_interval: z.string().nullable(),
+        newest_ingested_at: z.string().nullable(),
+      })
     ),
     scada_unmapped: z
       .object({
@@ -46,7 +56,10 @@ export const getStats = createRoute({
   summary: 'Counts, min/avg/max per region, newest interval per source',
   request: { query: z.object({}).strict() },
   responses: {
-    200: { description: 'Projection statistics', content: { 'application/json': { schema: StatsSchema } } },
+    200: {
+      description: 'Projection statistics',
+      content: { 'application/json': { schema: StatsSchema } },
+    },
     ...problemResponses(400),
   },
 })

@@ -15,7 +15,11 @@ export const listWeather = createRoute({
   responses: {
     200: {
       description: 'A page of observations',
-      content: { 'application/json': { schema: pageOf(component(WeatherObservationSchema, 'WeatherObservation'), 'WeatherPage') } },
+      content: {
+        'application/json': {
+          schema: pageOf(component(WeatherObservationSchema, 'WeatherObservation'), 'WeatherPage'),
+        },
+      },
     },
     ...problemResponses(400),
   },

@@ -65,19 +65,27 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
   for (const topic of EVENT_TOPICS) partitionCount.set(topic, options.partitions ?? 3)
   for (const topic of DLQ_TOPICS) partitionCount.set(topic, 1)
 
-  const seed = db.prepare('INSERT OR IGNORE INTO log_partitions (topic, partition, next_offset) VALUES (?, ?, 0)')
+  const seed = db.prepare(
+    'INSERT OR IGNORE INTO log_partitions (topic, partition, next_offset) VALUES (?, ?, 0)'
+  )
   db.transaction(() => {
     for (const [topic, count] of partitionCount) for (let p = 0; p < count; p++) seed.run(topic, p)
   })()
   // Offsets are read inside each write transaction, never cached: another process (a backfill, a
   // `gridpulse` CLI command) may append to the same log file.
-  const readNext = db.prepare('SELECT next_offset FROM log_partitions WHERE topic = ? AND partition = ?').safeIntegers(true)
-  const readAllNext = db.prepare('SELECT topic, partition, next_offset FROM log_partitions').safeIntegers(true)
+  const readNext = db
+    .prepare('SELECT next_offset FROM log_partitions WHERE topic = ? AND partition = ?')
+    .safeIntegers(true)
+  const readAllNext = db
+    .prepare('SELECT topic, partition, next_offset FROM log_partitions')
+    .safeIntegers(true)
 
   const insertMessage = db.prepare(
     'INSERT INTO log_messages (topic, partition, offset, key, value, headers, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
   )
-  const advance = db.prepare('UPDATE log_partitions SET next_offset = ? WHERE topic = ? AND partition = ?')
+  const advance = db.prepare(
+    'UPDATE log_partitions SET next_offset = ? WHERE topic = ? AND partition = ?'
+  )
   const upsertCheckpoint = db.prepare(
     `INSERT INTO source_checkpoints (source, cursor, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`
@@ -93,7 +101,9 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
     .prepare('SELECT MIN(offset) AS first FROM log_messages WHERE topic = ? AND partition = ?')
     .safeIntegers(true)
   const readGroupOffset = db
-    .prepare('SELECT next_offset FROM log_group_offsets WHERE group_id = ? AND topic = ? AND partition = ?')
+    .prepare(
+      'SELECT next_offset FROM log_group_offsets WHERE group_id = ? AND topic = ? AND partition = ?'
+    )
     .safeIntegers(true)
   const commitGroupOffset = db.prepare(
     `INSERT INTO log_group_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?)
@@ -114,24 +124,27 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
     resolve()
   }
 
-  const append = db.transaction((messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) => {
-    const ts = now()
-    const next = new Map<string, bigint>()
-    for (const m of messages) {
-      const count = partitionCount.get(m.topic)
-      if (count === undefined) throw new Error(`unknown topic ${m.topic}`)
-      const partition = partitionFor(m.key, count)
-      const pk = partitionKey(m.topic, partition)
-      const offset = next.get(pk) ?? (readNext.get(m.topic, partition) as { next_offset: bigint }).next_offset
-      insertMessage.run(m.topic, partition, offset, m.key, m.value, JSON.stringify(m.headers), ts)
-      next.set(pk, offset + 1n)
+  const append = db.transaction(
+    (messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) => {
+      const ts = now()
+      const next = new Map<string, bigint>()
+      for (const m of messages) {
+        const count = partitionCount.get(m.topic)
+        if (count === undefined) throw new Error(`unknown topic ${m.topic}`)
+        const partition = partitionFor(m.key, count)
+        const pk = partitionKey(m.topic, partition)
+        const offset =
+          next.get(pk) ?? (readNext.get(m.topic, partition) as { next_offset: bigint }).next_offset
+        insertMessage.run(m.topic, partition, offset, m.key, m.value, JSON.stringify(m.headers), ts)
+        next.set(pk, offset + 1n)
+      }
+      for (const [pk, offset] of next) {
+        const [topic, partition] = splitKey(pk)
+        advance.run(offset, topic, partition)
+      }
+      if (checkpoint) upsertCheckpoint.run(checkpoint.source, checkpoint.cursor, ts)
     }
-    for (const [pk, offset] of next) {
-      const [topic, partition] = splitKey(pk)
-      advance.run(offset, topic, partition)
-    }
-    if (checkpoint) upsertCheckpoint.run(checkpoint.source, checkpoint.cursor, ts)
-  })
+  )
 
   function write(messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) {
     // IMMEDIATE takes the write lock up front, so two processes cannot hand out the same offset.
@@ -167,8 +180,13 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
     async endOffsets(topics) {
       const wanted = new Set(topics)
       const result = new Map<string, bigint>()
-      for (const row of readAllNext.all() as { topic: string; partition: bigint; next_offset: bigint }[]) {
-        if (wanted.has(row.topic)) result.set(partitionKey(row.topic, Number(row.partition)), row.next_offset)
+      for (const row of readAllNext.all() as {
+        topic: string
+        partition: bigint
+        next_offset: bigint
+      }[]) {
+        if (wanted.has(row.topic))
+          result.set(partitionKey(row.topic, Number(row.partition)), row.next_offset)
       }
       return result
     },
@@ -182,7 +200,9 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
         if (count === undefined) throw new Error(`unknown topic ${topic}`)
         for (let p = 0; p < count; p++) {
           const stored = sub.startOffset(topic, p)
-          const hint = (readGroupOffset.get(sub.groupId, topic, p) as { next_offset: bigint } | null)?.next_offset
+          const hint = (
+            readGroupOffset.get(sub.groupId, topic, p) as { next_offset: bigint } | null
+          )?.next_offset
           positions.set(partitionKey(topic, p), stored ?? hint ?? 0n)
         }
       }
@@ -220,12 +240,18 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
             records.push(decoded.record)
             if (decoded.poison) poison.push(decoded.poison)
             else if (decoded.record.kind === 'skipped')
-              clog.error({ 'kafka.topic': topic, 'kafka.offset': String(row.offset) }, 'unreadable dead letter skipped')
+              clog.error(
+                { 'kafka.topic': topic, 'kafka.offset': String(row.offset) },
+                'unreadable dead letter skipped'
+              )
           }
           // Poison first: once the batch's checkpoint moves past it, the DLQ must already hold it.
           if (poison.length > 0) {
             write(poison.map(encodeDeadLetter))
-            clog.warn({ 'kafka.topic': topic, count: poison.length }, 'poison messages sent to the DLQ')
+            clog.warn(
+              { 'kafka.topic': topic, count: poison.length },
+              'poison messages sent to the DLQ'
+            )
           }
           await sub.onBatch({ topic, partition, records })
           const last = rows[rows.length - 1]!.offset + 1n
@@ -246,7 +272,10 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
             if (!delivered) await Promise.race([waitFor, sleep(idlePollMs, controller.signal)])
           } catch (error) {
             failures++
-            clog.error({ err: error, failures }, 'consumer batch failed; retrying from the last checkpoint')
+            clog.error(
+              { err: error, failures },
+              'consumer batch failed; retrying from the last checkpoint'
+            )
             await sleep(backoffMs(failures, 200, 30_000), controller.signal)
           }
         }

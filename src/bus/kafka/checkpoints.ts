@@ -23,8 +23,10 @@ export interface CheckpointView {
 }
 
 /** Newer of two checkpoints by their write time; the local one wins a tie. */
-export const newerCheckpoint = (local: StoredCheckpoint | undefined, remote: StoredCheckpoint | undefined) =>
-  !remote || (local && local.updatedAt >= remote.updatedAt) ? local : remote
+export const newerCheckpoint = (
+  local: StoredCheckpoint | undefined,
+  remote: StoredCheckpoint | undefined
+) => (!remote || (local && local.updatedAt >= remote.updatedAt) ? local : remote)
 
 /**
  * This node's view of the cluster-wide source checkpoints: a consumer tails the compacted
@@ -63,13 +65,18 @@ export function createCheckpointView(options: CheckpointViewOptions): Checkpoint
           for (const message of batch.messages) {
             const key = message.key?.toString()
             if (key !== undefined) {
-              if (message.value === null) remote.delete(key) // tombstone
+              if (message.value === null)
+                remote.delete(key) // tombstone
               else {
                 const record = parseRecord(message.value.toString())
                 const known = remote.get(key)
                 if (record && (!known || record.updated_at >= known.updatedAt)) {
                   remote.set(key, { cursor: record.cursor, updatedAt: record.updated_at })
-                } else if (!record) log.warn({ 'kafka.offset': message.offset }, 'unreadable source checkpoint record skipped')
+                } else if (!record)
+                  log.warn(
+                    { 'kafka.offset': message.offset },
+                    'unreadable source checkpoint record skipped'
+                  )
               }
             }
             position = BigInt(message.offset) + 1n
@@ -93,7 +100,9 @@ export function createCheckpointView(options: CheckpointViewOptions): Checkpoint
     while (position < end) {
       if (stopped) throw new Error('checkpoint view stopped')
       if (Date.now() > deadline) {
-        throw new Error(`could not read the shared source checkpoints (${position}/${end}) within ${timeoutMs} ms`)
+        throw new Error(
+          `could not read the shared source checkpoints (${position}/${end}) within ${timeoutMs} ms`
+        )
       }
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -132,7 +141,11 @@ export function createCheckpointView(options: CheckpointViewOptions): Checkpoint
 function parseRecord(text: string): CheckpointRecord | undefined {
   try {
     const value = JSON.parse(text) as Partial<CheckpointRecord>
-    if (typeof value.source === 'string' && typeof value.cursor === 'string' && typeof value.updated_at === 'number') {
+    if (
+      typeof value.source === 'string' &&
+      typeof value.cursor === 'string' &&
+      typeof value.updated_at === 'number'
+    ) {
       return value as CheckpointRecord
     }
   } catch {}

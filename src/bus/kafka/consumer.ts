@@ -75,7 +75,10 @@ export function createSubscriber(deps: SubscriberDeps) {
           seeks[`${topic}/${partition}`] = at.toString()
         }
       }
-      clog.info({ assignment: payload.memberAssignment, seeks }, 'partitions assigned; resuming from the stored positions')
+      clog.info(
+        { assignment: payload.memberAssignment, seeks },
+        'partitions assigned; resuming from the stored positions'
+      )
     })
     consumer.on(FETCH, () => deps.onContact())
     consumer.on(HEARTBEAT, () => deps.onContact())
@@ -123,31 +126,50 @@ export function createSubscriber(deps: SubscriberDeps) {
             records.push(decoded.record)
             if (decoded.poison) poison.push(decoded.poison)
             else if (decoded.record.kind === 'skipped') {
-              clog.error({ 'kafka.topic': topic, 'kafka.partition': partition, 'kafka.offset': m.offset }, 'unreadable dead letter skipped')
+              clog.error(
+                { 'kafka.topic': topic, 'kafka.partition': partition, 'kafka.offset': m.offset },
+                'unreadable dead letter skipped'
+              )
             }
           }
           // Poison first: once the checkpoint moves past it, the DLQ must already hold it. Its id is
           // derived from its coordinates, so a redelivery writes the same dead letter again (upserted).
           if (poison.length > 0) {
-            await deps.lane.send([{ topic: names.physical(dlqTopicFor(topic)), messages: poison.map((d) => toKafkaMessage(encodeDeadLetter(fitDeadLetter(d)))) }])
-            clog.warn({ 'kafka.topic': topic, 'kafka.partition': partition, count: poison.length }, 'poison messages sent to the DLQ')
+            await deps.lane.send([
+              {
+                topic: names.physical(dlqTopicFor(topic)),
+                messages: poison.map((d) => toKafkaMessage(encodeDeadLetter(fitDeadLetter(d)))),
+              },
+            ])
+            clog.warn(
+              { 'kafka.topic': topic, 'kafka.partition': partition, count: poison.length },
+              'poison messages sent to the DLQ'
+            )
           }
           await sub.onBatch({ topic, partition, records })
           const next = (BigInt(batch.lastOffset()) + 1n).toString()
-          pendingHints.set(`${batch.topic}/${partition}`, { topic: batch.topic, partition, offset: next })
+          pendingHints.set(`${batch.topic}/${partition}`, {
+            topic: batch.topic,
+            partition,
+            offset: next,
+          })
           await heartbeat()
           if (now() - lastCommit >= commitEveryMs) {
             lastCommit = now()
             const hints = [...pendingHints.values()]
             pendingHints.clear()
             // A hint only: after a rebalance it may be refused, and the stored position wins anyway.
-            await consumer.commitOffsets(hints).catch((error) => clog.debug({ err: error }, 'offset hint not committed'))
+            await consumer
+              .commitOffsets(hints)
+              .catch((error) => clog.debug({ err: error }, 'offset hint not committed'))
           }
         },
       })
       .catch((error) => {
         clog.error({ err: error }, 'consumer failed to start')
-        deps.onFatal(`consumer ${sub.groupId} failed to start: ${error instanceof Error ? error.message : String(error)}`)
+        deps.onFatal(
+          `consumer ${sub.groupId} failed to start: ${error instanceof Error ? error.message : String(error)}`
+        )
       })
 
     let stopped: Promise<void> | undefined

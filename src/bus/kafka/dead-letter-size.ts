@@ -19,7 +19,11 @@ export function fitDeadLetter(record: DeadLetter, maxBytes = MAX_DEAD_LETTER_BYT
   while (size > maxBytes && fitted.raw.length > 0) {
     const keep = Math.floor(fitted.raw.length * (maxBytes / size) * 0.95)
     const note = ` [raw truncated to ${keep} of ${original} characters to fit a Kafka message]`
-    fitted = { ...record, raw: record.raw.slice(0, keep), reason: `${record.reason.slice(0, 2_000 - note.length)}${note}` }
+    fitted = {
+      ...record,
+      raw: record.raw.slice(0, keep),
+      reason: `${record.reason.slice(0, 2_000 - note.length)}${note}`,
+    }
     size = Buffer.byteLength(JSON.stringify(fitted))
   }
   return fitted

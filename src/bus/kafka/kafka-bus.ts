@@ -42,7 +42,9 @@ export interface KafkaBusOptions {
   readonly partitions?: number
   readonly retentionMs?: number
   /** Leader election; `false` makes this node always the leader (a single node, a benchmark). */
-  readonly leadership?: false | { readonly sessionTimeoutMs?: number; readonly heartbeatIntervalMs?: number }
+  readonly leadership?:
+    | false
+    | { readonly sessionTimeoutMs?: number; readonly heartbeatIntervalMs?: number }
   /** Outbox rows relayed per page (3000); each request stays under Kafka's batch size limit. */
   readonly relayBatchSize?: number
   /** How long start-up waits for Kafka to answer before giving up. */
@@ -116,12 +118,15 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     pageSize: options.relayBatchSize,
     onSent: contact,
   })
-  if (outbox.depth() > 0) log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
+  if (outbox.depth() > 0)
+    log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
 
   const checkpoints = createCheckpointView({
     kafka,
     topic: names.physical(CHECKPOINT_TOPIC),
-    groupId: names.group(`gridpulse.checkpoint-reader.${options.nodeId}.${crypto.randomUUID().slice(0, 8)}`),
+    groupId: names.group(
+      `gridpulse.checkpoint-reader.${options.nodeId}.${crypto.randomUUID().slice(0, 8)}`
+    ),
     endOffset: async () => {
       const [p0] = await admin.fetchTopicOffsets(names.physical(CHECKPOINT_TOPIC))
       return BigInt(p0?.high ?? '0')
@@ -174,7 +179,10 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     },
     async deadLetter(records: readonly DeadLetter[], opts?: PublishOptions) {
       ensureOpen()
-      outbox.append(records.map((r) => encodeDeadLetter(fitDeadLetter(r))), opts?.checkpoint)
+      outbox.append(
+        records.map((r) => encodeDeadLetter(fitDeadLetter(r))),
+        opts?.checkpoint
+      )
       relay.wake()
     },
     async readSourceCheckpoint(source) {
@@ -184,7 +192,8 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     isLeader: () => !closed && (leadership ? leadership.isLeader() : true),
     async subscribe(sub: Subscription) {
       ensureOpen()
-      for (const topic of sub.topics) if (!partitionCount.has(topic)) throw new Error(`unknown topic ${topic}`)
+      for (const topic of sub.topics)
+        if (!partitionCount.has(topic)) throw new Error(`unknown topic ${topic}`)
       const consumer = await subscribe(sub)
       const tracked: Consumer = {
         async stop() {
@@ -202,7 +211,11 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
       if (!connected) throw new Error(`end offsets unavailable: ${detail}`)
       const result = new Map<string, bigint>()
       const offsets = await withTimeout(
-        Promise.all(topics.map(async (topic) => [topic, await admin.fetchTopicOffsets(names.physical(topic))] as const)),
+        Promise.all(
+          topics.map(
+            async (topic) => [topic, await admin.fetchTopicOffsets(names.physical(topic))] as const
+          )
+        ),
         3_000,
         'Kafka did not return the end offsets within 3 s'
       )
@@ -218,13 +231,17 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
       let detail: string | undefined
       if (closed) detail = 'closed'
       else if (fatal) detail = fatal
-      else if (!relay.healthy()) detail = `relaying to Kafka fails (${relay.lastError()}); ${depth} events wait in the outbox`
-      else if (silentMs === Number.POSITIVE_INFINITY) detail = 'lost the connection to Kafka; reconnecting'
-      else if (silentMs > CONTACT_STALE_MS) detail = `no answer from Kafka for ${Math.round(silentMs / 1000)} s`
+      else if (!relay.healthy())
+        detail = `relaying to Kafka fails (${relay.lastError()}); ${depth} events wait in the outbox`
+      else if (silentMs === Number.POSITIVE_INFINITY)
+        detail = 'lost the connection to Kafka; reconnecting'
+      else if (silentMs > CONTACT_STALE_MS)
+        detail = `no answer from Kafka for ${Math.round(silentMs / 1000)} s`
       const connected = detail === undefined
       // Informational: Kafka is fine, but an operator should look at rows it refused for good.
       const parked = outbox.parked()
-      if (connected && parked > 0) detail = `${parked} outbox rows refused by Kafka are parked in kafka_outbox_parked`
+      if (connected && parked > 0)
+        detail = `${parked} outbox rows refused by Kafka are parked in kafka_outbox_parked`
       return { kind: 'kafka', connected, outboxDepth: depth, ...(detail ? { detail } : {}) }
     },
     async close() {
@@ -246,7 +263,13 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
 }
 
 /** Connects the admin client and creates/verifies the topics, retrying while Kafka is unreachable. */
-async function connectAndEnsureTopics(admin: Admin, layout: readonly TopicSpec[], names: TopicNames, log: Logger, timeoutMs: number) {
+async function connectAndEnsureTopics(
+  admin: Admin,
+  layout: readonly TopicSpec[],
+  names: TopicNames,
+  log: Logger,
+  timeoutMs: number
+) {
   const deadline = Date.now() + timeoutMs
   for (let attempt = 1; ; attempt++) {
     try {
@@ -256,7 +279,10 @@ async function connectAndEnsureTopics(admin: Admin, layout: readonly TopicSpec[]
     } catch (error) {
       if (error instanceof TopicMismatchError || Date.now() > deadline) throw error
       const retryInMs = 200 + backoffMs(attempt, 500, 5_000)
-      log.warn({ err: error, attempt, retry_in_ms: retryInMs }, 'Kafka is not ready for start-up yet; will retry')
+      log.warn(
+        { err: error, attempt, retry_in_ms: retryInMs },
+        'Kafka is not ready for start-up yet; will retry'
+      )
       await sleep(retryInMs)
     }
   }
@@ -266,7 +292,12 @@ async function connectAndEnsureTopics(admin: Admin, layout: readonly TopicSpec[]
  * The explicit admin step of start-up: creates missing topics with GridPulse's layout, then checks
  * every topic (also ones created by someone else) against it.
  */
-export async function ensureTopics(admin: Admin, layout: readonly TopicSpec[], names: TopicNames, log: Logger): Promise<void> {
+export async function ensureTopics(
+  admin: Admin,
+  layout: readonly TopicSpec[],
+  names: TopicNames,
+  log: Logger
+): Promise<void> {
   const existing = new Set(await admin.listTopics())
   const missing = layout.filter((t) => !existing.has(names.physical(t.logical)))
   if (missing.length > 0) {
@@ -284,7 +315,11 @@ export async function ensureTopics(admin: Admin, layout: readonly TopicSpec[], n
   const metadata = await admin.fetchTopicMetadata({ topics: physical })
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: physical.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['cleanup.policy', 'retention.ms'] })),
+    resources: physical.map((name) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name,
+      configNames: ['cleanup.policy', 'retention.ms'],
+    })),
   })
   const mismatches: { topic: string; problems: string[] }[] = []
   for (const spec of layout) {
@@ -293,7 +328,9 @@ export async function ensureTopics(admin: Admin, layout: readonly TopicSpec[], n
     const resource = described.resources.find((r) => r.resourceName === name)
     const actual: ActualTopic = {
       partitions: meta?.partitions.length ?? 0,
-      configs: Object.fromEntries((resource?.configEntries ?? []).map((c) => [c.configName, c.configValue])),
+      configs: Object.fromEntries(
+        (resource?.configEntries ?? []).map((c) => [c.configName, c.configValue])
+      ),
     }
     const problems = diffTopic(spec, actual)
     if (problems.length > 0) mismatches.push({ topic: name, problems })

@@ -45,7 +45,12 @@ export function createLeadership(options: LeadershipOptions): Leadership {
   const set = (value: boolean, why: string) => {
     if (value === assigned) return
     assigned = value
-    log.info({ leader: value, reason: why }, value ? 'this node is now the leader (polls the sources)' : 'this node is no longer the leader')
+    log.info(
+      { leader: value, reason: why },
+      value
+        ? 'this node is now the leader (polls the sources)'
+        : 'this node is no longer the leader'
+    )
     options.onChange?.(value)
   }
 
@@ -77,7 +82,11 @@ export function createLeadership(options: LeadershipOptions): Leadership {
       c.on(DISCONNECT, () => set(false, 'disconnected'))
       c.on(CRASH, ({ payload }) => {
         set(false, 'consumer crashed')
-        if (!payload.restart) log.error({ err: payload.error }, 'leadership consumer crashed for good; this node will not lead')
+        if (!payload.restart)
+          log.error(
+            { err: payload.error },
+            'leadership consumer crashed for good; this node will not lead'
+          )
       })
       try {
         await c.connect()
@@ -89,7 +98,10 @@ export function createLeadership(options: LeadershipOptions): Leadership {
       } catch (error) {
         attempt++
         const retryInMs = 500 + backoffMs(attempt, 500, 10_000)
-        log.warn({ err: error, retry_in_ms: retryInMs }, 'joining the leadership group failed; will retry')
+        log.warn(
+          { err: error, retry_in_ms: retryInMs },
+          'joining the leadership group failed; will retry'
+        )
         await c.disconnect().catch(() => {})
         await sleep(retryInMs, abort.signal)
       }

@@ -8,25 +8,51 @@ import { newerCheckpoint } from './checkpoints'
 import { createOutbox } from './outbox'
 import { CHECKPOINT_TOPIC } from './topics'
 
-const event = (i: number) => dispatchEvent('NSW1', 'wind', new Date(Date.UTC(2026, 3, 1) + i * 300_000).toISOString().replace('.000Z', 'Z'), i)
+const event = (i: number) =>
+  dispatchEvent(
+    'NSW1',
+    'wind',
+    new Date(Date.UTC(2026, 3, 1) + i * 300_000).toISOString().replace('.000Z', 'Z'),
+    i
+  )
 
 describe('kafka outbox', () => {
   test('events and their source checkpoint commit together; the checkpoint row comes after the events', () => {
     const outbox = createOutbox({ path: ':memory:', nodeId: 'n1', now: () => 1_000 })
-    outbox.append([event(1), event(2)].map(encodeEvent), { source: 'aemo.dispatchis', cursor: 'FILE_1.zip' })
+    outbox.append([event(1), event(2)].map(encodeEvent), {
+      source: 'aemo.dispatchis',
+      cursor: 'FILE_1.zip',
+    })
     const rows = outbox.page(10)
-    expect(rows.map((r) => r.topic)).toEqual(['market.dispatch', 'market.dispatch', CHECKPOINT_TOPIC])
-    expect(JSON.parse(rows[2]!.value)).toEqual({ source: 'aemo.dispatchis', cursor: 'FILE_1.zip', updated_at: 1_000, node_id: 'n1' })
+    expect(rows.map((r) => r.topic)).toEqual([
+      'market.dispatch',
+      'market.dispatch',
+      CHECKPOINT_TOPIC,
+    ])
+    expect(JSON.parse(rows[2]!.value)).toEqual({
+      source: 'aemo.dispatchis',
+      cursor: 'FILE_1.zip',
+      updated_at: 1_000,
+      node_id: 'n1',
+    })
     expect(rows[2]!.key).toBe('aemo.dispatchis')
-    expect(JSON.parse(rows[0]!.headers)).toMatchObject({ 'event-type': 'MarketDispatchEvent', 'content-type': 'application/json' })
-    expect(outbox.readCheckpoint('aemo.dispatchis')).toEqual({ cursor: 'FILE_1.zip', updatedAt: 1_000 })
+    expect(JSON.parse(rows[0]!.headers)).toMatchObject({
+      'event-type': 'MarketDispatchEvent',
+      'content-type': 'application/json',
+    })
+    expect(outbox.readCheckpoint('aemo.dispatchis')).toEqual({
+      cursor: 'FILE_1.zip',
+      updatedAt: 1_000,
+    })
     expect(outbox.depth()).toBe(3)
   })
 
   test('a failing append leaves neither the events nor the checkpoint behind', () => {
     const outbox = createOutbox({ path: ':memory:', nodeId: 'n1' })
     const bad = { ...encodeEvent(event(1)), value: null as unknown as string } // NOT NULL violation mid-transaction
-    expect(() => outbox.append([encodeEvent(event(0)), bad], { source: 's', cursor: 'c' })).toThrow()
+    expect(() =>
+      outbox.append([encodeEvent(event(0)), bad], { source: 's', cursor: 'c' })
+    ).toThrow()
     expect(outbox.page(10)).toEqual([])
     expect(outbox.depth()).toBe(0)
     expect(outbox.readCheckpoint('s')).toBeUndefined()

@@ -75,7 +75,11 @@ export interface Outbox {
   close(): void
 }
 
-export function createOutbox(options: { path: string; nodeId: string; now?: () => number }): Outbox {
+export function createOutbox(options: {
+  path: string
+  nodeId: string
+  now?: () => number
+}): Outbox {
   const now = options.now ?? Date.now
   const db = new Database(options.path, { create: true, strict: true })
   db.run('PRAGMA journal_mode = WAL')
@@ -84,13 +88,19 @@ export function createOutbox(options: { path: string; nodeId: string; now?: () =
   db.run('PRAGMA busy_timeout = 5000')
   db.run(SCHEMA)
 
-  const insert = db.prepare('INSERT INTO kafka_outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)')
+  const insert = db.prepare(
+    'INSERT INTO kafka_outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)'
+  )
   const upsertCheckpoint = db.prepare(
     `INSERT INTO source_checkpoints (source, cursor, updated_at) VALUES (?, ?, ?)
      ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`
   )
-  const selectCheckpoint = db.prepare('SELECT cursor, updated_at FROM source_checkpoints WHERE source = ?')
-  const selectPage = db.prepare('SELECT id, topic, key, value, headers FROM kafka_outbox ORDER BY id LIMIT ?')
+  const selectCheckpoint = db.prepare(
+    'SELECT cursor, updated_at FROM source_checkpoints WHERE source = ?'
+  )
+  const selectPage = db.prepare(
+    'SELECT id, topic, key, value, headers FROM kafka_outbox ORDER BY id LIMIT ?'
+  )
   const deleteUpTo = db.prepare('DELETE FROM kafka_outbox WHERE id <= ?')
   const parkRow = db.transaction((row: OutboxRow, error: string) => {
     db.query(
@@ -106,15 +116,28 @@ export function createOutbox(options: { path: string; nodeId: string; now?: () =
   const span = db.prepare('SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) AS n FROM kafka_outbox')
   let parked = (db.query('SELECT COUNT(*) AS n FROM kafka_outbox_parked').get() as { n: number }).n
 
-  const append = db.transaction((messages: readonly OutgoingMessage[], checkpoint?: SourceCheckpoint) => {
-    const ts = now()
-    for (const m of messages) insert.run(m.topic, m.key, m.value, JSON.stringify(m.headers), ts)
-    if (checkpoint) {
-      upsertCheckpoint.run(checkpoint.source, checkpoint.cursor, ts)
-      const record: CheckpointRecord = { source: checkpoint.source, cursor: checkpoint.cursor, updated_at: ts, node_id: options.nodeId }
-      insert.run(CHECKPOINT_TOPIC, checkpoint.source, JSON.stringify(record), JSON.stringify({ 'content-type': 'application/json' }), ts)
+  const append = db.transaction(
+    (messages: readonly OutgoingMessage[], checkpoint?: SourceCheckpoint) => {
+      const ts = now()
+      for (const m of messages) insert.run(m.topic, m.key, m.value, JSON.stringify(m.headers), ts)
+      if (checkpoint) {
+        upsertCheckpoint.run(checkpoint.source, checkpoint.cursor, ts)
+        const record: CheckpointRecord = {
+          source: checkpoint.source,
+          cursor: checkpoint.cursor,
+          updated_at: ts,
+          node_id: options.nodeId,
+        }
+        insert.run(
+          CHECKPOINT_TOPIC,
+          checkpoint.source,
+          JSON.stringify(record),
+          JSON.stringify({ 'content-type': 'application/json' }),
+          ts
+        )
+      }
     }
-  })
+  )
 
   return {
     append(messages, checkpoint) {

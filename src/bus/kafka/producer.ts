@@ -13,17 +13,27 @@ export const MAX_PARTITION_BATCH_BYTES = 900_000
 const RECORD_OVERHEAD_BYTES = 40
 
 /** Kafka errors that retrying the same message can never fix. */
-const UNDELIVERABLE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE'])
+const UNDELIVERABLE = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+])
 
 /** The Kafka error type (`MESSAGE_TOO_LARGE`, …) of a kafkajs error or of one it wraps, if any. */
 export function kafkaErrorType(error: unknown): string | undefined {
-  for (let e = error as { type?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = error as { type?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.type === 'string') return e.type
   }
   return undefined
 }
 
-export const isUndeliverable = (error: unknown): boolean => UNDELIVERABLE.has(kafkaErrorType(error) ?? '')
+export const isUndeliverable = (error: unknown): boolean =>
+  UNDELIVERABLE.has(kafkaErrorType(error) ?? '')
 
 /**
  * One idempotent producer (acks=all), used by one sender at a time. The relay and the consumer's
@@ -106,7 +116,9 @@ export function createProducerLane(
 
 const messageBytes = (m: Message): number => {
   let bytes = RECORD_OVERHEAD_BYTES + byteLength(m.key) + byteLength(m.value)
-  if (m.headers) for (const [name, value] of Object.entries(m.headers)) bytes += name.length + byteLength(value as string | Buffer | undefined)
+  if (m.headers)
+    for (const [name, value] of Object.entries(m.headers))
+      bytes += name.length + byteLength(value as string | Buffer | undefined)
   return bytes
 }
 

@@ -64,7 +64,11 @@ export function createRelay(options: RelayOptions): Relay {
     resolve()
   }
 
-  const toMessage = (row: OutboxRow): Message => ({ key: row.key, value: row.value, headers: JSON.parse(row.headers) })
+  const toMessage = (row: OutboxRow): Message => ({
+    key: row.key,
+    value: row.value,
+    headers: JSON.parse(row.headers),
+  })
 
   async function sendPage(rows: readonly OutboxRow[]) {
     const data: TopicMessages[] = []
@@ -92,7 +96,10 @@ export function createRelay(options: RelayOptions): Relay {
         await isolate(rows.filter((r) => r.topic !== CHECKPOINT_TOPIC))
       }
     }
-    if (checkpoints.size > 0) await lane.send([{ topic: options.physical(CHECKPOINT_TOPIC), messages: [...checkpoints.values()] }])
+    if (checkpoints.size > 0)
+      await lane.send([
+        { topic: options.physical(CHECKPOINT_TOPIC), messages: [...checkpoints.values()] },
+      ])
   }
 
   /** Kafka refused part of a page for good: send it row by row and park each row it refuses. */
@@ -129,7 +136,11 @@ export function createRelay(options: RelayOptions): Relay {
       try {
         await sendPage(rows)
         outbox.remove(rows[rows.length - 1]!.id)
-        if (!ok) log.info({ failures, outbox_depth: outbox.depth() }, 'Kafka is reachable again; relaying the outbox backlog')
+        if (!ok)
+          log.info(
+            { failures, outbox_depth: outbox.depth() },
+            'Kafka is reachable again; relaying the outbox backlog'
+          )
         ok = true
         error = undefined
         failures = 0
@@ -140,7 +151,10 @@ export function createRelay(options: RelayOptions): Relay {
         ok = false
         error = e instanceof Error ? e.message : String(e)
         const retryInMs = 100 + backoffMs(failures, 250, 15_000, options.random)
-        log.warn({ err: e, failures, outbox_depth: outbox.depth(), retry_in_ms: retryInMs }, 'relaying the outbox to Kafka failed; will retry')
+        log.warn(
+          { err: e, failures, outbox_depth: outbox.depth(), retry_in_ms: retryInMs },
+          'relaying the outbox to Kafka failed; will retry'
+        )
         await sleep(retryInMs, controller.signal)
       }
     }
@@ -152,7 +166,8 @@ export function createRelay(options: RelayOptions): Relay {
     lastError: () => error,
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs
-      while (ok && outbox.depth() > 0 && Date.now() < deadline && !controller.signal.aborted) await Bun.sleep(20)
+      while (ok && outbox.depth() > 0 && Date.now() < deadline && !controller.signal.aborted)
+        await Bun.sleep(20)
     },
     async stop() {
       controller.abort()

@@ -16,21 +16,38 @@ describe('Kafka topic layout', () => {
       'gridpulse.source-checkpoints': 1,
       'gridpulse.leadership': 1,
     })
-    expect(spec('market.prices').configs).toEqual({ 'cleanup.policy': 'delete', 'retention.ms': '604800000' })
+    expect(spec('market.prices').configs).toEqual({
+      'cleanup.policy': 'delete',
+      'retention.ms': '604800000',
+    })
     expect(spec('gridpulse.source-checkpoints').configs).toEqual({ 'cleanup.policy': 'compact' })
   })
 
   test('a matching topic has no differences; each mismatch is named', () => {
-    expect(diffTopic(spec('market.dispatch'), { partitions: 3, configs: { 'cleanup.policy': 'delete', 'retention.ms': '604800000' } })).toEqual([])
-    expect(diffTopic(spec('market.dispatch'), { partitions: 6, configs: { 'cleanup.policy': 'delete', 'retention.ms': '86400000' } })).toEqual([
+    expect(
+      diffTopic(spec('market.dispatch'), {
+        partitions: 3,
+        configs: { 'cleanup.policy': 'delete', 'retention.ms': '604800000' },
+      })
+    ).toEqual([])
+    expect(
+      diffTopic(spec('market.dispatch'), {
+        partitions: 6,
+        configs: { 'cleanup.policy': 'delete', 'retention.ms': '86400000' },
+      })
+    ).toEqual([
       'it has 6 partitions, GridPulse needs 3',
       'retention.ms is 86400000, GridPulse needs 604800000',
     ])
-    expect(diffTopic(spec('gridpulse.source-checkpoints'), { partitions: 1, configs: {} })).toEqual(['cleanup.policy is unset, GridPulse needs compact'])
+    expect(diffTopic(spec('gridpulse.source-checkpoints'), { partitions: 1, configs: {} })).toEqual(
+      ['cleanup.policy is unset, GridPulse needs compact']
+    )
   })
 
   test('the start-up error names every topic and its differences', () => {
-    const error = new TopicMismatchError([{ topic: 'market.dispatch', problems: ['it has 6 partitions, GridPulse needs 3'] }])
+    const error = new TopicMismatchError([
+      { topic: 'market.dispatch', problems: ['it has 6 partitions, GridPulse needs 3'] },
+    ])
     expect(error.message).toContain('topic market.dispatch: it has 6 partitions, GridPulse needs 3')
   })
 })

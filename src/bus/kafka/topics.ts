@@ -24,10 +24,19 @@ export interface ActualTopic {
 }
 
 /** The Kafka layout of DESIGN.md plus the two control topics of the distributed mode. */
-export function topicLayout(options: { partitions?: number; retentionMs?: number } = {}): TopicSpec[] {
-  const retention = { 'cleanup.policy': 'delete', 'retention.ms': String(options.retentionMs ?? RETENTION_MS) }
+export function topicLayout(
+  options: { partitions?: number; retentionMs?: number } = {}
+): TopicSpec[] {
+  const retention = {
+    'cleanup.policy': 'delete',
+    'retention.ms': String(options.retentionMs ?? RETENTION_MS),
+  }
   return [
-    ...EVENT_TOPICS.map((logical) => ({ logical, partitions: options.partitions ?? 3, configs: retention })),
+    ...EVENT_TOPICS.map((logical) => ({
+      logical,
+      partitions: options.partitions ?? 3,
+      configs: retention,
+    })),
     ...DLQ_TOPICS.map((logical) => ({ logical, partitions: 1, configs: retention })),
     // Compacted: the newest cursor per source survives forever; retention does not apply.
     { logical: CHECKPOINT_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } },
@@ -39,7 +48,9 @@ export function topicLayout(options: { partitions?: number; retentionMs?: number
 export function diffTopic(spec: TopicSpec, actual: ActualTopic): string[] {
   const problems: string[] = []
   if (actual.partitions !== spec.partitions) {
-    problems.push(`it has ${actual.partitions} partition${actual.partitions === 1 ? '' : 's'}, GridPulse needs ${spec.partitions}`)
+    problems.push(
+      `it has ${actual.partitions} partition${actual.partitions === 1 ? '' : 's'}, GridPulse needs ${spec.partitions}`
+    )
   }
   for (const [name, want] of Object.entries(spec.configs)) {
     const have = actual.configs[name]
@@ -55,7 +66,9 @@ export class TopicMismatchError extends Error {
     super(
       `Kafka topics do not match GridPulse's layout (DESIGN.md): ${mismatches
         .map((m) => `topic ${m.topic}: ${m.problems.join('; ')}`)
-        .join(' | ')}. Fix the topic configuration (partition counts cannot shrink: recreate the topic) and restart.`
+        .join(
+          ' | '
+        )}. Fix the topic configuration (partition counts cannot shrink: recreate the topic) and restart.`
     )
   }
 }

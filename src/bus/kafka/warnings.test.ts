@@ -10,7 +10,9 @@ test('only TimeoutNegativeWarning is dropped, and the original listeners come ba
   try {
     const release = filterTimeoutNegativeWarnings()
     const releaseSecond = filterTimeoutNegativeWarnings()
-    const timeout = Object.assign(new Error('-5 is a negative number'), { name: 'TimeoutNegativeWarning' })
+    const timeout = Object.assign(new Error('-5 is a negative number'), {
+      name: 'TimeoutNegativeWarning',
+    })
     const other = Object.assign(new Error('something else'), { name: 'DeprecationWarning' })
     process.emit('warning', timeout)
     process.emit('warning', other)

@@ -43,7 +43,9 @@ const cycleFor = (kind: 'dispatchis' | 'scada', extra: { now?: () => number } = 
 
 /** Expected RRP per (region, interval) straight from the file's INTERVENTION=0 rows. */
 function rrpFromCsv(csv: string): Map<string, number> {
-  const table = parseMmsCsv(csv, { strictFooter: true }).tables.find((t) => t.report === 'DISPATCH' && t.sub === 'PRICE')!
+  const table = parseMmsCsv(csv, { strictFooter: true }).tables.find(
+    (t) => t.report === 'DISPATCH' && t.sub === 'PRICE'
+  )!
   const col = (name: string) => table.columns.indexOf(name) + 4
   const out = new Map<string, number>()
   for (const row of table.rows) {
@@ -71,9 +73,14 @@ describe('NEMWeb Current polling', () => {
     for (const f of files) for (const [k, v] of rrpFromCsv(f.csv)) expected.set(k, v)
     const page = harness.queries.prices.list({ limit: 100 })
     expect(page.data).toHaveLength(expected.size)
-    for (const p of page.data) expect(p.rrp_aud_mwh).toBe(expected.get(`${p.region_id}|${p.interval_end}`)!)
+    for (const p of page.data)
+      expect(p.rrp_aud_mwh).toBe(expected.get(`${p.region_id}|${p.interval_end}`)!)
     expect(page.data.every((p) => p.intervention)).toBe(true)
-    expect(page.data.every((p) => p.source === 'aemo.dispatchis' && p.source_file?.startsWith('PUBLIC_DISPATCHIS_'))).toBe(true)
+    expect(
+      page.data.every(
+        (p) => p.source === 'aemo.dispatchis' && p.source_file?.startsWith('PUBLIC_DISPATCHIS_')
+      )
+    ).toBe(true)
   })
 
   test('an unchanged listing is answered 304 and nothing is downloaded again', async () => {
@@ -100,7 +107,9 @@ describe('NEMWeb Current polling', () => {
     const missed = [1, 2, 3].map((i) => buildDispatchIsZip(step('2026-04-02T00:05:00Z', i)))
     for (const f of missed) nemweb.add(CURRENT_IS, f)
     // A new process: no listing validators, only the checkpoint committed with the events.
-    const result = await cycleFor('dispatchis', { now: () => Date.parse('2026-11-28T00:00:00Z') })(never)
+    const result = await cycleFor('dispatchis', { now: () => Date.parse('2026-11-28T00:00:00Z') })(
+      never
+    )
 
     expect(result.lastItem).toBe(missed[2]!.name)
     expect(nemweb.downloads(first.name)).toBe(1)
@@ -115,16 +124,29 @@ describe('NEMWeb Current polling', () => {
     const truncatedCsv = buildDispatchIsZip('2026-04-02T00:05:00Z')
     const { zipMembers } = await import('../../../tests/support/nemweb-fixtures')
     const lines = truncatedCsv.csv.split('\r\n')
-    const cut = zipMembers({ [truncatedCsv.csvName]: lines.slice(0, lines.length - 4).concat(lines.slice(-2)).join('\r\n') })
+    const cut = zipMembers({
+      [truncatedCsv.csvName]: lines
+        .slice(0, lines.length - 4)
+        .concat(lines.slice(-2))
+        .join('\r\n'),
+    })
     nemweb.add(CURRENT_IS, { name: truncatedCsv.name, bytes: cut })
     const corrupt = buildDispatchIsZip('2026-04-02T00:10:00Z')
-    nemweb.add(CURRENT_IS, { name: corrupt.name, bytes: corrupt.bytes.subarray(0, corrupt.bytes.length - 40) })
+    nemweb.add(CURRENT_IS, {
+      name: corrupt.name,
+      bytes: corrupt.bytes.subarray(0, corrupt.bytes.length - 40),
+    })
     nemweb.add(CURRENT_IS, good)
 
     const result = await cycleFor('dispatchis')(never)
 
     expect(result.rejected).toBe(2)
-    await waitFor(() => harness.queries.stats().totals.dead_letters === 2 && harness.queries.stats().totals.prices === 2, 'projection')
+    await waitFor(
+      () =>
+        harness.queries.stats().totals.dead_letters === 2 &&
+        harness.queries.stats().totals.prices === 2,
+      'projection'
+    )
     const dead = harness.queries.deadLetters.list({ limit: 10 }).data
     expect(dead.map((d) => [d.source_file, d.code, d.topic]).sort()).toEqual(
       [
@@ -132,7 +154,11 @@ describe('NEMWeb Current polling', () => {
         [corrupt.name, 'zip_truncated', 'market.prices'],
       ].sort()
     )
-    expect(harness.queries.prices.list({ limit: 10 }).data.every((p) => p.interval_end === '2026-04-02T00:15:00Z')).toBe(true)
+    expect(
+      harness.queries.prices
+        .list({ limit: 10 })
+        .data.every((p) => p.interval_end === '2026-04-02T00:15:00Z')
+    ).toBe(true)
     expect(await harness.bus.readSourceCheckpoint('aemo.dispatchis')).toBe(good.name)
   })
 
@@ -141,13 +167,18 @@ describe('NEMWeb Current polling', () => {
     nemweb = startNemwebServer()
     const file = buildDispatchIsZip('2026-04-02T00:05:00Z')
     const lines = file.csv.split('\r\n')
-    const priceRow = lines.findIndex((l) => l.startsWith('D,DISPATCH,PRICE,') && l.includes(',SA1,'))
+    const priceRow = lines.findIndex(
+      (l) => l.startsWith('D,DISPATCH,PRICE,') && l.includes(',SA1,')
+    )
     const fields = lines[priceRow]!.split(',')
     const header = lines.find((l) => l.startsWith('I,DISPATCH,PRICE,'))!.split(',')
     fields[header.indexOf('RRP')] = 'abc'
     lines[priceRow] = fields.join(',')
     const { zipMembers } = await import('../../../tests/support/nemweb-fixtures')
-    nemweb.add(CURRENT_IS, { name: file.name, bytes: zipMembers({ [file.csvName]: lines.join('\r\n') }) })
+    nemweb.add(CURRENT_IS, {
+      name: file.name,
+      bytes: zipMembers({ [file.csvName]: lines.join('\r\n') }),
+    })
 
     await cycleFor('dispatchis')(never)
 
@@ -168,10 +199,14 @@ describe('SCADA: generation by fuel, every MW accounted for', () => {
 
     const result = await cycleFor('scada')(never)
     expect(result.rejected).toBe(0)
-    await waitFor(() => harness.queries.reconciliation.list({ limit: 1 }).data.length === 1, 'reconciliation')
+    await waitFor(
+      () => harness.queries.reconciliation.list({ limit: 1 }).data.length === 1,
+      'reconciliation'
+    )
 
     // Σ SCADAVALUE straight from the CSV, in integer micro-MW so float error cannot hide a loss.
-    const table = parseMmsCsv(fixtureCsvText(AEMO_FIXTURES.liveScada), { strictFooter: true }).tables[0]!
+    const table = parseMmsCsv(fixtureCsvText(AEMO_FIXTURES.liveScada), { strictFooter: true })
+      .tables[0]!
     const valueAt = table.columns.indexOf('SCADAVALUE') + 4
     const micro = (x: number) => Math.round(x * 1e6)
     const fileTotal = table.rows.reduce((sum, r) => sum + micro(Number(r.fields[valueAt])), 0)
@@ -181,10 +216,14 @@ describe('SCADA: generation by fuel, every MW accounted for', () => {
 
     expect(table.rows).toHaveLength(390)
     expect(micro(rec!.total_mw)).toBe(fileTotal)
-    expect(micro(rec!.generation_mw) + micro(rec!.load_mw) + micro(rec!.unmapped_mw)).toBe(fileTotal)
+    expect(micro(rec!.generation_mw) + micro(rec!.load_mw) + micro(rec!.unmapped_mw)).toBe(
+      fileTotal
+    )
     expect(eventSum).toBe(micro(rec!.generation_mw) - micro(rec!.load_mw))
     expect(rec!.unmapped_units.length).toBeGreaterThan(0)
-    expect(rec!.unmapped_units.reduce((s, u) => s + micro(u.value_mw), 0)).toBe(micro(rec!.unmapped_mw))
+    expect(rec!.unmapped_units.reduce((s, u) => s + micro(u.value_mw), 0)).toBe(
+      micro(rec!.unmapped_mw)
+    )
     expect(rec!.interval_end).toBe('2021-09-02T02:55:00Z')
   })
 
@@ -193,11 +232,16 @@ describe('SCADA: generation by fuel, every MW accounted for', () => {
     nemweb = startNemwebServer()
     nemweb.add(CURRENT_SCADA, buildDispatchScadaZip('2026-04-02T00:05:00Z'))
     await cycleFor('scada')(never)
-    await waitFor(() => harness.queries.reconciliation.list({ limit: 1 }).data.length === 1, 'projection')
+    await waitFor(
+      () => harness.queries.reconciliation.list({ limit: 1 }).data.length === 1,
+      'projection'
+    )
 
     const mix = await (await harness.api.request('/api/v1/generation/mix?region_id=SA1')).json()
     expect(mix).toMatchObject({ region_id: 'SA1', interval_end: '2026-04-02T00:05:00Z' })
-    expect((mix as { fuels: { share: number }[] }).fuels.reduce((s, f) => s + f.share, 0)).toBeCloseTo(1, 5)
+    expect(
+      (mix as { fuels: { share: number }[] }).fuels.reduce((s, f) => s + f.share, 0)
+    ).toBeCloseTo(1, 5)
     const missing = await harness.api.request('/api/v1/generation/mix?region_id=TAS1')
     expect(missing.status).toBe(404)
   })
@@ -207,7 +251,9 @@ describe('archive backfill', () => {
   test('ingests daily zips of 5-minute zips, resumes after an interruption, and never duplicates', async () => {
     harness = await createHarness()
     nemweb = startNemwebServer()
-    const files = Array.from({ length: 6 }, (_, i) => buildDispatchIsZip(step('2026-04-02T00:05:00Z', i)))
+    const files = Array.from({ length: 6 }, (_, i) =>
+      buildDispatchIsZip(step('2026-04-02T00:05:00Z', i))
+    )
     const day = buildArchiveDayZip('PUBLIC_DISPATCHIS', '2026-04-02', files)
     nemweb.add(NEMWEB.dispatchis.archive, { name: day.name, bytes: day.bytes })
     const lines: string[] = []
@@ -226,14 +272,31 @@ describe('archive backfill', () => {
         if (line.includes(' 3/6 ')) abort.abort()
       },
     })
-    const second = await runBackfill({ baseUrl: nemweb.url, kind: 'dispatchis', from: '2026-04-01', to: '2026-04-02', sink: harness.bus, progress: (l) => lines.push(l) })
-    const third = await runBackfill({ baseUrl: nemweb.url, kind: 'dispatchis', from: '2026-04-02', to: '2026-04-02', sink: harness.bus, progress: (l) => lines.push(l) })
+    const second = await runBackfill({
+      baseUrl: nemweb.url,
+      kind: 'dispatchis',
+      from: '2026-04-01',
+      to: '2026-04-02',
+      sink: harness.bus,
+      progress: (l) => lines.push(l),
+    })
+    const third = await runBackfill({
+      baseUrl: nemweb.url,
+      kind: 'dispatchis',
+      from: '2026-04-02',
+      to: '2026-04-02',
+      sink: harness.bus,
+      progress: (l) => lines.push(l),
+    })
 
     expect(first).toMatchObject({ files: 3, days: 0, missing: ['2026-04-01'] })
     expect(second).toMatchObject({ files: 3, days: 1 })
     expect(third).toMatchObject({ files: 0, days: 0 })
     expect(lines).toContain('dispatchis 2026-04-02: already ingested, skipped')
-    await waitFor(() => harness.queries.stats().totals.prices === 12, 'all six intervals for NSW1 and SA1')
+    await waitFor(
+      () => harness.queries.stats().totals.prices === 12,
+      'all six intervals for NSW1 and SA1'
+    )
     const ends = await harness.bus.endOffsets(['market.prices'])
     expect([...ends.values()].reduce((a, b) => a + b)).toBe(12n) // each interval published once
   })
@@ -243,12 +306,18 @@ describe('gap detection', () => {
   test('an interval that never arrived is reported by /api/v1/sources', async () => {
     harness = await createHarness({ now: () => Date.parse('2026-04-02T01:00:00Z') })
     nemweb = startNemwebServer()
-    for (const i of [0, 1, 3]) nemweb.add(CURRENT_IS, buildDispatchIsZip(step('2026-04-02T00:05:00Z', i)))
+    for (const i of [0, 1, 3])
+      nemweb.add(CURRENT_IS, buildDispatchIsZip(step('2026-04-02T00:05:00Z', i)))
     await cycleFor('dispatchis')(never)
     await waitFor(() => harness.queries.stats().totals.prices === 6, 'projection')
 
-    const body = (await (await harness.api.request('/api/v1/sources')).json()) as { data: { source: string; gaps: string[]; last_interval: string }[] }
+    const body = (await (await harness.api.request('/api/v1/sources')).json()) as {
+      data: { source: string; gaps: string[]; last_interval: string }[]
+    }
     const is = body.data.find((s) => s.source === 'aemo.dispatchis')!
-    expect(is).toMatchObject({ last_interval: '2026-04-02T00:20:00Z', gaps: ['2026-04-02T00:15:00Z'] })
+    expect(is).toMatchObject({
+      last_interval: '2026-04-02T00:20:00Z',
+      gaps: ['2026-04-02T00:15:00Z'],
+    })
   })
 })

@@ -59,8 +59,13 @@ export function processFile(
 ): FileOutcome {
   const spec = NEMWEB[kind]
   const failedAt = toUtcIsoMs(Date.parse(ctx.ingestedAt))
-  const deadLetter = (r: Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw'> & { table?: string }): DeadLetter => ({
-    dead_letter_id: uuidV5(`${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`, DLQ_NAMESPACE),
+  const deadLetter = (
+    r: Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw'> & { table?: string }
+  ): DeadLetter => ({
+    dead_letter_id: uuidV5(
+      `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`,
+      DLQ_NAMESPACE
+    ),
     topic: spec.topic,
     reason: (r.table ? `${r.table}: ${r.reason}` : r.reason).slice(0, 2_000),
     code: r.code.slice(0, 64),
@@ -74,12 +79,20 @@ export function processFile(
   try {
     if (kind === 'dispatchis') {
       const result = normalizeDispatchIs(file, ctx, options)
-      return { events: result.events, deadLetters: result.rejects.map(deadLetter), lastDataAt: newest(result.events) }
+      return {
+        events: result.events,
+        deadLetters: result.rejects.map(deadLetter),
+        lastDataAt: newest(result.events),
+      }
     }
     const result = normalizeDispatchScada(file, ctx, options)
     const reconciliation = result.reconciliation.map(
       (r): ScadaReconciliationEvent => ({
-        event_id: eventIdFor({ event_type: 'ScadaReconciliationEvent', source: spec.source, interval_end: r.interval_end }),
+        event_id: eventIdFor({
+          event_type: 'ScadaReconciliationEvent',
+          source: spec.source,
+          interval_end: r.interval_end,
+        }),
         event_type: 'ScadaReconciliationEvent',
         schema_version: 1,
         correlation_id: ctx.correlationId,
@@ -93,16 +106,28 @@ export function processFile(
         load_mw: r.load_w / 1e6,
         unmapped_mw: r.unmapped_w / 1e6,
         unit_count:
-          result.events.filter((e) => e.interval_end === r.interval_end).reduce((n, e) => n + e.unit_count, 0) + r.unmapped_duids.length,
+          result.events
+            .filter((e) => e.interval_end === r.interval_end)
+            .reduce((n, e) => n + e.unit_count, 0) + r.unmapped_duids.length,
         unmapped_units: r.unmapped_duids.map((u) => ({ duid: u.duid, value_mw: u.value_mw })),
       })
     )
-    return { events: [...result.events, ...reconciliation], deadLetters: result.rejects.map(deadLetter), lastDataAt: newest(result.events) }
+    return {
+      events: [...result.events, ...reconciliation],
+      deadLetters: result.rejects.map(deadLetter),
+      lastDataAt: newest(result.events),
+    }
   } catch (error) {
     if (!(error instanceof AemoSourceError)) throw error
     // Binary input survives the DLQ as base64 (the DLQ payload is text).
-    const raw = typeof file.bytes === 'string' ? file.bytes : `base64:${Buffer.from(file.bytes.subarray(0, 700_000)).toString('base64')}`
-    return { events: [], deadLetters: [deadLetter({ code: error.code, reason: error.message, row: null, raw })] }
+    const raw =
+      typeof file.bytes === 'string'
+        ? file.bytes
+        : `base64:${Buffer.from(file.bytes.subarray(0, 700_000)).toString('base64')}`
+    return {
+      events: [],
+      deadLetters: [deadLetter({ code: error.code, reason: error.message, row: null, raw })],
+    }
   }
 }
 
@@ -134,14 +159,21 @@ async function fetchAndProcess(
     if (response.status !== 200) throw new Error(`GET ${name}: HTTP ${response.status}`)
     const file: SourceFile = { name, bytes: response.body, sha256: sha256Hex(response.body) }
     const outcome = processFile(kind, file, ctx)
-    const retryable = outcome.events.length === 0 && outcome.deadLetters.some((d) => RETRYABLE_CODES.has(d.code))
+    const retryable =
+      outcome.events.length === 0 && outcome.deadLetters.some((d) => RETRYABLE_CODES.has(d.code))
     if (!retryable || attempt >= attempts) return outcome
   }
 }
-const RETRYABLE_CODES = new Set(['csv_footer_missing', 'csv_line_count_mismatch', 'zip_truncated', 'zip_corrupt'])
+const RETRYABLE_CODES = new Set([
+  'csv_footer_missing',
+  'csv_line_count_mismatch',
+  'zip_truncated',
+  'zip_corrupt',
+])
 
 /** Only the path of a listed href is used: saved listings carry absolute nemweb.com.au URLs. */
-const onBase = (baseUrl: string, href: string) => new URL(new URL(href, baseUrl).pathname, baseUrl).toString()
+const onBase = (baseUrl: string, href: string) =>
+  new URL(new URL(href, baseUrl).pathname, baseUrl).toString()
 
 /**
  * One poll of a NEMWeb "Current" folder. The listing is fetched conditionally (ETag /
@@ -173,7 +205,11 @@ export function createNemwebCycle(options: {
     const listing = await httpGet(listingUrl, { ...options.http, signal, headers: validators })
     if (listing.status === 304) return { events: 0, rejected: 0 }
     if (listing.status !== 200) throw new Error(`listing ${listingUrl}: HTTP ${listing.status}`)
-    const entries = parseCurrentListing(new TextDecoder().decode(listing.body), listingUrl, spec.prefix)
+    const entries = parseCurrentListing(
+      new TextDecoder().decode(listing.body),
+      listingUrl,
+      spec.prefix
+    )
     const cursor = await options.sink.readSourceCheckpoint(spec.source)
     const since = now() - lookback
     const pending = entries
@@ -186,9 +222,18 @@ export function createNemwebCycle(options: {
     for (const entry of batch) {
       if (signal.aborted) break
       const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      const outcome = await fetchAndProcess(options.kind, onBase(options.baseUrl, entry.href), entry.name, ctx, { ...options.http, signal })
+      const outcome = await fetchAndProcess(
+        options.kind,
+        onBase(options.baseUrl, entry.href),
+        entry.name,
+        ctx,
+        { ...options.http, signal }
+      )
       if (outcome === 'gone') {
-        options.log.warn({ file: entry.name }, 'file rotated out of Current before download; the gap report will show it')
+        options.log.warn(
+          { file: entry.name },
+          'file rotated out of Current before download; the gap report will show it'
+        )
         await options.sink.publish([], { checkpoint: { source: spec.source, cursor: entry.name } })
         continue
       }
@@ -197,7 +242,14 @@ export function createNemwebCycle(options: {
       rejected += outcome.deadLetters.length
       if (outcome.lastDataAt) lastDataAt = Math.max(lastDataAt ?? 0, outcome.lastDataAt)
       if (outcome.deadLetters.length > 0) {
-        options.log.warn({ file: entry.name, rejected: outcome.deadLetters.length, codes: [...new Set(outcome.deadLetters.map((d) => d.code))] }, 'input rejected to the DLQ')
+        options.log.warn(
+          {
+            file: entry.name,
+            rejected: outcome.deadLetters.length,
+            codes: [...new Set(outcome.deadLetters.map((d) => d.code))],
+          },
+          'input rejected to the DLQ'
+        )
       }
     }
     const more = pending.length > batch.length
@@ -238,9 +290,12 @@ export async function runBackfill(options: {
   const totals = { days: 0, files: 0, events: 0, rejected: 0, missing: [] as string[] }
   const archiveUrl = new URL(spec.archive, options.baseUrl).toString()
   const listing = await httpGet(archiveUrl, { ...options.http, signal: options.signal })
-  if (listing.status !== 200) throw new Error(`archive listing ${archiveUrl}: HTTP ${listing.status}`)
+  if (listing.status !== 200)
+    throw new Error(`archive listing ${archiveUrl}: HTTP ${listing.status}`)
   const days = new Map(
-    parseArchiveListing(new TextDecoder().decode(listing.body), archiveUrl, spec.prefix).map((e) => [e.market_date, e])
+    parseArchiveListing(new TextDecoder().decode(listing.body), archiveUrl, spec.prefix).map(
+      (e) => [e.market_date, e]
+    )
   )
   for (let day = options.from; day <= options.to; day = nextDay(day)) {
     if (options.signal?.aborted) break
@@ -256,7 +311,10 @@ export async function runBackfill(options: {
       options.progress(`${options.kind} ${day}: not in the archive listing`)
       continue
     }
-    const response = await httpGet(onBase(options.baseUrl, entry.href), { ...options.http, signal: options.signal })
+    const response = await httpGet(onBase(options.baseUrl, entry.href), {
+      ...options.http,
+      signal: options.signal,
+    })
     if (response.status !== 200) throw new Error(`GET ${entry.name}: HTTP ${response.status}`)
     // Inner zips are opened one by one by processFile, so one corrupt member is one dead letter.
     const inner = unzipEntries(response.body)
@@ -268,12 +326,18 @@ export async function runBackfill(options: {
       if (options.signal?.aborted) break
       if (done && member.name <= done) continue
       const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      const outcome = processFile(options.kind, { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) }, ctx)
+      const outcome = processFile(
+        options.kind,
+        { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) },
+        ctx
+      )
       await commit(options.sink, checkpointSource, member.name, outcome)
       totals.files++
       totals.events += outcome.events.length
       totals.rejected += outcome.deadLetters.length
-      options.progress(`${options.kind} ${day}: ${index}/${inner.length} files, ${totals.events} events, ${totals.rejected} rejected`)
+      options.progress(
+        `${options.kind} ${day}: ${index}/${inner.length} files, ${totals.events} events, ${totals.rejected} rejected`
+      )
     }
     if (options.signal?.aborted) break
     await options.sink.publish([], { checkpoint: { source: checkpointSource, cursor: COMPLETE } })
@@ -285,4 +349,5 @@ export async function runBackfill(options: {
 // Sorts after every file name, so "done" also means "skip every member".
 const COMPLETE = '~complete'
 
-const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
+const nextDay = (day: string) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)

@@ -1,10 +1,24 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { createEmbeddedBus, type EventBus } from '@/bus'
 import { silentLogger } from '@/observability'
-import { batchedForecast, openMeteoFixture, startOpenMeteoServer } from '../../../tests/support/openmeteo-server'
-import { createForecastCycle, DEFAULT_LOCATIONS, forecastUrl, parseForecast, WeatherLocationsSchema } from '.'
+import {
+  batchedForecast,
+  openMeteoFixture,
+  startOpenMeteoServer,
+} from '../../../tests/support/openmeteo-server'
+import {
+  createForecastCycle,
+  DEFAULT_LOCATIONS,
+  forecastUrl,
+  parseForecast,
+  WeatherLocationsSchema,
+} from '.'
 
-const ctx = { correlationId: 'poll-1', sourceFile: 'https://api.open-meteo.com/v1/forecast', ingestedAt: Date.parse('2026-10-03T10:31:00Z') }
+const ctx = {
+  correlationId: 'poll-1',
+  sourceFile: 'https://api.open-meteo.com/v1/forecast',
+  ingestedAt: Date.parse('2026-10-03T10:31:00Z'),
+}
 const sydney = DEFAULT_LOCATIONS.slice(0, 1)
 
 describe('parseForecast', () => {
@@ -44,7 +58,11 @@ describe('parseForecast', () => {
   })
 
   test('invalid JSON (NaN coordinates, a real upstream response) is rejected with the reason', async () => {
-    const { events, rejects } = parseForecast(await openMeteoFixture('satellite_radiation_not_covered'), sydney, ctx)
+    const { events, rejects } = parseForecast(
+      await openMeteoFixture('satellite_radiation_not_covered'),
+      sydney,
+      ctx
+    )
     expect(events).toEqual([])
     expect(rejects).toEqual([expect.objectContaining({ code: 'invalid_json', index: null })])
   })
@@ -55,9 +73,15 @@ describe('parseForecast', () => {
   })
 
   test('an upstream error body is rejected with its reason', () => {
-    const body = '{"error":true,"reason":"Cannot initialize WeatherVariable from invalid String value tempeature_2m for key current"}'
+    const body =
+      '{"error":true,"reason":"Cannot initialize WeatherVariable from invalid String value tempeature_2m for key current"}'
     const { rejects } = parseForecast(body, sydney, ctx)
-    expect(rejects).toEqual([expect.objectContaining({ code: 'upstream_error', reason: expect.stringContaining('tempeature_2m') })])
+    expect(rejects).toEqual([
+      expect.objectContaining({
+        code: 'upstream_error',
+        reason: expect.stringContaining('tempeature_2m'),
+      }),
+    ])
   })
 
   test('one bad location does not lose the valid ones', async () => {
@@ -74,7 +98,10 @@ describe('parseForecast', () => {
     item.current.relative_humidity_2m = 140
     const { events, rejects } = parseForecast(JSON.stringify(item), sydney, ctx)
     expect(events).toEqual([])
-    expect(rejects[0]).toMatchObject({ code: 'out_of_range', reason: expect.stringContaining('relative_humidity_pct') })
+    expect(rejects[0]).toMatchObject({
+      code: 'out_of_range',
+      reason: expect.stringContaining('relative_humidity_pct'),
+    })
   })
 
   test('wind in m/s is converted to km/h', async () => {
@@ -111,28 +138,51 @@ describe('forecast poll cycle against a local Open-Meteo', () => {
     await bus?.close()
   })
 
-  const endOffsets = async (topic: string) => [...(await bus.endOffsets([topic])).values()].reduce((a, b) => a + b, 0n)
+  const endOffsets = async (topic: string) =>
+    [...(await bus.endOffsets([topic])).values()].reduce((a, b) => a + b, 0n)
 
   test('honours 429 Retry-After, then publishes one observation per location', async () => {
     server = startOpenMeteoServer(async (_, count, n) =>
       n === 1
-        ? new Response('{"error":true,"reason":"Too many concurrent requests"}', { status: 429, headers: { 'Retry-After': '0' } })
+        ? new Response('{"error":true,"reason":"Too many concurrent requests"}', {
+            status: 429,
+            headers: { 'Retry-After': '0' },
+          })
         : new Response(await batchedForecast(count))
     )
     bus = createEmbeddedBus({ path: ':memory:', log: silentLogger() })
-    const cycle = createForecastCycle({ baseUrl: server.url, locations: DEFAULT_LOCATIONS, sink: bus, http: { baseDelayMs: 1 } })
+    const cycle = createForecastCycle({
+      baseUrl: server.url,
+      locations: DEFAULT_LOCATIONS,
+      sink: bus,
+      http: { baseDelayMs: 1 },
+    })
 
     const result = await cycle(new AbortController().signal)
 
     expect(server.requests).toHaveLength(2)
-    expect(result).toMatchObject({ events: 5, rejected: 0, lastItem: 'current@2026-10-03T10:30:00Z' })
+    expect(result).toMatchObject({
+      events: 5,
+      rejected: 0,
+      lastItem: 'current@2026-10-03T10:30:00Z',
+    })
     expect(await endOffsets('weather.observations')).toBe(5n)
   })
 
   test('an error body goes to dlq.weather.observations and the cycle reports failure', async () => {
-    server = startOpenMeteoServer(() => new Response('{"error":true,"reason":"Latitude must be in range of -90 to 90°."}', { status: 400 }))
+    server = startOpenMeteoServer(
+      () =>
+        new Response('{"error":true,"reason":"Latitude must be in range of -90 to 90°."}', {
+          status: 400,
+        })
+    )
     bus = createEmbeddedBus({ path: ':memory:', log: silentLogger() })
-    const cycle = createForecastCycle({ baseUrl: server.url, locations: DEFAULT_LOCATIONS, sink: bus, http: { baseDelayMs: 1 } })
+    const cycle = createForecastCycle({
+      baseUrl: server.url,
+      locations: DEFAULT_LOCATIONS,
+      sink: bus,
+      http: { baseDelayMs: 1 },
+    })
 
     await expect(cycle(new AbortController().signal)).rejects.toThrow('Latitude must be in range')
 

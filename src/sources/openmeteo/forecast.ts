@@ -29,29 +29,30 @@ export const DEFAULT_LOCATIONS: readonly WeatherLocation[] = [
 ]
 
 /** `NSW1:Sydney:-33.87:151.21;QLD1:Brisbane:-27.47:153.03` → locations (the WEATHER_LOCATIONS format). */
-export const WeatherLocationsSchema = z
-  .string()
-  .transform((raw, ctx) => {
-    const out: WeatherLocation[] = []
-    for (const part of raw.split(';').map((s) => s.trim()).filter(Boolean)) {
-      const [region, name, lat, lon] = part.split(':')
-      const parsed = z
-        .object({
-          region_id: RegionIdSchema,
-          name: z.string().min(1).max(64),
-          latitude: z.coerce.number().min(-90).max(90),
-          longitude: z.coerce.number().min(-180).max(180),
-        })
-        .safeParse({ region_id: region, name, latitude: lat, longitude: lon })
-      if (!parsed.success) {
-        ctx.addIssue({ code: 'custom', message: `"${part}" is not REGION:Name:lat:lon` })
-        return z.NEVER
-      }
-      out.push(parsed.data)
+export const WeatherLocationsSchema = z.string().transform((raw, ctx) => {
+  const out: WeatherLocation[] = []
+  for (const part of raw
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [region, name, lat, lon] = part.split(':')
+    const parsed = z
+      .object({
+        region_id: RegionIdSchema,
+        name: z.string().min(1).max(64),
+        latitude: z.coerce.number().min(-90).max(90),
+        longitude: z.coerce.number().min(-180).max(180),
+      })
+      .safeParse({ region_id: region, name, latitude: lat, longitude: lon })
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not REGION:Name:lat:lon` })
+      return z.NEVER
     }
-    if (out.length === 0) ctx.addIssue({ code: 'custom', message: 'no locations' })
-    return out
-  })
+    out.push(parsed.data)
+  }
+  if (out.length === 0) ctx.addIssue({ code: 'custom', message: 'no locations' })
+  return out
+})
 
 export const CURRENT_VARIABLES = [
   'temperature_2m',
@@ -82,7 +83,10 @@ const LocationResponseSchema = z.object({
   current_units: z.record(z.string(), z.string()).optional(),
   current: z
     .object({
-      time: z.union([z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/), z.number().int()]),
+      time: z.union([
+        z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/),
+        z.number().int(),
+      ]),
       temperature_2m: num,
       relative_humidity_2m: num,
       wind_speed_10m: num,
@@ -98,18 +102,32 @@ type LocationResponse = z.infer<typeof LocationResponseSchema>
  * Open-Meteo reports `current.time` as local wall time in the requested timezone, plus
  * `utc_offset_seconds`; unix-time responses are already UTC seconds.
  */
-export function observedAtMs(current: LocationResponse['current'], utcOffsetSeconds: number): number {
+export function observedAtMs(
+  current: LocationResponse['current'],
+  utcOffsetSeconds: number
+): number {
   if (typeof current.time === 'number') return current.time * 1000
   const wall = Date.parse(`${current.time.length === 16 ? `${current.time}:00` : current.time}Z`)
   return wall - utcOffsetSeconds * 1000
 }
 
 // Unit conversions for responses that ignored our unit parameters (seen with cached proxies).
-const WIND_TO_KMH: Record<string, number> = { 'km/h': 1, 'm/s': 3.6, 'mp/h': 1.609344, mph: 1.609344, kn: 1.852 }
+const WIND_TO_KMH: Record<string, number> = {
+  'km/h': 1,
+  'm/s': 3.6,
+  'mp/h': 1.609344,
+  mph: 1.609344,
+  kn: 1.852,
+}
 
 export interface ParsedForecast {
   readonly events: WeatherObservation[]
-  readonly rejects: { readonly code: string; readonly reason: string; readonly index: number | null; readonly raw: string }[]
+  readonly rejects: {
+    readonly code: string
+    readonly reason: string
+    readonly index: number | null
+    readonly raw: string
+  }[]
 }
 
 /**
@@ -127,17 +145,44 @@ export function parseForecast(
   try {
     json = JSON.parse(body)
   } catch (error) {
-    return { events: [], rejects: [{ code: 'invalid_json', reason: `invalid JSON: ${(error as Error).message}`, index: null, raw: body }] }
+    return {
+      events: [],
+      rejects: [
+        {
+          code: 'invalid_json',
+          reason: `invalid JSON: ${(error as Error).message}`,
+          index: null,
+          raw: body,
+        },
+      ],
+    }
   }
-  if (json && typeof json === 'object' && !Array.isArray(json) && (json as { error?: unknown }).error === true) {
+  if (
+    json &&
+    typeof json === 'object' &&
+    !Array.isArray(json) &&
+    (json as { error?: unknown }).error === true
+  ) {
     const reason = String((json as { reason?: unknown }).reason ?? 'unspecified')
-    return { events: [], rejects: [{ code: 'upstream_error', reason: `Open-Meteo error: ${reason}`, index: null, raw: body }] }
+    return {
+      events: [],
+      rejects: [
+        { code: 'upstream_error', reason: `Open-Meteo error: ${reason}`, index: null, raw: body },
+      ],
+    }
   }
   const items = Array.isArray(json) ? json : [json]
   if (items.length !== locations.length) {
     return {
       events: [],
-      rejects: [{ code: 'schema_mismatch', reason: `expected ${locations.length} locations, got ${items.length}`, index: null, raw: body }],
+      rejects: [
+        {
+          code: 'schema_mismatch',
+          reason: `expected ${locations.length} locations, got ${items.length}`,
+          index: null,
+          raw: body,
+        },
+      ],
     }
   }
   const sha = sha256Hex(body)
@@ -147,20 +192,36 @@ export function parseForecast(
     const raw = JSON.stringify(item)
     const parsed = LocationResponseSchema.safeParse(item)
     if (!parsed.success) {
-      rejects.push({ code: 'schema_mismatch', reason: `${location.name}: ${summarize(parsed.error)}`, index, raw })
+      rejects.push({
+        code: 'schema_mismatch',
+        reason: `${location.name}: ${summarize(parsed.error)}`,
+        index,
+        raw,
+      })
       return
     }
     const { current, current_units: units = {}, utc_offset_seconds } = parsed.data
     const windFactor = WIND_TO_KMH[units.wind_speed_10m ?? 'km/h']
     const fahrenheit = units.temperature_2m === '°F'
     if (windFactor === undefined) {
-      rejects.push({ code: 'schema_mismatch', reason: `${location.name}: unknown wind unit ${units.wind_speed_10m}`, index, raw })
+      rejects.push({
+        code: 'schema_mismatch',
+        reason: `${location.name}: unknown wind unit ${units.wind_speed_10m}`,
+        index,
+        raw,
+      })
       return
     }
     const v = (x: number | null | undefined) => (x === undefined ? null : x)
     const observed_at = toUtcIso(observedAtMs(current, utc_offset_seconds))
     const candidate = {
-      event_id: eventIdFor({ event_type: 'WeatherObservation', source: 'openmeteo.forecast', region_id: location.region_id, location: location.name, observed_at }),
+      event_id: eventIdFor({
+        event_type: 'WeatherObservation',
+        source: 'openmeteo.forecast',
+        region_id: location.region_id,
+        location: location.name,
+        observed_at,
+      }),
       event_type: 'WeatherObservation',
       schema_version: 1,
       correlation_id: ctx.correlationId,
@@ -173,16 +234,27 @@ export function parseForecast(
       latitude: location.latitude,
       longitude: location.longitude,
       observed_at,
-      temperature_c: current.temperature_2m == null ? null : fahrenheit ? round1(((current.temperature_2m - 32) * 5) / 9) : current.temperature_2m,
+      temperature_c:
+        current.temperature_2m == null
+          ? null
+          : fahrenheit
+            ? round1(((current.temperature_2m - 32) * 5) / 9)
+            : current.temperature_2m,
       relative_humidity_pct: v(current.relative_humidity_2m),
-      wind_speed_kmh: current.wind_speed_10m == null ? null : round1(current.wind_speed_10m * windFactor),
+      wind_speed_kmh:
+        current.wind_speed_10m == null ? null : round1(current.wind_speed_10m * windFactor),
       wind_direction_deg: v(current.wind_direction_10m),
       cloud_cover_pct: v(current.cloud_cover),
       shortwave_radiation_wm2: v(current.shortwave_radiation),
     }
     const event = WeatherObservationSchema.safeParse(candidate)
     if (!event.success) {
-      rejects.push({ code: 'out_of_range', reason: `${location.name}: ${summarize(event.error)}`, index, raw })
+      rejects.push({
+        code: 'out_of_range',
+        reason: `${location.name}: ${summarize(event.error)}`,
+        index,
+        raw,
+      })
       return
     }
     events.push(event.data)
@@ -219,7 +291,12 @@ export function createForecastCycle(options: {
     const parsed =
       response.status === 200 || isErrorBody(body)
         ? parseForecast(body, options.locations, { correlationId, sourceFile: url, ingestedAt })
-        : { events: [], rejects: [{ code: 'upstream_error', reason: `HTTP ${response.status}`, index: null, raw: body }] }
+        : {
+            events: [],
+            rejects: [
+              { code: 'upstream_error', reason: `HTTP ${response.status}`, index: null, raw: body },
+            ],
+          }
     if (parsed.rejects.length > 0) {
       const sha = sha256Hex(body)
       await options.sink.deadLetter(
@@ -240,7 +317,11 @@ export function createForecastCycle(options: {
       )
     }
     if (parsed.events.length > 0) await options.sink.publish(parsed.events)
-    if (parsed.events.length === 0 && parsed.rejects.length > 0 && parsed.rejects[0]!.index === null) {
+    if (
+      parsed.events.length === 0 &&
+      parsed.rejects.length > 0 &&
+      parsed.rejects[0]!.index === null
+    ) {
       throw new Error(`Open-Meteo response rejected: ${parsed.rejects[0]!.reason}`)
     }
     const newest = parsed.events.reduce((m, e) => Math.max(m, Date.parse(e.observed_at)), 0)
