@@ -10,8 +10,13 @@ const sha =
 const version = `${pkg.version}+${sha}`
 const outfile = process.argv[2] ?? 'dist/gridpulse'
 
+// The outbox relay runs in a Worker (src/bus/kafka/relay-thread.ts): its file is an entrypoint of
+// its own, embedded beside main.ts. Inside the binary a Worker path is resolved relative to the
+// entrypoints' common root (src/), hence RELAY_WORKER_ENTRY.
+const RELAY_WORKER = 'src/bus/kafka/relay-worker.ts'
+
 const result = await Bun.build({
-  entrypoints: ['src/main.ts'],
+  entrypoints: ['src/main.ts', RELAY_WORKER],
   compile: {
     outfile,
     // Configuration comes from the process environment only: a stray .env or bunfig beside the
@@ -23,7 +28,10 @@ const result = await Bun.build({
   // Precompiled bytecode: the binary skips parsing its ~10 MB of JavaScript at every start.
   bytecode: true,
   sourcemap: 'linked',
-  define: { BUILD_VERSION: JSON.stringify(version) },
+  define: {
+    BUILD_VERSION: JSON.stringify(version),
+    RELAY_WORKER_ENTRY: JSON.stringify(`./${RELAY_WORKER.replace(/^src\//, '')}`),
+  },
 })
 if (!result.success) {
   for (const log of result.logs) console.error(log)

@@ -544,7 +544,7 @@ cmd_start() {
     if ! "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 "${java_opts[@]}" \
           -Dlog4j2.configurationFile="$data/config/log4j2.properties" \
           -cp "$LIB_DIR/*" kafka.tools.StorageTool format \
-          -t "$cluster_id" -c "$data/config/server.properties" >>"$logf" 2>&1 </dev/null; then
+          --cluster-id="$cluster_id" -c "$data/config/server.properties" >>"$logf" 2>&1 </dev/null; then
       tail -n 40 "$logf" >&2 || true
       die "formatting the Kafka storage failed (log: $logf)"
     fi

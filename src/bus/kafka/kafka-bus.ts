@@ -1,4 +1,4 @@
-import { type Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs'
+import { type Admin, ConfigResourceTypes } from 'kafkajs'
 import type { DeadLetter, GridEvent } from '@/canonical'
 import { backoffMs, sleep } from '@/lib'
 import type { Logger } from '@/observability'
@@ -6,13 +6,14 @@ import type { BusHealth, Consumer, EventBus, PublishOptions, Subscription } from
 import { partitionKey } from '../port'
 import { encodeDeadLetter, encodeEvent } from '../serde'
 import { createCheckpointView, newerCheckpoint } from './checkpoints'
+import { createKafkaClient } from './client'
 import { createSubscriber, type TopicNames } from './consumer'
 import { fitDeadLetter } from './dead-letter-size'
 import { createLeadership, type Leadership } from './leadership'
-import { kafkaLogCreator } from './log-adapter'
 import { createOutbox } from './outbox'
 import { createProducerLane } from './producer'
-import { createRelay } from './relay'
+import { createRelay, type Relay } from './relay'
+import { createRelayThread } from './relay-thread'
 import {
   type ActualTopic,
   CHECKPOINT_TOPIC,
@@ -47,6 +48,11 @@ export interface KafkaBusOptions {
     | { readonly sessionTimeoutMs?: number; readonly heartbeatIntervalMs?: number }
   /** Outbox rows relayed per page (3000); each request stays under Kafka's batch size limit. */
   readonly relayBatchSize?: number
+  /**
+   * Run the outbox relay on a thread of its own (./relay-thread.ts; default), beside the consumer
+   * and the projection on another core; `false` runs it on the main thread.
+   */
+  readonly relayInWorker?: boolean
   /** How long start-up waits for Kafka to answer before giving up. */
   readonly connectTimeoutMs?: number
   readonly now?: () => number
@@ -80,14 +86,8 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
   const partitionCount = new Map(layout.map((t) => [t.logical, t.partitions]))
 
   const releaseWarnings = filterTimeoutNegativeWarnings()
-  const kafka = new Kafka({
-    clientId: options.clientId ?? `gridpulse-${options.nodeId}`,
-    brokers: [...options.brokers],
-    logLevel: logLevel.INFO,
-    logCreator: kafkaLogCreator(options.log),
-    connectionTimeout: 3_000,
-    requestTimeout: 30_000,
-  })
+  const clientId = options.clientId ?? `gridpulse-${options.nodeId}`
+  const kafka = createKafkaClient({ brokers: options.brokers, clientId, log: options.log })
   // Short retries: readiness must answer quickly while Kafka is down; start-up loops on its own.
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } })
 
@@ -110,14 +110,43 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     lastContact = now()
   }
   let fatal: string | undefined
-  const relay = createRelay({
-    outbox,
-    lane,
-    physical: names.physical,
-    log: log.child({ component: 'bus.kafka.relay' }),
-    pageSize: options.relayBatchSize,
-    onSent: contact,
-  })
+  // Rows the relay thread parked through its own connection to the outbox.
+  let parkedByThread = 0
+  let relay: Relay
+  if (options.relayInWorker === false)
+    relay = createRelay({
+      outbox,
+      lane,
+      physical: names.physical,
+      log: log.child({ component: 'bus.kafka.relay' }),
+      pageSize: options.relayBatchSize,
+      onSent: contact,
+    })
+  else {
+    try {
+      relay = await createRelayThread({
+        outboxPath: options.outboxPath,
+        nodeId: options.nodeId,
+        brokers: options.brokers,
+        clientId,
+        topicPrefix: prefix,
+        partitions: layout.map((t) => [names.physical(t.logical), t.partitions] as const),
+        pageSize: options.relayBatchSize,
+        log: options.log,
+        depth: () => outbox.depth(),
+        onSent: contact,
+        onParked: () => {
+          parkedByThread++
+        },
+      })
+    } catch (error) {
+      await lane.close().catch(() => {})
+      outbox.close()
+      await admin.disconnect().catch(() => {})
+      releaseWarnings()
+      throw error
+    }
+  }
   if (outbox.depth() > 0)
     log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
 
@@ -239,7 +268,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
         detail = `no answer from Kafka for ${Math.round(silentMs / 1000)} s`
       const connected = detail === undefined
       // Informational: Kafka is fine, but an operator should look at rows it refused for good.
-      const parked = outbox.parked()
+      const parked = outbox.parked() + parkedByThread
       if (connected && parked > 0)
         detail = `${parked} outbox rows refused by Kafka are parked in kafka_outbox_parked`
       return { kind: 'kafka', connected, outboxDepth: depth, ...(detail ? { detail } : {}) }

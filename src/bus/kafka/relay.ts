@@ -20,6 +20,8 @@ export interface RelayOptions {
   /** Fallback poll when no publish wakes the relay (a row written by an earlier process). */
   readonly idleMs?: number
   readonly onSent?: (rows: number) => void
+  /** A send failed (the relay retries it after a backoff); `healthy()` is false until `onSent`. */
+  readonly onFailure?: (error: string) => void
   readonly random?: () => number
 }
 
@@ -150,6 +152,7 @@ export function createRelay(options: RelayOptions): Relay {
         failures++
         ok = false
         error = e instanceof Error ? e.message : String(e)
+        options.onFailure?.(error)
         const retryInMs = 100 + backoffMs(failures, 250, 15_000, options.random)
         log.warn(
           { err: e, failures, outbox_depth: outbox.depth(), retry_in_ms: retryInMs },
