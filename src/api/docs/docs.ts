@@ -11,7 +11,16 @@ import type { AppEnv } from '../router'
 export const SCALAR_SCRIPT_PATH = '/docs/scalar.js'
 
 export function docsRouter() {
-  const bundle = Bun.file(scalarBundle as string)
+  // The compiled binary embeds the bundle gzip-compressed (scripts/build.ts); from source it is plain.
+  let cached: { bytes: ArrayBuffer; gzipped: boolean } | undefined
+  const load = async () => {
+    if (!cached) {
+      const bytes = await Bun.file(scalarBundle as string).arrayBuffer()
+      const head = new Uint8Array(bytes, 0, 2)
+      cached = { bytes, gzipped: head[0] === 0x1f && head[1] === 0x8b }
+    }
+    return cached
+  }
   return new Hono<AppEnv>()
     .get(
       '/docs',
@@ -25,8 +34,17 @@ export function docsRouter() {
         hideClientButton: true,
       } as Parameters<typeof Scalar>[0])
     )
-    .get(SCALAR_SCRIPT_PATH, (c) => {
-      c.header('Cache-Control', 'public, max-age=86400')
-      return c.body(bundle.stream(), 200, { 'Content-Type': 'text/javascript; charset=utf-8' })
+    .get(SCALAR_SCRIPT_PATH, async (c) => {
+      const { bytes, gzipped } = await load()
+      const headers: Record<string, string> = {
+        'Content-Type': 'text/javascript; charset=utf-8',
+        'Cache-Control': 'public, max-age=86400',
+        Vary: 'Accept-Encoding',
+      }
+      if (!gzipped) return c.body(bytes, 200, headers)
+      if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+        return c.body(bytes, 200, { ...headers, 'Content-Encoding': 'gzip' })
+      }
+      return c.body(Bun.gunzipSync(new Uint8Array(bytes)).buffer as ArrayBuffer, 200, headers)
     })
 }
