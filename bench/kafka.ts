@@ -14,17 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createKafkaBus } from '@/bus'
-import {
-  DLQ_TOPICS,
-  EVENT_TOPICS,
-  eventIdFor,
-  FUEL_TYPES,
-  type MarketDispatchEvent,
-  REGION_IDS,
-} from '@/canonical'
-import { toUtcIso } from '@/lib'
+import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { silentLogger } from '@/observability'
 import { createProjector, openProjectionDb } from '@/projection'
+import { syntheticDispatch } from './seed'
 
 const ROOT = resolve(import.meta.dir, '..')
 const THROUGHPUT_EVENTS = 100_000
@@ -32,37 +25,6 @@ const LATENCY_RATE = 500
 const LATENCY_SECONDS = 20
 
 type Report = (name: string, value: string) => void
-
-/** Synthetic load (not data): the k-th distinct (region, fuel, interval) reading. */
-function event(k: number, correlation: string): MarketDispatchEvent {
-  const region_id = REGION_IDS[k % REGION_IDS.length]!
-  const fuel_type = FUEL_TYPES[Math.floor(k / REGION_IDS.length) % FUEL_TYPES.length]!
-  const interval_end = toUtcIso(
-    Date.parse('2026-01-01T00:05:00Z') +
-      Math.floor(k / (REGION_IDS.length * FUEL_TYPES.length)) * 300_000
-  )
-  return {
-    event_id: eventIdFor({
-      event_type: 'MarketDispatchEvent',
-      source: 'api',
-      region_id,
-      fuel_type,
-      interval_end,
-    }),
-    event_type: 'MarketDispatchEvent',
-    schema_version: 1,
-    correlation_id: correlation,
-    source: 'api',
-    source_file: null,
-    source_sha256: null,
-    ingested_at: new Date().toISOString(),
-    region_id,
-    fuel_type,
-    interval_end,
-    value_mw: (k % 5000) + 0.5,
-    unit_count: 1,
-  }
-}
 
 async function brokerScript(args: string[]) {
   const proc = Bun.spawn(['bash', join(ROOT, 'scripts', 'kafka-broker.sh'), ...args], {
@@ -130,12 +92,16 @@ export async function benchKafka(report: Report): Promise<void> {
   }
   try {
     // Warm-up: the group is joined and every stage has run once.
-    const warm = Array.from({ length: 1000 }, (_, i) => event(10_000_000 + i, 'bench-warm-up'))
+    const warm = Array.from({ length: 1000 }, (_, i) =>
+      syntheticDispatch(10_000_000 + i, 'bench-warm-up')
+    )
     await bus.publish(warm)
     await until(() => applied >= warm.length, 'the warm-up')
 
     // 1. Throughput.
-    const events = Array.from({ length: THROUGHPUT_EVENTS }, (_, k) => event(k, 'bench-throughput'))
+    const events = Array.from({ length: THROUGHPUT_EVENTS }, (_, k) =>
+      syntheticDispatch(k, 'bench-throughput')
+    )
     const base = applied
     const t0 = performance.now()
     for (let i = 0; i < events.length; i += 1000) await bus.publish(events.slice(i, i + 1000))
@@ -162,7 +128,7 @@ export async function benchKafka(report: Report): Promise<void> {
       const due = start + (i * 1000) / LATENCY_RATE
       const wait = due - performance.now()
       if (wait > 1) await Bun.sleep(wait)
-      const e = event(THROUGHPUT_EVENTS + i, 'bench-latency')
+      const e = syntheticDispatch(THROUGHPUT_EVENTS + i, 'bench-latency')
       published.set(e.event_id, performance.now())
       await bus.publish([e])
     }

@@ -21,35 +21,7 @@ export async function seedDispatch(dataDir: string, count: number): Promise<void
   const log = silentLogger()
   const bus = createEmbeddedBus({ path: `${dataDir}/log.sqlite`, log })
   const db = openProjectionDb(`${dataDir}/projection.sqlite`)
-  const start = Date.parse('2026-01-01T00:05:00Z')
-  const perInterval = REGION_IDS.length * FUEL_TYPES.length
-  const events: MarketDispatchEvent[] = []
-  for (let i = 0; i < count; i++) {
-    const region_id = REGION_IDS[i % REGION_IDS.length]!
-    const fuel_type = FUEL_TYPES[Math.floor(i / REGION_IDS.length) % FUEL_TYPES.length]!
-    const interval_end = toUtcIso(start + Math.floor(i / perInterval) * 300_000)
-    events.push({
-      event_id: eventIdFor({
-        event_type: 'MarketDispatchEvent',
-        source: 'api',
-        region_id,
-        fuel_type,
-        interval_end,
-      }),
-      event_type: 'MarketDispatchEvent',
-      schema_version: 1,
-      correlation_id: 'bench-seed',
-      source: 'api',
-      source_file: null,
-      source_sha256: null,
-      ingested_at: '2026-01-01T00:00:00.000Z',
-      region_id,
-      fuel_type,
-      interval_end,
-      value_mw: (i % 5000) + 0.5,
-      unit_count: 1,
-    })
-  }
+  const events = Array.from({ length: count }, (_, i) => syntheticDispatch(i, 'bench-seed'))
   for (let i = 0; i < events.length; i += 10_000) await bus.publish(events.slice(i, i + 10_000))
   const projector = createProjector(db, 'gridpulse.projection.v1')
   let applied = 0
@@ -66,4 +38,35 @@ export async function seedDispatch(dataDir: string, count: number): Promise<void
   await consumer.stop()
   await bus.close()
   db.sqlite.close()
+}
+
+/** Synthetic load (not data): the k-th distinct (region, fuel, interval) reading. */
+export function syntheticDispatch(k: number, correlation: string): MarketDispatchEvent {
+  const region_id = REGION_IDS[k % REGION_IDS.length]!
+  const fuel_type = FUEL_TYPES[Math.floor(k / REGION_IDS.length) % FUEL_TYPES.length]!
+  const interval_end = toUtcIso(
+    Date.parse('2026-01-01T00:05:00Z') +
+      Math.floor(k / (REGION_IDS.length * FUEL_TYPES.length)) * 300_000
+  )
+  return {
+    event_id: eventIdFor({
+      event_type: 'MarketDispatchEvent',
+      source: 'api',
+      region_id,
+      fuel_type,
+      interval_end,
+    }),
+    event_type: 'MarketDispatchEvent',
+    schema_version: 1,
+    correlation_id: correlation,
+    source: 'api',
+    source_file: null,
+    source_sha256: null,
+    ingested_at: new Date().toISOString(),
+    region_id,
+    fuel_type,
+    interval_end,
+    value_mw: (k % 5000) + 0.5,
+    unit_count: 1,
+  }
 }
