@@ -12,6 +12,8 @@ export interface HttpOptions {
   readonly signal?: AbortSignal
   readonly headers?: Record<string, string>
   readonly random?: () => number
+  /** Largest body accepted, bytes (default 64 MiB): a broken or hostile upstream cannot exhaust memory. */
+  readonly maxBytes?: number
 }
 
 export interface HttpResult {
@@ -56,13 +58,14 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
     )
     try {
       const response = await doFetch(url, { signal, headers: options.headers })
-      const body = new Uint8Array(await response.arrayBuffer())
+      const body = await readCapped(response, options.maxBytes ?? 64 * 1024 * 1024, url)
       if (!retryable(response.status) || attempt === attempts - 1) {
         return { status: response.status, headers: response.headers, body }
       }
       delay = retryAfterMs(response.headers.get('retry-after'), Date.now()) ?? delay
       lastError = new Error(`HTTP ${response.status}`)
     } catch (error) {
+      if (error instanceof DomainError && !error.retryable) throw error
       lastError = error
     }
     if (attempt < attempts - 1) await sleep(delay, options.signal)
@@ -74,6 +77,31 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
     true,
     { cause: lastError }
   )
+}
+
+async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new DomainError('upstream_too_large', `GET ${url}: body exceeds ${maxBytes} bytes`, 503, false)
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (declared > maxBytes) {
+    await response.body?.cancel()
+    throw tooLarge()
+  }
+  if (!response.body) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = response.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel()
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  return chunks.length === 1 ? chunks[0]! : new Uint8Array(Buffer.concat(chunks))
 }
 
 function describe(error: unknown): string {

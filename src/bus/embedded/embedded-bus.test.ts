@@ -78,6 +78,19 @@ describe('embedded log', () => {
     expect(batches.flatMap((b) => b.records.map((r) => r.offset))).toEqual([2n, 3n])
   })
 
+  test('with nothing stored (a rebuilt projection) a consumer replays from the start, not the group hint', async () => {
+    bus = createEmbeddedBus({ path: ':memory:', log: silentLogger(), idlePollMs: 10 })
+    await bus.publish([0, 1].map((i) => dispatchEvent('VIC1', 'gas', `2026-04-01T0${i}:00:00Z`, i)))
+    const first = await collect(bus, ['market.dispatch'])
+    await waitFor(() => first.batches.length > 0, 'first delivery')
+    await first.consumer.stop() // the group has now committed offset 2
+
+    const again = await collect(bus, ['market.dispatch'])
+    await waitFor(() => again.batches.length > 0, 'replay')
+    await again.consumer.stop()
+    expect(again.batches.flatMap((b) => b.records.map((r) => r.offset))).toEqual([0n, 1n])
+  })
+
   test('a poison message goes to the DLQ and the partition keeps flowing', async () => {
     bus = createEmbeddedBus({ path: ':memory:', log: silentLogger(), idlePollMs: 10 })
     // Publish a bad event by bypassing the schema: the consumer must not trust the producer.

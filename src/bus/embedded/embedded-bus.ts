@@ -100,11 +100,6 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
   const firstOffset = db
     .prepare('SELECT MIN(offset) AS first FROM log_messages WHERE topic = ? AND partition = ?')
     .safeIntegers(true)
-  const readGroupOffset = db
-    .prepare(
-      'SELECT next_offset FROM log_group_offsets WHERE group_id = ? AND topic = ? AND partition = ?'
-    )
-    .safeIntegers(true)
   const commitGroupOffset = db.prepare(
     `INSERT INTO log_group_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?)
      ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`
@@ -199,11 +194,9 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
         const count = partitionCount.get(topic)
         if (count === undefined) throw new Error(`unknown topic ${topic}`)
         for (let p = 0; p < count; p++) {
-          const stored = sub.startOffset(topic, p)
-          const hint = (
-            readGroupOffset.get(sub.groupId, topic, p) as { next_offset: bigint } | null
-          )?.next_offset
-          positions.set(partitionKey(topic, p), stored ?? hint ?? 0n)
+          // The consumer's own store decides; nothing stored (a new or rebuilt projection) means
+          // the log's start, whatever the group committed before (as the Kafka adapter does).
+          positions.set(partitionKey(topic, p), sub.startOffset(topic, p) ?? 0n)
         }
       }
       const controller = new AbortController()

@@ -162,6 +162,33 @@ describe('NEMWeb Current polling', () => {
     expect(await harness.bus.readSourceCheckpoint('aemo.dispatchis')).toBe(good.name)
   })
 
+  test('a file too large to be a NEMWeb file is dead-lettered and skipped, not retried forever', async () => {
+    harness = await createHarness()
+    nemweb = startNemwebServer()
+    const huge = buildDispatchIsZip('2026-04-02T00:05:00Z')
+    nemweb.add(CURRENT_IS, { name: huge.name, bytes: new Uint8Array(200_000) })
+    const next = buildDispatchIsZip('2026-04-02T00:10:00Z')
+    nemweb.add(CURRENT_IS, next)
+    const cycle = createNemwebCycle({
+      baseUrl: nemweb.url,
+      kind: 'dispatchis',
+      sink: harness.bus,
+      log: silentLogger(),
+      http: { baseDelayMs: 1, attempts: 2, maxBytes: 100_000 },
+      initialLookbackMs: Number.MAX_SAFE_INTEGER,
+    })
+
+    const result = await cycle(never)
+
+    expect(result).toMatchObject({ rejected: 1, lastItem: next.name })
+    expect(nemweb.downloads(huge.name)).toBe(1)
+    await waitFor(() => harness.queries.stats().totals.dead_letters === 1, 'dead letter')
+    expect(harness.queries.deadLetters.list({ limit: 1 }).data[0]).toMatchObject({
+      code: 'file_too_large',
+      source_file: huge.name,
+    })
+  })
+
   test('a bad row is dead-lettered with its row number and the rest of the file is ingested', async () => {
     harness = await createHarness()
     nemweb = startNemwebServer()

@@ -5,7 +5,7 @@ import {
   type ScadaReconciliationEvent,
   TOPICS,
 } from '@/canonical'
-import { sha256Hex, toUtcIsoMs, uuidV5 } from '@/lib'
+import { DomainError, sha256Hex, toUtcIsoMs, uuidV5 } from '@/lib'
 import type { Logger } from '@/observability'
 import { type HttpOptions, httpGet } from '../http'
 import type { CycleResult, Sink } from '../poller'
@@ -46,22 +46,17 @@ export interface FileOutcome {
   readonly lastDataAt?: number
 }
 
-/**
- * Normalises one downloaded NEMWeb file into events and dead letters. Never throws on content:
- * a corrupt zip, a truncated CSV or a missing table becomes one dead letter for the whole file;
- * a bad row becomes a dead letter for that row and the rest of the file is still ingested.
- */
-export function processFile(
+type Rejected = Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw'> & { table?: string }
+
+/** A dead letter for a whole file or one of its rows; the id is stable across re-ingestion. */
+function deadLetterFor(
   kind: NemwebKind,
-  file: SourceFile,
+  file: Pick<SourceFile, 'name' | 'sha256'>,
   ctx: NormalizeContext,
-  options: ReadOptions = {}
-): FileOutcome {
+  r: Rejected
+): DeadLetter {
   const spec = NEMWEB[kind]
-  const failedAt = toUtcIsoMs(Date.parse(ctx.ingestedAt))
-  const deadLetter = (
-    r: Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw'> & { table?: string }
-  ): DeadLetter => ({
+  return {
     dead_letter_id: uuidV5(
       `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`,
       DLQ_NAMESPACE
@@ -74,8 +69,23 @@ export function processFile(
     source_file: file.name.slice(0, 512),
     row: r.row,
     raw: r.raw.slice(0, 1_000_000),
-    failed_at: failedAt,
-  })
+    failed_at: toUtcIsoMs(Date.parse(ctx.ingestedAt)),
+  }
+}
+
+/**
+ * Normalises one downloaded NEMWeb file into events and dead letters. Never throws on content:
+ * a corrupt zip, a truncated CSV or a missing table becomes one dead letter for the whole file;
+ * a bad row becomes a dead letter for that row and the rest of the file is still ingested.
+ */
+export function processFile(
+  kind: NemwebKind,
+  file: SourceFile,
+  ctx: NormalizeContext,
+  options: ReadOptions = {}
+): FileOutcome {
+  const spec = NEMWEB[kind]
+  const deadLetter = (r: Rejected) => deadLetterFor(kind, file, ctx, r)
   try {
     if (kind === 'dispatchis') {
       const result = normalizeDispatchIs(file, ctx, options)
@@ -153,7 +163,25 @@ async function fetchAndProcess(
   attempts = 3
 ): Promise<FileOutcome | 'gone'> {
   for (let attempt = 1; ; attempt++) {
-    const response = await httpGet(url, http)
+    let response: Awaited<ReturnType<typeof httpGet>>
+    try {
+      response = await httpGet(url, http)
+    } catch (error) {
+      // A file too large to be a NEMWeb file is rejected (and skipped), not retried forever.
+      if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
+      const reason = error.message
+      return {
+        events: [],
+        deadLetters: [
+          deadLetterFor(kind, { name, sha256: sha256Hex(url) }, ctx, {
+            code: 'file_too_large',
+            reason,
+            row: null,
+            raw: url,
+          }),
+        ],
+      }
+    }
     // Current keeps ~48 h: a file listed a moment ago can rotate out before we fetch it.
     if (response.status === 404) return 'gone'
     if (response.status !== 200) throw new Error(`GET ${name}: HTTP ${response.status}`)
@@ -311,7 +339,10 @@ export async function runBackfill(options: {
       options.progress(`${options.kind} ${day}: not in the archive listing`)
       continue
     }
+    // A daily archive zip is tens of MB: allow it more time and size than a 5-minute file.
     const response = await httpGet(onBase(options.baseUrl, entry.href), {
+      timeoutMs: 300_000,
+      maxBytes: 1024 * 1024 * 1024,
       ...options.http,
       signal: options.signal,
     })
