@@ -92,7 +92,31 @@ export const ScadaReconciliationEventSchema = z
   .strict()
 export type ScadaReconciliationEvent = z.infer<typeof ScadaReconciliationEventSchema>
 
+/**
+ * Flow on one interconnector for one interval. AEMO's sign convention: positive MW flows from the
+ * first region of the id to the second (VIC1-NSW1 > 0 means Victoria exports to New South Wales).
+ */
+export const InterconnectorFlowEventSchema = z
+  .object({
+    ...envelopeShape,
+    event_type: z.literal('InterconnectorFlowEvent'),
+    interconnector_id: z
+      .string()
+      .regex(/^[A-Z0-9][A-Z0-9-]{1,31}$/)
+      .describe('AEMO interconnector id, e.g. VIC1-NSW1, T-V-MNSP1'),
+    interval_end: UtcInstantSchema.describe('End of the 5-minute dispatch interval, UTC'),
+    mw_flow: MW.describe('Dispatched flow, MW (sign: first region → second)'),
+    metered_mw_flow: MW.nullable().describe('Metered flow at the start of the interval, MW'),
+    mw_losses: MW.nullable().describe('Losses, MW'),
+    export_limit_mw: MW.nullable(),
+    import_limit_mw: MW.nullable(),
+    intervention: z.boolean().describe('True when the flow comes from an intervention run'),
+  })
+  .strict()
+export type InterconnectorFlowEvent = z.infer<typeof InterconnectorFlowEventSchema>
+
 export const GridEventSchema = z.discriminatedUnion('event_type', [
+  InterconnectorFlowEventSchema,
   MarketDispatchEventSchema,
   RegionPriceEventSchema,
   WeatherObservationSchema,
@@ -125,6 +149,12 @@ export function eventIdFor(
         observed_at: string
       }
     | { event_type: 'ScadaReconciliationEvent'; source: string; interval_end: string }
+    | {
+        event_type: 'InterconnectorFlowEvent'
+        source: string
+        interconnector_id: string
+        interval_end: string
+      }
 ): string {
   const parts =
     identity.event_type === 'MarketDispatchEvent'
@@ -133,6 +163,8 @@ export function eventIdFor(
         ? [identity.region_id, identity.interval_end]
         : identity.event_type === 'WeatherObservation'
           ? [identity.region_id, identity.location, identity.observed_at]
-          : [identity.interval_end]
+          : identity.event_type === 'InterconnectorFlowEvent'
+            ? [identity.interconnector_id, identity.interval_end]
+            : [identity.interval_end]
   return uuidV5([identity.event_type, identity.source, ...parts].join('|'), EVENT_ID_NAMESPACE)
 }

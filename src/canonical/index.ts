@@ -5,6 +5,8 @@ export {
   type GridEvent,
   GridEventSchema,
   type GridEventType,
+  type InterconnectorFlowEvent,
+  InterconnectorFlowEventSchema,
   type MarketDispatchEvent,
   MarketDispatchEventSchema,
   type RegionPriceEvent,

@@ -7,6 +7,8 @@ export const TOPICS = {
   dispatch: 'market.dispatch',
   prices: 'market.prices',
   weather: 'weather.observations',
+  // Not in the seed: interconnector flows (DISPATCH.INTERCONNECTORRES), keyed by interconnector.
+  interconnectors: 'market.interconnectors',
 } as const
 export type EventTopic = (typeof TOPICS)[keyof typeof TOPICS]
 export const EVENT_TOPICS: readonly EventTopic[] = Object.values(TOPICS)
@@ -16,6 +18,7 @@ export const TOPIC_BY_EVENT_TYPE: Record<GridEventType, EventTopic> = {
   RegionPriceEvent: TOPICS.prices,
   WeatherObservation: TOPICS.weather,
   ScadaReconciliationEvent: TOPICS.dispatch,
+  InterconnectorFlowEvent: TOPICS.interconnectors,
 }
 
 export const dlqTopicFor = (topic: string): string => `dlq.${topic}`
@@ -26,7 +29,11 @@ export const NEM_KEY = 'NEM'
 
 /** The partitioning identity of an event: its region, so one region's events stay in order. */
 export const keyFor = (event: GridEvent): string =>
-  'region_id' in event ? event.region_id : NEM_KEY
+  'region_id' in event
+    ? event.region_id
+    : 'interconnector_id' in event
+      ? event.interconnector_id
+      : NEM_KEY
 
 /**
  * A rejected input, as written to `dlq.<topic>`: the reason, the raw payload (as text, so invalid

@@ -2,7 +2,14 @@ import { getTableColumns, getTableName } from 'drizzle-orm'
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type { DeadLetter, GridEvent } from '@/canonical'
 import type { ProjectionDb } from './db'
-import { deadLetters, dispatch, prices, scadaReconciliation, weather } from './schema'
+import {
+  deadLetters,
+  dispatch,
+  interconnectorFlows,
+  prices,
+  scadaReconciliation,
+  weather,
+} from './schema'
 
 /**
  * `INSERT … ON CONFLICT (key) DO UPDATE` for every column of a drizzle table, as one raw bun:sqlite
@@ -35,6 +42,7 @@ export function createApplier(db: ProjectionDb) {
   const upsertPrice = upsertStatement(db, prices, 'update')
   const upsertWeather = upsertStatement(db, weather, 'update')
   const upsertReconciliation = upsertStatement(db, scadaReconciliation, 'update')
+  const upsertFlow = upsertStatement(db, interconnectorFlows, 'update')
   const insertDeadLetter = upsertStatement(db, deadLetters, 'ignore')
 
   return {
@@ -100,6 +108,24 @@ export function createApplier(db: ProjectionDb) {
             unmappedUnits: JSON.stringify(event.unmapped_units),
           })
           return
+        case 'InterconnectorFlowEvent':
+          upsertFlow.run({
+            ...envelope,
+            interconnectorId: event.interconnector_id,
+            intervalEnd: Date.parse(event.interval_end),
+            mwFlow: event.mw_flow,
+            meteredMwFlow: event.metered_mw_flow,
+            mwLosses: event.mw_losses,
+            exportLimitMw: event.export_limit_mw,
+            importLimitMw: event.import_limit_mw,
+            intervention: event.intervention ? 1 : 0,
+          })
+          return
+        default: {
+          // A new event type must get a table here: fail the batch rather than drop it silently.
+          const unhandled: never = event
+          throw new Error(`no projection for ${(unhandled as { event_type: string }).event_type}`)
+        }
       }
     },
     applyDeadLetter(record: DeadLetter): void {

@@ -15,5 +15,10 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
     "tag": "0002_scada_reconciliation",
     "hash": "370ea94f847c4bf43b4ddc9c2977d5fe0130ce60edd08d2aaf304f0d9a8811ac",
     "sql": "CREATE TABLE `scada_reconciliation` (\n\t`event_id` text PRIMARY KEY NOT NULL,\n\t`correlation_id` text NOT NULL,\n\t`source` text NOT NULL,\n\t`source_file` text,\n\t`source_sha256` text,\n\t`schema_version` integer NOT NULL,\n\t`ingested_at` integer NOT NULL,\n\t`projected_at` integer NOT NULL,\n\t`interval_end` integer NOT NULL,\n\t`total_mw` real NOT NULL,\n\t`generation_mw` real NOT NULL,\n\t`load_mw` real NOT NULL,\n\t`unmapped_mw` real NOT NULL,\n\t`unit_count` integer NOT NULL,\n\t`unmapped_units` text NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `scada_reconciliation_by_time` ON `scada_reconciliation` (`interval_end`,`event_id`);"
+  },
+  {
+    "tag": "0003_interconnector_flows",
+    "hash": "b50e909cf04854416e6856bca673fec58cb609a1584fe3ac448aa6100b765b54",
+    "sql": "CREATE TABLE `interconnector_flows` (\n\t`event_id` text PRIMARY KEY NOT NULL,\n\t`correlation_id` text NOT NULL,\n\t`source` text NOT NULL,\n\t`source_file` text,\n\t`source_sha256` text,\n\t`schema_version` integer NOT NULL,\n\t`ingested_at` integer NOT NULL,\n\t`projected_at` integer NOT NULL,\n\t`interconnector_id` text NOT NULL,\n\t`interval_end` integer NOT NULL,\n\t`mw_flow` real NOT NULL,\n\t`metered_mw_flow` real,\n\t`mw_losses` real,\n\t`export_limit_mw` real,\n\t`import_limit_mw` real,\n\t`intervention` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `interconnector_flows_by_time` ON `interconnector_flows` (`interval_end`,`event_id`);--> statement-breakpoint\nCREATE INDEX `interconnector_flows_by_id_time` ON `interconnector_flows` (`interconnector_id`,`interval_end`,`event_id`);"
   }
 ]

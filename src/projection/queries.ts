@@ -15,6 +15,7 @@ import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core'
 import type {
   DeadLetter,
   FuelType,
+  InterconnectorFlowEvent,
   MarketDispatchEvent,
   RegionId,
   RegionPriceEvent,
@@ -27,6 +28,7 @@ import { DomainError, sha256Hex, toUtcIso, toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from './db'
 import {
   apiKeys,
+  interconnectorFlows,
   checkpoints,
   deadLetters,
   dispatch,
@@ -153,7 +155,8 @@ function createPager<Row, T, Q extends RangeQuery>(
 type DispatchRow = typeof dispatch.$inferSelect
 type PriceRow = typeof prices.$inferSelect
 type WeatherRow = typeof weather.$inferSelect
-type EnvelopeRow = DispatchRow | PriceRow | WeatherRow | typeof scadaReconciliation.$inferSelect
+type FlowRow = typeof interconnectorFlows.$inferSelect
+type EnvelopeRow = DispatchRow | PriceRow | WeatherRow | ReconciliationRow | FlowRow
 
 const envelopeOf = (row: EnvelopeRow) => ({
   event_id: row.eventId,
@@ -205,6 +208,20 @@ const toWeather = (row: WeatherRow): WeatherObservation => ({
 })
 
 type ReconciliationRow = typeof scadaReconciliation.$inferSelect
+const toFlow = (row: FlowRow): InterconnectorFlowEvent => ({
+  ...envelopeOf(row),
+  event_type: 'InterconnectorFlowEvent',
+  interconnector_id: row.interconnectorId,
+  interval_end: toUtcIso(row.intervalEnd),
+  mw_flow: row.mwFlow,
+  metered_mw_flow: row.meteredMwFlow,
+  mw_losses: row.mwLosses,
+  export_limit_mw: row.exportLimitMw,
+  import_limit_mw: row.importLimitMw,
+  // Raw reads return SQLite's 0/1.
+  intervention: Boolean(row.intervention),
+})
+
 const toReconciliation = (row: ReconciliationRow): ScadaReconciliationEvent => ({
   ...envelopeOf(row),
   event_type: 'ScadaReconciliationEvent',
@@ -327,6 +344,19 @@ export function createQueries(db: ProjectionDb) {
     (r) => ({ t: r.failedAt, id: r.id })
   )
 
+  const flowPage = createPager<
+    FlowRow,
+    InterconnectorFlowEvent,
+    RangeQuery & { interconnectorId?: string }
+  >(
+    db,
+    interconnectorFlows,
+    interconnectorFlows.intervalEnd,
+    interconnectorFlows.eventId,
+    { interconnectorId: interconnectorFlows.interconnectorId },
+    toFlow,
+    (r) => ({ t: r.intervalEnd, id: r.eventId })
+  )
   const reconciliationPage = createPager<ReconciliationRow, ScadaReconciliationEvent, RangeQuery>(
     db,
     scadaReconciliation,
@@ -518,6 +548,10 @@ export function createQueries(db: ProjectionDb) {
         .orderBy(asc(checkpoints.topic))
         .all()
       return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.nextOffset)]))
+    },
+    interconnectors: {
+      list: (q: RangeQuery & { interconnectorId?: string }): Page<InterconnectorFlowEvent> =>
+        flowPage(q),
     },
     reconciliation: {
       list: (q: RangeQuery): Page<ScadaReconciliationEvent> => reconciliationPage(q),

@@ -129,3 +129,22 @@ export const scadaReconciliation = sqliteTable(
   },
   (t) => [index('scada_reconciliation_by_time').on(t.intervalEnd, t.eventId)]
 )
+
+export const interconnectorFlows = sqliteTable(
+  'interconnector_flows',
+  {
+    ...envelope,
+    interconnectorId: text('interconnector_id').notNull(),
+    intervalEnd: integer('interval_end').notNull(),
+    mwFlow: real('mw_flow').notNull(),
+    meteredMwFlow: real('metered_mw_flow'),
+    mwLosses: real('mw_losses'),
+    exportLimitMw: real('export_limit_mw'),
+    importLimitMw: real('import_limit_mw'),
+    intervention: integer('intervention', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [
+    index('interconnector_flows_by_time').on(t.intervalEnd, t.eventId),
+    index('interconnector_flows_by_id_time').on(t.interconnectorId, t.intervalEnd, t.eventId),
+  ]
+)

@@ -334,8 +334,8 @@ test('a new /api/v1 operation in the spec is drift until kong.yaml is regenerate
     const specFile = join(dir, 'openapi/gridpulse.openapi.json')
     const spec = JSON.parse(readFileSync(specFile, 'utf8'))
     // Operations that do not exist (yet): the drift check must notice them.
-    spec.paths['/api/v1/interconnectors'] = {
-      get: { operationId: 'listInterconnectorFlows', responses: { 200: { description: 'ok' } } },
+    spec.paths['/api/v1/constraints'] = {
+      get: { operationId: 'listBindingConstraints', responses: { 200: { description: 'ok' } } },
     }
     spec.paths['/api/v1/generation/rooftop'] = {
       get: { operationId: 'listRooftopPv', responses: { 200: { description: 'ok' } } },
@@ -348,7 +348,7 @@ test('a new /api/v1 operation in the spec is drift until kong.yaml is regenerate
     expect(run(['bash', 'scripts/kong-check.sh'], { cwd: dir }).code).toBe(0)
     const regenerated = Bun.YAML.parse(readFileSync(join(dir, 'kong/kong.yaml'), 'utf8')) as Obj
     const paths = regenerated.services[0].routes.map((r: Obj) => `${r.name} ${r.paths[0]}`)
-    expect(paths).toContain('gridpulse_listinterconnectorflows ~/v1/(?<api_path>interconnectors)$')
+    expect(paths).toContain('gridpulse_listbindingconstraints ~/v1/(?<api_path>constraints)$')
     expect(paths).toContain('gridpulse_listrooftoppv ~/v1/market/(?<api_path>generation/rooftop)$')
   } finally {
     rmSync(dir, { recursive: true, force: true })

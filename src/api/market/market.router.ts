@@ -4,7 +4,7 @@ import type { Queries } from '@/projection/queries'
 import { problem } from '../problem'
 import { envelope } from '../common'
 import { createRouter } from '../router'
-import { listDispatch, listPrices, submitDispatch } from './market.routes'
+import { listDispatch, listInterconnectorFlows, listPrices, submitDispatch } from './market.routes'
 
 export interface MarketDeps {
   readonly queries: Queries
@@ -83,5 +83,13 @@ export const marketRouter = (deps: MarketDeps) =>
     .openapi(listPrices, (c) => {
       const q = c.req.valid('query')
       const page = deps.queries.prices.list({ ...q, regionId: q.region_id })
+      return c.json(envelope(c, page, q.limit), 200)
+    })
+    .openapi(listInterconnectorFlows, (c) => {
+      const q = c.req.valid('query')
+      const page = deps.queries.interconnectors.list({
+        ...q,
+        interconnectorId: q.interconnector_id,
+      })
       return c.json(envelope(c, page, q.limit), 200)
     })

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import {
   FuelTypeSchema,
+  InterconnectorFlowEventSchema,
   MarketDispatchEventSchema,
   RegionIdSchema,
   RegionPriceEventSchema,
@@ -96,6 +97,38 @@ export const listPrices = createRoute({
     200: {
       description: 'A page of price events',
       content: { 'application/json': { schema: pageOf(RegionPrice, 'PricePage') } },
+    },
+    ...problemResponses(400),
+  },
+})
+
+export const listInterconnectorFlows = createRoute({
+  operationId: 'listInterconnectorFlows',
+  method: 'get',
+  path: '/api/v1/interconnectors',
+  tags: ['Market'],
+  summary: 'Interconnector flows, losses and limits per 5-minute interval, newest first',
+  request: {
+    query: orderedRange(
+      z
+        .object({
+          interconnector_id: InterconnectorFlowEventSchema.shape.interconnector_id.optional(),
+          ...rangeQuery,
+        })
+        .strict()
+    ),
+  },
+  responses: {
+    200: {
+      description: 'A page of interconnector flows',
+      content: {
+        'application/json': {
+          schema: pageOf(
+            component(InterconnectorFlowEventSchema, 'InterconnectorFlowEvent'),
+            'InterconnectorFlowPage'
+          ),
+        },
+      },
     },
     ...problemResponses(400),
   },

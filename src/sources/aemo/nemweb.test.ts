@@ -324,8 +324,9 @@ describe('archive backfill', () => {
       () => harness.queries.stats().totals.prices === 12,
       'all six intervals for NSW1 and SA1'
     )
-    const ends = await harness.bus.endOffsets(['market.prices'])
-    expect([...ends.values()].reduce((a, b) => a + b)).toBe(12n) // each interval published once
+    const ends = await harness.bus.endOffsets(['market.prices', 'market.interconnectors'])
+    // Each interval published once: 2 regions' prices and the VIC1-NSW1 flow, 6 intervals.
+    expect([...ends.values()].reduce((a, b) => a + b)).toBe(18n)
   })
 })
 

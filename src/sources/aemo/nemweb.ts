@@ -10,11 +10,18 @@ import type { Logger } from '@/observability'
 import { type HttpOptions, httpGet } from '../http'
 import type { CycleResult, Sink } from '../poller'
 import type { SourceRejection } from '../rejection'
-import { normalizeDispatchIs } from './dispatch-is'
+import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles } from './dispatch-is'
 import { normalizeDispatchScada } from './dispatch-scada'
 import { AemoSourceError } from './errors'
 import { parseArchiveListing, parseCurrentListing } from './listing'
-import type { NormalizeContext, ReadOptions, SourceFile } from './source-file'
+import { INTERCONNECTOR_TABLES, normalizeInterconnectors } from './interconnector'
+import {
+  checkContext,
+  type NormalizeContext,
+  type ReadOptions,
+  readSourceFile,
+  type SourceFile,
+} from './source-file'
 import { unzipEntries } from './zip'
 
 export type NemwebKind = 'dispatchis' | 'scada'
@@ -61,7 +68,8 @@ function deadLetterFor(
       `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`,
       DLQ_NAMESPACE
     ),
-    topic: spec.topic,
+    // Rejected interconnector rows belong with the flows, the rest of the file with its main topic.
+    topic: r.table?.startsWith('DISPATCH.INTERCONNECTORRES') ? TOPICS.interconnectors : spec.topic,
     reason: (r.table ? `${r.table}: ${r.reason}` : r.reason).slice(0, 2_000),
     code: r.code.slice(0, 64),
     correlation_id: ctx.correlationId,
@@ -88,11 +96,19 @@ export function processFile(
   const deadLetter = (r: Rejected) => deadLetterFor(kind, file, ctx, r)
   try {
     if (kind === 'dispatchis') {
-      const result = normalizeDispatchIs(file, ctx, options)
+      // One parse of the file serves prices (PRICE + REGIONSUM) and flows (INTERCONNECTORRES).
+      checkContext(ctx)
+      const parsed = readSourceFile(
+        file,
+        [...DISPATCH_IS_TABLES, ...INTERCONNECTOR_TABLES],
+        options
+      )
+      const prices = normalizeDispatchIsFiles([parsed], ctx)
+      const flows = normalizeInterconnectors(parsed, ctx)
       return {
-        events: result.events,
-        deadLetters: result.rejects.map(deadLetter),
-        lastDataAt: newest(result.events),
+        events: [...prices.events, ...flows.events],
+        deadLetters: [...prices.rejects, ...flows.rejects].map(deadLetter),
+        lastDataAt: newest(prices.events),
       }
     }
     const result = normalizeDispatchScada(file, ctx, options)
