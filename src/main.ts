@@ -4,7 +4,9 @@
  * and connects modules. Subcommands: serve (default) | migrate | openapi | healthcheck.
  */
 import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { createApi, openApiDocument } from '@/api'
+import { sleep } from '@/lib'
 import {
   type ConsumedBatch,
   createEmbeddedBus,
@@ -174,14 +176,15 @@ async function backfill(config: Config, args: string[]): Promise<number> {
   }
   const log = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level })
   mkdirSync(config.data.dir, { recursive: true })
-  // The backfill appends to the same log the running node consumes (embedded: the SQLite log is
-  // safe for a second writer process; Kafka: the outbox relays it).
+  // Embedded: the backfill appends to the log the running node consumes (the SQLite log is safe
+  // for a second writer process). Kafka: it has an outbox of its own, so the node's relay and this
+  // one never send the same rows, and it waits for that outbox to drain before exiting.
   const bus: EventBus =
     config.bus.kind === 'kafka'
       ? await createKafkaBus({
           brokers: config.bus.brokers,
           nodeId: `${config.nodeId}-backfill`,
-          outboxPath: config.data.logPath,
+          outboxPath: join(config.data.dir, 'backfill-outbox.sqlite'),
           log,
           leadership: false,
         })
@@ -211,6 +214,10 @@ async function backfill(config: Config, args: string[]): Promise<number> {
         failed = true
         break
       }
+    }
+    while (!abort.signal.aborted && bus.health().outboxDepth > 0) {
+      process.stderr.write(`waiting for ${bus.health().outboxDepth} events to reach Kafka\n`)
+      await sleep(2_000, abort.signal)
     }
   } catch (error) {
     process.stderr.write(
@@ -441,14 +448,17 @@ async function serve(config: Config): Promise<number> {
           render: async () => {
             const health = bus.health()
             metrics.outboxDepth.set(health.outboxDepth)
-            const ends = await bus.endOffsets(topics)
+            // During a Kafka outage the log end is unknown: the lag gauges go stale, but the
+            // rest of the page (outbox depth above all) must still be scraped.
+            const ends = await bus.endOffsets(topics).catch(() => new Map<string, bigint>())
             const positions = queries.positions(PROJECTION_CONSUMER)
             for (const [pk, end] of ends) {
               const [topic, partition] = [
                 pk.slice(0, pk.lastIndexOf('/')),
                 pk.slice(pk.lastIndexOf('/') + 1),
               ]
-              metrics.consumerLag.set({ topic, partition }, Number(end - (positions.get(pk) ?? 0n)))
+              const lag = end - (positions.get(pk) ?? 0n)
+              metrics.consumerLag.set({ topic, partition }, Number(lag > 0n ? lag : 0n))
             }
             for (const s of registry.list()) {
               if (s.lastSuccessAt !== null)
@@ -535,7 +545,7 @@ function observeProjected(metrics: Metrics, batch: ConsumedBatch, now = Date.now
 const leaderOnly =
   (bus: EventBus, cycle: (signal: AbortSignal) => Promise<CycleResult>) =>
   (signal: AbortSignal): Promise<CycleResult> =>
-    bus.isLeader() ? cycle(signal) : Promise.resolve({ events: 0, rejected: 0 })
+    bus.isLeader() ? cycle(signal) : Promise.resolve({ events: 0, rejected: 0, skipped: true })
 
 /** Closes in reverse order of creation; one failing closer does not keep the others open. */
 async function closeAll(closers: { name: string; close: () => unknown }[], log: Logger) {

@@ -591,12 +591,20 @@ export function createQueries(db: ProjectionDb) {
     gaps(
       source: 'aemo.dispatchis' | 'aemo.dispatch_scada',
       sinceMs: number,
+      /** The newest interval end that should exist by now: a stall still going on is a gap too. */
+      expectedUntilMs: number,
       limit = 100
     ): string[] {
       const times = (sourceIntervals[source].all({ since: sinceMs }) as { t: number }[]).map(
         (r) => r.t
       )
       const missing: string[] = []
+      const newest = times.at(-1)
+      if (newest !== undefined) {
+        const until = expectedUntilMs - (expectedUntilMs % 300_000)
+        for (let t = until; t > newest && missing.length < limit; t -= 300_000)
+          missing.push(toUtcIso(t))
+      }
       for (let i = times.length - 1; i > 0 && missing.length < limit; i--) {
         for (let t = times[i]! - 300_000; t > times[i - 1]! && missing.length < limit; t -= 300_000)
           missing.push(toUtcIso(t))

@@ -23,6 +23,8 @@ export interface CycleResult {
   readonly lastDataAt?: number
   /** More work is already waiting (a catch-up backlog): run the next cycle right away. */
   readonly more?: boolean
+  /** Nothing was attempted (a node that is not the leader): not a success to report. */
+  readonly skipped?: boolean
 }
 
 export interface Poller {
@@ -46,10 +48,15 @@ export function createPoller(options: {
   return {
     async run(signal) {
       while (!signal.aborted) {
-        status.lastAttemptAt = now()
         let wait = options.everyMs
         try {
+          const attemptAt = now()
           const result = await options.cycle(signal)
+          if (result.skipped) {
+            await sleep(wait, signal)
+            continue
+          }
+          status.lastAttemptAt = attemptAt
           status.lastSuccessAt = now()
           status.consecutiveFailures = 0
           status.lastError = null
@@ -64,6 +71,7 @@ export function createPoller(options: {
             )
           }
         } catch (error) {
+          status.lastAttemptAt = now()
           status.consecutiveFailures++
           status.lastError = error instanceof Error ? error.message : String(error)
           wait = Math.min(

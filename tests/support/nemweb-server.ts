@@ -12,7 +12,9 @@ interface Served {
  * like the real server. Files can be added or removed while a test runs (a new interval
  * appearing, a file rotating out of Current); every request is recorded.
  */
-export function startNemwebServer(options: { delayMs?: number } = {}) {
+export function startNemwebServer(
+  options: { delayMs?: number; refuse?: ReadonlySet<string> } = {}
+) {
   const folders = new Map<string, Map<string, Served>>()
   const changedAt = new Map<string, number>()
   const requests: string[] = []
@@ -60,6 +62,7 @@ export function startNemwebServer(options: { delayMs?: number } = {}) {
           headers: { 'content-type': 'text/html', 'last-modified': modified },
         })
       }
+      if (options.refuse?.has(name)) return new Response('forbidden', { status: 403 })
       const file = files.get(name)
       return file
         ? new Response(file.bytes, { headers: { 'content-type': 'application/x-zip-compressed' } })

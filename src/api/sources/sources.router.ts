@@ -4,6 +4,8 @@ import { createRouter } from '../router'
 import { listSources } from './sources.routes'
 
 const GAP_WINDOW_MS = 48 * 3600 * 1000 // NEMWeb Current keeps about 48 hours
+// An interval's files are on NEMWeb within a few minutes of its end; later than this, it is missing.
+const PUBLICATION_GRACE_MS = 10 * 60 * 1000
 
 export const sourcesRouter = (deps: {
   queries: Queries
@@ -23,7 +25,7 @@ export const sourcesRouter = (deps: {
       const lastInterval = newest.get(source) ?? null
       const gaps =
         source === 'aemo.dispatchis' || source === 'aemo.dispatch_scada'
-          ? deps.queries.gaps(source, now - GAP_WINDOW_MS)
+          ? deps.queries.gaps(source, now - GAP_WINDOW_MS, now - PUBLICATION_GRACE_MS)
           : []
       return {
         source,
@@ -34,7 +36,7 @@ export const sourcesRouter = (deps: {
         last_attempt_at: iso(status?.lastAttemptAt ?? null),
         consecutive_failures: status?.consecutiveFailures ?? 0,
         last_error: status?.lastError ?? null,
-        polling: status !== undefined,
+        polling: status?.lastAttemptAt != null,
         gaps,
       }
     })

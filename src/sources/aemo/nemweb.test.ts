@@ -189,6 +189,27 @@ describe('NEMWeb Current polling', () => {
     })
   })
 
+  test('a file the server refuses for good (403) is dead-lettered; the next file is ingested', async () => {
+    harness = await createHarness()
+    nemweb = startNemwebServer({
+      refuse: new Set(['PUBLIC_DISPATCHIS_202604021005_0000000000000001.zip']),
+    })
+    nemweb.add(CURRENT_IS, {
+      name: 'PUBLIC_DISPATCHIS_202604021005_0000000000000001.zip',
+      bytes: new Uint8Array(10),
+    })
+    const next = buildDispatchIsZip('2026-04-02T00:10:00Z')
+    nemweb.add(CURRENT_IS, next)
+
+    const result = await cycleFor('dispatchis')(never)
+
+    expect(result).toMatchObject({ rejected: 1, lastItem: next.name })
+    await waitFor(() => harness.queries.stats().totals.dead_letters === 1, 'dead letter')
+    expect(harness.queries.deadLetters.list({ limit: 1 }).data[0]).toMatchObject({
+      code: 'http_403',
+    })
+  })
+
   test('a bad row is dead-lettered with its row number and the rest of the file is ingested', async () => {
     harness = await createHarness()
     nemweb = startNemwebServer()
@@ -331,8 +352,8 @@ describe('archive backfill', () => {
 })
 
 describe('gap detection', () => {
-  test('an interval that never arrived is reported by /api/v1/sources', async () => {
-    harness = await createHarness({ now: () => Date.parse('2026-04-02T01:00:00Z') })
+  test('an interval that never arrived, and a stall still going on, are reported by /api/v1/sources', async () => {
+    harness = await createHarness({ now: () => Date.parse('2026-04-02T00:42:00Z') })
     nemweb = startNemwebServer()
     for (const i of [0, 1, 3])
       nemweb.add(CURRENT_IS, buildDispatchIsZip(step('2026-04-02T00:05:00Z', i)))
@@ -343,9 +364,10 @@ describe('gap detection', () => {
       data: { source: string; gaps: string[]; last_interval: string }[]
     }
     const is = body.data.find((s) => s.source === 'aemo.dispatchis')!
+    // Data through 00:20; by 00:42 (10 min grace) 00:25 and 00:30 should have arrived too.
     expect(is).toMatchObject({
       last_interval: '2026-04-02T00:20:00Z',
-      gaps: ['2026-04-02T00:15:00Z'],
+      gaps: ['2026-04-02T00:30:00Z', '2026-04-02T00:25:00Z', '2026-04-02T00:15:00Z'],
     })
   })
 })

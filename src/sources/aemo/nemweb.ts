@@ -200,6 +200,28 @@ async function fetchAndProcess(
     }
     // Current keeps ~48 h: a file listed a moment ago can rotate out before we fetch it.
     if (response.status === 404) return 'gone'
+    // A file the server refuses for good (403, 410, …) is dead-lettered, not retried until it
+    // rotates out of Current; 5xx and 408/429 are transient and retried on the next cycle.
+    if (
+      response.status >= 400 &&
+      response.status < 500 &&
+      response.status !== 408 &&
+      response.status !== 429
+    ) {
+      const reason = `GET ${name}: HTTP ${response.status}`
+      const id = { name, sha256: sha256Hex(`${url}|${response.status}`) }
+      return {
+        events: [],
+        deadLetters: [
+          deadLetterFor(kind, id, ctx, {
+            code: `http_${response.status}`,
+            reason,
+            row: null,
+            raw: url,
+          }),
+        ],
+      }
+    }
     if (response.status !== 200) throw new Error(`GET ${name}: HTTP ${response.status}`)
     const file: SourceFile = { name, bytes: response.body, sha256: sha256Hex(response.body) }
     const outcome = processFile(kind, file, ctx)

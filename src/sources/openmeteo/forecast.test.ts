@@ -191,3 +191,17 @@ describe('forecast poll cycle against a local Open-Meteo', () => {
     expect(await endOffsets('weather.observations')).toBe(0n)
   })
 })
+
+describe('impossible times', () => {
+  test('a well-formed but impossible current.time is a rejection, not a throw', async () => {
+    const good = JSON.parse(await openMeteoFixture('forecast'))
+    const bad = { ...good, current: { ...good.current, time: '2026-13-45T99:99' } }
+    const { events, rejects } = parseForecast(
+      JSON.stringify([good, bad, good, good, good]),
+      DEFAULT_LOCATIONS,
+      ctx
+    )
+    expect(events).toHaveLength(4)
+    expect(rejects).toEqual([expect.objectContaining({ code: 'schema_mismatch', index: 1 })])
+  })
+})

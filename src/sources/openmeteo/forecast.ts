@@ -213,7 +213,18 @@ export function parseForecast(
       return
     }
     const v = (x: number | null | undefined) => (x === undefined ? null : x)
-    const observed_at = toUtcIso(observedAtMs(current, utc_offset_seconds))
+    const observedMs = observedAtMs(current, utc_offset_seconds)
+    // The format check lets through impossible dates (2026-13-45T99:99): reject, do not throw.
+    if (!Number.isFinite(observedMs)) {
+      rejects.push({
+        code: 'schema_mismatch',
+        reason: `${location.name}: current.time ${JSON.stringify(current.time)} is not a time`,
+        index,
+        raw,
+      })
+      return
+    }
+    const observed_at = toUtcIso(observedMs)
     const candidate = {
       event_id: eventIdFor({
         event_type: 'WeatherObservation',
