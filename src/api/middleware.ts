@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
+import { readAtMost } from '@/lib'
 import type { Logger } from '@/observability'
 import { problem } from './problem'
 import type { AppEnv } from './router'
@@ -69,20 +70,11 @@ export const jsonBodyGuard =
     }
     // Chunked bodies carry no length: read at most maxBytes + 1 and replace the request body.
     if (!Number.isFinite(declared) && c.req.raw.body) {
-      const reader = c.req.raw.body.getReader()
-      const chunks: Uint8Array[] = []
-      let size = 0
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) break
-        size += value.byteLength
-        if (size > maxBytes) {
-          await reader.cancel()
-          return problem(c, 413, 'payload_too_large', `body exceeds the limit of ${maxBytes} bytes`)
-        }
-        chunks.push(value)
+      const body = await readAtMost(c.req.raw.body, maxBytes)
+      if (!body) {
+        return problem(c, 413, 'payload_too_large', `body exceeds the limit of ${maxBytes} bytes`)
       }
-      c.req.raw = new Request(c.req.raw, { body: Buffer.concat(chunks) })
+      c.req.raw = new Request(c.req.raw, { body })
     }
     return next()
   }

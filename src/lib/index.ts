@@ -1,5 +1,6 @@
 export { DomainError } from './errors'
 export { partitionFor, murmur2 } from './murmur2'
 export { backoffMs } from './retry'
+export { readAtMost } from './stream'
 export { FIVE_MINUTES_MS, intervalEndFor, sleep, toUtcIso, toUtcIsoMs } from './time'
 export { sha256Hex, uuidV5 } from './uuid'

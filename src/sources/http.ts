@@ -1,4 +1,4 @@
-import { backoffMs, DomainError, sleep } from '@/lib'
+import { backoffMs, DomainError, readAtMost, sleep } from '@/lib'
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
 
@@ -88,20 +88,9 @@ async function readCapped(response: Response, maxBytes: number, url: string): Pr
     throw tooLarge()
   }
   if (!response.body) return new Uint8Array(0)
-  const chunks: Uint8Array[] = []
-  let size = 0
-  const reader = response.body.getReader()
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel()
-      throw tooLarge()
-    }
-    chunks.push(value)
-  }
-  return chunks.length === 1 ? chunks[0]! : new Uint8Array(Buffer.concat(chunks))
+  const body = await readAtMost(response.body, maxBytes)
+  if (!body) throw tooLarge()
+  return body
 }
 
 function describe(error: unknown): string {
