@@ -57,14 +57,17 @@ describe.skipIf(!KAFKA_BROKERS || !canRunBroker())(
       await broker!.kill()
       const down = performance.now()
       // Ingest at a steady pace for the whole outage, sampling readiness as it goes.
-      const samples: { status: number; connected: boolean; depth: number }[] = []
+      const samples: { status: number; connected: boolean; depth: number; metrics: number }[] = []
       const sampling = (async () => {
         while (performance.now() - down < OUTAGE_MS) {
           const { status, body } = await n.ready()
+          // Operators watch the outbox grow on the dashboard: /metrics must keep answering.
+          const metrics = (await fetch(`${n.base}/metrics`)).status
           samples.push({
             status,
             connected: body.checks.event_log.ok,
             depth: body.checks.event_log.outbox_depth,
+            metrics,
           })
           await Bun.sleep(1_000)
         }
@@ -105,6 +108,7 @@ describe.skipIf(!KAFKA_BROKERS || !canRunBroker())(
       // Readiness told the truth: not connected, and the backlog grew on disk.
       expect(samples.some((s) => s.status === 503 && !s.connected)).toBe(true)
       expect(peak).toBeGreaterThan(DURING / 2)
+      expect(samples.every((s) => s.metrics === 200)).toBe(true)
       expect(missing).toEqual([])
       expect(stats.totals.dispatch).toBe(BEFORE + DURING + AFTER)
 
