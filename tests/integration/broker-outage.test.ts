@@ -1,120 +1,101 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { waitFor } from '../support/events'
 import {
-  announceSkip,
-  canRunBroker,
-  type DedicatedBroker,
   dispatchEventId,
   expectCleanOutput,
   ingest,
-  KAFKA_BROKERS,
   Node,
-  startDedicatedBroker,
-  tempDir,
   waitUntilDrained,
+  skipWithoutOwnBroker,
+  useDedicatedBroker,
 } from './support'
 
-announceSkip('Kafka broker-outage test (tests/integration/broker-outage.test.ts)')
-if (KAFKA_BROKERS && !canRunBroker())
-  console.warn('\n### SKIPPED: broker-outage test needs Java 17+ for a broker of its own ###\n')
-
+const skip = skipWithoutOwnBroker(
+  'Kafka broker-outage test (tests/integration/broker-outage.test.ts)'
+)
 const OUTAGE_MS = 32_000
 const BEFORE = 2_000
 const DURING = 3_000 // paced over the outage
 const AFTER = 2_000
 
-describe.skipIf(!KAFKA_BROKERS || !canRunBroker())(
-  'Kafka down for more than 30 s while ingesting',
-  () => {
-    const dir = tempDir('outage')
-    let broker: DedicatedBroker | undefined
-    let node: Node | undefined
+describe.skipIf(skip)('Kafka down for more than 30 s while ingesting', () => {
+  const { dir, nodes, broker } = useDedicatedBroker('outage')
 
-    beforeAll(async () => {
-      broker = await startDedicatedBroker(`it-outage-${process.pid}`)
-    }, 180_000)
+  test('the outbox keeps accepting, readiness fails, and the backlog drains when Kafka returns: 0 lost', async () => {
+    const node = new Node({
+      brokers: broker().brokers,
+      nodeId: 'outage-1',
+      dataDir: join(dir.path, 'node'),
+    })
+    nodes.push(node)
+    await node.start()
+    const n = node
+    const ks = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
 
-    afterAll(async () => {
-      node?.kill()
-      await broker?.stop()
-      dir.remove()
-    }, 60_000)
+    const before = await ingest(n.base, ks(0, BEFORE), { concurrency: 16 })
+    await waitUntilDrained(n, 30_000)
 
-    test('the outbox keeps accepting, readiness fails, and the backlog drains when Kafka returns: 0 lost', async () => {
-      node = new Node({
-        brokers: broker!.brokers,
-        nodeId: 'outage-1',
-        dataDir: join(dir.path, 'node'),
-      })
-      await node.start()
-      const n = node
-      const ks = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i)
+    await broker().kill()
+    const down = performance.now()
+    // Ingest at a steady pace for the whole outage, sampling readiness as it goes.
+    const samples: { status: number; connected: boolean; depth: number; metrics: number }[] = []
+    const sampling = (async () => {
+      while (performance.now() - down < OUTAGE_MS) {
+        const { status, body } = await n.ready()
+        // Operators watch the outbox grow on the dashboard: /metrics must keep answering.
+        const metrics = (await fetch(`${n.base}/metrics`)).status
+        samples.push({
+          status,
+          connected: body.checks.event_log.ok,
+          depth: body.checks.event_log.outbox_depth,
+          metrics,
+        })
+        await Bun.sleep(1_000)
+      }
+    })()
+    const during = await ingest(n.base, ks(BEFORE, DURING), {
+      concurrency: 8,
+      ratePerSecond: DURING / ((OUTAGE_MS - 4_000) / 1000),
+    })
+    await sampling
+    await Bun.sleep(Math.max(0, OUTAGE_MS - (performance.now() - down)))
+    const outageMs = performance.now() - down
+    const peak = Math.max(...samples.map((s) => s.depth))
 
-      const before = await ingest(n.base, ks(0, BEFORE), { concurrency: 16 })
-      await waitUntilDrained(n, 30_000)
+    await broker().resume()
+    const back = performance.now()
+    const after = await ingest(n.base, ks(BEFORE + DURING, AFTER), { concurrency: 16 })
+    const drainedMs = await waitUntilDrained(n, 120_000)
+    await waitFor(
+      async () => (await n.json('/api/v1/stats')).totals.dispatch >= BEFORE + DURING + AFTER,
+      'all rows projected',
+      30_000
+    )
 
-      await broker!.kill()
-      const down = performance.now()
-      // Ingest at a steady pace for the whole outage, sampling readiness as it goes.
-      const samples: { status: number; connected: boolean; depth: number; metrics: number }[] = []
-      const sampling = (async () => {
-        while (performance.now() - down < OUTAGE_MS) {
-          const { status, body } = await n.ready()
-          // Operators watch the outbox grow on the dashboard: /metrics must keep answering.
-          const metrics = (await fetch(`${n.base}/metrics`)).status
-          samples.push({
-            status,
-            connected: body.checks.event_log.ok,
-            depth: body.checks.event_log.outbox_depth,
-            metrics,
-          })
-          await Bun.sleep(1_000)
-        }
-      })()
-      const during = await ingest(n.base, ks(BEFORE, DURING), {
-        concurrency: 8,
-        ratePerSecond: DURING / ((OUTAGE_MS - 4_000) / 1000),
-      })
-      await sampling
-      await Bun.sleep(Math.max(0, OUTAGE_MS - (performance.now() - down)))
-      const outageMs = performance.now() - down
-      const peak = Math.max(...samples.map((s) => s.depth))
+    const acked = [...before.acked, ...during.acked, ...after.acked]
+    const projected = new Set(await n.dispatchIds())
+    const missing = acked.filter((k) => !projected.has(dispatchEventId(k)))
+    const stats = await n.json('/api/v1/stats')
+    console.log(
+      `[broker-outage] broker down ${Math.round(outageMs / 1000)} s; acked ${before.acked.size} before, ${during.acked.size} during, ${after.acked.size} after; ` +
+        `readiness during the outage: ${samples.filter((s) => s.status === 503).length}/${samples.length} samples 503; outbox peak ${peak}; ` +
+        `drained ${Math.round((performance.now() - back) / 1000)} s after the broker came back (last wait ${Math.round(drainedMs)} ms); ` +
+        `projected ${projected.size} (stats ${stats.totals.dispatch}); missing ${missing.length}`
+    )
+    expect(outageMs).toBeGreaterThanOrEqual(30_000)
+    // The API never refused an event: they went to the outbox.
+    expect(during.acked.size).toBe(DURING)
+    expect(before.acked.size + after.acked.size).toBe(BEFORE + AFTER)
+    // Readiness told the truth: not connected, and the backlog grew on disk.
+    expect(samples.some((s) => s.status === 503 && !s.connected)).toBe(true)
+    expect(peak).toBeGreaterThan(DURING / 2)
+    expect(samples.every((s) => s.metrics === 200)).toBe(true)
+    expect(missing).toEqual([])
+    expect(stats.totals.dispatch).toBe(BEFORE + DURING + AFTER)
 
-      await broker!.resume()
-      const back = performance.now()
-      const after = await ingest(n.base, ks(BEFORE + DURING, AFTER), { concurrency: 16 })
-      const drainedMs = await waitUntilDrained(n, 120_000)
-      await waitFor(
-        async () => (await n.json('/api/v1/stats')).totals.dispatch >= BEFORE + DURING + AFTER,
-        'all rows projected',
-        30_000
-      )
-
-      const acked = [...before.acked, ...during.acked, ...after.acked]
-      const projected = new Set(await n.dispatchIds())
-      const missing = acked.filter((k) => !projected.has(dispatchEventId(k)))
-      const stats = await n.json('/api/v1/stats')
-      console.log(
-        `[broker-outage] broker down ${Math.round(outageMs / 1000)} s; acked ${before.acked.size} before, ${during.acked.size} during, ${after.acked.size} after; ` +
-          `readiness during the outage: ${samples.filter((s) => s.status === 503).length}/${samples.length} samples 503; outbox peak ${peak}; ` +
-          `drained ${Math.round((performance.now() - back) / 1000)} s after the broker came back (last wait ${Math.round(drainedMs)} ms); ` +
-          `projected ${projected.size} (stats ${stats.totals.dispatch}); missing ${missing.length}`
-      )
-      expect(outageMs).toBeGreaterThanOrEqual(30_000)
-      // The API never refused an event: they went to the outbox.
-      expect(during.acked.size).toBe(DURING)
-      expect(before.acked.size + after.acked.size).toBe(BEFORE + AFTER)
-      // Readiness told the truth: not connected, and the backlog grew on disk.
-      expect(samples.some((s) => s.status === 503 && !s.connected)).toBe(true)
-      expect(peak).toBeGreaterThan(DURING / 2)
-      expect(samples.every((s) => s.metrics === 200)).toBe(true)
-      expect(missing).toEqual([])
-      expect(stats.totals.dispatch).toBe(BEFORE + DURING + AFTER)
-
-      n.kill('SIGTERM')
-      expect(await n.exited()).toBe(0)
-      expectCleanOutput([n])
-    }, 300_000)
-  }
-)
+    n.kill('SIGTERM')
+    expect(await n.exited()).toBe(0)
+    expectCleanOutput([n])
+  }, 300_000)
+})

@@ -1,37 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { describe, expect, test } from 'bun:test'
 import { join } from 'node:path'
 import { waitFor } from '../support/events'
 import {
-  announceSkip,
-  canRunBroker,
-  type DedicatedBroker,
   expectCleanOutput,
   ingest,
-  KAFKA_BROKERS,
   Node,
-  startDedicatedBroker,
-  tempDir,
   waitUntilDrained,
+  skipWithoutOwnBroker,
+  useDedicatedBroker,
 } from './support'
 
-announceSkip('Kafka leadership test (tests/integration/leadership.test.ts)')
-if (KAFKA_BROKERS && !canRunBroker())
-  console.warn('\n### SKIPPED: leadership test needs Java 17+ for a broker of its own ###\n')
-
-describe.skipIf(!KAFKA_BROKERS || !canRunBroker())('two nodes on one broker', () => {
-  const dir = tempDir('leadership')
-  let broker: DedicatedBroker | undefined
-  const nodes: Node[] = []
-
-  beforeAll(async () => {
-    broker = await startDedicatedBroker(`it-leader-${process.pid}`)
-  }, 180_000)
-
-  afterAll(async () => {
-    for (const node of nodes) node.kill()
-    await broker?.stop()
-    dir.remove()
-  }, 60_000)
+const skip = skipWithoutOwnBroker('Kafka leadership test (tests/integration/leadership.test.ts)')
+describe.skipIf(skip)('two nodes on one broker', () => {
+  const { dir, nodes, broker } = useDedicatedBroker('leader')
 
   const isLeader = async (node: Node): Promise<boolean | undefined> => {
     try {
@@ -43,7 +24,7 @@ describe.skipIf(!KAFKA_BROKERS || !canRunBroker())('two nodes on one broker', ()
 
   test('exactly one leads; each keeps a full projection; SIGKILL the leader and the other takes over within 30 s', async () => {
     const start = (nodeId: string) => {
-      const node = new Node({ brokers: broker!.brokers, nodeId, dataDir: join(dir.path, nodeId) })
+      const node = new Node({ brokers: broker().brokers, nodeId, dataDir: join(dir.path, nodeId) })
       nodes.push(node)
       return node
     }

@@ -1,4 +1,4 @@
-import { expect } from 'bun:test'
+import { afterAll, beforeAll, expect } from 'bun:test'
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -390,4 +390,34 @@ export function expectCleanOutput(nodes: readonly Node[]): void {
       .filter((line) => line.trim() !== '' && !line.startsWith('{'))
     expect(stray).toEqual([])
   }
+}
+
+/**
+ * For the fault tests that stop, kill or crowd a broker: true when they cannot run here, with a
+ * loud banner either way it is skipped (no KAFKA_BROKERS, or no Java for a broker of their own).
+ */
+export function skipWithoutOwnBroker(suite: string): boolean {
+  announceSkip(suite)
+  if (KAFKA_BROKERS && !canRunBroker())
+    console.warn(`\n### SKIPPED: ${suite} needs Java 17+ for a broker of its own ###\n`)
+  return !KAFKA_BROKERS || !canRunBroker()
+}
+
+/**
+ * Inside a describe: a broker of the suite's own (named it-<scenario>-<pid>, which scripts/test.ts
+ * cleans up after a crash), a temp dir, and a list of GridPulse nodes killed at the end.
+ */
+export function useDedicatedBroker(scenario: string) {
+  const dir = tempDir(scenario)
+  const nodes: Node[] = []
+  let broker: DedicatedBroker | undefined
+  beforeAll(async () => {
+    broker = await startDedicatedBroker(`it-${scenario}-${process.pid}`)
+  }, 180_000)
+  afterAll(async () => {
+    for (const node of nodes) node.kill()
+    await broker?.stop()
+    dir.remove()
+  }, 60_000)
+  return { dir, nodes, broker: () => broker! }
 }
