@@ -61,6 +61,7 @@ export async function benchKafka(report: Report): Promise<void> {
     log: silentLogger(),
     topicPrefix: `bench-${crypto.randomUUID().slice(0, 8)}.`,
   })
+  await bus.started
   const projector = createProjector(db, 'gridpulse.projection.v1')
   let applied = 0
   const published = new Map<string, number>()

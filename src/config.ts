@@ -49,6 +49,11 @@ const EnvSchema = z
       .max(10 * 1024 * 1024)
       .default(64 * 1024),
     READY_MAX_LAG: z.coerce.number().int().min(0).default(10_000),
+    // Kafka mode: the most events waiting in the outbox before writes get 503 (≈ 0.5 KB each on disk).
+    OUTBOX_MAX_EVENTS: z.coerce.number().int().min(1).default(1_000_000),
+    // A critical loop down, or the projection behind and not moving while the log answers, for this
+    // long fails liveness (`gridpulse healthcheck`), so that the orchestrator restarts the node.
+    LIVENESS_STALL_SECONDS: z.coerce.number().int().min(10).default(300),
     NODE_ID: z
       .string()
       .regex(/^[a-z0-9-]{1,32}$/)
@@ -112,6 +117,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
             perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
           },
     readiness: { maxLag: e.READY_MAX_LAG },
+    liveness: { stallMs: e.LIVENESS_STALL_SECONDS * 1000 },
+    outbox: { maxEvents: e.OUTBOX_MAX_EVENTS },
     nodeId: e.NODE_ID ?? 'node-1',
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     metrics: { enabled: e.METRICS_ENABLED },

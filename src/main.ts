@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { createApi, openApiDocument } from '@/api'
-import { sleep } from '@/lib'
+import { createLoopRegistry, type Supervisor, sleep, stalledLoops, supervise } from '@/lib'
 import {
   type ConsumedBatch,
   createEmbeddedBus,
@@ -16,6 +16,7 @@ import {
 } from '@/bus'
 import { type DeadLetter, DLQ_TOPICS, EVENT_TOPICS, type GridEvent } from '@/canonical'
 import {
+  createLagMonitor,
   createLogger,
   createMetrics,
   createReadiness,
@@ -39,6 +40,7 @@ import {
   createNemwebCycle,
   createPoller,
   type CycleResult,
+  type Poller,
   DEFAULT_LOCATIONS,
   NEMWEB,
   type NemwebKind,
@@ -291,7 +293,14 @@ async function serve(config: Config): Promise<number> {
   const db = openProjectionDb(config.data.projectionPath)
   closers.push({ name: 'projection db', close: () => db.sqlite.close() })
 
-  // Kafka mode: log.sqlite holds the durable outbox; start-up creates/verifies the topics.
+  // Set when the node cannot run at all (Kafka topics laid out differently): stop with its code.
+  let fatalStop: ((code: number) => void) | undefined
+  let fatalCode: number | undefined
+  const loops = createLoopRegistry()
+  const pollers: Poller[] = []
+
+  // Kafka mode: log.sqlite holds the durable outbox; the topics are created and verified in the
+  // background, so the node serves reads and accepts writes while Kafka is still down.
   const bus: EventBus =
     config.bus.kind === 'kafka'
       ? await createKafkaBus({
@@ -299,6 +308,16 @@ async function serve(config: Config): Promise<number> {
           nodeId: config.nodeId,
           outboxPath: config.data.logPath,
           log,
+          loops,
+          outboxMaxEvents: config.outbox.maxEvents,
+          onFatal: () => {
+            fatalCode = EX_CONFIG
+            fatalStop?.(EX_CONFIG)
+          },
+          // A new leader polls at once instead of one poll period later (15 min for weather).
+          onLeaderChange: (leader) => {
+            if (leader) for (const p of pollers) p.wake()
+          },
         })
       : createEmbeddedBus({ path: config.data.logPath, log })
   closers.push({ name: 'event log', close: () => bus.close() })
@@ -322,7 +341,7 @@ async function serve(config: Config): Promise<number> {
   const sink = instrumentedSink(bus, metrics)
 
   const registry = createSourceRegistry()
-  const pollers: Promise<void>[] = []
+  const runningPollers: Supervisor[] = []
   if (config.sources.enabled.has('openmeteo')) {
     const locations = config.sources.openMeteo.locations
       ? WeatherLocationsSchema.safeParse(config.sources.openMeteo.locations)
@@ -348,7 +367,7 @@ async function serve(config: Config): Promise<number> {
         })
       ),
     })
-    pollers.push(poller.run(shutdown.signal))
+    pollers.push(poller)
   }
 
   if (config.sources.enabled.has('aemo')) {
@@ -370,41 +389,111 @@ async function serve(config: Config): Promise<number> {
           })
         ),
       })
-      pollers.push(poller.run(shutdown.signal))
+      pollers.push(poller)
     }
+  }
+  // A poller handles its own failures; the supervisor is there for what escapes it.
+  for (const [i, poller] of pollers.entries())
+    runningPollers.push(
+      supervise({
+        name: `poller ${registry.list()[i]?.source ?? i}`,
+        log,
+        registry: loops,
+        run: (signal, up) => {
+          up()
+          return poller.run(signal)
+        },
+      })
+    )
+
+  const lag = createLagMonitor({
+    endOffsets: () => bus.endOffsets(topics),
+    positions: () => queries.positions(PROJECTION_CONSUMER),
+  })
+  await lag.refresh()
+  const lagTimer = setInterval(() => void lag.refresh(), 5_000)
+  closers.push({ name: 'lag monitor', close: () => clearInterval(lagTimer) })
+
+  // Liveness: what a restart of the process could fix. A critical loop its supervisor has not
+  // brought back, or a projection behind and not moving while the log answers, for stallMs.
+  const liveness = () => {
+    const now = Date.now()
+    const connected = bus.health().connected
+    const problems = connected
+      ? stalledLoops(loops.list(), config.liveness.stallMs, now).map(
+          (l) =>
+            `${l.name} has been ${l.state} for ${Math.round((now - l.since) / 1000)} s${l.lastError ? ` (${l.lastError})` : ''}`
+        )
+      : []
+    if (lag.stalledForMs() > config.liveness.stallMs)
+      problems.push(
+        `the projection is ${lag.snapshot().lag} events behind and has not moved for ${Math.round(lag.stalledForMs() / 1000)} s`
+      )
+    return problems.length === 0
+      ? { alive: true as const }
+      : { alive: false as const, detail: problems.join('; ') }
   }
 
   const readiness = createReadiness({
     database: { required: true, run: () => ({ ok: isMigrated(db) && queries.ping() }) },
+    // Writes: accepted while the outbox has room, whether or not Kafka answers right now (the
+    // outbox is there to absorb an outage). The broker's state is reported, not required.
     event_log: {
       required: true,
       run: () => {
         const h = bus.health()
+        const full = h.outboxMaxEvents !== undefined && h.outboxDepth >= h.outboxMaxEvents
         return {
-          ok: h.connected,
+          ok: !full,
           kind: h.kind,
+          connected: h.connected,
+          broker: h.kind === 'embedded' ? 'embedded' : h.connected ? 'up' : 'down',
           leader: bus.isLeader(),
           outbox_depth: h.outboxDepth,
-          ...(h.detail ? { detail: h.detail } : {}),
+          ...(h.outboxMaxEvents !== undefined ? { outbox_max_events: h.outboxMaxEvents } : {}),
+          ...(full
+            ? { detail: `the outbox is full (${h.outboxDepth} events); writes get 503` }
+            : h.detail
+              ? { detail: h.detail }
+              : {}),
         }
       },
     },
+    // Reads: the projection within READY_MAX_LAG of the log as last seen (kept through an outage).
     projection: {
       required: true,
       run: async () => {
-        const ends = await bus.endOffsets(topics)
-        const positions = queries.positions(PROJECTION_CONSUMER)
-        let lag = 0n
-        for (const [pk, end] of ends) {
-          // Positions are read after the end offsets: a partition may already be past them (never negative lag).
-          const behind = end - (positions.get(pk) ?? 0n)
-          if (behind > 0n) lag += behind
-        }
-        const ok = lag <= BigInt(config.readiness.maxLag)
+        // A fresh look whenever the log answers; the last known ends only through an outage.
+        if (bus.health().connected) await lag.refresh()
+        const snapshot = lag.snapshot()
+        // Never seen the log end (Kafka down since start): serve what the projection holds.
+        const ok = snapshot.endsReadAt === null || snapshot.lag <= config.readiness.maxLag
         return {
           ok,
-          lag: Number(lag),
-          ...(ok ? {} : { detail: `projection is ${lag} events behind the log` }),
+          lag: snapshot.endsReadAt === null ? null : snapshot.lag,
+          lag_as_of:
+            snapshot.endsReadAt === null ? null : new Date(snapshot.endsReadAt).toISOString(),
+          ...(snapshot.endsReadAt === null
+            ? { detail: 'lag unknown: the log has not answered since start' }
+            : ok
+              ? {}
+              : { detail: `projection is ${snapshot.lag} events behind the log` }),
+        }
+      },
+    },
+    loops: {
+      required: false,
+      run: () => {
+        const list = loops.list()
+        return {
+          ok: list.every((l) => l.state === 'running'),
+          loops: list.map((l) => ({
+            name: l.name,
+            state: l.state,
+            since: new Date(l.since).toISOString(),
+            restarts: l.restarts,
+            ...(l.lastError ? { last_error: l.lastError } : {}),
+          })),
         }
       },
     },
@@ -426,10 +515,12 @@ async function serve(config: Config): Promise<number> {
     },
   })
 
+  const restartsSeen = new Map<string, number>()
   const api = createApi({
     queries,
     publish: (events) => sink.publish(events),
     readiness,
+    liveness,
     log,
     version: VERSION,
     maxBodyBytes: config.http.maxBodyBytes,
@@ -447,18 +538,24 @@ async function serve(config: Config): Promise<number> {
           contentType: metrics.registry.contentType,
           render: async () => {
             const health = bus.health()
+            if (health.connected) await lag.refresh()
             metrics.outboxDepth.set(health.outboxDepth)
-            // During a Kafka outage the log end is unknown: the lag gauges go stale, but the
-            // rest of the page (outbox depth above all) must still be scraped.
-            const ends = await bus.endOffsets(topics).catch(() => new Map<string, bigint>())
-            const positions = queries.positions(PROJECTION_CONSUMER)
-            for (const [pk, end] of ends) {
-              const [topic, partition] = [
-                pk.slice(0, pk.lastIndexOf('/')),
-                pk.slice(pk.lastIndexOf('/') + 1),
-              ]
-              const lag = end - (positions.get(pk) ?? 0n)
-              metrics.consumerLag.set({ topic, partition }, Number(lag > 0n ? lag : 0n))
+            if (health.outboxMaxEvents !== undefined) metrics.outboxMax.set(health.outboxMaxEvents)
+            metrics.brokerConnected.set(health.connected ? 1 : 0)
+            // During a Kafka outage the gauges keep the lag as last seen; the rest of the page
+            // (outbox depth above all) is what operators watch then.
+            for (const [pk, behind] of lag.snapshot().byPartition) {
+              const cut = pk.lastIndexOf('/')
+              metrics.consumerLag.set(
+                { topic: pk.slice(0, cut), partition: pk.slice(cut + 1) },
+                behind
+              )
+            }
+            for (const l of loops.list()) {
+              metrics.loopUp.set({ loop: l.name }, l.state === 'running' ? 1 : 0)
+              const seen = restartsSeen.get(l.name) ?? 0
+              if (l.restarts > seen) metrics.loopRestarts.inc({ loop: l.name }, l.restarts - seen)
+              restartsSeen.set(l.name, l.restarts)
             }
             for (const s of registry.list()) {
               if (s.lastSuccessAt !== null)
@@ -495,6 +592,8 @@ async function serve(config: Config): Promise<number> {
   const signalled = await new Promise<string>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'))
     process.once('SIGINT', () => resolve('SIGINT'))
+    fatalStop = () => resolve('fatal')
+    if (fatalCode !== undefined) resolve('fatal')
   })
   log.info({ signal: signalled }, 'shutting down')
   shutdown.abort()
@@ -502,12 +601,12 @@ async function serve(config: Config): Promise<number> {
     log.error({ timeout_ms: config.shutdownTimeoutMs }, 'shutdown timed out')
     process.exit(1)
   }, config.shutdownTimeoutMs)
-  await Promise.allSettled(pollers)
+  await Promise.allSettled(runningPollers.map((p) => p.stop()))
   await closeAll(closers, log)
   clearTimeout(timer)
   log.info('stopped')
   log.flush()
-  return 0
+  return fatalCode ?? 0
 }
 
 /** Counts what sources hand to the log: events by source and type, rejects by source and reason. */

@@ -7,7 +7,7 @@ import { type AuthConfig, authenticate } from './auth'
 import { dlqRouter } from './dlq/dlq.router'
 import { docsRouter } from './docs/docs'
 import { generationRouter } from './generation/generation.router'
-import { healthRouter } from './health/health.router'
+import { healthRouter, type Liveness } from './health/health.router'
 import { marketRouter } from './market/market.router'
 import { correlationId, jsonBodyGuard, requestLog } from './middleware'
 import { type ProblemCode, type ProblemStatus, problem } from './problem'
@@ -20,6 +20,8 @@ export interface ApiDeps {
   readonly queries: Queries
   readonly publish: (events: readonly GridEvent[]) => Promise<void>
   readonly readiness: () => Promise<ReadinessReport>
+  /** Whether restarting the process could fix something (`/health`); absent = always alive. */
+  readonly liveness?: () => Liveness
   readonly log: Logger
   readonly version: string
   readonly now?: () => number
@@ -75,7 +77,14 @@ export function createApi(deps: ApiDeps) {
       'A per-team key (`gpk_…`). Behind Kong, Kong checks it; standalone, GridPulse does.',
   })
 
-  app.route('/', healthRouter({ version: deps.version, readiness: deps.readiness }))
+  app.route(
+    '/',
+    healthRouter({
+      version: deps.version,
+      readiness: deps.readiness,
+      liveness: deps.liveness ?? (() => ({ alive: true })),
+    })
+  )
   app.route('/', marketRouter({ queries: deps.queries, publish: deps.publish, now }))
   app.route('/', weatherRouter({ queries: deps.queries }))
   app.route('/', statsRouter({ queries: deps.queries }))
@@ -95,6 +104,8 @@ export function createApi(deps: ApiDeps) {
   app.notFound((c) => problem(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`))
   app.onError((error, c) => {
     if (error instanceof DomainError) {
+      // A retryable refusal (the outbox is full) tells the client when to come back.
+      if (error.retryable && error.status === 503) c.header('Retry-After', '30')
       return problem(c, error.status as ProblemStatus, error.code as ProblemCode, error.message)
     }
     if (error instanceof HTTPException) {

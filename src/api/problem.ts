@@ -35,6 +35,8 @@ const TITLES = {
   not_replayable: 'Cannot be replayed as is',
   method_not_allowed: 'Method not allowed',
   upstream_unavailable: 'Temporarily unavailable',
+  outbox_full: 'The outbox is full; retry later',
+  stalled: 'A supervised loop has stalled; restart the process',
   internal: 'Internal error',
 } as const
 export type ProblemCode = keyof typeof TITLES
@@ -85,7 +87,7 @@ const DESCRIPTIONS: Record<number, string> = {
   415: 'Request body is not application/json',
   422: 'Understood but cannot be processed (problem+json)',
   429: 'Rate limit exceeded',
-  503: 'Not ready (problem+json, code upstream_unavailable)',
+  503: 'Unavailable (problem+json: upstream_unavailable, outbox_full with Retry-After, or stalled)',
 }
 
 /** OpenAPI response entries for problem statuses, keyed by literal status for handler narrowing. */

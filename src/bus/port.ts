@@ -51,6 +51,8 @@ export interface BusHealth {
   readonly detail?: string
   /** Events committed locally but not yet on the log (the Kafka outbox); 0 for the embedded log. */
   readonly outboxDepth: number
+  /** The outbox's cap (OUTBOX_MAX_EVENTS): publish answers 503 beyond it. */
+  readonly outboxMaxEvents?: number
 }
 
 /**

@@ -4,3 +4,13 @@ export { backoffMs } from './retry'
 export { readAtMost } from './stream'
 export { FIVE_MINUTES_MS, intervalEndFor, sleep, toUtcIso, toUtcIsoMs } from './time'
 export { sha256Hex, uuidV5 } from './uuid'
+export {
+  createLoopRegistry,
+  type LoopRegistry,
+  type LoopState,
+  type LoopStatus,
+  stalledLoops,
+  supervise,
+  type Supervisor,
+  type SupervisorLog,
+} from './supervisor'

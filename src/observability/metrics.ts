@@ -83,6 +83,28 @@ export function createMetrics(options: { version: string }) {
       labelNames: ['source'],
       registers: [registry],
     }),
+    loopUp: new Gauge({
+      name: 'gridpulse_loop_up',
+      help: 'Whether each supervised loop (consumer, relay, leadership, pollers) is running (1) or being restarted (0)',
+      labelNames: ['loop'],
+      registers: [registry],
+    }),
+    loopRestarts: new Counter({
+      name: 'gridpulse_loop_restarts_total',
+      help: 'Restarts of each supervised loop by its supervisor',
+      labelNames: ['loop'],
+      registers: [registry],
+    }),
+    brokerConnected: new Gauge({
+      name: 'gridpulse_event_log_connected',
+      help: 'Whether the event log (Kafka) answers; 1 for the embedded log',
+      registers: [registry],
+    }),
+    outboxMax: new Gauge({
+      name: 'gridpulse_outbox_max_events',
+      help: 'Outbox cap (OUTBOX_MAX_EVENTS): writes get 503 beyond it',
+      registers: [registry],
+    }),
     scadaUnmapped: new Gauge({
       name: 'gridpulse_scada_unmapped_watts',
       help: 'SCADA output in the newest interval from units not in the DUID mapping (watts)',

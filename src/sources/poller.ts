@@ -30,6 +30,8 @@ export interface CycleResult {
 export interface Poller {
   /** Runs until the signal aborts; never throws: a failing cycle is logged, counted and retried. */
   run(signal: AbortSignal): Promise<void>
+  /** Runs the next cycle now instead of after the wait (this node just became the leader). */
+  wake(): void
 }
 
 /**
@@ -45,7 +47,26 @@ export function createPoller(options: {
 }): Poller {
   const { status, log } = options
   const now = options.now ?? Date.now
+  // A wake during a cycle must not be lost: it cuts the wait after that cycle.
+  let woken = false
+  let interrupt = () => {}
+  const pause = (ms: number, signal: AbortSignal) => {
+    if (woken) {
+      woken = false
+      return Promise.resolve()
+    }
+    const early = new AbortController()
+    interrupt = () => early.abort()
+    return sleep(ms, AbortSignal.any([signal, early.signal])).finally(() => {
+      interrupt = () => {}
+      woken = false
+    })
+  }
   return {
+    wake() {
+      woken = true
+      interrupt()
+    },
     async run(signal) {
       while (!signal.aborted) {
         let wait = options.everyMs
@@ -53,7 +74,7 @@ export function createPoller(options: {
           const attemptAt = now()
           const result = await options.cycle(signal)
           if (result.skipped) {
-            await sleep(wait, signal)
+            await pause(wait, signal)
             continue
           }
           status.lastAttemptAt = attemptAt
@@ -83,7 +104,7 @@ export function createPoller(options: {
             'poll cycle failed'
           )
         }
-        await sleep(wait, signal)
+        await pause(wait, signal)
       }
     },
   }

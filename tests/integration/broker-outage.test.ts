@@ -22,7 +22,7 @@ const AFTER = 2_000
 describe.skipIf(skip)('Kafka down for more than 30 s while ingesting', () => {
   const { dir, nodes, broker } = useDedicatedBroker('outage')
 
-  test('the outbox keeps accepting, readiness fails, and the backlog drains when Kafka returns: 0 lost', async () => {
+  test('the outbox keeps accepting, readiness stays up with the broker reported down, and the backlog drains when Kafka returns: 0 lost', async () => {
     const node = new Node({
       brokers: broker().brokers,
       nodeId: 'outage-1',
@@ -79,7 +79,7 @@ describe.skipIf(skip)('Kafka down for more than 30 s while ingesting', () => {
     const stats = await n.json('/api/v1/stats')
     console.log(
       `[broker-outage] broker down ${Math.round(outageMs / 1000)} s; acked ${before.acked.size} before, ${during.acked.size} during, ${after.acked.size} after; ` +
-        `readiness during the outage: ${samples.filter((s) => s.status === 503).length}/${samples.length} samples 503; outbox peak ${peak}; ` +
+        `readiness during the outage: ${samples.filter((s) => s.status === 200).length}/${samples.length} samples 200; outbox peak ${peak}; ` +
         `drained ${Math.round((performance.now() - back) / 1000)} s after the broker came back (last wait ${Math.round(drainedMs)} ms); ` +
         `projected ${projected.size} (stats ${stats.totals.dispatch}); missing ${missing.length}`
     )
@@ -87,8 +87,10 @@ describe.skipIf(skip)('Kafka down for more than 30 s while ingesting', () => {
     // The API never refused an event: they went to the outbox.
     expect(during.acked.size).toBe(DURING)
     expect(before.acked.size + after.acked.size).toBe(BEFORE + AFTER)
-    // Readiness told the truth: not connected, and the backlog grew on disk.
-    expect(samples.some((s) => s.status === 503 && !s.connected)).toBe(true)
+    // Readiness told the truth: the broker is down, yet the node can serve reads and take writes
+    // (a load balancer keeps routing to it while the outbox absorbs the outage).
+    expect(samples.some((s) => !s.connected)).toBe(true)
+    expect(samples.filter((s) => s.status !== 200)).toEqual([])
     expect(peak).toBeGreaterThan(DURING / 2)
     expect(samples.every((s) => s.metrics === 200)).toBe(true)
     expect(missing).toEqual([])

@@ -46,15 +46,22 @@ export async function openTestBus(
   overrides: Partial<KafkaBusOptions> & { prefix: string; dir: string; nodeId?: string }
 ) {
   const nodeId = overrides.nodeId ?? 'it'
-  return createKafkaBus({
+  const bus = await createKafkaBus({
     brokers: brokerList(),
     nodeId,
     outboxPath: join(overrides.dir, `${nodeId}-log.sqlite`),
     log: silentLogger(),
     topicPrefix: overrides.prefix,
-    connectTimeoutMs: 20_000,
     ...overrides,
   })
+  // Start-up no longer waits for the topics; these tests want them (or the mismatch) first.
+  try {
+    await bus.started
+  } catch (error) {
+    await bus.close()
+    throw error
+  }
+  return bus
 }
 
 /** A plain kafkajs client, for what a test does behind the adapter's back (raw messages, admin). */

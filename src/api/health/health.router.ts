@@ -3,12 +3,22 @@ import { problemBody } from '../problem'
 import { createRouter } from '../router'
 import { getHealth, getReady } from './health.routes'
 
+/** Liveness: `alive: false` means only a restart of the process can help (a stalled loop). */
+export type Liveness = { readonly alive: true } | { readonly alive: false; readonly detail: string }
+
 export const healthRouter = (deps: {
   version: string
   readiness: () => Promise<ReadinessReport>
+  liveness: () => Liveness
 }) =>
   createRouter()
-    .openapi(getHealth, (c) => c.json({ status: 'ok' as const, version: deps.version }, 200))
+    .openapi(getHealth, (c) => {
+      const live = deps.liveness()
+      if (live.alive) return c.json({ status: 'ok' as const, version: deps.version }, 200)
+      return c.json(problemBody(c, 503, 'stalled', live.detail), 503, {
+        'Content-Type': 'application/problem+json',
+      })
+    })
     .openapi(getReady, async (c) => {
       const report = await deps.readiness()
       if (report.ready)

@@ -6,7 +6,9 @@ export const getHealth = createRoute({
   method: 'get',
   path: '/health',
   tags: ['Operations'],
-  summary: 'Liveness: the process answers',
+  summary: 'Liveness: the process answers and no supervised loop has stalled',
+  description:
+    '503 when a critical loop (projection consumer, outbox relay) has been down, or the projection behind and not moving while the log answers, for longer than LIVENESS_STALL_SECONDS: restart the process. A Kafka outage alone never fails liveness.',
   security: [],
   responses: {
     200: {
@@ -17,6 +19,7 @@ export const getHealth = createRoute({
         },
       },
     },
+    ...problemResponses(503),
   },
 })
 

@@ -67,6 +67,7 @@ export const marketRouter = (deps: MarketDeps) =>
       try {
         await deps.publish([event])
       } catch (error) {
+        if (error instanceof DomainError) throw error // outbox_full: its own code and Retry-After
         throw new DomainError(
           'upstream_unavailable',
           'the event log did not accept the event; retry',

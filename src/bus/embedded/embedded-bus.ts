@@ -57,7 +57,9 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
 
   const db = new Database(options.path, { create: true, strict: true })
   db.run('PRAGMA journal_mode = WAL')
-  db.run('PRAGMA synchronous = NORMAL')
+  // The embedded log is the system of record (the projection is rebuilt from it): a commit, and so
+  // a 202, must survive a power cut, not only a process crash. FULL fsyncs the WAL per commit.
+  db.run('PRAGMA synchronous = FULL')
   db.run('PRAGMA busy_timeout = 5000')
   db.run(SCHEMA)
 

@@ -57,6 +57,15 @@ export function createCheckpointView(options: CheckpointViewOptions): Checkpoint
         retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
       })
       consumer = c
+      // A crash kafkajs will not recover from: forget this consumer, the next read starts another.
+      c.on(c.events.CRASH, ({ payload }) => {
+        if (payload.restart || consumer !== c) return
+        log.warn({ err: payload.error }, 'the checkpoint reader crashed; the next read restarts it')
+        starting = undefined
+        consumer = undefined
+        synced = false
+        c.disconnect().catch(() => {})
+      })
       await c.connect()
       await c.subscribe({ topics: [options.topic], fromBeginning: true })
       await c.run({

@@ -1,5 +1,6 @@
 import type { IHeaders, Kafka } from 'kafkajs'
 import { type DeadLetter, dlqTopicFor } from '@/canonical'
+import { type LoopRegistry, supervise } from '@/lib'
 import type { Logger } from '@/observability'
 import type { ConsumedRecord, Consumer, RawMessage, Subscription } from '../port'
 import { decodeMessage, encodeDeadLetter } from '../serde'
@@ -20,12 +21,13 @@ export interface SubscriberDeps {
   readonly names: TopicNames
   readonly log: Logger
   readonly now: () => number
+  /** Resolves once the topics exist and match the layout; consumers start after it. */
+  readonly topicsReady: Promise<void>
+  readonly loops?: LoopRegistry
   /** A fetch or heartbeat succeeded: Kafka is reachable. */
   readonly onContact: () => void
-  /** The consumer lost Kafka (it crashed; kafkajs restarts it): unreachable until the next contact. */
+  /** The consumer lost Kafka (it crashed): unreachable until the next contact. */
   readonly onLost: () => void
-  /** The consumer crashed and kafkajs will not restart it: readiness must fail. */
-  readonly onFatal: (detail: string) => void
   /** How often the Kafka offset hint is committed, per consumer. */
   readonly commitEveryMs?: number
 }
@@ -38,14 +40,42 @@ export interface SubscriberDeps {
  * Kafka, as a hint. On every group join each assigned partition is sought to the subscriber's
  * stored position, so SQLite, not Kafka, decides where consumption resumes: a rebalance or a
  * restart neither loses nor re-applies a batch.
+ *
+ * The kafkajs consumer runs under a supervisor: when it crashes in a way kafkajs will not recover
+ * from ("Failed to find group coordinator" after a broker restart, retries exhausted during a long
+ * outage), it is disconnected and a new one is started after a capped backoff, forever. Because
+ * positions live in SQLite, a fresh consumer resumes exactly where the projection stands.
  */
 export function createSubscriber(deps: SubscriberDeps) {
   const { names, now } = deps
   const commitEveryMs = deps.commitEveryMs ?? 1_000
 
-  return async function subscribe(sub: Subscription): Promise<Consumer> {
+  return function subscribe(sub: Subscription): Consumer {
     const groupId = names.group(sub.groupId)
     const clog = deps.log.child({ 'consumer.group': groupId })
+    const supervisor = supervise({
+      name: `consumer ${sub.groupId}`,
+      log: clog,
+      registry: deps.loops,
+      critical: true,
+      run: (signal, up) => runOnce(sub, groupId, clog, signal, up),
+    })
+    return { stop: () => supervisor.stop() }
+  }
+
+  /** One kafkajs consumer's life: settles when it died (or when `signal` asks it to stop). */
+  async function runOnce(
+    sub: Subscription,
+    groupId: string,
+    clog: Logger,
+    signal: AbortSignal,
+    up: () => void
+  ): Promise<void> {
+    const stopped = new Promise<void>((resolve) =>
+      signal.addEventListener('abort', () => resolve(), { once: true })
+    )
+    await Promise.race([deps.topicsReady, stopped])
+    if (signal.aborted) return
     const consumer = deps.kafka.consumer({
       groupId,
       // A SIGKILLed member blocks the next join of its group until its session expires: keep it short.
@@ -59,10 +89,16 @@ export function createSubscriber(deps: SubscriberDeps) {
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
     })
+    let died!: (error: unknown) => void
+    const death = new Promise<void>((_, reject) => {
+      died = reject
+    })
+    death.catch(() => {}) // observed by the race below; this only keeps an early crash "handled"
     const { GROUP_JOIN, CRASH, FETCH, HEARTBEAT } = consumer.events
 
     consumer.on(GROUP_JOIN, ({ payload }) => {
       deps.onContact()
+      up()
       const seeks: Record<string, string> = {}
       for (const [physical, partitions] of Object.entries(payload.memberAssignment)) {
         const topic = names.logical(physical)
@@ -84,104 +120,90 @@ export function createSubscriber(deps: SubscriberDeps) {
     consumer.on(HEARTBEAT, () => deps.onContact())
     consumer.on(CRASH, ({ payload }) => {
       deps.onLost()
-      if (payload.restart) {
+      // kafkajs restarts the consumer itself after a retriable crash; the supervisor does the rest.
+      if (payload.restart)
         clog.warn({ err: payload.error }, 'consumer crashed; kafkajs restarts it')
-        return
-      }
-      clog.error({ err: payload.error }, 'consumer crashed and will not restart; readiness fails')
-      deps.onFatal(`consumer ${sub.groupId} crashed: ${payload.error.message}`)
+      else died(payload.error)
     })
 
     const pendingHints = new Map<string, { topic: string; partition: number; offset: string }>()
     let lastCommit = 0
-
-    await consumer.connect()
-    await consumer.subscribe({ topics: sub.topics.map(names.physical), fromBeginning: true })
-    // run() resolves after the first join, which after a crash waits for the dead member's session
-    // to expire: do not hold up start-up for it.
-    const running = consumer
-      .run({
-        autoCommit: false,
-        eachBatchAutoResolve: true,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
-          if (batch.isEmpty() || !isRunning() || isStale()) return
-          const topic = names.logical(batch.topic)
-          const { partition } = batch
-          const records: ConsumedRecord[] = []
-          const poison: DeadLetter[] = []
-          const at = now()
-          for (const m of batch.messages) {
-            const message: RawMessage = {
-              offset: BigInt(m.offset),
-              key: m.key ? m.key.toString() : null,
-              value: m.value ? m.value.toString() : '',
-              // Only a poison message needs its headers (its correlation id): convert on demand.
-              get headers() {
-                return headerStrings(m.headers)
-              },
-              timestamp: Number(m.timestamp),
+    try {
+      await consumer.connect()
+      await consumer.subscribe({ topics: sub.topics.map(names.physical), fromBeginning: true })
+      // run() resolves after the first join, which after a crash waits for the dead member's
+      // session to expire: the supervisor watches `death`, not run().
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatchAutoResolve: true,
+          partitionsConsumedConcurrently: 1,
+          eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+            if (batch.isEmpty() || !isRunning() || isStale()) return
+            const topic = names.logical(batch.topic)
+            const { partition } = batch
+            const records: ConsumedRecord[] = []
+            const poison: DeadLetter[] = []
+            const at = now()
+            for (const m of batch.messages) {
+              const message: RawMessage = {
+                offset: BigInt(m.offset),
+                key: m.key ? m.key.toString() : null,
+                value: m.value ? m.value.toString() : '',
+                // Only a poison message needs its headers (its correlation id): convert on demand.
+                get headers() {
+                  return headerStrings(m.headers)
+                },
+                timestamp: Number(m.timestamp),
+              }
+              const decoded = decodeMessage(topic, partition, message, at)
+              records.push(decoded.record)
+              if (decoded.poison) poison.push(decoded.poison)
+              else if (decoded.record.kind === 'skipped') {
+                clog.error(
+                  { 'kafka.topic': topic, 'kafka.partition': partition, 'kafka.offset': m.offset },
+                  'unreadable dead letter skipped'
+                )
+              }
             }
-            const decoded = decodeMessage(topic, partition, message, at)
-            records.push(decoded.record)
-            if (decoded.poison) poison.push(decoded.poison)
-            else if (decoded.record.kind === 'skipped') {
-              clog.error(
-                { 'kafka.topic': topic, 'kafka.partition': partition, 'kafka.offset': m.offset },
-                'unreadable dead letter skipped'
+            // Poison first: once the checkpoint moves past it, the DLQ must already hold it. Its id
+            // is derived from its coordinates, so a redelivery writes the same dead letter again.
+            if (poison.length > 0) {
+              await deps.lane.send([
+                {
+                  topic: names.physical(dlqTopicFor(topic)),
+                  messages: poison.map((d) => toKafkaMessage(encodeDeadLetter(fitDeadLetter(d)))),
+                },
+              ])
+              clog.warn(
+                { 'kafka.topic': topic, 'kafka.partition': partition, count: poison.length },
+                'poison messages sent to the DLQ'
               )
             }
-          }
-          // Poison first: once the checkpoint moves past it, the DLQ must already hold it. Its id is
-          // derived from its coordinates, so a redelivery writes the same dead letter again (upserted).
-          if (poison.length > 0) {
-            await deps.lane.send([
-              {
-                topic: names.physical(dlqTopicFor(topic)),
-                messages: poison.map((d) => toKafkaMessage(encodeDeadLetter(fitDeadLetter(d)))),
-              },
-            ])
-            clog.warn(
-              { 'kafka.topic': topic, 'kafka.partition': partition, count: poison.length },
-              'poison messages sent to the DLQ'
-            )
-          }
-          await sub.onBatch({ topic, partition, records })
-          const next = (BigInt(batch.lastOffset()) + 1n).toString()
-          pendingHints.set(`${batch.topic}/${partition}`, {
-            topic: batch.topic,
-            partition,
-            offset: next,
-          })
-          await heartbeat()
-          if (now() - lastCommit >= commitEveryMs) {
-            lastCommit = now()
-            const hints = [...pendingHints.values()]
-            pendingHints.clear()
-            // A hint only: after a rebalance it may be refused, and the stored position wins anyway.
-            await consumer
-              .commitOffsets(hints)
-              .catch((error) => clog.debug({ err: error }, 'offset hint not committed'))
-          }
-        },
-      })
-      .catch((error) => {
-        clog.error({ err: error }, 'consumer failed to start')
-        deps.onFatal(
-          `consumer ${sub.groupId} failed to start: ${error instanceof Error ? error.message : String(error)}`
-        )
-      })
-
-    let stopped: Promise<void> | undefined
-    return {
-      stop() {
-        stopped ??= (async () => {
-          // A first join still waiting for a dead member's session to expire need not hold up shutdown.
-          await Promise.race([running, Bun.sleep(3_000)])
-          await consumer.disconnect()
-        })()
-        return stopped
-      },
+            await sub.onBatch({ topic, partition, records })
+            const next = (BigInt(batch.lastOffset()) + 1n).toString()
+            pendingHints.set(`${batch.topic}/${partition}`, {
+              topic: batch.topic,
+              partition,
+              offset: next,
+            })
+            await heartbeat()
+            if (now() - lastCommit >= commitEveryMs) {
+              lastCommit = now()
+              const hints = [...pendingHints.values()]
+              pendingHints.clear()
+              // A hint only: after a rebalance it may be refused, and the stored position wins anyway.
+              await consumer
+                .commitOffsets(hints)
+                .catch((error) => clog.debug({ err: error }, 'offset hint not committed'))
+            }
+          },
+        })
+        .catch(died)
+      await Promise.race([death, stopped])
+    } finally {
+      // Stops fetching, waits for the batch in hand (its transaction) and leaves the group.
+      await consumer.disconnect().catch((error) => clog.debug({ err: error }, 'disconnect failed'))
     }
   }
 }

@@ -1,6 +1,6 @@
 import { type Admin, ConfigResourceTypes } from 'kafkajs'
 import type { DeadLetter, GridEvent } from '@/canonical'
-import { backoffMs, sleep } from '@/lib'
+import { backoffMs, DomainError, type LoopRegistry, sleep, supervise } from '@/lib'
 import type { Logger } from '@/observability'
 import type { BusHealth, Consumer, EventBus, PublishOptions, Subscription } from '../port'
 import { partitionKey } from '../port'
@@ -53,9 +53,27 @@ export interface KafkaBusOptions {
    * and the projection on another core; `false` runs it on the main thread.
    */
   readonly relayInWorker?: boolean
-  /** How long start-up waits for Kafka to answer before giving up. */
-  readonly connectTimeoutMs?: number
+  /**
+   * The most events the outbox holds before publish refuses more (503, retryable): a broker that
+   * stays down for weeks must not fill the node's disk. Unset: no cap.
+   */
+  readonly outboxMaxEvents?: number
+  /** Supervised loops (consumers, relay, leadership) register here for liveness and metrics. */
+  readonly loops?: LoopRegistry
+  /**
+   * Called once when the bus cannot run at all: the topics on the broker do not match GridPulse's
+   * layout ({@link TopicMismatchError}). Everything else (Kafka down, crashes) heals on its own.
+   */
+  readonly onFatal?: (error: Error) => void
+  /** Called whenever this node gains or loses the leadership. */
+  readonly onLeaderChange?: (leader: boolean) => void
   readonly now?: () => number
+}
+
+/** The Kafka bus, plus start-up's outcome for callers that must wait for the topics (tools, tests). */
+export interface KafkaBus extends EventBus {
+  /** Resolves once the topics exist and match; rejects with {@link TopicMismatchError}. */
+  readonly started: Promise<void>
 }
 
 /** Kafka is considered unreachable when no fetch, heartbeat or send succeeded for this long. */
@@ -70,10 +88,14 @@ const CONTACT_STALE_MS = 20_000
  * - Source checkpoints are shared: the relay publishes them, after their events, to the compacted
  *   `gridpulse.source-checkpoints` topic; a new leader resumes from the newest one.
  * - subscribe: see ./consumer.ts. isLeader: see ./leadership.ts.
- * - Start-up creates the topics explicitly (broker auto-creation is off) and refuses to run when an
- *   existing topic has another partition count, retention or cleanup policy.
+ * - Start-up does not wait for Kafka: the outbox opens at once (publish works, a node with the
+ *   broker down still accepts writes), and the topics are created (broker auto-creation is off)
+ *   and verified in the background, retrying forever while Kafka is unreachable. Consumers,
+ *   relay and leadership start once the topics are verified, each under a supervisor that
+ *   restarts it whenever it dies. Only topics laid out differently (partition count, retention,
+ *   cleanup policy) stop the node, through `onFatal`.
  */
-export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus> {
+export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus> {
   const now = options.now ?? Date.now
   const log = options.log.child({ component: 'bus.kafka' })
   const prefix = options.topicPrefix ?? ''
@@ -90,65 +112,86 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
   const kafka = createKafkaClient({ brokers: options.brokers, clientId, log: options.log })
   // Short retries: readiness must answer quickly while Kafka is down; start-up loops on its own.
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } })
-
-  try {
-    await connectAndEnsureTopics(admin, layout, names, log, options.connectTimeoutMs ?? 60_000)
-  } catch (error) {
-    await admin.disconnect().catch(() => {})
-    releaseWarnings()
-    throw error
-  }
-
   const outbox = createOutbox({ path: options.outboxPath, nodeId: options.nodeId, now })
+  if (outbox.depth() > 0)
+    log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
+
+  const shutdown = new AbortController()
+  let lastContact = Number.NEGATIVE_INFINITY
+  const contact = () => {
+    lastContact = now()
+  }
+  let fatal: string | undefined
+  let topicsVerified = false
+  let startupError: string | undefined
+  const started = connectAndEnsureTopics(admin, layout, names, log, shutdown.signal, (error) => {
+    startupError = error
+  }).then(() => {
+    topicsVerified = true
+    startupError = undefined
+    contact()
+  })
+  started.catch((error) => {
+    if (shutdown.signal.aborted) return
+    fatal = error instanceof Error ? error.message : String(error)
+    log.fatal({ err: error }, 'the Kafka topics do not match; this node cannot run')
+    options.onFatal?.(error instanceof Error ? error : new Error(fatal))
+  })
+  // Background starts wait on this; a mismatch leaves them waiting until close.
+  const topicsReady = started.catch(() => new Promise<void>(() => {}))
+
   const lane = createProducerLane(
     kafka,
     log.child({ component: 'bus.kafka.producer' }),
     (topic) => partitionCount.get(names.logical(topic)) ?? 1
   )
-  let lastContact = now()
-  const contact = () => {
-    lastContact = now()
-  }
-  let fatal: string | undefined
   // Rows the relay thread parked through its own connection to the outbox.
   let parkedByThread = 0
-  let relay: Relay
-  if (options.relayInWorker === false)
-    relay = createRelay({
-      outbox,
-      lane,
-      physical: names.physical,
-      log: log.child({ component: 'bus.kafka.relay' }),
-      pageSize: options.relayBatchSize,
-      onSent: contact,
-    })
-  else {
-    try {
-      relay = await createRelayThread({
-        outboxPath: options.outboxPath,
-        nodeId: options.nodeId,
-        brokers: options.brokers,
-        clientId,
-        topicPrefix: prefix,
-        partitions: layout.map((t) => [names.physical(t.logical), t.partitions] as const),
-        pageSize: options.relayBatchSize,
-        log: options.log,
-        depth: () => outbox.depth(),
-        onSent: contact,
-        onParked: () => {
-          parkedByThread++
-        },
-      })
-    } catch (error) {
-      await lane.close().catch(() => {})
-      outbox.close()
-      await admin.disconnect().catch(() => {})
-      releaseWarnings()
-      throw error
-    }
-  }
-  if (outbox.depth() > 0)
-    log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
+  let relay: Relay | undefined
+  const relayLoop = supervise({
+    name: 'outbox relay',
+    log,
+    registry: options.loops,
+    critical: true,
+    async run(signal, up) {
+      await Promise.race([topicsReady, aborted(signal)])
+      if (signal.aborted) return
+      const current =
+        options.relayInWorker === false
+          ? createRelay({
+              outbox,
+              lane,
+              physical: names.physical,
+              log: log.child({ component: 'bus.kafka.relay' }),
+              pageSize: options.relayBatchSize,
+              onSent: contact,
+            })
+          : await createRelayThread({
+              outboxPath: options.outboxPath,
+              nodeId: options.nodeId,
+              brokers: options.brokers,
+              clientId,
+              topicPrefix: prefix,
+              partitions: layout.map((t) => [names.physical(t.logical), t.partitions] as const),
+              pageSize: options.relayBatchSize,
+              log: options.log,
+              depth: () => outbox.depth(),
+              onSent: contact,
+              onParked: () => {
+                parkedByThread++
+              },
+            })
+      relay = current
+      up()
+      current.wake()
+      await Promise.race([current.ended, aborted(signal)])
+      if (signal.aborted) {
+        // Graceful shutdown: give the relay a moment to flush; what is left stays for the next start.
+        await current.drain(2_000)
+      }
+      await current.stop()
+    },
+  })
 
   const checkpoints = createCheckpointView({
     kafka,
@@ -174,10 +217,17 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
           sessionTimeoutMs: options.leadership?.sessionTimeoutMs ?? 10_000,
           heartbeatIntervalMs: options.leadership?.heartbeatIntervalMs ?? 1_000,
           now,
+          ready: topicsReady,
+          loops: options.loops,
           onContact: contact,
-          // A new term: resume from whatever the previous leader published, not from our memory.
-          onChange: (leader) => leader && checkpoints.invalidate(),
+          onChange: (leader) => {
+            // A new term: resume from whatever the previous leader published, not from our memory.
+            if (leader) checkpoints.invalidate()
+            options.onLeaderChange?.(leader)
+          },
         })
+  // Without elections this node leads as soon as the topics are there.
+  if (!leadership) topicsReady.then(() => !closed && options.onLeaderChange?.(true))
 
   const subscribe = createSubscriber({
     kafka,
@@ -185,12 +235,11 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
     names,
     log,
     now,
+    topicsReady,
+    loops: options.loops,
     onContact: contact,
     onLost: () => {
       lastContact = Number.NEGATIVE_INFINITY
-    },
-    onFatal: (detail) => {
-      fatal = detail
     },
   })
   const consumers = new Set<Consumer>()
@@ -198,32 +247,47 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
   const ensureOpen = () => {
     if (closed) throw new Error('the Kafka bus is closed')
   }
+  const ensureRoom = (adding: number) => {
+    const max = options.outboxMaxEvents
+    if (max === undefined) return
+    const depth = outbox.depth()
+    if (depth + adding > max)
+      throw new DomainError(
+        'outbox_full',
+        `the outbox holds ${depth} events waiting for Kafka (limit ${max}); retry later`,
+        503,
+        true
+      )
+  }
 
-  const bus: EventBus = {
+  const bus: KafkaBus = {
     kind: 'kafka',
+    started,
     async publish(events: readonly GridEvent[], opts?: PublishOptions) {
       ensureOpen()
+      ensureRoom(events.length)
       outbox.append(events.map(encodeEvent), opts?.checkpoint)
-      relay.wake()
+      relay?.wake()
     },
     async deadLetter(records: readonly DeadLetter[], opts?: PublishOptions) {
       ensureOpen()
+      ensureRoom(records.length)
       outbox.append(
         records.map((r) => encodeDeadLetter(fitDeadLetter(r))),
         opts?.checkpoint
       )
-      relay.wake()
+      relay?.wake()
     },
     async readSourceCheckpoint(source) {
       ensureOpen()
       return newerCheckpoint(outbox.readCheckpoint(source), await checkpoints.read(source))?.cursor
     },
-    isLeader: () => !closed && (leadership ? leadership.isLeader() : true),
+    isLeader: () => !closed && topicsVerified && (leadership ? leadership.isLeader() : true),
     async subscribe(sub: Subscription) {
       ensureOpen()
       for (const topic of sub.topics)
         if (!partitionCount.has(topic)) throw new Error(`unknown topic ${topic}`)
-      const consumer = await subscribe(sub)
+      const consumer = subscribe(sub)
       const tracked: Consumer = {
         async stop() {
           consumers.delete(tracked)
@@ -260,7 +324,9 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
       let detail: string | undefined
       if (closed) detail = 'closed'
       else if (fatal) detail = fatal
-      else if (!relay.healthy())
+      else if (!topicsVerified)
+        detail = `connecting to Kafka${startupError ? ` (${startupError})` : ''}; ${depth} events wait in the outbox`
+      else if (relay && !relay.healthy())
         detail = `relaying to Kafka fails (${relay.lastError()}); ${depth} events wait in the outbox`
       else if (silentMs === Number.POSITIVE_INFINITY)
         detail = 'lost the connection to Kafka; reconnecting'
@@ -271,18 +337,25 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
       const parked = outbox.parked() + parkedByThread
       if (connected && parked > 0)
         detail = `${parked} outbox rows refused by Kafka are parked in kafka_outbox_parked`
-      return { kind: 'kafka', connected, outboxDepth: depth, ...(detail ? { detail } : {}) }
+      return {
+        kind: 'kafka',
+        connected,
+        outboxDepth: depth,
+        ...(options.outboxMaxEvents !== undefined
+          ? { outboxMaxEvents: options.outboxMaxEvents }
+          : {}),
+        ...(detail ? { detail } : {}),
+      }
     },
     async close() {
       if (closed) return
       closed = true
-      // Consumers first (they may still write dead letters), then hand leadership over, then give
-      // the relay a moment to flush: whatever is left stays in the outbox for the next start.
+      shutdown.abort()
+      // Consumers first (they may still write dead letters), then hand leadership over, then let
+      // the relay flush briefly: whatever is left stays in the outbox for the next start.
       await Promise.allSettled([...consumers].map((c) => c.stop()))
-      await Promise.allSettled([leadership?.stop(), checkpoints.stop(), relay.drain(2_000)])
-      const relayStopped = relay.stop()
+      await Promise.allSettled([leadership?.stop(), checkpoints.stop(), relayLoop.stop()])
       await lane.close().catch((error) => log.warn({ err: error }, 'closing the producer failed'))
-      await relayStopped
       await admin.disconnect().catch(() => {})
       outbox.close()
       releaseWarnings()
@@ -291,30 +364,43 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
   return bus
 }
 
-/** Connects the admin client and creates/verifies the topics, retrying while Kafka is unreachable. */
+const aborted = (signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+
+/**
+ * Connects the admin client and creates/verifies the topics, retrying with a capped backoff for as
+ * long as Kafka is unreachable (an edge node may start hours before its broker). One warning when
+ * Kafka does not answer, then debug lines; only a topic mismatch ends it (rejects).
+ */
 async function connectAndEnsureTopics(
   admin: Admin,
   layout: readonly TopicSpec[],
   names: TopicNames,
   log: Logger,
-  timeoutMs: number
+  signal: AbortSignal,
+  onError: (message: string) => void
 ) {
-  const deadline = Date.now() + timeoutMs
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; !signal.aborted; attempt++) {
     try {
       await admin.connect()
       await ensureTopics(admin, layout, names, log)
+      if (attempt > 1) log.info({ attempts: attempt }, 'Kafka answered; topics verified')
       return
     } catch (error) {
-      if (error instanceof TopicMismatchError || Date.now() > deadline) throw error
-      const retryInMs = 200 + backoffMs(attempt, 500, 5_000)
-      log.warn(
-        { err: error, attempt, retry_in_ms: retryInMs },
-        'Kafka is not ready for start-up yet; will retry'
-      )
-      await sleep(retryInMs)
+      if (error instanceof TopicMismatchError) throw error
+      const retryInMs = 200 + backoffMs(attempt, 500, 30_000)
+      onError(error instanceof Error ? error.message : String(error))
+      const fields = { err: error, attempt, retry_in_ms: retryInMs }
+      if (attempt === 1)
+        log.warn(fields, 'Kafka is not reachable; serving from the outbox and retrying')
+      else log.debug(fields, 'Kafka is still not reachable')
+      await sleep(retryInMs, signal)
     }
   }
+  throw new Error('closed before Kafka was reached')
 }
 
 /**

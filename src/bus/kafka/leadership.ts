@@ -1,5 +1,5 @@
-import type { Consumer, Kafka } from 'kafkajs'
-import { backoffMs, sleep } from '@/lib'
+import type { Kafka } from 'kafkajs'
+import { type LoopRegistry, supervise } from '@/lib'
 import type { Logger } from '@/observability'
 
 export interface LeadershipOptions {
@@ -16,6 +16,9 @@ export interface LeadershipOptions {
   readonly onChange?: (leader: boolean) => void
   /** Any successful exchange with the group coordinator. */
   readonly onContact?: () => void
+  /** Resolves once the topics exist; the group is joined after it. */
+  readonly ready: Promise<void>
+  readonly loops?: LoopRegistry
 }
 
 export interface Leadership {
@@ -39,8 +42,6 @@ export function createLeadership(options: LeadershipOptions): Leadership {
   let assigned = false
   let lastBeat = 0
   let stopped = false
-  let consumer: Consumer | undefined
-  const abort = new AbortController()
 
   const set = (value: boolean, why: string) => {
     if (value === assigned) return
@@ -54,70 +55,70 @@ export function createLeadership(options: LeadershipOptions): Leadership {
     options.onChange?.(value)
   }
 
-  async function start() {
-    let attempt = 0
-    while (!stopped) {
-      const c = options.kafka.consumer({
-        groupId: options.groupId,
-        sessionTimeout: options.sessionTimeoutMs,
-        heartbeatInterval: options.heartbeatIntervalMs,
-        rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
-        // The fetch loop is what heartbeats: keep it short on this idle topic.
-        maxWaitTimeInMs: Math.min(1_000, options.heartbeatIntervalMs),
-        allowAutoTopicCreation: false,
-        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
-      })
-      const { GROUP_JOIN, HEARTBEAT, REBALANCING, CRASH, STOP, DISCONNECT } = c.events
-      c.on(GROUP_JOIN, ({ payload }) => {
-        lastBeat = now()
-        options.onContact?.()
-        set((payload.memberAssignment[options.topic] ?? []).includes(0), 'group joined')
-      })
-      c.on(HEARTBEAT, () => {
-        lastBeat = now()
-        options.onContact?.()
-      })
-      c.on(REBALANCING, () => set(false, 'group rebalancing'))
-      c.on(STOP, () => set(false, 'stopped'))
-      c.on(DISCONNECT, () => set(false, 'disconnected'))
-      c.on(CRASH, ({ payload }) => {
-        set(false, 'consumer crashed')
-        if (!payload.restart)
-          log.error(
-            { err: payload.error },
-            'leadership consumer crashed for good; this node will not lead'
-          )
-      })
-      try {
-        await c.connect()
-        await c.subscribe({ topics: [options.topic], fromBeginning: false })
-        await c.run({ autoCommit: false, eachBatch: async () => {} })
-        consumer = c
-        if (stopped) await c.disconnect()
-        return
-      } catch (error) {
-        attempt++
-        const retryInMs = 500 + backoffMs(attempt, 500, 10_000)
-        log.warn(
-          { err: error, retry_in_ms: retryInMs },
-          'joining the leadership group failed; will retry'
-        )
-        await c.disconnect().catch(() => {})
-        await sleep(retryInMs, abort.signal)
-      }
+  // One group member's life, restarted by the supervisor whatever ends it.
+  async function runOnce(signal: AbortSignal, up: () => void) {
+    const stopping = new Promise<void>((resolve) =>
+      signal.addEventListener('abort', () => resolve(), { once: true })
+    )
+    await Promise.race([options.ready, stopping])
+    if (signal.aborted) return
+    const c = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      rebalanceTimeout: Math.max(options.sessionTimeoutMs, 10_000),
+      // The fetch loop is what heartbeats: keep it short on this idle topic.
+      maxWaitTimeInMs: Math.min(1_000, options.heartbeatIntervalMs),
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+    })
+    let died!: (error: unknown) => void
+    const death = new Promise<void>((_, reject) => {
+      died = reject
+    })
+    death.catch(() => {})
+    const { GROUP_JOIN, HEARTBEAT, REBALANCING, CRASH, STOP, DISCONNECT } = c.events
+    c.on(GROUP_JOIN, ({ payload }) => {
+      lastBeat = now()
+      options.onContact?.()
+      up()
+      set((payload.memberAssignment[options.topic] ?? []).includes(0), 'group joined')
+    })
+    c.on(HEARTBEAT, () => {
+      lastBeat = now()
+      options.onContact?.()
+    })
+    c.on(REBALANCING, () => set(false, 'group rebalancing'))
+    c.on(STOP, () => set(false, 'stopped'))
+    c.on(DISCONNECT, () => set(false, 'disconnected'))
+    c.on(CRASH, ({ payload }) => {
+      set(false, 'consumer crashed')
+      if (!payload.restart) died(payload.error)
+    })
+    try {
+      await c.connect()
+      await c.subscribe({ topics: [options.topic], fromBeginning: false })
+      c.run({ autoCommit: false, eachBatch: async () => {} }).catch(died)
+      await Promise.race([death, stopping])
+    } finally {
+      set(false, signal.aborted ? 'stopping' : 'leaving the group to rejoin')
+      // Leaving the group hands the role over at once instead of after a session timeout.
+      await c.disconnect().catch(() => {})
     }
   }
-  const started = start()
+
+  const supervisor = supervise({
+    name: 'leadership',
+    log,
+    registry: options.loops,
+    run: runOnce,
+  })
 
   return {
     isLeader: () => assigned && !stopped && now() - lastBeat < options.sessionTimeoutMs,
     async stop() {
       stopped = true
-      abort.abort()
-      set(false, 'stopping')
-      await started
-      // Leaving the group hands the role over at once instead of after a session timeout.
-      await consumer?.disconnect()
+      await supervisor.stop()
     },
   }
 }

@@ -83,8 +83,9 @@ export function createOutbox(options: {
   const now = options.now ?? Date.now
   const db = new Database(options.path, { create: true, strict: true })
   db.run('PRAGMA journal_mode = WAL')
-  // As the embedded log: a commit survives a process crash (SIGKILL); fsync happens at checkpoints.
-  db.run('PRAGMA synchronous = NORMAL')
+  // A 202 promises the event is kept: FULL fsyncs the WAL on every commit, so an accepted event
+  // survives an OS crash or a power cut too, not only a process crash (NORMAL's guarantee).
+  db.run('PRAGMA synchronous = FULL')
   db.run('PRAGMA busy_timeout = 5000')
   db.run(SCHEMA)
 

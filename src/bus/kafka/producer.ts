@@ -35,15 +35,33 @@ export function kafkaErrorType(error: unknown): string | undefined {
 export const isUndeliverable = (error: unknown): boolean =>
   UNDELIVERABLE.has(kafkaErrorType(error) ?? '')
 
+/** Errors after which the producer's id, epoch or sequence numbers can no longer be trusted. */
+const BROKEN_PRODUCER = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'PRODUCER_FENCED',
+])
+
+const brokenProducerState = (error: unknown): boolean => {
+  if (BROKEN_PRODUCER.has(kafkaErrorType(error) ?? '')) return true
+  // kafkajs gives up on its own retries with KafkaJSNumberOfRetriesExceeded wrapping the last
+  // error: the producer itself is fine then. A non-retriable kafkajs error we do not know is not.
+  const name = (error as { name?: string } | undefined)?.name
+  return name === 'KafkaJSNonRetriableError' && kafkaErrorType(error) === undefined
+}
+
 /**
  * One idempotent producer (acks=all), used by one sender at a time. The relay and the consumer's
  * dead-letter writes share it; serialising their sends keeps kafkajs's per-partition sequence
  * numbers consistent (two concurrent sends to one partition could be rejected as out of order).
  *
  * kafkajs's own retries are limited so that an outage surfaces as a failed send: the caller owns
- * the retry loop (backoff with jitter). After a failure the producer is discarded, and the next send
- * gets a fresh producer id: a batch that did reach the broker before the failure may then be
- * written twice, which the projection absorbs (upserts by event id). At-least-once, never lost.
+ * the retry loop (backoff with jitter) and re-sends the same rows with the same producer, so the
+ * broker's idempotence drops what it already has. Only when the producer's state is broken does the
+ * next send get a fresh producer id; a batch that reached the broker before that failure may then
+ * be written twice, which the projection absorbs (upserts by event id). At-least-once, never lost.
  */
 export interface ProducerLane {
   /** Sends in order, in as many requests as {@link MAX_PARTITION_BATCH_BYTES} requires. */
@@ -96,8 +114,10 @@ export function createProducerLane(
           try {
             await p.sendBatch({ topicMessages: request, acks: -1 })
           } catch (error) {
-            // A refused message leaves the producer healthy; anything else may have broken it.
-            if (!isUndeliverable(error)) discard(p)
+            // Keep the producer (its id and sequence numbers) through a timeout or a broker
+            // restart: the caller re-sends the same rows, and the broker drops the ones it already
+            // wrote as duplicates of a known sequence. Only a broken producer state takes a new id.
+            if (brokenProducerState(error)) discard(p)
             throw error
           }
         }

@@ -103,6 +103,10 @@ export async function createRelayThread(options: RelayThreadOptions): Promise<Re
   let exited = false
   let onReady: { resolve: () => void; reject: (e: Error) => void } | undefined
   let onStopped: (() => void) | undefined
+  let markEnded!: () => void
+  const ended = new Promise<void>((resolve) => {
+    markEnded = resolve
+  })
   const children = new Map<string, Logger>()
 
   const replay = (record: ForwardedLog) => {
@@ -117,6 +121,7 @@ export async function createRelayThread(options: RelayThreadOptions): Promise<Re
   }
 
   const fail = (detail: string) => {
+    markEnded()
     exited = true
     ok = false
     error = detail
@@ -126,7 +131,7 @@ export async function createRelayThread(options: RelayThreadOptions): Promise<Re
     if (!stopping)
       relayLog.error(
         { error: detail },
-        'the outbox relay thread failed; the outbox keeps every event until the node restarts'
+        'the outbox relay thread failed; the outbox keeps every event until it is restarted'
       )
   }
 
@@ -157,6 +162,7 @@ export async function createRelayThread(options: RelayThreadOptions): Promise<Re
         break
       case 'stopped':
         exited = true
+        markEnded()
         onStopped?.()
         break
     }
@@ -211,6 +217,7 @@ export async function createRelayThread(options: RelayThreadOptions): Promise<Re
   }
 
   return {
+    ended,
     wake: () => send({ t: 'wake' }),
     healthy: () => ok,
     lastError: () => error,
@@ -230,6 +237,7 @@ export async function createRelayThread(options: RelayThreadOptions): Promise<Re
         await stopped
       }
       worker.terminate()
+      markEnded()
     },
   }
 }
