@@ -248,3 +248,21 @@ describe('a source that stays down', () => {
     })
   })
 })
+
+test('a poll cut short by shutdown is not an outage: not counted, not logged', async () => {
+  const status = createSourceRegistry().register('aemo.dispatchis', 5_000)
+  const { log, lines } = capturingLogger()
+  const controller = new AbortController()
+  await createPoller({
+    status,
+    everyMs: 5_000,
+    log,
+    cycle: async (signal) => {
+      controller.abort()
+      throw signal.reason
+    },
+  }).run(controller.signal)
+  expect(status).toMatchObject({ consecutiveFailures: 0, downSince: null, lastError: null })
+  expect(Object.values(status.failures).every((n) => n === 0)).toBe(true)
+  expect(lines).toEqual([])
+})
