@@ -1,3 +1,4 @@
+import { toUtcIso } from '@/lib'
 import type { SourceStatus } from '@/observability'
 import type { Queries } from '@/projection/queries'
 import { createRouter } from '../router'
@@ -38,7 +39,7 @@ export const sourcesRouter = (deps: {
               down && status
                 ? [
                     {
-                      from: iso(lastInterval ? Date.parse(lastInterval) : status.registeredAt)!,
+                      from: toUtcIso(lastInterval ? Date.parse(lastInterval) : status.registeredAt),
                       to: null,
                       intervals: null,
                     },

@@ -460,7 +460,18 @@ describe('gap detection', () => {
         }
       ).data.find((s) => s.source === NEMWEB.scada.source)!
     expect(await body()).toMatchObject({ status: 'unknown', gap_ranges: [], gaps: [] })
+    const weather = registry.register('openmeteo.forecast', 900_000)
+    weather.downSince = clock
     status.downSince = clock
+    const all = (await (await harness.api.request('/api/v1/sources')).json()) as {
+      data: (Record<string, unknown> & { source: string })[]
+    }
+    // No 5-minute cadence to count: one open span since start, without an interval count.
+    expect(all.data.find((s) => s.source === 'openmeteo.forecast')).toMatchObject({
+      status: 'down',
+      gap_ranges: [{ from: '2026-04-02T00:02:00Z', to: null, intervals: null }],
+      gaps: [],
+    })
     expect(await body()).toMatchObject({
       status: 'down',
       gap_ranges: [{ from: '2026-04-02T00:02:00Z', to: null, intervals: 0 }],
