@@ -15,6 +15,27 @@ describe('loadConfig', () => {
     expect(config.sources.aemo.baseUrl).toBe('https://nemweb.com.au')
   })
 
+  test('a failing source backs off 2 s to 5 min and is reminded about every 10 min, unless told otherwise', () => {
+    expect(loadConfig({}).sources.outage).toEqual({
+      backoffInitialMs: 2_000,
+      backoffMaxMs: 300_000,
+      logEveryMs: 600_000,
+    })
+    expect(
+      loadConfig({
+        SOURCE_BACKOFF_INITIAL_MS: '20',
+        SOURCE_BACKOFF_MAX_MS: '200',
+        SOURCE_DOWN_LOG_EVERY_SECONDS: '2',
+      }).sources.outage
+    ).toEqual({ backoffInitialMs: 20, backoffMaxMs: 200, logEveryMs: 2_000 })
+    // A cap below the first delay would make the backoff shrink: the cap is raised to it.
+    expect(
+      loadConfig({ SOURCE_BACKOFF_INITIAL_MS: '5000', SOURCE_BACKOFF_MAX_MS: '1000' }).sources
+        .outage.backoffMaxMs
+    ).toBe(5_000)
+    expect(() => loadConfig({ SOURCE_DOWN_LOG_EVERY_SECONDS: '0' })).toThrow(ConfigError)
+  })
+
   test('KAFKA_BROKERS switches to Kafka', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9092' }).bus).toEqual({
       kind: 'kafka',

@@ -36,6 +36,11 @@ const EnvSchema = z
     SOURCES: csv
       .pipe(z.array(z.enum(['aemo', 'openmeteo', 'none'])))
       .default(['aemo', 'openmeteo']),
+    // A failing source's polls back off from SOURCE_BACKOFF_INITIAL_MS, doubling (with jitter) up to
+    // SOURCE_BACKOFF_MAX_MS; while it stays down one warning per SOURCE_DOWN_LOG_EVERY_SECONDS.
+    SOURCE_BACKOFF_INITIAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
+    SOURCE_BACKOFF_MAX_MS: z.coerce.number().int().min(10).max(3_600_000).default(300_000),
+    SOURCE_DOWN_LOG_EVERY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
     KAFKA_BROKERS: csv.optional(),
     AUTH_MODE: z.enum(['none', 'keys', 'gateway']).default('keys'),
     // Shared with Kong (its request-transformer adds it); only used when AUTH_MODE=gateway.
@@ -107,6 +112,11 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
         baseUrl: e.OPENMETEO_BASE_URL,
         everyMs: e.OPENMETEO_POLL_SECONDS * 1000,
         locations: e.WEATHER_LOCATIONS,
+      },
+      outage: {
+        backoffInitialMs: e.SOURCE_BACKOFF_INITIAL_MS,
+        backoffMaxMs: Math.max(e.SOURCE_BACKOFF_MAX_MS, e.SOURCE_BACKOFF_INITIAL_MS),
+        logEveryMs: e.SOURCE_DOWN_LOG_EVERY_SECONDS * 1000,
       },
     },
     auth:

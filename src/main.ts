@@ -38,6 +38,7 @@ import {
 import {
   createForecastCycle,
   createNemwebCycle,
+  type CycleContext,
   createPoller,
   type CycleResult,
   type Poller,
@@ -357,6 +358,7 @@ async function serve(config: Config): Promise<number> {
     const poller = createPoller({
       status,
       everyMs: config.sources.openMeteo.everyMs,
+      outage: config.sources.outage,
       log: log.child({ component: 'sources.openmeteo' }),
       cycle: leaderOnly(
         bus,
@@ -377,6 +379,7 @@ async function serve(config: Config): Promise<number> {
       const poller = createPoller({
         status,
         everyMs: config.sources.aemo.everyMs,
+        outage: config.sources.outage,
         log: plog,
         cycle: leaderOnly(
           bus,
@@ -557,10 +560,7 @@ async function serve(config: Config): Promise<number> {
               if (l.restarts > seen) metrics.loopRestarts.inc({ loop: l.name }, l.restarts - seen)
               restartsSeen.set(l.name, l.restarts)
             }
-            for (const s of registry.list()) {
-              if (s.lastSuccessAt !== null)
-                metrics.sourceLastSuccess.set({ source: s.source }, s.lastSuccessAt / 1000)
-            }
+            metrics.observeSources(registry.list())
             return metrics.registry.metrics()
           },
         }
@@ -642,9 +642,11 @@ function observeProjected(metrics: Metrics, batch: ConsumedBatch, now = Date.now
 
 /** Scale-out: every node projects, but only the leader polls the sources. */
 const leaderOnly =
-  (bus: EventBus, cycle: (signal: AbortSignal) => Promise<CycleResult>) =>
-  (signal: AbortSignal): Promise<CycleResult> =>
-    bus.isLeader() ? cycle(signal) : Promise.resolve({ events: 0, rejected: 0, skipped: true })
+  (bus: EventBus, cycle: (signal: AbortSignal, context: CycleContext) => Promise<CycleResult>) =>
+  (signal: AbortSignal, context: CycleContext): Promise<CycleResult> =>
+    bus.isLeader()
+      ? cycle(signal, context)
+      : Promise.resolve({ events: 0, rejected: 0, skipped: true })
 
 /** Closes in reverse order of creation; one failing closer does not keep the others open. */
 async function closeAll(closers: { name: string; close: () => unknown }[], log: Logger) {

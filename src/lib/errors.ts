@@ -14,3 +14,53 @@ export class DomainError extends Error {
     this.name = 'DomainError'
   }
 }
+
+/**
+ * Why a source poll failed, as a small closed set: the `reason` label of
+ * `gridpulse_source_failures_total` and the `reason` field of the "source down" log line.
+ * - `unreachable`: no connection (refused, DNS, reset before a response)
+ * - `timeout`: a request took longer than its per-attempt timeout
+ * - `http_status`: the upstream answered with a status the source cannot use (5xx, 429, …)
+ * - `invalid_response`: an answer came but could not be used (too large, not parseable)
+ * - `internal`: anything else, e.g. the event log refusing the events
+ */
+export const SOURCE_FAILURE_REASONS = [
+  'unreachable',
+  'timeout',
+  'http_status',
+  'invalid_response',
+  'internal',
+] as const
+export type SourceFailureReason = (typeof SOURCE_FAILURE_REASONS)[number]
+
+/** An upstream request that failed, with its failure class (see SOURCE_FAILURE_REASONS). */
+export class UpstreamError extends DomainError {
+  constructor(
+    readonly reason: Exclude<SourceFailureReason, 'internal'>,
+    message: string,
+    options?: { cause?: unknown; code?: string; retryable?: boolean }
+  ) {
+    super(
+      options?.code ?? 'upstream_unavailable',
+      message,
+      503,
+      options?.retryable ?? true,
+      options
+    )
+    this.name = 'UpstreamError'
+  }
+}
+
+/**
+ * Classifies any error a poll cycle threw. Errors thrown by the HTTP client carry their class;
+ * a bare TimeoutError (AbortSignal.timeout) is a timeout; a parse failure (SyntaxError, a source's
+ * whole-file error) is an invalid response; everything else is internal.
+ */
+export function classifySourceFailure(error: unknown): SourceFailureReason {
+  if (error instanceof UpstreamError) return error.reason
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError') return 'timeout'
+    if (error.name === 'SyntaxError' || error.name === 'AemoSourceError') return 'invalid_response'
+  }
+  return 'internal'
+}

@@ -1,4 +1,10 @@
-export { DomainError } from './errors'
+export {
+  classifySourceFailure,
+  DomainError,
+  SOURCE_FAILURE_REASONS,
+  type SourceFailureReason,
+  UpstreamError,
+} from './errors'
 export { partitionFor, murmur2 } from './murmur2'
 export { backoffMs } from './retry'
 export { readAtMost } from './stream'

@@ -1,13 +1,22 @@
+import { SOURCE_FAILURE_REASONS, type SourceFailureReason } from '@/lib'
+
 /**
- * Freshness of each upstream source, shared by the pollers (writers) and `/ready` + `/api/v1/sources`
- * (readers). Framework-free on purpose.
+ * Freshness of each upstream source, shared by the pollers (writers) and `/ready`, `/metrics` and
+ * `/api/v1/sources` (readers). Framework-free on purpose. Times are epoch ms.
  */
 export interface SourceStatus {
   readonly source: string
+  /** When this node registered the source (its start), so "down since start" can be told. */
+  readonly registeredAt: number
   lastAttemptAt: number | null
   lastSuccessAt: number | null
   lastError: string | null
   consecutiveFailures: number
+  /** Start of the first failed attempt of the outage going on; null while the source is up. */
+  downSince: number | null
+  lastFailureReason: SourceFailureReason | null
+  /** Failed polls since start by reason: monotonic, the source of gridpulse_source_failures_total. */
+  readonly failures: Record<SourceFailureReason, number>
   /** Newest upstream item (file name, response time) ingested. */
   lastItem: string | null
   /** Newest interval / observation time ingested, epoch ms. */
@@ -21,16 +30,24 @@ export interface SourceRegistry {
   list(): readonly SourceStatus[]
 }
 
-export function createSourceRegistry(): SourceRegistry {
+export function createSourceRegistry(options: { now?: () => number } = {}): SourceRegistry {
+  const now = options.now ?? Date.now
   const sources = new Map<string, SourceStatus>()
   return {
     register(source, expectedEveryMs) {
       const status: SourceStatus = {
         source,
+        registeredAt: now(),
         lastAttemptAt: null,
         lastSuccessAt: null,
         lastError: null,
         consecutiveFailures: 0,
+        downSince: null,
+        lastFailureReason: null,
+        failures: Object.fromEntries(SOURCE_FAILURE_REASONS.map((r) => [r, 0])) as Record<
+          SourceFailureReason,
+          number
+        >,
         lastItem: null,
         lastDataAt: null,
         expectedEveryMs,

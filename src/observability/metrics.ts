@@ -1,4 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { SOURCE_FAILURE_REASONS, type SourceFailureReason } from '@/lib'
+import type { SourceStatus } from './health'
 
 /**
  * GridPulse's Prometheus metrics. Names follow Prometheus conventions (base units, `_total` for
@@ -25,8 +27,50 @@ export function createMetrics(options: { version: string }) {
   })
   buildInfo.set({ version: options.version }, 1)
 
+  const sourceFailures = new Counter({
+    name: 'gridpulse_source_failures_total',
+    help: 'Failed polls of each source, by reason (unreachable, timeout, http_status, invalid_response, internal)',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+  })
+  const sourceLastAttempt = new Gauge({
+    name: 'gridpulse_source_last_attempt_timestamp_seconds',
+    help: 'Unix time of the last poll attempt of each source, successful or not; 0 before the first',
+    labelNames: ['source'],
+    registers: [registry],
+  })
+  const sourceLastSuccess = new Gauge({
+    name: 'gridpulse_source_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful poll of each source; 0 until the first success',
+    labelNames: ['source'],
+    registers: [registry],
+  })
+  // Failures already added to the counter, per source and reason: the statuses hold running totals.
+  const counted = new Map<string, number>()
+
   return {
     registry,
+    sourceFailures,
+    sourceLastAttempt,
+    sourceLastSuccess,
+    /**
+     * Copies the source statuses into the source metrics (call before each render). Every
+     * registered source has every series from the first scrape on, at 0 until it happens, so a
+     * source that never succeeded is visible to dashboards and alerts (`time() - 0` is huge), and
+     * `rate()` over the failure counter starts from a sample.
+     */
+    observeSources(statuses: readonly SourceStatus[]) {
+      for (const s of statuses) {
+        sourceLastAttempt.set({ source: s.source }, (s.lastAttemptAt ?? 0) / 1000)
+        sourceLastSuccess.set({ source: s.source }, (s.lastSuccessAt ?? 0) / 1000)
+        for (const reason of SOURCE_FAILURE_REASONS as readonly SourceFailureReason[]) {
+          const key = `${s.source}\u0000${reason}`
+          const delta = s.failures[reason] - (counted.get(key) ?? 0)
+          sourceFailures.inc({ source: s.source, reason }, Math.max(0, delta))
+          counted.set(key, Math.max(counted.get(key) ?? 0, s.failures[reason]))
+        }
+      }
+    },
     eventsIngested: new Counter({
       name: 'gridpulse_events_ingested_total',
       help: 'Canonical events accepted from a source and published to the event log',
@@ -75,12 +119,6 @@ export function createMetrics(options: { version: string }) {
       name: 'gridpulse_consumer_lag',
       help: 'Messages between the projection checkpoint and the log end, per partition',
       labelNames: ['topic', 'partition'],
-      registers: [registry],
-    }),
-    sourceLastSuccess: new Gauge({
-      name: 'gridpulse_source_last_success_timestamp_seconds',
-      help: 'Unix time of the last successful poll of each source',
-      labelNames: ['source'],
       registers: [registry],
     }),
     loopUp: new Gauge({

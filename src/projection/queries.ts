@@ -37,6 +37,18 @@ import {
   weather,
 } from './schema'
 
+/**
+ * A span of missing data: `from` is the end of the last interval before it (UTC, ISO-8601), `to`
+ * the end of the last missing interval, or null while the gap is still open (nothing since).
+ * `intervals`: 5-minute intervals in it that should have been published by now (null when the
+ * source has no 5-minute cadence).
+ */
+export interface GapRange {
+  readonly from: string
+  readonly to: string | null
+  readonly intervals: number | null
+}
+
 export interface Page<T> {
   readonly data: T[]
   /** Opaque cursor for the next (older) page; null on the last page. */
@@ -382,6 +394,12 @@ export function createQueries(db: ProjectionDb) {
     'aemo.dispatchis': intervalsSince('prices', 'aemo.dispatchis'),
     'aemo.dispatch_scada': intervalsSince('dispatch', 'aemo.dispatch_scada'),
   }
+  const newestOf = (table: 'prices' | 'dispatch', source: string) =>
+    db.sqlite.prepare(`SELECT MAX(interval_end) AS t FROM ${table} WHERE source = '${source}'`)
+  const sourceNewest = {
+    'aemo.dispatchis': newestOf('prices', 'aemo.dispatchis'),
+    'aemo.dispatch_scada': newestOf('dispatch', 'aemo.dispatch_scada'),
+  }
 
   const verifyKey = orm
     .select()
@@ -585,31 +603,56 @@ export function createQueries(db: ProjectionDb) {
       }
     },
     /**
-     * 5-minute intervals with no data between the first and the newest interval a source has in the
-     * window: what a poll or a restart missed. Newest first, at most `limit`.
+     * Missing 5-minute intervals of a source, from the projection. `missing`: interval ends with no
+     * data in the window (holes between ingested intervals, and intervals that should have arrived
+     * by `expectedUntilMs` after the newest one: a stall still going on), newest first, at most
+     * `limit`. `ranges`: the same as spans, newest first, not bounded by the window: an open span
+     * (`to: null`) runs from the newest ingested interval — or, for a source with no data at all,
+     * from `openSinceMs` (the node's start) — to now, so a source that never delivered or stalled
+     * beyond the window is reported, not `[]`. An open span with nothing overdue yet is reported
+     * only when `down` (the source is known to be failing).
      */
     gaps(
       source: 'aemo.dispatchis' | 'aemo.dispatch_scada',
       sinceMs: number,
       /** The newest interval end that should exist by now: a stall still going on is a gap too. */
       expectedUntilMs: number,
-      limit = 100
-    ): string[] {
+      options: { limit?: number; openSinceMs?: number; down?: boolean } = {}
+    ): { missing: string[]; ranges: GapRange[] } {
+      const limit = options.limit ?? 100
+      const STEP = 300_000
       const times = (sourceIntervals[source].all({ since: sinceMs }) as { t: number }[]).map(
         (r) => r.t
       )
       const missing: string[] = []
-      const newest = times.at(-1)
-      if (newest !== undefined) {
-        const until = expectedUntilMs - (expectedUntilMs % 300_000)
-        for (let t = until; t > newest && missing.length < limit; t -= 300_000)
+      const ranges: GapRange[] = []
+      const until = expectedUntilMs - (expectedUntilMs % STEP)
+      // The newest interval ever ingested, even when it is older than the window (a long stall).
+      const newest =
+        times.at(-1) ?? (sourceNewest[source].get() as { t: number | null } | null)?.t ?? undefined
+      const openFrom = newest ?? options.openSinceMs
+      if (openFrom !== undefined) {
+        // Interval ends after openFrom, up to `until`: overdue and missing.
+        const first = openFrom - (openFrom % STEP) + STEP
+        const overdue = until >= first ? (until - first) / STEP + 1 : 0
+        if (overdue > 0 || options.down)
+          ranges.push({ from: toUtcIso(openFrom), to: null, intervals: overdue })
+        for (let t = until; t >= first && t >= sinceMs && missing.length < limit; t -= STEP)
           missing.push(toUtcIso(t))
       }
-      for (let i = times.length - 1; i > 0 && missing.length < limit; i--) {
-        for (let t = times[i]! - 300_000; t > times[i - 1]! && missing.length < limit; t -= 300_000)
+      for (let i = times.length - 1; i > 0; i--) {
+        const [prev, next] = [times[i - 1]!, times[i]!]
+        if (next - prev <= STEP) continue
+        if (ranges.length < limit)
+          ranges.push({
+            from: toUtcIso(prev),
+            to: toUtcIso(next - STEP),
+            intervals: (next - prev) / STEP - 1,
+          })
+        for (let t = next - STEP; t > prev && missing.length < limit; t -= STEP)
           missing.push(toUtcIso(t))
       }
-      return missing
+      return { missing, ranges }
     },
     apiKeys: {
       /**

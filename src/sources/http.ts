@@ -1,4 +1,5 @@
-import { backoffMs, DomainError, readAtMost, sleep } from '@/lib'
+import { backoffMs, DomainError, readAtMost, sleep, UpstreamError } from '@/lib'
+import type { Logger } from '@/observability'
 
 export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
 
@@ -14,6 +15,8 @@ export interface HttpOptions {
   readonly random?: () => number
   /** Largest body accepted, bytes (default 64 MiB): a broken or hostile upstream cannot exhaust memory. */
   readonly maxBytes?: number
+  /** Per-attempt failures are logged here at debug: the poller reports outages, once. */
+  readonly log?: Logger
 }
 
 export interface HttpResult {
@@ -36,6 +39,23 @@ export function retryAfterMs(header: string | null, now: number): number | undef
 
 const retryable = (status: number) =>
   status === 408 || status === 425 || status === 429 || status >= 500
+
+/**
+ * `host/path` of a URL, without the query: Open-Meteo's query string alone is ~300 characters,
+ * too long to repeat in every log line and error message.
+ */
+export function shortUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.host}${u.pathname}`
+  } catch {
+    return url.slice(0, 120)
+  }
+}
+
+/** An upstream answer with a status the caller cannot use: `http_status` for the failure metric. */
+export const statusError = (what: string, status: number): UpstreamError =>
+  new UpstreamError('http_status', `${what}: HTTP ${status}`)
 
 /**
  * GET with a per-attempt timeout, retries with full-jitter backoff on network errors, 408/429/5xx,
@@ -63,25 +83,44 @@ export async function httpGet(url: string, options: HttpOptions = {}): Promise<H
         return { status: response.status, headers: response.headers, body }
       }
       delay = retryAfterMs(response.headers.get('retry-after'), Date.now()) ?? delay
-      lastError = new Error(`HTTP ${response.status}`)
+      lastError = statusError('GET', response.status)
     } catch (error) {
       if (error instanceof DomainError && !error.retryable) throw error
       lastError = error
     }
-    if (attempt < attempts - 1) await sleep(delay, options.signal)
+    if (attempt < attempts - 1) {
+      options.log?.debug(
+        {
+          url: shortUrl(url),
+          attempt: attempt + 1,
+          error: describe(lastError),
+          retry_in_ms: delay,
+        },
+        'request failed, retrying'
+      )
+      await sleep(delay, options.signal)
+    }
   }
-  throw new DomainError(
-    'upstream_unavailable',
-    `GET ${url} failed: ${describe(lastError)}`,
-    503,
-    true,
+  throw new UpstreamError(
+    failureReason(lastError),
+    `GET ${shortUrl(url)} failed: ${describe(lastError)}`,
     { cause: lastError }
   )
 }
 
+/** A timeout (ours or the caller's), an unusable status, or no connection at all. */
+function failureReason(error: unknown): 'timeout' | 'http_status' | 'unreachable' {
+  if (error instanceof UpstreamError && error.reason === 'http_status') return 'http_status'
+  if (error instanceof Error && error.name === 'TimeoutError') return 'timeout'
+  return 'unreachable'
+}
+
 async function readCapped(response: Response, maxBytes: number, url: string): Promise<Uint8Array> {
   const tooLarge = () =>
-    new DomainError('upstream_too_large', `GET ${url}: body exceeds ${maxBytes} bytes`, 503, false)
+    new UpstreamError('invalid_response', `GET ${shortUrl(url)}: body exceeds ${maxBytes} bytes`, {
+      code: 'upstream_too_large',
+      retryable: false,
+    })
   const declared = Number(response.headers.get('content-length') ?? Number.NaN)
   if (declared > maxBytes) {
     await response.body?.cancel()
@@ -94,6 +133,8 @@ async function readCapped(response: Response, maxBytes: number, url: string): Pr
 }
 
 function describe(error: unknown): string {
+  if (error instanceof UpstreamError && error.reason === 'http_status')
+    return error.message.replace(/^GET: /, '')
   if (error instanceof Error) return error.name === 'TimeoutError' ? 'timed out' : error.message
   return String(error)
 }

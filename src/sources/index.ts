@@ -1,5 +1,5 @@
 export { createNemwebCycle, type NemwebKind, NEMWEB, runBackfill } from './aemo'
-export { type Fetch, httpGet, retryAfterMs } from './http'
+export { type Fetch, httpGet, retryAfterMs, shortUrl } from './http'
 export {
   createForecastCycle,
   DEFAULT_LOCATIONS,
@@ -8,4 +8,13 @@ export {
   type WeatherLocation,
   WeatherLocationsSchema,
 } from './openmeteo'
-export { createPoller, type CycleResult, type Poller, type Sink } from './poller'
+export {
+  createPoller,
+  type CycleContext,
+  type CycleResult,
+  failureDelayMs,
+  OUTAGE_DEFAULTS,
+  type OutagePolicy,
+  type Poller,
+  type Sink,
+} from './poller'

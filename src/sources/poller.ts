@@ -1,5 +1,5 @@
 import type { DeadLetter, GridEvent } from '@/canonical'
-import { backoffMs, sleep } from '@/lib'
+import { classifySourceFailure, sleep } from '@/lib'
 import type { Logger, SourceStatus } from '@/observability'
 
 /** Where a source hands what it produced. The event bus satisfies it structurally. */
@@ -27,6 +27,15 @@ export interface CycleResult {
   readonly skipped?: boolean
 }
 
+/** What the poller tells a cycle about the source's state. */
+export interface CycleContext {
+  /**
+   * The source is down: this poll is a probe, so one request attempt is enough (the poller's
+   * backoff spaces the probes; in-cycle retries are for blips of a source that is up).
+   */
+  readonly probe: boolean
+}
+
 export interface Poller {
   /** Runs until the signal aborts; never throws: a failing cycle is logged, counted and retried. */
   run(signal: AbortSignal): Promise<void>
@@ -34,19 +43,64 @@ export interface Poller {
   wake(): void
 }
 
+/** How a failing source is retried and reported. Defaults: 2 s doubling to 5 min; remind every 10 min. */
+export interface OutagePolicy {
+  /** Delay after the first failed poll, ms; it doubles with each further failure… */
+  readonly backoffInitialMs?: number
+  /** …up to this cap, ms. The normal period resumes after a success. */
+  readonly backoffMaxMs?: number
+  /** While a source stays down, one "still down" warning per this many ms (none in between). */
+  readonly logEveryMs?: number
+}
+
+export const OUTAGE_DEFAULTS = {
+  backoffInitialMs: 2_000,
+  backoffMaxMs: 5 * 60_000,
+  logEveryMs: 10 * 60_000,
+} as const satisfies Required<OutagePolicy>
+
+/**
+ * Delay before the next poll after `failures` consecutive failed polls (≥ 1): capped exponential
+ * with "equal jitter" (half fixed, half random), so the spacing really grows while nodes that
+ * failed together still spread out. Always within [ceiling / 2, ceiling].
+ */
+export function failureDelayMs(
+  failures: number,
+  policy: { backoffInitialMs: number; backoffMaxMs: number },
+  random: () => number = Math.random
+): number {
+  const ceiling = Math.min(
+    policy.backoffMaxMs,
+    policy.backoffInitialMs * 2 ** Math.min(Math.max(failures - 1, 0), 40)
+  )
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2)
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
 /**
  * A generic interval loop: run one cycle, record the outcome on the source's status, wait. After a
- * failure the next attempt backs off (with jitter) instead of waiting a whole period, capped at it.
+ * failure the next poll backs off (capped exponential with jitter) and the source counts as down:
+ * that is logged once with the reason, then at most once per `logEveryMs` while it lasts, and
+ * once more when a poll succeeds again (with the outage's length and failure count). Every single
+ * failure is still counted in the status (and so in gridpulse_source_failures_total) and logged
+ * at debug.
  */
 export function createPoller(options: {
   readonly status: SourceStatus
   readonly everyMs: number
   readonly log: Logger
-  readonly cycle: (signal: AbortSignal) => Promise<CycleResult>
+  readonly cycle: (signal: AbortSignal, context: CycleContext) => Promise<CycleResult>
+  readonly outage?: OutagePolicy
   readonly now?: () => number
+  readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>
+  readonly random?: () => number
 }): Poller {
   const { status, log } = options
   const now = options.now ?? Date.now
+  const wait = options.sleep ?? sleep
+  const policy = { ...OUTAGE_DEFAULTS, ...definedOnly(options.outage ?? {}) }
+  let lastOutageLogAt = 0
   // A wake during a cycle must not be lost: it cuts the wait after that cycle.
   let woken = false
   let interrupt = () => {}
@@ -57,7 +111,7 @@ export function createPoller(options: {
     }
     const early = new AbortController()
     interrupt = () => early.abort()
-    return sleep(ms, AbortSignal.any([signal, early.signal])).finally(() => {
+    return wait(ms, AbortSignal.any([signal, early.signal])).finally(() => {
       interrupt = () => {}
       woken = false
     })
@@ -69,22 +123,34 @@ export function createPoller(options: {
     },
     async run(signal) {
       while (!signal.aborted) {
-        let wait = options.everyMs
+        let delay = options.everyMs
+        const attemptAt = now()
         try {
-          const attemptAt = now()
-          const result = await options.cycle(signal)
+          const result = await options.cycle(signal, { probe: status.downSince !== null })
           if (result.skipped) {
-            await pause(wait, signal)
+            await pause(delay, signal)
             continue
           }
           status.lastAttemptAt = attemptAt
           status.lastSuccessAt = now()
+          if (status.downSince !== null) {
+            log.info(
+              {
+                outage_ms: status.lastSuccessAt - status.downSince,
+                failures: status.consecutiveFailures,
+                down_since: iso(status.downSince),
+              },
+              'source recovered'
+            )
+          }
+          status.downSince = null
           status.consecutiveFailures = 0
           status.lastError = null
+          status.lastFailureReason = null
           if (result.lastItem) status.lastItem = result.lastItem
           if (result.lastDataAt !== undefined)
             status.lastDataAt = Math.max(status.lastDataAt ?? 0, result.lastDataAt)
-          if (result.more) wait = 0
+          if (result.more) delay = 0
           if (result.events > 0 || result.rejected > 0) {
             log.info(
               { events: result.events, rejected: result.rejected, item: result.lastItem },
@@ -92,20 +158,38 @@ export function createPoller(options: {
             )
           }
         } catch (error) {
-          status.lastAttemptAt = now()
+          if (signal.aborted) break // a poll cut short by shutdown is not an outage
+          const reason = classifySourceFailure(error)
+          status.lastAttemptAt = attemptAt
           status.consecutiveFailures++
-          status.lastError = error instanceof Error ? error.message : String(error)
-          wait = Math.min(
-            options.everyMs,
-            1000 + backoffMs(status.consecutiveFailures, 2_000, options.everyMs)
-          )
-          log.warn(
-            { error: status.lastError, failures: status.consecutiveFailures, retry_in_ms: wait },
-            'poll cycle failed'
-          )
+          status.failures[reason]++
+          status.lastFailureReason = reason
+          status.lastError = (error instanceof Error ? error.message : String(error)).slice(0, 500)
+          delay = failureDelayMs(status.consecutiveFailures, policy, options.random)
+          const fields = {
+            reason,
+            error: status.lastError,
+            failures: status.consecutiveFailures,
+            retry_in_ms: delay,
+          }
+          const at = now()
+          if (status.downSince === null) {
+            status.downSince = attemptAt
+            lastOutageLogAt = at
+            log.warn(fields, 'source down')
+          } else if (at - lastOutageLogAt >= policy.logEveryMs) {
+            lastOutageLogAt = at
+            log.warn({ ...fields, down_since: iso(status.downSince) }, 'source still down')
+          } else {
+            log.debug(fields, 'poll failed')
+          }
         }
-        await pause(wait, signal)
+        await pause(delay, signal)
       }
     },
   }
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 }

@@ -128,6 +128,7 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
       'gridpulse_http_request_duration_seconds_bucket',
       'gridpulse_http_request_duration_seconds_count',
       'gridpulse_source_last_success_timestamp_seconds',
+      'gridpulse_source_failures_total',
       'kong_http_requests_total',
       'kong_request_latency_ms_bucket',
       'kong_kong_latency_ms_bucket',
@@ -147,6 +148,28 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
           e.includes('kong_http_requests_total') &&
           /by \([^)]*consumer/.test(e) &&
           /by \([^)]*code/.test(e)
+      )
+    ).toBe(true)
+  })
+
+  test('a source that never succeeded shows as down, and failures show as a rate', () => {
+    // last success is exported as 0 until the first success: the up/down expression must turn
+    // that into "down" (a comparison on time() - last_success), not filter it out (`> 0`).
+    const upDown = exprs.find(
+      (e) =>
+        /time\(\) - gridpulse_source_last_success_timestamp_seconds\) < bool \d+/.test(e) &&
+        /max by \(source\)/.test(e)
+    )
+    expect(upDown).toBeDefined()
+    expect(upDown).not.toMatch(/last_success_timestamp_seconds\s*>/)
+    const panel = panels.find((p) => p.targets.some((t: Obj) => t.expr === upDown))!
+    expect(panel.fieldConfig.defaults.mappings[0].options).toMatchObject({
+      '0': { text: 'DOWN' },
+      '1': { text: 'UP' },
+    })
+    expect(
+      exprs.some((e) =>
+        /sum by \(source, reason\) \(rate\(gridpulse_source_failures_total\[/.test(e)
       )
     ).toBe(true)
   })

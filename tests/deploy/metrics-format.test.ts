@@ -1,5 +1,5 @@
 import { expect, test } from 'bun:test'
-import { createMetrics } from '@/observability'
+import { createMetrics, createSourceRegistry } from '@/observability'
 
 // `promtool check metrics` (Debian's prometheus package) lints the exposition format and naming
 // conventions; .ci/run installs it.
@@ -20,7 +20,13 @@ test.skipIf(!promtool)('/metrics passes promtool check metrics', async () => {
   metrics.httpDuration.observe({ method: 'GET', route: '/api/v1/prices', status: '200' }, 0.002)
   metrics.outboxDepth.set(0)
   metrics.consumerLag.set({ topic: 'market.prices', partition: '0' }, 0)
-  metrics.sourceLastSuccess.set({ source: 'aemo.dispatchis' }, Date.now() / 1000)
+  // One source that succeeded, one that never did and keeps failing.
+  const sources = createSourceRegistry()
+  sources.register('aemo.dispatchis', 5_000).lastSuccessAt = Date.now()
+  const down = sources.register('openmeteo.forecast', 900_000)
+  down.lastAttemptAt = Date.now()
+  down.failures.unreachable = 3
+  metrics.observeSources(sources.list())
   metrics.scadaUnmapped.set(1_165_470_000)
   const text = await metrics.registry.metrics()
 

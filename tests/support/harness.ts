@@ -1,14 +1,21 @@
 import { createApi } from '@/api'
 import { createEmbeddedBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
-import { createReadiness, silentLogger } from '@/observability'
+import { createReadiness, type SourceStatus, silentLogger } from '@/observability'
 import { createProjector, createQueries, openProjectionDb } from '@/projection'
 
 /**
  * The real pipeline in memory: embedded log → projector → SQLite → API. No mocks of our own code;
  * only ports and files are left out.
  */
-export async function createHarness(options: { now?: () => number; maxBodyBytes?: number } = {}) {
+export async function createHarness(
+  options: {
+    now?: () => number
+    maxBodyBytes?: number
+    /** The pollers' statuses, as main.ts wires them (for /api/v1/sources). */
+    sources?: () => readonly SourceStatus[]
+  } = {}
+) {
   const log = silentLogger()
   const db = openProjectionDb(':memory:')
   const bus = createEmbeddedBus({ path: ':memory:', log, idlePollMs: 20 })
@@ -31,6 +38,7 @@ export async function createHarness(options: { now?: () => number; maxBodyBytes?
     version: 'test',
     now: options.now,
     maxBodyBytes: options.maxBodyBytes,
+    sources: options.sources,
   })
   return {
     db,

@@ -13,7 +13,12 @@ interface Served {
  * appearing, a file rotating out of Current); every request is recorded.
  */
 export function startNemwebServer(
-  options: { delayMs?: number; refuse?: ReadonlySet<string> } = {}
+  options: {
+    delayMs?: number
+    refuse?: ReadonlySet<string>
+    /** A fixed port, e.g. one a node was told about while nothing listened on it (default: any). */
+    port?: number
+  } = {}
 ) {
   const folders = new Map<string, Map<string, Served>>()
   const changedAt = new Map<string, number>()
@@ -34,7 +39,7 @@ export function startNemwebServer(
   }
 
   const server = Bun.serve({
-    port: 0,
+    port: options.port ?? 0,
     hostname: '127.0.0.1',
     async fetch(request) {
       if (options.delayMs) await Bun.sleep(options.delayMs) // a real server is not instant

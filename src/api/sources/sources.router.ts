@@ -1,3 +1,4 @@
+import { toUtcIso } from '@/lib'
 import type { SourceStatus } from '@/observability'
 import type { Queries } from '@/projection/queries'
 import { createRouter } from '../router'
@@ -23,10 +24,28 @@ export const sourcesRouter = (deps: {
     const data = names.map((source) => {
       const status = known.get(source)
       const lastInterval = newest.get(source) ?? null
-      const gaps =
-        source === 'aemo.dispatchis' || source === 'aemo.dispatch_scada'
-          ? deps.queries.gaps(source, now - GAP_WINDOW_MS, now - PUBLICATION_GRACE_MS)
-          : []
+      const down = status?.downSince != null
+      const fiveMinute = source === 'aemo.dispatchis' || source === 'aemo.dispatch_scada'
+      const report = fiveMinute
+        ? deps.queries.gaps(source, now - GAP_WINDOW_MS, now - PUBLICATION_GRACE_MS, {
+            openSinceMs: status?.registeredAt,
+            down,
+          })
+        : {
+            missing: [],
+            // No cadence to count against: a down source is one open span since its newest
+            // observation, or since start when it has none.
+            ranges:
+              down && status
+                ? [
+                    {
+                      from: toUtcIso(lastInterval ? Date.parse(lastInterval) : status.registeredAt),
+                      to: null,
+                      intervals: null,
+                    },
+                  ]
+                : [],
+          }
       return {
         source,
         last_file: status?.lastItem ?? null,
@@ -37,7 +56,16 @@ export const sourcesRouter = (deps: {
         consecutive_failures: status?.consecutiveFailures ?? 0,
         last_error: status?.lastError ?? null,
         polling: status?.lastAttemptAt != null,
-        gaps,
+        gaps: report.missing,
+        status: down
+          ? ('down' as const)
+          : status?.lastSuccessAt != null
+            ? ('up' as const)
+            : ('unknown' as const),
+        down_since: iso(status?.downSince ?? null),
+        last_failure_reason: status?.lastFailureReason ?? null,
+        failures_total: status ? Object.values(status.failures).reduce((a, b) => a + b, 0) : 0,
+        gap_ranges: report.ranges,
       }
     })
     return c.json({ data, correlation_id: c.get('correlationId') }, 200)

@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { SOURCE_FAILURE_REASONS } from '@/lib'
 import { problemResponses } from '../problem'
 
 export const SourceFreshnessSchema = z
@@ -23,6 +24,50 @@ export const SourceFreshnessSchema = z
     gaps: z
       .array(z.string())
       .describe('Missing 5-minute intervals in the last 48 hours, newest first (at most 100)'),
+    status: z
+      .enum(['up', 'down', 'unknown'])
+      .describe(
+        "This node's view: `down` from a failed poll until the next successful one; `unknown` before the first poll, or when this node does not poll the source"
+      ),
+    down_since: z
+      .string()
+      .nullable()
+      .describe(
+        'Start of the first failed poll of the outage going on (for a source that never succeeded: the first poll after start), UTC; null when not down'
+      ),
+    last_failure_reason: z
+      .enum(SOURCE_FAILURE_REASONS)
+      .nullable()
+      .describe(
+        'Class of the last failure while down (the `reason` of gridpulse_source_failures_total)'
+      ),
+    failures_total: z.number().int().describe('Failed polls since this node started'),
+    gap_ranges: z
+      .array(
+        z.object({
+          from: z
+            .string()
+            .describe(
+              'End of the last interval with data before the gap, UTC (or the node start, for a source with no data at all)'
+            ),
+          to: z
+            .string()
+            .nullable()
+            .describe(
+              'End of the last missing interval, UTC; null while the gap is still open (nothing has arrived since `from`)'
+            ),
+          intervals: z
+            .number()
+            .int()
+            .nullable()
+            .describe(
+              '5-minute intervals in the gap that should have been published by now; null for sources without a 5-minute cadence'
+            ),
+        })
+      )
+      .describe(
+        'Missing data as spans, newest first, not limited to 48 hours: a source that never delivered, or stalled longer than NEMWeb Current keeps files, shows one open span'
+      ),
   })
   .openapi('SourceFreshness')
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { toUtcIso } from '@/lib'
-import { silentLogger } from '@/observability'
+import { createSourceRegistry, type SourceStatus, silentLogger } from '@/observability'
+import { createPoller } from '../poller'
 import { waitFor } from '../../../tests/support/events'
 import { createHarness } from '../../../tests/support/harness'
 import {
@@ -361,13 +362,120 @@ describe('gap detection', () => {
     await waitFor(() => harness.queries.stats().totals.prices === 6, 'projection')
 
     const body = (await (await harness.api.request('/api/v1/sources')).json()) as {
-      data: { source: string; gaps: string[]; last_interval: string }[]
+      data: { source: string; gaps: string[]; last_interval: string; gap_ranges: unknown[] }[]
     }
     const is = body.data.find((s) => s.source === 'aemo.dispatchis')!
     // Data through 00:20; by 00:42 (10 min grace) 00:25 and 00:30 should have arrived too.
     expect(is).toMatchObject({
       last_interval: '2026-04-02T00:20:00Z',
       gaps: ['2026-04-02T00:30:00Z', '2026-04-02T00:25:00Z', '2026-04-02T00:15:00Z'],
+      gap_ranges: [
+        { from: '2026-04-02T00:20:00Z', to: null, intervals: 2 },
+        { from: '2026-04-02T00:10:00Z', to: '2026-04-02T00:15:00Z', intervals: 1 },
+      ],
+    })
+  })
+
+  test('a stall longer than NEMWeb Current keeps files is still a gap, not []', async () => {
+    // Data through 2026-04-02 00:20; four days later the 48-hour window holds none of it.
+    const now = Date.parse('2026-04-06T00:02:00Z')
+    harness = await createHarness({ now: () => now })
+    nemweb = startNemwebServer()
+    for (const i of [0, 1, 2, 3])
+      nemweb.add(CURRENT_IS, buildDispatchIsZip(step('2026-04-02T00:05:00Z', i)))
+    await cycleFor('dispatchis')(never)
+    await waitFor(() => harness.queries.stats().totals.prices === 8, 'projection')
+
+    const body = (await (await harness.api.request('/api/v1/sources')).json()) as {
+      data: { source: string; gaps: string[]; gap_ranges: unknown[] }[]
+    }
+    const is = body.data.find((s) => s.source === 'aemo.dispatchis')!
+    // 00:20 on the 2nd to 23:50 on the 5th (10 minutes' grace): 24 * 12 * 4 - 6 intervals overdue.
+    expect(is.gap_ranges).toEqual([
+      { from: '2026-04-02T00:20:00Z', to: null, intervals: 4 * 288 - 6 },
+    ])
+    expect(is.gaps).toHaveLength(100)
+    expect(is.gaps[0]).toBe('2026-04-05T23:50:00Z')
+  })
+
+  test('a source that never succeeded is down since start, with one open gap from the start', async () => {
+    const started = Date.parse('2026-04-02T00:02:00Z')
+    let clock = started
+    const registry = createSourceRegistry({ now: () => clock })
+    harness = await createHarness({ now: () => clock, sources: () => registry.list() })
+    // Nothing listens on the port: every poll is refused.
+    nemweb = startNemwebServer()
+    const deadUrl = nemweb.url
+    nemweb.stop()
+    const status = registry.register(NEMWEB.dispatchis.source, 5_000)
+    const controller = new AbortController()
+    await createPoller({
+      status,
+      everyMs: 5_000,
+      log: silentLogger(),
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms
+        if (status.consecutiveFailures >= 3) controller.abort()
+      },
+      cycle: createNemwebCycle({
+        baseUrl: deadUrl,
+        kind: 'dispatchis',
+        sink: harness.bus,
+        log: silentLogger(),
+        http: { baseDelayMs: 1, attempts: 2 },
+      }),
+    }).run(controller.signal)
+    clock = Date.parse('2026-04-02T01:00:00Z')
+
+    const body = (await (await harness.api.request('/api/v1/sources')).json()) as {
+      data: (Record<string, unknown> & { source: string })[]
+    }
+    const is = body.data.find((s) => s.source === 'aemo.dispatchis')!
+    expect(is).toMatchObject({
+      status: 'down',
+      down_since: '2026-04-02T00:02:00.000Z',
+      last_success_at: null,
+      consecutive_failures: 3,
+      failures_total: 3,
+      last_failure_reason: 'unreachable',
+      polling: true,
+      // Interval ends 00:05 … 00:50 should have been published by 01:00 (10 minutes' grace).
+      gap_ranges: [{ from: '2026-04-02T00:02:00Z', to: null, intervals: 10 }],
+    })
+    expect(is.last_error).toStartWith('GET 127.0.0.1:')
+    expect(is.gaps).toHaveLength(10)
+    expect((is.gaps as string[]).at(-1)).toBe('2026-04-02T00:05:00Z')
+  })
+
+  test('a source down for a moment reports an open span even before anything is overdue', async () => {
+    const clock = Date.parse('2026-04-02T00:02:00Z')
+    const registry = createSourceRegistry({ now: () => clock })
+    harness = await createHarness({ now: () => clock, sources: () => registry.list() })
+    const status: SourceStatus = registry.register(NEMWEB.scada.source, 5_000)
+    const body = async () =>
+      (
+        (await (await harness.api.request('/api/v1/sources')).json()) as {
+          data: (Record<string, unknown> & { source: string })[]
+        }
+      ).data.find((s) => s.source === NEMWEB.scada.source)!
+    expect(await body()).toMatchObject({ status: 'unknown', gap_ranges: [], gaps: [] })
+    const weather = registry.register('openmeteo.forecast', 900_000)
+    weather.downSince = clock
+    status.downSince = clock
+    const all = (await (await harness.api.request('/api/v1/sources')).json()) as {
+      data: (Record<string, unknown> & { source: string })[]
+    }
+    // No 5-minute cadence to count: one open span since start, without an interval count.
+    expect(all.data.find((s) => s.source === 'openmeteo.forecast')).toMatchObject({
+      status: 'down',
+      gap_ranges: [{ from: '2026-04-02T00:02:00Z', to: null, intervals: null }],
+      gaps: [],
+    })
+    expect(await body()).toMatchObject({
+      status: 'down',
+      gap_ranges: [{ from: '2026-04-02T00:02:00Z', to: null, intervals: 0 }],
+      gaps: [],
     })
   })
 })

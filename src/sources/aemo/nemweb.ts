@@ -7,8 +7,8 @@ import {
 } from '@/canonical'
 import { DomainError, sha256Hex, toUtcIsoMs, uuidV5 } from '@/lib'
 import type { Logger } from '@/observability'
-import { type HttpOptions, httpGet } from '../http'
-import type { CycleResult, Sink } from '../poller'
+import { type HttpOptions, httpGet, shortUrl, statusError } from '../http'
+import type { CycleContext, CycleResult, Sink } from '../poller'
 import type { SourceRejection } from '../rejection'
 import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles } from './dispatch-is'
 import { normalizeDispatchScada } from './dispatch-scada'
@@ -222,7 +222,7 @@ async function fetchAndProcess(
         ],
       }
     }
-    if (response.status !== 200) throw new Error(`GET ${name}: HTTP ${response.status}`)
+    if (response.status !== 200) throw statusError(`GET ${name}`, response.status)
     const file: SourceFile = { name, bytes: response.body, sha256: sha256Hex(response.body) }
     const outcome = processFile(kind, file, ctx)
     const retryable =
@@ -267,10 +267,17 @@ export function createNemwebCycle(options: {
   const maxFiles = options.maxFilesPerCycle ?? 50
   let validators: Record<string, string> = {}
 
-  return async (signal: AbortSignal): Promise<CycleResult> => {
-    const listing = await httpGet(listingUrl, { ...options.http, signal, headers: validators })
+  return async (signal: AbortSignal, context?: CycleContext): Promise<CycleResult> => {
+    // While the source is down each poll is one probe: the poller's backoff spaces them out.
+    const listing = await httpGet(listingUrl, {
+      log: options.log,
+      ...options.http,
+      ...(context?.probe ? { attempts: 1 } : {}),
+      signal,
+      headers: validators,
+    })
     if (listing.status === 304) return { events: 0, rejected: 0 }
-    if (listing.status !== 200) throw new Error(`listing ${listingUrl}: HTTP ${listing.status}`)
+    if (listing.status !== 200) throw statusError(`listing ${shortUrl(listingUrl)}`, listing.status)
     const entries = parseCurrentListing(
       new TextDecoder().decode(listing.body),
       listingUrl,
@@ -293,7 +300,7 @@ export function createNemwebCycle(options: {
         onBase(options.baseUrl, entry.href),
         entry.name,
         ctx,
-        { ...options.http, signal }
+        { log: options.log, ...options.http, signal }
       )
       if (outcome === 'gone') {
         options.log.warn(
@@ -357,7 +364,7 @@ export async function runBackfill(options: {
   const archiveUrl = new URL(spec.archive, options.baseUrl).toString()
   const listing = await httpGet(archiveUrl, { ...options.http, signal: options.signal })
   if (listing.status !== 200)
-    throw new Error(`archive listing ${archiveUrl}: HTTP ${listing.status}`)
+    throw statusError(`archive listing ${shortUrl(archiveUrl)}`, listing.status)
   const days = new Map(
     parseArchiveListing(new TextDecoder().decode(listing.body), archiveUrl, spec.prefix).map(
       (e) => [e.market_date, e]
@@ -384,7 +391,7 @@ export async function runBackfill(options: {
       ...options.http,
       signal: options.signal,
     })
-    if (response.status !== 200) throw new Error(`GET ${entry.name}: HTTP ${response.status}`)
+    if (response.status !== 200) throw statusError(`GET ${entry.name}`, response.status)
     // Inner zips are opened one by one by processFile, so one corrupt member is one dead letter.
     const inner = unzipEntries(response.body)
       .filter((m) => /\.zip$/i.test(m.name))

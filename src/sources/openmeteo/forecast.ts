@@ -8,9 +8,9 @@ import {
   type WeatherObservation,
   WeatherObservationSchema,
 } from '@/canonical'
-import { sha256Hex, toUtcIso, toUtcIsoMs, uuidV5 } from '@/lib'
+import { sha256Hex, toUtcIso, toUtcIsoMs, UpstreamError, uuidV5 } from '@/lib'
 import { type HttpOptions, httpGet } from '../http'
-import type { CycleResult, Sink } from '../poller'
+import type { CycleContext, CycleResult, Sink } from '../poller'
 
 export interface WeatherLocation {
   readonly region_id: RegionId
@@ -294,8 +294,13 @@ export function createForecastCycle(options: {
   const now = options.now ?? Date.now
   const newId = options.newId ?? (() => crypto.randomUUID())
   const url = forecastUrl(options.baseUrl, options.locations)
-  return async (signal: AbortSignal): Promise<CycleResult> => {
-    const response = await httpGet(url, { ...options.http, signal })
+  return async (signal: AbortSignal, context?: CycleContext): Promise<CycleResult> => {
+    // While the source is down each poll is one probe: the poller's backoff spaces them out.
+    const response = await httpGet(url, {
+      ...options.http,
+      ...(context?.probe ? { attempts: 1 } : {}),
+      signal,
+    })
     const body = new TextDecoder().decode(response.body)
     const correlationId = newId()
     const ingestedAt = now()
@@ -333,7 +338,11 @@ export function createForecastCycle(options: {
       parsed.rejects.length > 0 &&
       parsed.rejects[0]!.index === null
     ) {
-      throw new Error(`Open-Meteo response rejected: ${parsed.rejects[0]!.reason}`)
+      // A whole-response reject: an error status or a body that cannot be used.
+      throw new UpstreamError(
+        response.status === 200 ? 'invalid_response' : 'http_status',
+        `Open-Meteo response rejected: ${parsed.rejects[0]!.reason.slice(0, 200)}`
+      )
     }
     const newest = parsed.events.reduce((m, e) => Math.max(m, Date.parse(e.observed_at)), 0)
     return {
