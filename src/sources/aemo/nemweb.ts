@@ -22,7 +22,14 @@ import {
   readSourceFile,
   type SourceFile,
 } from './source-file'
-import { unzipEntries } from './zip'
+import {
+  ARCHIVE_DAY_ZIP_LIMITS,
+  CURRENT_FILE_ZIP_LIMITS,
+  looksLikeZip,
+  singleCsvEntryAsync,
+  unzipEntriesAsync,
+  type ZipLimits,
+} from './zip'
 
 export type NemwebKind = 'dispatchis' | 'scada'
 
@@ -42,6 +49,19 @@ export const NEMWEB = {
     archive: '/Reports/Archive/Dispatch_SCADA/',
     topic: TOPICS.dispatch,
   },
+} as const
+
+/**
+ * Hard caps per report kind, so a hostile or broken upstream can neither exhaust memory nor hold
+ * the thread: the download is cut off while streaming once it passes `downloadBytes`, and the zip
+ * is refused (or its inflation stopped) past `zip`. A 5-minute file is 16–19 kB (DispatchIS) or
+ * ~3 kB (Dispatch_SCADA) on the wire; an IIS listing of Current (~580 files, 48 h) is ~130 kB.
+ */
+export const NEMWEB_CAPS = {
+  listingBytes: 8 * 1024 * 1024,
+  current: { downloadBytes: 4 * 1024 * 1024, zip: CURRENT_FILE_ZIP_LIMITS },
+  /** A daily Archive zip (288 5-minute zips, ~5 MB for DispatchIS); each inner zip gets `current.zip`. */
+  archiveDay: { downloadBytes: 128 * 1024 * 1024, zip: ARCHIVE_DAY_ZIP_LIMITS },
 } as const
 
 const DLQ_NAMESPACE = '5d2f8a1c-9e47-4b63-a0f5-7c18e3d94b22'
@@ -145,16 +165,50 @@ export function processFile(
     }
   } catch (error) {
     if (!(error instanceof AemoSourceError)) throw error
-    // Binary input survives the DLQ as base64 (the DLQ payload is text).
-    const raw =
-      typeof file.bytes === 'string'
-        ? file.bytes
-        : `base64:${Buffer.from(file.bytes.subarray(0, 700_000)).toString('base64')}`
-    return {
-      events: [],
-      deadLetters: [deadLetter({ code: error.code, reason: error.message, row: null, raw })],
-    }
+    return wholeFileRejected(kind, file, ctx, error)
   }
+}
+
+/** One dead letter for a file that could not be read at all. */
+function wholeFileRejected(
+  kind: NemwebKind,
+  file: SourceFile,
+  ctx: NormalizeContext,
+  error: AemoSourceError
+): FileOutcome {
+  // Binary input survives the DLQ as base64 (the DLQ payload is text).
+  const raw =
+    typeof file.bytes === 'string'
+      ? file.bytes
+      : `base64:${Buffer.from(file.bytes.subarray(0, 700_000)).toString('base64')}`
+  return {
+    events: [],
+    deadLetters: [
+      deadLetterFor(kind, file, ctx, { code: error.code, reason: error.message, row: null, raw }),
+    ],
+  }
+}
+
+/**
+ * `processFile` for a file as downloaded: the zip is inflated in slices that yield to the event
+ * loop (so `/health` and the API keep answering), within `limits`, before the CSV is parsed.
+ */
+export async function processDownloadedFile(
+  kind: NemwebKind,
+  file: SourceFile & { readonly bytes: Uint8Array },
+  ctx: NormalizeContext,
+  limits: ZipLimits = NEMWEB_CAPS.current.zip
+): Promise<FileOutcome> {
+  // Not a zip (an HTML error page, a bare CSV): left to the CSV reader, which says what is wrong.
+  if (!looksLikeZip(file.bytes)) return processFile(kind, file, ctx)
+  let inflatedCsv: Uint8Array
+  try {
+    inflatedCsv = (await singleCsvEntryAsync(file.bytes, limits)).bytes
+  } catch (error) {
+    if (!(error instanceof AemoSourceError)) throw error
+    return wholeFileRejected(kind, file, ctx, error)
+  }
+  return processFile(kind, { ...file, inflatedCsv }, ctx)
 }
 
 function newest(events: readonly { interval_end: string }[]): number | undefined {
@@ -181,7 +235,7 @@ async function fetchAndProcess(
   for (let attempt = 1; ; attempt++) {
     let response: Awaited<ReturnType<typeof httpGet>>
     try {
-      response = await httpGet(url, http)
+      response = await httpGet(url, { maxBytes: NEMWEB_CAPS.current.downloadBytes, ...http })
     } catch (error) {
       // A file too large to be a NEMWeb file is rejected (and skipped), not retried forever.
       if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
@@ -223,8 +277,8 @@ async function fetchAndProcess(
       }
     }
     if (response.status !== 200) throw new Error(`GET ${name}: HTTP ${response.status}`)
-    const file: SourceFile = { name, bytes: response.body, sha256: sha256Hex(response.body) }
-    const outcome = processFile(kind, file, ctx)
+    const file = { name, bytes: response.body, sha256: sha256Hex(response.body) }
+    const outcome = await processDownloadedFile(kind, file, ctx)
     const retryable =
       outcome.events.length === 0 && outcome.deadLetters.some((d) => RETRYABLE_CODES.has(d.code))
     if (!retryable || attempt >= attempts) return outcome
@@ -268,7 +322,12 @@ export function createNemwebCycle(options: {
   let validators: Record<string, string> = {}
 
   return async (signal: AbortSignal): Promise<CycleResult> => {
-    const listing = await httpGet(listingUrl, { ...options.http, signal, headers: validators })
+    const listing = await httpGet(listingUrl, {
+      maxBytes: NEMWEB_CAPS.listingBytes,
+      ...options.http,
+      signal,
+      headers: validators,
+    })
     if (listing.status === 304) return { events: 0, rejected: 0 }
     if (listing.status !== 200) throw new Error(`listing ${listingUrl}: HTTP ${listing.status}`)
     const entries = parseCurrentListing(
@@ -377,16 +436,16 @@ export async function runBackfill(options: {
       options.progress(`${options.kind} ${day}: not in the archive listing`)
       continue
     }
-    // A daily archive zip is tens of MB: allow it more time and size than a 5-minute file.
+    // A daily archive zip is megabytes: allow it more time and size than a 5-minute file.
     const response = await httpGet(onBase(options.baseUrl, entry.href), {
       timeoutMs: 300_000,
-      maxBytes: 1024 * 1024 * 1024,
+      maxBytes: NEMWEB_CAPS.archiveDay.downloadBytes,
       ...options.http,
       signal: options.signal,
     })
     if (response.status !== 200) throw new Error(`GET ${entry.name}: HTTP ${response.status}`)
     // Inner zips are opened one by one by processFile, so one corrupt member is one dead letter.
-    const inner = unzipEntries(response.body)
+    const inner = (await unzipEntriesAsync(response.body, NEMWEB_CAPS.archiveDay.zip))
       .filter((m) => /\.zip$/i.test(m.name))
       .sort((a, b) => (a.name < b.name ? -1 : 1))
     let index = 0
@@ -395,7 +454,7 @@ export async function runBackfill(options: {
       if (options.signal?.aborted) break
       if (done && member.name <= done) continue
       const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      const outcome = processFile(
+      const outcome = await processDownloadedFile(
         options.kind,
         { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) },
         ctx

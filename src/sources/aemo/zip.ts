@@ -1,12 +1,15 @@
-import { inflateSync } from 'fflate'
+import { Inflate } from 'fflate'
 import { AemoSourceError } from './errors'
 
 /**
  * Zip reading for NEMWeb files: 5-minute zips hold one CSV, and Archive daily zips hold the
  * 5-minute zips themselves (a zip of zips). The central directory is read here rather than with
  * fflate's `unzipSync` so that every limit is checked on the declared sizes BEFORE anything is
- * inflated, and each member is inflated into a buffer of exactly its declared size (fflate does
- * not grow a caller-supplied buffer), then checked against its length and CRC-32.
+ * inflated. Each member is then inflated as a stream, a few kB of compressed input at a time, into
+ * a buffer of exactly its declared size: output past the declaration stops inflation at once (a
+ * lying zip bomb costs at most one step past its claim, never the gigabyte it would inflate to),
+ * and the result is checked against its length and CRC-32. `unzipEntriesAsync` yields to the event
+ * loop between steps, so the API keeps answering while a file inflates.
  */
 
 export interface ZipLimits {
@@ -17,10 +20,24 @@ export interface ZipLimits {
 }
 
 /**
- * A day of 5-minute files is 288 members; a DispatchIS CSV is about 150 KB, so a daily archive
- * inflates to some 45 MB. The defaults leave room for that and stop a zip bomb long before memory does.
+ * A NEMWeb 5-minute file (DispatchIS, Dispatch_SCADA) is ONE CSV member: DispatchIS zips are
+ * 16–19 kB and inflate to about 150 kB, Dispatch_SCADA zips about 3 kB → 23 kB (shared/fixtures
+ * listings, 2021). 8 MiB is 50× the largest real one and still small beside a node's memory.
  */
-export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntries: 1_000, maxTotalBytes: 256 * 1024 * 1024 }
+export const CURRENT_FILE_ZIP_LIMITS: ZipLimits = { maxEntries: 8, maxTotalBytes: 8 * 1024 * 1024 }
+
+/**
+ * A NEMWeb Archive daily zip holds the day's 288 5-minute zips (about 5 MB for DispatchIS; the
+ * inner zips do not compress further, so the outer level inflates to about its own size). Each
+ * inner zip is opened on its own with `CURRENT_FILE_ZIP_LIMITS`.
+ */
+export const ARCHIVE_DAY_ZIP_LIMITS: ZipLimits = {
+  maxEntries: 1_000,
+  maxTotalBytes: 128 * 1024 * 1024,
+}
+
+/** The limits for a zip of unknown kind: those of a 5-minute file, the tightest. */
+export const DEFAULT_ZIP_LIMITS: ZipLimits = CURRENT_FILE_ZIP_LIMITS
 
 export interface ZipEntry {
   readonly name: string
@@ -41,6 +58,15 @@ const CDH_SIG = 0x02014b50
 const LFH_SIG = 0x04034b50
 const utf8 = new TextDecoder('utf-8')
 const latin1 = new TextDecoder('latin1')
+
+/**
+ * Compressed bytes fed to the inflater per step. Deflate expands at most ~1,032:1, so one step
+ * yields at most ~4 MiB even for a stream of zeros: the most a lying member can inflate past its
+ * declared size before it is stopped, and the longest stretch between yields (a few ms).
+ */
+const INFLATE_STEP = 4 * 1024
+/** Yield to the event loop once a read has held the thread this long (ms). */
+const SLICE_MS = 8
 
 /** Mutable running totals shared by the levels of a nested read. */
 interface Budget {
@@ -68,7 +94,23 @@ function findEocd(bytes: Uint8Array): number {
   return -1
 }
 
-function readZip(bytes: Uint8Array, limits: ZipLimits, budget: Budget, label: string): ZipEntry[] {
+interface Member {
+  readonly name: string
+  readonly flags: number
+  readonly method: number
+  readonly crc: number
+  readonly csize: number
+  readonly usize: number
+  readonly local: number
+}
+
+/** Reads and checks the whole central directory, so limits fail before any inflation. */
+function readDirectory(
+  bytes: Uint8Array,
+  limits: ZipLimits,
+  budget: Budget,
+  label: string
+): Member[] {
   const eocd = findEocd(bytes)
   if (eocd === -1) {
     const code = looksLikeZip(bytes) ? 'zip_truncated' : 'zip_corrupt'
@@ -99,15 +141,7 @@ function readZip(bytes: Uint8Array, limits: ZipLimits, budget: Budget, label: st
     )
   }
 
-  // First pass: read and check the whole directory, so limits fail before any inflation.
-  const members: {
-    name: string
-    method: number
-    crc: number
-    csize: number
-    usize: number
-    local: number
-  }[] = []
+  const members: Member[] = []
   let at = cdOffset
   for (let i = 0; i < count; i++) {
     if (at + 46 > eocd || u32(bytes, at) !== CDH_SIG)
@@ -144,53 +178,143 @@ function readZip(bytes: Uint8Array, limits: ZipLimits, budget: Budget, label: st
         `${label}: members inflate to more than ${limits.maxTotalBytes} bytes`
       )
     }
-    members.push({ name, method, crc, csize, usize, local: u32(bytes, at + 42) })
+    members.push({ name, flags, method, crc, csize, usize, local: u32(bytes, at + 42) })
     at = next
   }
+  return members
+}
 
-  const entries: ZipEntry[] = []
-  for (const m of members) {
-    if (m.name.endsWith('/')) continue
-    if (m.local + 30 > bytes.length || u32(bytes, m.local) !== LFH_SIG) {
-      throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} has no local file header`)
-    }
-    const start = m.local + 30 + u16(bytes, m.local + 26) + u16(bytes, m.local + 28)
-    if (start + m.csize > bytes.length)
-      throw new AemoSourceError('zip_truncated', `${label}: ${m.name} data runs past the end`)
-    const packed = bytes.subarray(start, start + m.csize)
-    let data: Uint8Array
-    if (m.method === 0) {
-      if (m.csize !== m.usize)
-        throw new AemoSourceError(
-          'zip_corrupt',
-          `${label}: stored member ${m.name} has mismatched sizes`
-        )
-      data = packed.slice()
-    } else {
+/**
+ * Inflates one member into a buffer of its declared size, checking length and CRC-32 as it goes.
+ * A generator so that the same code runs to completion (sync callers) or yields between steps
+ * (async callers); each `yield` follows one bounded step.
+ */
+function* readMember(bytes: Uint8Array, m: Member, label: string): Generator<void, Uint8Array> {
+  if (m.local + 30 > bytes.length || u32(bytes, m.local) !== LFH_SIG) {
+    throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} has no local file header`)
+  }
+  // Without a data descriptor (flag bit 3) the local header repeats the sizes and CRC: a header
+  // that disagrees with the directory is a lie one way or the other.
+  if (
+    (m.flags & 0x8) === 0 &&
+    (u32(bytes, m.local + 14) !== m.crc ||
+      u32(bytes, m.local + 18) !== m.csize ||
+      u32(bytes, m.local + 22) !== m.usize)
+  ) {
+    throw new AemoSourceError(
+      'zip_size_mismatch',
+      `${label}: ${m.name}: local header sizes or CRC differ from the central directory`
+    )
+  }
+  const start = m.local + 30 + u16(bytes, m.local + 26) + u16(bytes, m.local + 28)
+  if (start + m.csize > bytes.length)
+    throw new AemoSourceError('zip_truncated', `${label}: ${m.name} data runs past the end`)
+  const packed = bytes.subarray(start, start + m.csize)
+  const out = new Uint8Array(m.usize)
+  let size = 0
+  let crc = 0
+  if (m.method === 0) {
+    if (m.csize !== m.usize)
+      throw new AemoSourceError(
+        'zip_size_mismatch',
+        `${label}: stored member ${m.name} declares ${m.usize} bytes but holds ${m.csize}`
+      )
+    out.set(packed)
+    size = packed.length
+    crc = Bun.hash.crc32(out)
+  } else {
+    let overflow = false
+    const inflater = new Inflate((chunk) => {
+      if (overflow) return
+      if (size + chunk.length > m.usize) {
+        overflow = true
+        return
+      }
+      out.set(chunk, size)
+      size += chunk.length
+      crc = Bun.hash.crc32(chunk, crc)
+    })
+    for (let at = 0; at < packed.length || at === 0; at += INFLATE_STEP) {
+      const end = Math.min(at + INFLATE_STEP, packed.length)
       try {
-        data = inflateSync(packed, { out: new Uint8Array(m.usize) })
+        inflater.push(packed.subarray(at, end), end === packed.length)
       } catch (cause) {
         throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} does not inflate`, { cause })
       }
-      if (data.length !== m.usize)
+      if (overflow)
         throw new AemoSourceError(
-          'zip_corrupt',
-          `${label}: ${m.name} inflated to ${data.length} of ${m.usize} bytes`
+          'zip_size_mismatch',
+          `${label}: ${m.name} inflates past its declared ${m.usize} bytes (stopped after ${end} of ${m.csize} compressed bytes)`
         )
+      if (end === packed.length) break
+      yield
     }
-    if (Bun.hash.crc32(data) >>> 0 !== m.crc)
-      throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} fails its CRC-32 check`)
-    entries.push({ name: m.name, bytes: data })
+  }
+  if (size !== m.usize)
+    throw new AemoSourceError(
+      'zip_size_mismatch',
+      `${label}: ${m.name} inflated to ${size} of its declared ${m.usize} bytes`
+    )
+  if (crc >>> 0 !== m.crc)
+    throw new AemoSourceError('zip_crc_mismatch', `${label}: ${m.name} fails its CRC-32 check`)
+  return out
+}
+
+function* readZip(
+  bytes: Uint8Array,
+  limits: ZipLimits,
+  budget: Budget,
+  label: string
+): Generator<void, ZipEntry[]> {
+  const entries: ZipEntry[] = []
+  for (const m of readDirectory(bytes, limits, budget, label)) {
+    if (m.name.endsWith('/')) continue
+    entries.push({ name: m.name, bytes: yield* readMember(bytes, m, label) })
   }
   return entries
 }
 
+/** Runs a read to completion on the calling thread (bounded by the limits it was given). */
+function runSync<T>(read: Generator<void, T>): T {
+  for (;;) {
+    const step = read.next()
+    if (step.done) return step.value
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Runs a read in slices of at most ~`sliceMs`, letting the event loop run in between. */
+async function runSliced<T>(read: Generator<void, T>, sliceMs: number): Promise<T> {
+  let sliceStart = performance.now()
+  for (;;) {
+    const step = read.next()
+    if (step.done) return step.value
+    if (performance.now() - sliceStart >= sliceMs) {
+      await nextTurn()
+      sliceStart = performance.now()
+    }
+  }
+}
+
 /**
  * The members of a zip (directories skipped), checked against `limits` before inflation.
- * @throws AemoSourceError `zip_truncated` | `zip_corrupt` | `zip_unsupported` | `zip_too_many_entries` | `zip_too_large`
+ * @throws AemoSourceError `zip_truncated` | `zip_corrupt` | `zip_unsupported` | `zip_too_many_entries` | `zip_too_large` | `zip_size_mismatch` | `zip_crc_mismatch`
  */
 export function unzipEntries(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipEntry[] {
-  return readZip(zip, limits, { entries: 0, bytes: 0 }, 'zip')
+  return runSync(readZip(zip, limits, { entries: 0, bytes: 0 }, 'zip'))
+}
+
+/** `unzipEntries` off the request path: inflates in slices and yields to the event loop between them. */
+export function unzipEntriesAsync(
+  zip: Uint8Array,
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS,
+  options: { readonly sliceMs?: number } = {}
+): Promise<ZipEntry[]> {
+  return runSliced(
+    readZip(zip, limits, { entries: 0, bytes: 0 }, 'zip'),
+    options.sliceMs ?? SLICE_MS
+  )
 }
 
 /**
@@ -199,24 +323,20 @@ export function unzipEntries(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LI
  */
 export function unzipNested(
   zip: Uint8Array,
-  limits: ZipLimits = DEFAULT_ZIP_LIMITS
+  limits: ZipLimits = ARCHIVE_DAY_ZIP_LIMITS
 ): NestedZipMember[] {
   const budget: Budget = { entries: 0, bytes: 0 }
-  return readZip(zip, limits, budget, 'zip').map((member) => ({
+  return runSync(readZip(zip, limits, budget, 'zip')).map((member) => ({
     name: member.name,
     bytes: member.bytes,
     entries: /\.zip$/i.test(member.name)
-      ? readZip(member.bytes, limits, budget, member.name)
+      ? runSync(readZip(member.bytes, limits, budget, member.name))
       : null,
   }))
 }
 
-/**
- * The single CSV member of a NEMWeb 5-minute zip.
- * @throws AemoSourceError `zip_member_ambiguous` when there is not exactly one `*.csv` member.
- */
-export function singleCsvEntry(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipEntry {
-  const csvs = unzipEntries(zip, limits).filter((e) => /\.csv$/i.test(e.name))
+function onlyCsv(entries: ZipEntry[]): ZipEntry {
+  const csvs = entries.filter((e) => /\.csv$/i.test(e.name))
   if (csvs.length !== 1)
     throw new AemoSourceError(
       'zip_member_ambiguous',
@@ -224,3 +344,16 @@ export function singleCsvEntry(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_
     )
   return csvs[0]!
 }
+
+/**
+ * The single CSV member of a NEMWeb 5-minute zip.
+ * @throws AemoSourceError `zip_member_ambiguous` when there is not exactly one `*.csv` member.
+ */
+export const singleCsvEntry = (zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipEntry =>
+  onlyCsv(unzipEntries(zip, limits))
+
+/** `singleCsvEntry` inflated in slices, yielding to the event loop between them. */
+export const singleCsvEntryAsync = async (
+  zip: Uint8Array,
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS
+): Promise<ZipEntry> => onlyCsv(await unzipEntriesAsync(zip, limits))
