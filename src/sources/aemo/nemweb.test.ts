@@ -11,9 +11,10 @@ import {
   fixtureBytes,
   fixtureCsvText,
 } from '../../../tests/support/nemweb-fixtures'
+import { honestHugeCsv, lyingBomb } from '../../../tests/support/hostile-zips'
 import { startNemwebServer } from '../../../tests/support/nemweb-server'
 import { parseMmsCsv } from './csv'
-import { createNemwebCycle, NEMWEB, runBackfill } from './nemweb'
+import { createNemwebCycle, NEMWEB, NEMWEB_CAPS, runBackfill } from './nemweb'
 
 // Live-format DispatchIS files are not among the fixtures: tests/support/nemweb-fixtures builds them
 // from the REAL rows of the April 2026 and January 2020 MMSDM archive extracts (only the packaging
@@ -187,6 +188,57 @@ describe('NEMWeb Current polling', () => {
       code: 'file_too_large',
       source_file: huge.name,
     })
+  })
+
+  test('hostile files (lying bomb, honest 250 MB member, oversized chunked download) are dead-lettered once each; the files around them are ingested', async () => {
+    harness = await createHarness()
+    nemweb = startNemwebServer()
+    const before = buildDispatchIsZip('2026-04-02T00:05:00Z')
+    const [bomb, huge, long] = [1, 2, 3].map((i) =>
+      buildDispatchIsZip(step('2026-04-02T00:05:00Z', i))
+    )
+    const after = buildDispatchIsZip(step('2026-04-02T00:05:00Z', 4))
+    nemweb.add(CURRENT_IS, before)
+    // 256 MiB of zeros declaring 150 kB (with the CRC of 150 kB of zeros).
+    nemweb.add(CURRENT_IS, {
+      name: bomb!.name,
+      bytes: lyingBomb(bomb!.csvName, 256 << 20, 150_000),
+    })
+    const csvLine = `${before.csv.split('\r\n').find((l) => l.startsWith('D,DISPATCH,PRICE,'))}\r\n`
+    nemweb.add(CURRENT_IS, {
+      name: huge!.name,
+      bytes: honestHugeCsv(huge!.csvName, csvLine, 250 * 1000 * 1000),
+    })
+    nemweb.add(CURRENT_IS, {
+      name: long!.name,
+      bytes: new Uint8Array(NEMWEB_CAPS.current.downloadBytes + 1024 * 1024),
+      chunked: true,
+    })
+    nemweb.add(CURRENT_IS, after)
+
+    const result = await cycleFor('dispatchis')(never)
+
+    expect(result).toMatchObject({ rejected: 3, lastItem: after.name })
+    await waitFor(
+      () =>
+        harness.queries.stats().totals.dead_letters === 3 &&
+        harness.queries.stats().totals.prices === 4,
+      'dead letters and the good files'
+    )
+    const dead = harness.queries.deadLetters.list({ limit: 10 }).data
+    expect(dead.map((d) => [d.source_file, d.code]).sort()).toEqual(
+      [
+        [bomb!.name, 'zip_size_mismatch'],
+        [huge!.name, 'zip_too_large'],
+        [long!.name, 'file_too_large'],
+      ].sort()
+    )
+    // Permanent: each downloaded once, never retried; the cursor is past them.
+    for (const f of [bomb!, huge!, long!]) expect(nemweb.downloads(f.name)).toBe(1)
+    expect(await harness.bus.readSourceCheckpoint('aemo.dispatchis')).toBe(after.name)
+    expect(
+      new Set(harness.queries.prices.list({ limit: 10 }).data.map((p) => p.interval_end))
+    ).toEqual(new Set([before.intervalEnd, after.intervalEnd]))
   })
 
   test('a file the server refuses for good (403) is dead-lettered; the next file is ingested', async () => {

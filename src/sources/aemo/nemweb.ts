@@ -176,11 +176,13 @@ function wholeFileRejected(
   ctx: NormalizeContext,
   error: AemoSourceError
 ): FileOutcome {
-  // Binary input survives the DLQ as base64 (the DLQ payload is text).
+  // Binary input survives the DLQ as base64 (the DLQ payload is text). The first 64 KiB show the
+  // headers and the start of the data; the whole file stays on NEMWeb. A hostile file must not put
+  // a megabyte into the log, the projection and every DLQ listing that includes it.
   const raw =
     typeof file.bytes === 'string'
       ? file.bytes
-      : `base64:${Buffer.from(file.bytes.subarray(0, 700_000)).toString('base64')}`
+      : `base64:${Buffer.from(file.bytes.subarray(0, 64 * 1024)).toString('base64')}`
   return {
     events: [],
     deadLetters: [

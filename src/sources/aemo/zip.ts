@@ -1,15 +1,13 @@
-import { Inflate } from 'fflate'
+import { inflateRaw, inflateRawSync } from 'node:zlib'
 import { AemoSourceError } from './errors'
 
 /**
  * Zip reading for NEMWeb files: 5-minute zips hold one CSV, and Archive daily zips hold the
  * 5-minute zips themselves (a zip of zips). The central directory is read here rather than with
  * fflate's `unzipSync` so that every limit is checked on the declared sizes BEFORE anything is
- * inflated. Each member is then inflated as a stream, a few kB of compressed input at a time, into
- * a buffer of exactly its declared size: output past the declaration stops inflation at once (a
- * lying zip bomb costs at most one step past its claim, never the gigabyte it would inflate to),
- * and the result is checked against its length and CRC-32. `unzipEntriesAsync` yields to the event
- * loop between steps, so the API keeps answering while a file inflates.
+ * inflated. Each member is then inflated by zlib with its declared size as a hard output limit,
+ * so inflation stops at the first byte past the claim, and checked against its length and CRC-32.
+ * `unzipEntriesAsync` inflates on zlib's worker pool, off the event loop.
  */
 
 export interface ZipLimits {
@@ -58,15 +56,6 @@ const CDH_SIG = 0x02014b50
 const LFH_SIG = 0x04034b50
 const utf8 = new TextDecoder('utf-8')
 const latin1 = new TextDecoder('latin1')
-
-/**
- * Compressed bytes fed to the inflater per step. Deflate expands at most ~1,032:1, so one step
- * yields at most ~4 MiB even for a stream of zeros: the most a lying member can inflate past its
- * declared size before it is stopped, and the longest stretch between yields (a few ms).
- */
-const INFLATE_STEP = 4 * 1024
-/** Yield to the event loop once a read has held the thread this long (ms). */
-const SLICE_MS = 8
 
 /** Mutable running totals shared by the levels of a nested read. */
 interface Budget {
@@ -184,12 +173,8 @@ function readDirectory(
   return members
 }
 
-/**
- * Inflates one member into a buffer of its declared size, checking length and CRC-32 as it goes.
- * A generator so that the same code runs to completion (sync callers) or yields between steps
- * (async callers); each `yield` follows one bounded step.
- */
-function* readMember(bytes: Uint8Array, m: Member, label: string): Generator<void, Uint8Array> {
+/** Checks a member's local header and returns its compressed bytes. */
+function packedBytes(bytes: Uint8Array, m: Member, label: string): Uint8Array {
   if (m.local + 30 > bytes.length || u32(bytes, m.local) !== LFH_SIG) {
     throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} has no local file header`)
   }
@@ -210,91 +195,91 @@ function* readMember(bytes: Uint8Array, m: Member, label: string): Generator<voi
   if (start + m.csize > bytes.length)
     throw new AemoSourceError('zip_truncated', `${label}: ${m.name} data runs past the end`)
   const packed = bytes.subarray(start, start + m.csize)
-  const out = new Uint8Array(m.usize)
-  let size = 0
-  let crc = 0
-  if (m.method === 0) {
-    if (m.csize !== m.usize)
-      throw new AemoSourceError(
-        'zip_size_mismatch',
-        `${label}: stored member ${m.name} declares ${m.usize} bytes but holds ${m.csize}`
-      )
-    out.set(packed)
-    size = packed.length
-    crc = Bun.hash.crc32(out)
-  } else {
-    let overflow = false
-    const inflater = new Inflate((chunk) => {
-      if (overflow) return
-      if (size + chunk.length > m.usize) {
-        overflow = true
-        return
-      }
-      out.set(chunk, size)
-      size += chunk.length
-      crc = Bun.hash.crc32(chunk, crc)
-    })
-    for (let at = 0; at < packed.length || at === 0; at += INFLATE_STEP) {
-      const end = Math.min(at + INFLATE_STEP, packed.length)
-      try {
-        inflater.push(packed.subarray(at, end), end === packed.length)
-      } catch (cause) {
-        throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} does not inflate`, { cause })
-      }
-      if (overflow)
-        throw new AemoSourceError(
-          'zip_size_mismatch',
-          `${label}: ${m.name} inflates past its declared ${m.usize} bytes (stopped after ${end} of ${m.csize} compressed bytes)`
-        )
-      if (end === packed.length) break
-      yield
-    }
-  }
-  if (size !== m.usize)
+  if (m.method === 0 && m.csize !== m.usize)
     throw new AemoSourceError(
       'zip_size_mismatch',
-      `${label}: ${m.name} inflated to ${size} of its declared ${m.usize} bytes`
+      `${label}: stored member ${m.name} declares ${m.usize} bytes but holds ${m.csize}`
     )
-  if (crc >>> 0 !== m.crc)
-    throw new AemoSourceError('zip_crc_mismatch', `${label}: ${m.name} fails its CRC-32 check`)
-  return out
+  return packed
 }
 
-function* readZip(
+/**
+ * zlib stops as soon as its output passes `maxOutputLength`: a member that declares 150 kB and
+ * inflates to 1 GB costs ~150 kB and a millisecond, never the gigabyte. (It must be ≥ 1; an empty
+ * member inflates to 0 bytes either way.)
+ */
+const inflateOptions = (m: Member) => ({ maxOutputLength: Math.max(1, m.usize) })
+
+/** The inflated bytes, checked against the declared length and CRC-32. */
+function checked(data: Uint8Array, m: Member, label: string): Uint8Array {
+  if (data.length !== m.usize)
+    throw new AemoSourceError(
+      'zip_size_mismatch',
+      `${label}: ${m.name} inflated to ${data.length} of its declared ${m.usize} bytes`
+    )
+  if (Bun.hash.crc32(data) >>> 0 !== m.crc)
+    throw new AemoSourceError('zip_crc_mismatch', `${label}: ${m.name} fails its CRC-32 check`)
+  return data
+}
+
+function inflateFailed(cause: unknown, m: Member, label: string): AemoSourceError {
+  if ((cause as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
+    return new AemoSourceError(
+      'zip_size_mismatch',
+      `${label}: ${m.name} inflates past its declared ${m.usize} bytes`,
+      { cause }
+    )
+  return new AemoSourceError('zip_corrupt', `${label}: ${m.name} does not inflate`, { cause })
+}
+
+/** One member inflated on the calling thread (bounded by the limits: tests, scripts, small files). */
+function readMemberSync(bytes: Uint8Array, m: Member, label: string): Uint8Array {
+  const packed = packedBytes(bytes, m, label)
+  if (m.method === 0) return checked(packed.slice(), m, label)
+  let data: Uint8Array
+  try {
+    data = new Uint8Array(inflateRawSync(packed, inflateOptions(m)))
+  } catch (cause) {
+    throw inflateFailed(cause, m, label)
+  }
+  return checked(data, m, label)
+}
+
+/** One member inflated on the runtime's zlib worker pool: the event loop keeps running meanwhile. */
+async function readMemberAsync(bytes: Uint8Array, m: Member, label: string): Promise<Uint8Array> {
+  const packed = packedBytes(bytes, m, label)
+  if (m.method === 0) return checked(packed.slice(), m, label)
+  let data: Uint8Array
+  try {
+    data = await new Promise<Uint8Array>((resolve, reject) =>
+      inflateRaw(packed, inflateOptions(m), (error, result) =>
+        error ? reject(error) : resolve(new Uint8Array(result))
+      )
+    )
+  } catch (cause) {
+    throw inflateFailed(cause, m, label)
+  }
+  return checked(data, m, label)
+}
+
+function readZip(bytes: Uint8Array, limits: ZipLimits, budget: Budget, label: string): ZipEntry[] {
+  return readDirectory(bytes, limits, budget, label)
+    .filter((m) => !m.name.endsWith('/'))
+    .map((m) => ({ name: m.name, bytes: readMemberSync(bytes, m, label) }))
+}
+
+async function readZipAsync(
   bytes: Uint8Array,
   limits: ZipLimits,
   budget: Budget,
   label: string
-): Generator<void, ZipEntry[]> {
+): Promise<ZipEntry[]> {
   const entries: ZipEntry[] = []
   for (const m of readDirectory(bytes, limits, budget, label)) {
     if (m.name.endsWith('/')) continue
-    entries.push({ name: m.name, bytes: yield* readMember(bytes, m, label) })
+    entries.push({ name: m.name, bytes: await readMemberAsync(bytes, m, label) })
   }
   return entries
-}
-
-/** Runs a read to completion on the calling thread (bounded by the limits it was given). */
-function runSync<T>(read: Generator<void, T>): T {
-  for (;;) {
-    const step = read.next()
-    if (step.done) return step.value
-  }
-}
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
-
-/** Runs a read in slices of at most ~`sliceMs`, letting the event loop run in between. */
-async function runSliced<T>(read: Generator<void, T>, sliceMs: number): Promise<T> {
-  let sliceStart = performance.now()
-  for (;;) {
-    const step = read.next()
-    if (step.done) return step.value
-    if (performance.now() - sliceStart >= sliceMs) {
-      await nextTurn()
-      sliceStart = performance.now()
-    }
-  }
 }
 
 /**
@@ -302,19 +287,18 @@ async function runSliced<T>(read: Generator<void, T>, sliceMs: number): Promise<
  * @throws AemoSourceError `zip_truncated` | `zip_corrupt` | `zip_unsupported` | `zip_too_many_entries` | `zip_too_large` | `zip_size_mismatch` | `zip_crc_mismatch`
  */
 export function unzipEntries(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipEntry[] {
-  return runSync(readZip(zip, limits, { entries: 0, bytes: 0 }, 'zip'))
+  return readZip(zip, limits, { entries: 0, bytes: 0 }, 'zip')
 }
 
-/** `unzipEntries` off the request path: inflates in slices and yields to the event loop between them. */
+/**
+ * `unzipEntries` off the request path: members inflate on zlib's worker pool, one at a time, so
+ * the event loop (and `/health`, the API, `/metrics`) keeps running while a file inflates.
+ */
 export function unzipEntriesAsync(
   zip: Uint8Array,
-  limits: ZipLimits = DEFAULT_ZIP_LIMITS,
-  options: { readonly sliceMs?: number } = {}
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS
 ): Promise<ZipEntry[]> {
-  return runSliced(
-    readZip(zip, limits, { entries: 0, bytes: 0 }, 'zip'),
-    options.sliceMs ?? SLICE_MS
-  )
+  return readZipAsync(zip, limits, { entries: 0, bytes: 0 }, 'zip')
 }
 
 /**
@@ -326,11 +310,11 @@ export function unzipNested(
   limits: ZipLimits = ARCHIVE_DAY_ZIP_LIMITS
 ): NestedZipMember[] {
   const budget: Budget = { entries: 0, bytes: 0 }
-  return runSync(readZip(zip, limits, budget, 'zip')).map((member) => ({
+  return readZip(zip, limits, budget, 'zip').map((member) => ({
     name: member.name,
     bytes: member.bytes,
     entries: /\.zip$/i.test(member.name)
-      ? runSync(readZip(member.bytes, limits, budget, member.name))
+      ? readZip(member.bytes, limits, budget, member.name)
       : null,
   }))
 }
