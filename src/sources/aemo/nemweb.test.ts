@@ -403,6 +403,60 @@ describe('archive backfill', () => {
   })
 })
 
+describe('archive backfill of hostile days', () => {
+  test('a lying or oversized daily zip is one dead letter and is not fetched again; the next day is ingested', async () => {
+    harness = await createHarness()
+    nemweb = startNemwebServer()
+    const good = buildArchiveDayZip('PUBLIC_DISPATCHIS', '2026-04-03', [
+      buildDispatchIsZip('2026-04-02T14:05:00Z'),
+    ])
+    // 2026-04-01: a member declaring 1 MB that inflates to 512 MiB (over the archive cap too).
+    nemweb.add(NEMWEB.dispatchis.archive, {
+      name: 'PUBLIC_DISPATCHIS_20260401.zip',
+      bytes: lyingBomb('PUBLIC_DISPATCHIS_202604010005_0000000000000001.zip', 512 << 20, 1 << 20),
+    })
+    // 2026-04-02: more than an archive day may be on the wire, with no length to refuse it by.
+    nemweb.add(NEMWEB.dispatchis.archive, {
+      name: 'PUBLIC_DISPATCHIS_20260402.zip',
+      bytes: new Uint8Array(NEMWEB_CAPS.archiveDay.downloadBytes + 1),
+      chunked: true,
+    })
+    nemweb.add(NEMWEB.dispatchis.archive, good)
+    const run = () =>
+      runBackfill({
+        baseUrl: nemweb.url,
+        kind: 'dispatchis',
+        from: '2026-04-01',
+        to: '2026-04-03',
+        sink: harness.bus,
+        progress: () => {},
+      })
+
+    const first = await run()
+    const second = await run()
+
+    expect(first).toMatchObject({ days: 1, files: 1, rejected: 2 })
+    expect(second).toMatchObject({ days: 0, files: 0, rejected: 0 })
+    expect(nemweb.downloads('PUBLIC_DISPATCHIS_20260401.zip')).toBe(1)
+    expect(nemweb.downloads('PUBLIC_DISPATCHIS_20260402.zip')).toBe(1)
+    await waitFor(
+      () =>
+        harness.queries.stats().totals.dead_letters === 2 &&
+        harness.queries.stats().totals.prices === 2,
+      'two dead letters and the good day'
+    )
+    expect(
+      harness.queries.deadLetters
+        .list({ limit: 10 })
+        .data.map((d) => [d.source_file, d.code])
+        .sort()
+    ).toEqual([
+      ['PUBLIC_DISPATCHIS_20260401.zip', 'zip_size_mismatch'],
+      ['PUBLIC_DISPATCHIS_20260402.zip', 'file_too_large'],
+    ])
+  })
+})
+
 describe('gap detection', () => {
   test('an interval that never arrived, and a stall still going on, are reported by /api/v1/sources', async () => {
     harness = await createHarness({ now: () => Date.parse('2026-04-02T00:42:00Z') })

@@ -28,6 +28,7 @@ import {
   looksLikeZip,
   singleCsvEntryAsync,
   unzipEntriesAsync,
+  type ZipEntry,
   type ZipLimits,
 } from './zip'
 
@@ -192,7 +193,7 @@ function wholeFileRejected(
 }
 
 /**
- * `processFile` for a file as downloaded: the zip is inflated in slices that yield to the event
+ * `processFile` for a file as downloaded: the zip is inflated on zlib's worker pool, off the event
  * loop (so `/health` and the API keep answering), within `limits`, before the CSV is parsed.
  */
 export async function processDownloadedFile(
@@ -438,18 +439,51 @@ export async function runBackfill(options: {
       options.progress(`${options.kind} ${day}: not in the archive listing`)
       continue
     }
-    // A daily archive zip is megabytes: allow it more time and size than a 5-minute file.
-    const response = await httpGet(onBase(options.baseUrl, entry.href), {
-      timeoutMs: 300_000,
-      maxBytes: NEMWEB_CAPS.archiveDay.downloadBytes,
-      ...options.http,
-      signal: options.signal,
-    })
+    // A day that can never be read (too large, a size or CRC lie) is one dead letter and is marked
+    // done: rerunning would fetch the same bytes and fail the same way. A cut-off download throws
+    // instead, and a rerun fetches it again.
+    const rejectDay = async (code: string, reason: string, raw: string, sha256: string) => {
+      const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
+      await options.sink.deadLetter([
+        deadLetterFor(options.kind, { name: entry.name, sha256 }, ctx, {
+          code,
+          reason,
+          row: null,
+          raw,
+        }),
+      ])
+      await options.sink.publish([], { checkpoint: { source: checkpointSource, cursor: COMPLETE } })
+      totals.rejected++
+      options.progress(`${options.kind} ${day}: ${entry.name} rejected (${code}): ${reason}`)
+    }
+    const url = onBase(options.baseUrl, entry.href)
+    let response: Awaited<ReturnType<typeof httpGet>>
+    try {
+      // A daily archive zip is megabytes: allow it more time and size than a 5-minute file.
+      response = await httpGet(url, {
+        timeoutMs: 300_000,
+        maxBytes: NEMWEB_CAPS.archiveDay.downloadBytes,
+        ...options.http,
+        signal: options.signal,
+      })
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
+      await rejectDay('file_too_large', error.message, url, sha256Hex(url))
+      continue
+    }
     if (response.status !== 200) throw new Error(`GET ${entry.name}: HTTP ${response.status}`)
     // Inner zips are opened one by one by processFile, so one corrupt member is one dead letter.
-    const inner = (await unzipEntriesAsync(response.body, NEMWEB_CAPS.archiveDay.zip))
-      .filter((m) => /\.zip$/i.test(m.name))
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
+    let inner: ZipEntry[]
+    try {
+      inner = (await unzipEntriesAsync(response.body, NEMWEB_CAPS.archiveDay.zip))
+        .filter((m) => /\.zip$/i.test(m.name))
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+    } catch (error) {
+      if (!(error instanceof AemoSourceError) || error.retryable) throw error
+      const raw = `base64:${Buffer.from(response.body.subarray(0, 64 * 1024)).toString('base64')}`
+      await rejectDay(error.code, error.message, raw, sha256Hex(response.body))
+      continue
+    }
     let index = 0
     for (const member of inner) {
       index++
