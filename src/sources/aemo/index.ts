@@ -62,8 +62,8 @@ export {
 } from './csv'
 
 /**
- * Zip reading with limits checked on declared sizes before inflation, streamed inflation that
- * stops at the declared size, CRC-32 verification, async variants that yield to the event loop,
+ * Zip reading with limits checked on declared sizes before inflation, zlib inflation that
+ * stops at the declared size, CRC-32 verification, async variants that inflate off the event loop,
  * and NEMWeb Archive daily zips (a zip of 5-minute zips) via `unzipNested`.
  */
 export {

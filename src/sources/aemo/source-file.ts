@@ -12,8 +12,8 @@ export interface SourceFile {
   /** sha256 (lowercase hex) of the upstream file as fetched (becomes `source_sha256`). */
   readonly sha256: string
   /**
-   * The CSV member of `bytes` when the caller has already inflated it (the pollers do, in slices
-   * off the request path: see `singleCsvEntryAsync`). `bytes` stays the zip for the dead letters.
+   * The CSV member of `bytes` when the caller has already inflated it (the pollers do, off the
+   * event loop: see `singleCsvEntryAsync`). `bytes` stays the zip for the dead letters.
    */
   readonly inflatedCsv?: Uint8Array
 }

@@ -336,7 +336,7 @@ function onlyCsv(entries: ZipEntry[]): ZipEntry {
 export const singleCsvEntry = (zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipEntry =>
   onlyCsv(unzipEntries(zip, limits))
 
-/** `singleCsvEntry` inflated in slices, yielding to the event loop between them. */
+/** `singleCsvEntry` inflated on zlib's worker pool, off the event loop. */
 export const singleCsvEntryAsync = async (
   zip: Uint8Array,
   limits: ZipLimits = DEFAULT_ZIP_LIMITS
