@@ -3,6 +3,8 @@ import { processFile } from '../src/sources/aemo'
 import { normalizeDispatchScada } from '../src/sources/aemo/dispatch-scada'
 import { normalizeDispatchIsFiles } from '../src/sources/aemo/dispatch-is'
 import { readSourceFile } from '../src/sources/aemo/source-file'
+import { unzipEntriesAsync } from '../src/sources/aemo/zip'
+import { lyingBomb } from '../tests/support/hostile-zips'
 import { AEMO_FIXTURES, buildDispatchIsZip, fixtureFile } from '../tests/support/nemweb-fixtures'
 import { startNemwebServer } from '../tests/support/nemweb-server'
 import { freePort, waitForHttp } from '../tests/support/process'
@@ -53,6 +55,18 @@ export function benchNormalize(report: Report) {
   report(
     'live 5-min DispatchIS zips, end to end',
     `${Math.round(events / ((performance.now() - started) / 1000))} events/s (${live.length} files, 2 regions each)`
+  )
+}
+
+/** How long a hostile zip holds a poller: a ~1 MB zip declaring 150 kB that inflates to 1 GiB. */
+export async function benchHostileZip(report: Report) {
+  const bomb = lyingBomb('BOMB.CSV', 1024 * 1024 * 1024, 150_000)
+  const runs = 20
+  const started = performance.now()
+  for (let i = 0; i < runs; i++) await unzipEntriesAsync(bomb).catch(() => undefined)
+  report(
+    'lying zip bomb (1 GiB as 150 kB) refused',
+    `${((performance.now() - started) / runs).toFixed(1)} ms each, off the event loop`
   )
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { $ } from 'bun'
 import { freePort, waitForHttp } from '../tests/support/process'
-import { benchFreshness, benchNormalize } from './aemo'
+import { benchFreshness, benchHostileZip, benchNormalize } from './aemo'
 import { seedDispatch } from './seed'
 
 const ROOT = join(import.meta.dir, '..')
@@ -122,6 +122,7 @@ if (want('api')) {
 
 if (want('aemo')) {
   benchNormalize(report)
+  await benchHostileZip(report)
   await benchFreshness(report, binary, work)
 }
 

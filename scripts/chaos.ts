@@ -78,38 +78,46 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let clientRetries = 0
     let brokerDown = false
 
-    // The client: POST every event until each got a 202; anything else is sent again later. It is
-    // paced so that posting spans the whole fault schedule (~20 s per step: a broker restart, a
-    // node restart that waits out its dead member's session).
+    // The faults happen while events are being posted: the schedule releases the events in one
+    // chunk per step (plus a last one) and strikes in the middle of each chunk.
     const steps = Math.max(options.nodeKills, options.brokerRestarts)
-    const ratePerSecond = Math.max(50, options.events / (steps * 20))
+    const chunk = Math.ceil(options.events / (steps + 1))
+    let allowance = chunk
+    // Paced so a chunk takes ~10 s: long enough for a fault to land in the middle of it.
+    const ratePerSecond = Math.max(50, chunk / 10)
+
+    // The client: POST every event until each got a 202; what got no answer (the node died) or a
+    // 503 (the outbox was full) is sent again, as any client of an at-least-once API would.
     const client = (async () => {
       let pending = all
       let round = 0
       while (pending.length > 0) {
         round++
         if (round > 1) clientRetries += pending.length
-        for (let i = 0; i < pending.length; i += 2_000) {
-          const slice = pending.slice(i, i + 2_000)
+        for (let i = 0; i < pending.length; i += 200) {
+          while (pending[i]! >= allowance) await Bun.sleep(100)
+          const slice = pending.slice(i, i + 200).filter((k) => k < allowance)
           const result = await ingest(a.base, slice, { concurrency: 16, ratePerSecond })
           for (const k of result.acked) acked.add(k)
           // The node died mid-slice: wait for its restart before going on.
           if (result.unanswered.size > 0 || result.notSent.length > 0) await waitHealthy(() => a)
-          else if (result.rejected.size > 0) await Bun.sleep(500) // 503: the outbox is full
+          else if (result.rejected.size > 0) await Bun.sleep(500)
+          if (slice.length < Math.min(200, pending.length - i)) i -= 200 - slice.length
         }
         pending = all.filter((k) => !acked.has(k))
       }
       say(`client: all ${options.events} events acknowledged after ${round} rounds`)
     })()
 
-    // Chaos: node kills and broker restarts interleaved while the client runs.
     const chaos = (async () => {
       let nodeKills = 0
       let brokerRestarts = 0
       let secondNode = false
       for (let step = 0; step < steps; step++) {
-        await waitAcks(acked, ((step + 1) * options.events) / (steps + 2))
-        if (brokerRestarts < options.brokerRestarts) {
+        const base = step * chunk
+        await waitAcks(acked, base + chunk * 0.3)
+        const restartBroker = brokerRestarts < options.brokerRestarts
+        if (restartBroker) {
           const hard = brokerRestarts % 2 === 1
           await broker.kill(hard)
           brokerDown = true
@@ -121,21 +129,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             await b.start(30_000)
             say('node chaos-b started while the broker is down')
             secondNode = true
-          } else await Bun.sleep(2_000)
-          await broker.resume()
-          brokerDown = false
-          brokerRestarts++
+          }
         }
         if (nodeKills < options.nodeKills) {
+          await waitAcks(acked, base + chunk * 0.6)
           a.kill('SIGKILL')
           await a.exited()
-          say(`node chaos-a SIGKILLed (${nodeKills + 1}); restarting it`)
+          say(`node chaos-a SIGKILLed (${nodeKills + 1}) mid-chunk; restarting it`)
           a = new Node(aOptions, aOptions.port)
           nodes.push(a)
           await a.start(60_000)
           nodeKills++
         }
+        if (restartBroker) {
+          await broker.resume()
+          brokerDown = false
+          brokerRestarts++
+        }
+        allowance = Math.min(options.events, (step + 2) * chunk)
       }
+      allowance = options.events
       return { nodeKills, brokerRestarts }
     })()
 

@@ -4,6 +4,25 @@ interface Served {
   readonly name: string
   readonly bytes: Uint8Array
   readonly intervalEnd?: string
+  /**
+   * Send the body in 64 kB chunks with no Content-Length (chunked transfer), as a misbehaving
+   * server or proxy might: the client cannot refuse it by its declared length, only while reading.
+   */
+  readonly chunked?: boolean
+}
+
+const CHUNK = 64 * 1024
+
+/** A body that is produced chunk by chunk, on demand (pull), without a declared length. */
+const chunkedBody = (bytes: Uint8Array) => {
+  let at = 0
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close()
+      controller.enqueue(bytes.subarray(at, at + CHUNK))
+      at += CHUNK
+    },
+  })
 }
 
 /**
@@ -69,9 +88,10 @@ export function startNemwebServer(
       }
       if (options.refuse?.has(name)) return new Response('forbidden', { status: 403 })
       const file = files.get(name)
-      return file
-        ? new Response(file.bytes, { headers: { 'content-type': 'application/x-zip-compressed' } })
-        : new Response('not found', { status: 404 })
+      if (!file) return new Response('not found', { status: 404 })
+      return new Response(file.chunked ? chunkedBody(file.bytes) : file.bytes, {
+        headers: { 'content-type': 'application/x-zip-compressed' },
+      })
     },
   })
 

@@ -10,10 +10,19 @@ const RETRYABLE = {
   csv_line_count_mismatch: true,
   /** No end-of-central-directory record, or entry data runs past the end of the bytes. */
   zip_truncated: true,
-  /** Bad signatures, inflate errors, size or CRC-32 mismatch. */
+  /** Bad signatures or an inflate error: possibly damaged in transit, so fetched again. */
   zip_corrupt: true,
+  /**
+   * A member inflates to more or less than it declares, or its local header disagrees with the
+   * directory. A cut-off download has no end record (`zip_truncated`), so this is the file itself
+   * lying (a zip bomb declares little and inflates to gigabytes): fetching it again cannot help.
+   */
+  zip_size_mismatch: false,
+  /** The inflated bytes fail the declared CRC-32: the same file would fail the same way. */
+  zip_crc_mismatch: false,
   /** ZIP64, encryption or a compression method other than stored/deflate. */
   zip_unsupported: false,
+  /** More members, or more declared inflated bytes, than the report kind's limits allow. */
   zip_too_many_entries: false,
   zip_too_large: false,
   /** A zip handed to a normaliser must hold exactly one CSV member. */

@@ -62,13 +62,18 @@ export {
 } from './csv'
 
 /**
- * Zip reading with limits checked on declared sizes before inflation, CRC-32 verification, and
- * NEMWeb Archive daily zips (a zip of 5-minute zips) via `unzipNested`.
+ * Zip reading with limits checked on declared sizes before inflation, zlib inflation that
+ * stops at the declared size, CRC-32 verification, async variants that inflate off the event loop,
+ * and NEMWeb Archive daily zips (a zip of 5-minute zips) via `unzipNested`.
  */
 export {
   unzipEntries,
+  unzipEntriesAsync,
   unzipNested,
   singleCsvEntry,
+  singleCsvEntryAsync,
+  ARCHIVE_DAY_ZIP_LIMITS,
+  CURRENT_FILE_ZIP_LIMITS,
   DEFAULT_ZIP_LIMITS,
   type NestedZipMember,
   type ZipEntry,
@@ -116,4 +121,12 @@ export type { SourceRejection } from '../rejection'
  * Polling NEMWeb "Current" folders (conditional listing requests, files in order, each committed
  * with its cursor) and backfilling from the Archive's daily zips.
  */
-export { createNemwebCycle, type NemwebKind, NEMWEB, processFile, runBackfill } from './nemweb'
+export {
+  createNemwebCycle,
+  type NemwebKind,
+  NEMWEB,
+  NEMWEB_CAPS,
+  processDownloadedFile,
+  processFile,
+  runBackfill,
+} from './nemweb'

@@ -12,9 +12,10 @@ import {
   fixtureBytes,
   fixtureCsvText,
 } from '../../../tests/support/nemweb-fixtures'
+import { honestHugeCsv, lyingBomb } from '../../../tests/support/hostile-zips'
 import { startNemwebServer } from '../../../tests/support/nemweb-server'
 import { parseMmsCsv } from './csv'
-import { createNemwebCycle, NEMWEB, runBackfill } from './nemweb'
+import { createNemwebCycle, NEMWEB, NEMWEB_CAPS, runBackfill } from './nemweb'
 
 // Live-format DispatchIS files are not among the fixtures: tests/support/nemweb-fixtures builds them
 // from the REAL rows of the April 2026 and January 2020 MMSDM archive extracts (only the packaging
@@ -190,6 +191,57 @@ describe('NEMWeb Current polling', () => {
     })
   })
 
+  test('hostile files (lying bomb, honest 250 MB member, oversized chunked download) are dead-lettered once each; the files around them are ingested', async () => {
+    harness = await createHarness()
+    nemweb = startNemwebServer()
+    const before = buildDispatchIsZip('2026-04-02T00:05:00Z')
+    const [bomb, huge, long] = [1, 2, 3].map((i) =>
+      buildDispatchIsZip(step('2026-04-02T00:05:00Z', i))
+    )
+    const after = buildDispatchIsZip(step('2026-04-02T00:05:00Z', 4))
+    nemweb.add(CURRENT_IS, before)
+    // 256 MiB of zeros declaring 150 kB (with the CRC of 150 kB of zeros).
+    nemweb.add(CURRENT_IS, {
+      name: bomb!.name,
+      bytes: lyingBomb(bomb!.csvName, 256 << 20, 150_000),
+    })
+    const csvLine = `${before.csv.split('\r\n').find((l) => l.startsWith('D,DISPATCH,PRICE,'))}\r\n`
+    nemweb.add(CURRENT_IS, {
+      name: huge!.name,
+      bytes: honestHugeCsv(huge!.csvName, csvLine, 250 * 1000 * 1000),
+    })
+    nemweb.add(CURRENT_IS, {
+      name: long!.name,
+      bytes: new Uint8Array(NEMWEB_CAPS.current.downloadBytes + 1024 * 1024),
+      chunked: true,
+    })
+    nemweb.add(CURRENT_IS, after)
+
+    const result = await cycleFor('dispatchis')(never)
+
+    expect(result).toMatchObject({ rejected: 3, lastItem: after.name })
+    await waitFor(
+      () =>
+        harness.queries.stats().totals.dead_letters === 3 &&
+        harness.queries.stats().totals.prices === 4,
+      'dead letters and the good files'
+    )
+    const dead = harness.queries.deadLetters.list({ limit: 10 }).data
+    expect(dead.map((d) => [d.source_file, d.code]).sort()).toEqual(
+      [
+        [bomb!.name, 'zip_size_mismatch'],
+        [huge!.name, 'zip_too_large'],
+        [long!.name, 'file_too_large'],
+      ].sort()
+    )
+    // Permanent: each downloaded once, never retried; the cursor is past them.
+    for (const f of [bomb!, huge!, long!]) expect(nemweb.downloads(f.name)).toBe(1)
+    expect(await harness.bus.readSourceCheckpoint('aemo.dispatchis')).toBe(after.name)
+    expect(
+      new Set(harness.queries.prices.list({ limit: 10 }).data.map((p) => p.interval_end))
+    ).toEqual(new Set([before.intervalEnd, after.intervalEnd]))
+  })
+
   test('a file the server refuses for good (403) is dead-lettered; the next file is ingested', async () => {
     harness = await createHarness()
     nemweb = startNemwebServer({
@@ -349,6 +401,60 @@ describe('archive backfill', () => {
     const ends = await harness.bus.endOffsets(['market.prices', 'market.interconnectors'])
     // Each interval published once: 2 regions' prices and the VIC1-NSW1 flow, 6 intervals.
     expect([...ends.values()].reduce((a, b) => a + b)).toBe(18n)
+  })
+})
+
+describe('archive backfill of hostile days', () => {
+  test('a lying or oversized daily zip is one dead letter and is not fetched again; the next day is ingested', async () => {
+    harness = await createHarness()
+    nemweb = startNemwebServer()
+    const good = buildArchiveDayZip('PUBLIC_DISPATCHIS', '2026-04-03', [
+      buildDispatchIsZip('2026-04-02T14:05:00Z'),
+    ])
+    // 2026-04-01: a member declaring 1 MB that inflates to 512 MiB (over the archive cap too).
+    nemweb.add(NEMWEB.dispatchis.archive, {
+      name: 'PUBLIC_DISPATCHIS_20260401.zip',
+      bytes: lyingBomb('PUBLIC_DISPATCHIS_202604010005_0000000000000001.zip', 512 << 20, 1 << 20),
+    })
+    // 2026-04-02: more than an archive day may be on the wire, with no length to refuse it by.
+    nemweb.add(NEMWEB.dispatchis.archive, {
+      name: 'PUBLIC_DISPATCHIS_20260402.zip',
+      bytes: new Uint8Array(NEMWEB_CAPS.archiveDay.downloadBytes + 1),
+      chunked: true,
+    })
+    nemweb.add(NEMWEB.dispatchis.archive, good)
+    const run = () =>
+      runBackfill({
+        baseUrl: nemweb.url,
+        kind: 'dispatchis',
+        from: '2026-04-01',
+        to: '2026-04-03',
+        sink: harness.bus,
+        progress: () => {},
+      })
+
+    const first = await run()
+    const second = await run()
+
+    expect(first).toMatchObject({ days: 1, files: 1, rejected: 2 })
+    expect(second).toMatchObject({ days: 0, files: 0, rejected: 0 })
+    expect(nemweb.downloads('PUBLIC_DISPATCHIS_20260401.zip')).toBe(1)
+    expect(nemweb.downloads('PUBLIC_DISPATCHIS_20260402.zip')).toBe(1)
+    await waitFor(
+      () =>
+        harness.queries.stats().totals.dead_letters === 2 &&
+        harness.queries.stats().totals.prices === 2,
+      'two dead letters and the good day'
+    )
+    expect(
+      harness.queries.deadLetters
+        .list({ limit: 10 })
+        .data.map((d) => [d.source_file, d.code])
+        .sort()
+    ).toEqual([
+      ['PUBLIC_DISPATCHIS_20260401.zip', 'zip_size_mismatch'],
+      ['PUBLIC_DISPATCHIS_20260402.zip', 'file_too_large'],
+    ])
   })
 })
 

@@ -22,7 +22,15 @@ import {
   readSourceFile,
   type SourceFile,
 } from './source-file'
-import { unzipEntries } from './zip'
+import {
+  ARCHIVE_DAY_ZIP_LIMITS,
+  CURRENT_FILE_ZIP_LIMITS,
+  looksLikeZip,
+  singleCsvEntryAsync,
+  unzipEntriesAsync,
+  type ZipEntry,
+  type ZipLimits,
+} from './zip'
 
 export type NemwebKind = 'dispatchis' | 'scada'
 
@@ -42,6 +50,19 @@ export const NEMWEB = {
     archive: '/Reports/Archive/Dispatch_SCADA/',
     topic: TOPICS.dispatch,
   },
+} as const
+
+/**
+ * Hard caps per report kind, so a hostile or broken upstream can neither exhaust memory nor hold
+ * the thread: the download is cut off while streaming once it passes `downloadBytes`, and the zip
+ * is refused (or its inflation stopped) past `zip`. A 5-minute file is 16–19 kB (DispatchIS) or
+ * ~3 kB (Dispatch_SCADA) on the wire; an IIS listing of Current (~580 files, 48 h) is ~130 kB.
+ */
+export const NEMWEB_CAPS = {
+  listingBytes: 8 * 1024 * 1024,
+  current: { downloadBytes: 4 * 1024 * 1024, zip: CURRENT_FILE_ZIP_LIMITS },
+  /** A daily Archive zip (288 5-minute zips, ~5 MB for DispatchIS); each inner zip gets `current.zip`. */
+  archiveDay: { downloadBytes: 128 * 1024 * 1024, zip: ARCHIVE_DAY_ZIP_LIMITS },
 } as const
 
 const DLQ_NAMESPACE = '5d2f8a1c-9e47-4b63-a0f5-7c18e3d94b22'
@@ -145,16 +166,52 @@ export function processFile(
     }
   } catch (error) {
     if (!(error instanceof AemoSourceError)) throw error
-    // Binary input survives the DLQ as base64 (the DLQ payload is text).
-    const raw =
-      typeof file.bytes === 'string'
-        ? file.bytes
-        : `base64:${Buffer.from(file.bytes.subarray(0, 700_000)).toString('base64')}`
-    return {
-      events: [],
-      deadLetters: [deadLetter({ code: error.code, reason: error.message, row: null, raw })],
-    }
+    return wholeFileRejected(kind, file, ctx, error)
   }
+}
+
+/** One dead letter for a file that could not be read at all. */
+function wholeFileRejected(
+  kind: NemwebKind,
+  file: SourceFile,
+  ctx: NormalizeContext,
+  error: AemoSourceError
+): FileOutcome {
+  // Binary input survives the DLQ as base64 (the DLQ payload is text). The first 64 KiB show the
+  // headers and the start of the data; the whole file stays on NEMWeb. A hostile file must not put
+  // a megabyte into the log, the projection and every DLQ listing that includes it.
+  const raw =
+    typeof file.bytes === 'string'
+      ? file.bytes
+      : `base64:${Buffer.from(file.bytes.subarray(0, 64 * 1024)).toString('base64')}`
+  return {
+    events: [],
+    deadLetters: [
+      deadLetterFor(kind, file, ctx, { code: error.code, reason: error.message, row: null, raw }),
+    ],
+  }
+}
+
+/**
+ * `processFile` for a file as downloaded: the zip is inflated on zlib's worker pool, off the event
+ * loop (so `/health` and the API keep answering), within `limits`, before the CSV is parsed.
+ */
+export async function processDownloadedFile(
+  kind: NemwebKind,
+  file: SourceFile & { readonly bytes: Uint8Array },
+  ctx: NormalizeContext,
+  limits: ZipLimits = NEMWEB_CAPS.current.zip
+): Promise<FileOutcome> {
+  // Not a zip (an HTML error page, a bare CSV): left to the CSV reader, which says what is wrong.
+  if (!looksLikeZip(file.bytes)) return processFile(kind, file, ctx)
+  let inflatedCsv: Uint8Array
+  try {
+    inflatedCsv = (await singleCsvEntryAsync(file.bytes, limits)).bytes
+  } catch (error) {
+    if (!(error instanceof AemoSourceError)) throw error
+    return wholeFileRejected(kind, file, ctx, error)
+  }
+  return processFile(kind, { ...file, inflatedCsv }, ctx)
 }
 
 function newest(events: readonly { interval_end: string }[]): number | undefined {
@@ -181,7 +238,7 @@ async function fetchAndProcess(
   for (let attempt = 1; ; attempt++) {
     let response: Awaited<ReturnType<typeof httpGet>>
     try {
-      response = await httpGet(url, http)
+      response = await httpGet(url, { maxBytes: NEMWEB_CAPS.current.downloadBytes, ...http })
     } catch (error) {
       // A file too large to be a NEMWeb file is rejected (and skipped), not retried forever.
       if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
@@ -223,8 +280,8 @@ async function fetchAndProcess(
       }
     }
     if (response.status !== 200) throw statusError(`GET ${name}`, response.status)
-    const file: SourceFile = { name, bytes: response.body, sha256: sha256Hex(response.body) }
-    const outcome = processFile(kind, file, ctx)
+    const file = { name, bytes: response.body, sha256: sha256Hex(response.body) }
+    const outcome = await processDownloadedFile(kind, file, ctx)
     const retryable =
       outcome.events.length === 0 && outcome.deadLetters.some((d) => RETRYABLE_CODES.has(d.code))
     if (!retryable || attempt >= attempts) return outcome
@@ -271,6 +328,7 @@ export function createNemwebCycle(options: {
     // While the source is down each poll is one probe: the poller's backoff spaces them out.
     const listing = await httpGet(listingUrl, {
       log: options.log,
+      maxBytes: NEMWEB_CAPS.listingBytes,
       ...options.http,
       ...(context?.probe ? { attempts: 1 } : {}),
       signal,
@@ -384,25 +442,58 @@ export async function runBackfill(options: {
       options.progress(`${options.kind} ${day}: not in the archive listing`)
       continue
     }
-    // A daily archive zip is tens of MB: allow it more time and size than a 5-minute file.
-    const response = await httpGet(onBase(options.baseUrl, entry.href), {
-      timeoutMs: 300_000,
-      maxBytes: 1024 * 1024 * 1024,
-      ...options.http,
-      signal: options.signal,
-    })
+    // A day that can never be read (too large, a size or CRC lie) is one dead letter and is marked
+    // done: rerunning would fetch the same bytes and fail the same way. A cut-off download throws
+    // instead, and a rerun fetches it again.
+    const rejectDay = async (code: string, reason: string, raw: string, sha256: string) => {
+      const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
+      await options.sink.deadLetter([
+        deadLetterFor(options.kind, { name: entry.name, sha256 }, ctx, {
+          code,
+          reason,
+          row: null,
+          raw,
+        }),
+      ])
+      await options.sink.publish([], { checkpoint: { source: checkpointSource, cursor: COMPLETE } })
+      totals.rejected++
+      options.progress(`${options.kind} ${day}: ${entry.name} rejected (${code}): ${reason}`)
+    }
+    const url = onBase(options.baseUrl, entry.href)
+    let response: Awaited<ReturnType<typeof httpGet>>
+    try {
+      // A daily archive zip is megabytes: allow it more time and size than a 5-minute file.
+      response = await httpGet(url, {
+        timeoutMs: 300_000,
+        maxBytes: NEMWEB_CAPS.archiveDay.downloadBytes,
+        ...options.http,
+        signal: options.signal,
+      })
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
+      await rejectDay('file_too_large', error.message, url, sha256Hex(url))
+      continue
+    }
     if (response.status !== 200) throw statusError(`GET ${entry.name}`, response.status)
     // Inner zips are opened one by one by processFile, so one corrupt member is one dead letter.
-    const inner = unzipEntries(response.body)
-      .filter((m) => /\.zip$/i.test(m.name))
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
+    let inner: ZipEntry[]
+    try {
+      inner = (await unzipEntriesAsync(response.body, NEMWEB_CAPS.archiveDay.zip))
+        .filter((m) => /\.zip$/i.test(m.name))
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+    } catch (error) {
+      if (!(error instanceof AemoSourceError) || error.retryable) throw error
+      const raw = `base64:${Buffer.from(response.body.subarray(0, 64 * 1024)).toString('base64')}`
+      await rejectDay(error.code, error.message, raw, sha256Hex(response.body))
+      continue
+    }
     let index = 0
     for (const member of inner) {
       index++
       if (options.signal?.aborted) break
       if (done && member.name <= done) continue
       const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      const outcome = processFile(
+      const outcome = await processDownloadedFile(
         options.kind,
         { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) },
         ctx

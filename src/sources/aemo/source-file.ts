@@ -11,6 +11,11 @@ export interface SourceFile {
   readonly bytes: Uint8Array | string
   /** sha256 (lowercase hex) of the upstream file as fetched (becomes `source_sha256`). */
   readonly sha256: string
+  /**
+   * The CSV member of `bytes` when the caller has already inflated it (the pollers do, off the
+   * event loop: see `singleCsvEntryAsync`). `bytes` stays the zip for the dead letters.
+   */
+  readonly inflatedCsv?: Uint8Array
 }
 
 export interface NormalizeContext {
@@ -52,9 +57,10 @@ export function readSourceFile(
       `sha256 must be 64 lowercase hex digits: ${JSON.stringify(file.sha256)}`
     )
   const body =
-    typeof file.bytes !== 'string' && looksLikeZip(file.bytes)
+    file.inflatedCsv ??
+    (typeof file.bytes !== 'string' && looksLikeZip(file.bytes)
       ? singleCsvEntry(file.bytes, options.zipLimits ?? DEFAULT_ZIP_LIMITS).bytes
-      : file.bytes
+      : file.bytes)
   return {
     name: file.name,
     sha256: file.sha256,

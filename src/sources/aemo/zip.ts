@@ -1,12 +1,13 @@
-import { inflateSync } from 'fflate'
+import { inflateRaw, inflateRawSync } from 'node:zlib'
 import { AemoSourceError } from './errors'
 
 /**
  * Zip reading for NEMWeb files: 5-minute zips hold one CSV, and Archive daily zips hold the
  * 5-minute zips themselves (a zip of zips). The central directory is read here rather than with
  * fflate's `unzipSync` so that every limit is checked on the declared sizes BEFORE anything is
- * inflated, and each member is inflated into a buffer of exactly its declared size (fflate does
- * not grow a caller-supplied buffer), then checked against its length and CRC-32.
+ * inflated. Each member is then inflated by zlib with its declared size as a hard output limit,
+ * so inflation stops at the first byte past the claim, and checked against its length and CRC-32.
+ * `unzipEntriesAsync` inflates on zlib's worker pool, off the event loop.
  */
 
 export interface ZipLimits {
@@ -17,10 +18,24 @@ export interface ZipLimits {
 }
 
 /**
- * A day of 5-minute files is 288 members; a DispatchIS CSV is about 150 KB, so a daily archive
- * inflates to some 45 MB. The defaults leave room for that and stop a zip bomb long before memory does.
+ * A NEMWeb 5-minute file (DispatchIS, Dispatch_SCADA) is ONE CSV member: DispatchIS zips are
+ * 16–19 kB and inflate to about 150 kB, Dispatch_SCADA zips about 3 kB → 23 kB (shared/fixtures
+ * listings, 2021). 8 MiB is 50× the largest real one and still small beside a node's memory.
  */
-export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntries: 1_000, maxTotalBytes: 256 * 1024 * 1024 }
+export const CURRENT_FILE_ZIP_LIMITS: ZipLimits = { maxEntries: 8, maxTotalBytes: 8 * 1024 * 1024 }
+
+/**
+ * A NEMWeb Archive daily zip holds the day's 288 5-minute zips (about 5 MB for DispatchIS; the
+ * inner zips do not compress further, so the outer level inflates to about its own size). Each
+ * inner zip is opened on its own with `CURRENT_FILE_ZIP_LIMITS`.
+ */
+export const ARCHIVE_DAY_ZIP_LIMITS: ZipLimits = {
+  maxEntries: 1_000,
+  maxTotalBytes: 128 * 1024 * 1024,
+}
+
+/** The limits for a zip of unknown kind: those of a 5-minute file, the tightest. */
+export const DEFAULT_ZIP_LIMITS: ZipLimits = CURRENT_FILE_ZIP_LIMITS
 
 export interface ZipEntry {
   readonly name: string
@@ -68,7 +83,23 @@ function findEocd(bytes: Uint8Array): number {
   return -1
 }
 
-function readZip(bytes: Uint8Array, limits: ZipLimits, budget: Budget, label: string): ZipEntry[] {
+interface Member {
+  readonly name: string
+  readonly flags: number
+  readonly method: number
+  readonly crc: number
+  readonly csize: number
+  readonly usize: number
+  readonly local: number
+}
+
+/** Reads and checks the whole central directory, so limits fail before any inflation. */
+function readDirectory(
+  bytes: Uint8Array,
+  limits: ZipLimits,
+  budget: Budget,
+  label: string
+): Member[] {
   const eocd = findEocd(bytes)
   if (eocd === -1) {
     const code = looksLikeZip(bytes) ? 'zip_truncated' : 'zip_corrupt'
@@ -99,15 +130,7 @@ function readZip(bytes: Uint8Array, limits: ZipLimits, budget: Budget, label: st
     )
   }
 
-  // First pass: read and check the whole directory, so limits fail before any inflation.
-  const members: {
-    name: string
-    method: number
-    crc: number
-    csize: number
-    usize: number
-    local: number
-  }[] = []
+  const members: Member[] = []
   let at = cdOffset
   for (let i = 0; i < count; i++) {
     if (at + 46 > eocd || u32(bytes, at) !== CDH_SIG)
@@ -144,53 +167,138 @@ function readZip(bytes: Uint8Array, limits: ZipLimits, budget: Budget, label: st
         `${label}: members inflate to more than ${limits.maxTotalBytes} bytes`
       )
     }
-    members.push({ name, method, crc, csize, usize, local: u32(bytes, at + 42) })
+    members.push({ name, flags, method, crc, csize, usize, local: u32(bytes, at + 42) })
     at = next
   }
+  return members
+}
 
+/** Checks a member's local header and returns its compressed bytes. */
+function packedBytes(bytes: Uint8Array, m: Member, label: string): Uint8Array {
+  if (m.local + 30 > bytes.length || u32(bytes, m.local) !== LFH_SIG) {
+    throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} has no local file header`)
+  }
+  // Without a data descriptor (flag bit 3) the local header repeats the sizes and CRC: a header
+  // that disagrees with the directory is a lie one way or the other.
+  if (
+    (m.flags & 0x8) === 0 &&
+    (u32(bytes, m.local + 14) !== m.crc ||
+      u32(bytes, m.local + 18) !== m.csize ||
+      u32(bytes, m.local + 22) !== m.usize)
+  ) {
+    throw new AemoSourceError(
+      'zip_size_mismatch',
+      `${label}: ${m.name}: local header sizes or CRC differ from the central directory`
+    )
+  }
+  const start = m.local + 30 + u16(bytes, m.local + 26) + u16(bytes, m.local + 28)
+  if (start + m.csize > bytes.length)
+    throw new AemoSourceError('zip_truncated', `${label}: ${m.name} data runs past the end`)
+  const packed = bytes.subarray(start, start + m.csize)
+  if (m.method === 0 && m.csize !== m.usize)
+    throw new AemoSourceError(
+      'zip_size_mismatch',
+      `${label}: stored member ${m.name} declares ${m.usize} bytes but holds ${m.csize}`
+    )
+  return packed
+}
+
+/**
+ * zlib stops as soon as its output passes `maxOutputLength`: a member that declares 150 kB and
+ * inflates to 1 GB costs ~150 kB and a millisecond, never the gigabyte. (It must be ≥ 1; an empty
+ * member inflates to 0 bytes either way.)
+ */
+const inflateOptions = (m: Member) => ({ maxOutputLength: Math.max(1, m.usize) })
+
+/** The inflated bytes, checked against the declared length and CRC-32. */
+function checked(data: Uint8Array, m: Member, label: string): Uint8Array {
+  if (data.length !== m.usize)
+    throw new AemoSourceError(
+      'zip_size_mismatch',
+      `${label}: ${m.name} inflated to ${data.length} of its declared ${m.usize} bytes`
+    )
+  if (Bun.hash.crc32(data) >>> 0 !== m.crc)
+    throw new AemoSourceError('zip_crc_mismatch', `${label}: ${m.name} fails its CRC-32 check`)
+  return data
+}
+
+function inflateFailed(cause: unknown, m: Member, label: string): AemoSourceError {
+  if ((cause as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
+    return new AemoSourceError(
+      'zip_size_mismatch',
+      `${label}: ${m.name} inflates past its declared ${m.usize} bytes`,
+      { cause }
+    )
+  return new AemoSourceError('zip_corrupt', `${label}: ${m.name} does not inflate`, { cause })
+}
+
+/** One member inflated on the calling thread (bounded by the limits: tests, scripts, small files). */
+function readMemberSync(bytes: Uint8Array, m: Member, label: string): Uint8Array {
+  const packed = packedBytes(bytes, m, label)
+  if (m.method === 0) return checked(packed.slice(), m, label)
+  let data: Uint8Array
+  try {
+    data = new Uint8Array(inflateRawSync(packed, inflateOptions(m)))
+  } catch (cause) {
+    throw inflateFailed(cause, m, label)
+  }
+  return checked(data, m, label)
+}
+
+/** One member inflated on the runtime's zlib worker pool: the event loop keeps running meanwhile. */
+async function readMemberAsync(bytes: Uint8Array, m: Member, label: string): Promise<Uint8Array> {
+  const packed = packedBytes(bytes, m, label)
+  if (m.method === 0) return checked(packed.slice(), m, label)
+  let data: Uint8Array
+  try {
+    data = await new Promise<Uint8Array>((resolve, reject) =>
+      inflateRaw(packed, inflateOptions(m), (error, result) =>
+        error ? reject(error) : resolve(new Uint8Array(result))
+      )
+    )
+  } catch (cause) {
+    throw inflateFailed(cause, m, label)
+  }
+  return checked(data, m, label)
+}
+
+function readZip(bytes: Uint8Array, limits: ZipLimits, budget: Budget, label: string): ZipEntry[] {
+  return readDirectory(bytes, limits, budget, label)
+    .filter((m) => !m.name.endsWith('/'))
+    .map((m) => ({ name: m.name, bytes: readMemberSync(bytes, m, label) }))
+}
+
+async function readZipAsync(
+  bytes: Uint8Array,
+  limits: ZipLimits,
+  budget: Budget,
+  label: string
+): Promise<ZipEntry[]> {
   const entries: ZipEntry[] = []
-  for (const m of members) {
+  for (const m of readDirectory(bytes, limits, budget, label)) {
     if (m.name.endsWith('/')) continue
-    if (m.local + 30 > bytes.length || u32(bytes, m.local) !== LFH_SIG) {
-      throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} has no local file header`)
-    }
-    const start = m.local + 30 + u16(bytes, m.local + 26) + u16(bytes, m.local + 28)
-    if (start + m.csize > bytes.length)
-      throw new AemoSourceError('zip_truncated', `${label}: ${m.name} data runs past the end`)
-    const packed = bytes.subarray(start, start + m.csize)
-    let data: Uint8Array
-    if (m.method === 0) {
-      if (m.csize !== m.usize)
-        throw new AemoSourceError(
-          'zip_corrupt',
-          `${label}: stored member ${m.name} has mismatched sizes`
-        )
-      data = packed.slice()
-    } else {
-      try {
-        data = inflateSync(packed, { out: new Uint8Array(m.usize) })
-      } catch (cause) {
-        throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} does not inflate`, { cause })
-      }
-      if (data.length !== m.usize)
-        throw new AemoSourceError(
-          'zip_corrupt',
-          `${label}: ${m.name} inflated to ${data.length} of ${m.usize} bytes`
-        )
-    }
-    if (Bun.hash.crc32(data) >>> 0 !== m.crc)
-      throw new AemoSourceError('zip_corrupt', `${label}: ${m.name} fails its CRC-32 check`)
-    entries.push({ name: m.name, bytes: data })
+    entries.push({ name: m.name, bytes: await readMemberAsync(bytes, m, label) })
   }
   return entries
 }
 
 /**
  * The members of a zip (directories skipped), checked against `limits` before inflation.
- * @throws AemoSourceError `zip_truncated` | `zip_corrupt` | `zip_unsupported` | `zip_too_many_entries` | `zip_too_large`
+ * @throws AemoSourceError `zip_truncated` | `zip_corrupt` | `zip_unsupported` | `zip_too_many_entries` | `zip_too_large` | `zip_size_mismatch` | `zip_crc_mismatch`
  */
 export function unzipEntries(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipEntry[] {
   return readZip(zip, limits, { entries: 0, bytes: 0 }, 'zip')
+}
+
+/**
+ * `unzipEntries` off the request path: members inflate on zlib's worker pool, one at a time, so
+ * the event loop (and `/health`, the API, `/metrics`) keeps running while a file inflates.
+ */
+export function unzipEntriesAsync(
+  zip: Uint8Array,
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS
+): Promise<ZipEntry[]> {
+  return readZipAsync(zip, limits, { entries: 0, bytes: 0 }, 'zip')
 }
 
 /**
@@ -199,7 +307,7 @@ export function unzipEntries(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LI
  */
 export function unzipNested(
   zip: Uint8Array,
-  limits: ZipLimits = DEFAULT_ZIP_LIMITS
+  limits: ZipLimits = ARCHIVE_DAY_ZIP_LIMITS
 ): NestedZipMember[] {
   const budget: Budget = { entries: 0, bytes: 0 }
   return readZip(zip, limits, budget, 'zip').map((member) => ({
@@ -211,12 +319,8 @@ export function unzipNested(
   }))
 }
 
-/**
- * The single CSV member of a NEMWeb 5-minute zip.
- * @throws AemoSourceError `zip_member_ambiguous` when there is not exactly one `*.csv` member.
- */
-export function singleCsvEntry(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipEntry {
-  const csvs = unzipEntries(zip, limits).filter((e) => /\.csv$/i.test(e.name))
+function onlyCsv(entries: ZipEntry[]): ZipEntry {
+  const csvs = entries.filter((e) => /\.csv$/i.test(e.name))
   if (csvs.length !== 1)
     throw new AemoSourceError(
       'zip_member_ambiguous',
@@ -224,3 +328,16 @@ export function singleCsvEntry(zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_
     )
   return csvs[0]!
 }
+
+/**
+ * The single CSV member of a NEMWeb 5-minute zip.
+ * @throws AemoSourceError `zip_member_ambiguous` when there is not exactly one `*.csv` member.
+ */
+export const singleCsvEntry = (zip: Uint8Array, limits: ZipLimits = DEFAULT_ZIP_LIMITS): ZipEntry =>
+  onlyCsv(unzipEntries(zip, limits))
+
+/** `singleCsvEntry` inflated on zlib's worker pool, off the event loop. */
+export const singleCsvEntryAsync = async (
+  zip: Uint8Array,
+  limits: ZipLimits = DEFAULT_ZIP_LIMITS
+): Promise<ZipEntry> => onlyCsv(await unzipEntriesAsync(zip, limits))
