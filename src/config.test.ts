@@ -63,6 +63,7 @@ describe('auth configuration', () => {
     expect(loadConfig({ AUTH_MODE: 'gateway', GATEWAY_SECRET: 'x'.repeat(32) }).auth).toEqual({
       mode: 'gateway',
       secret: 'x'.repeat(32),
+      perMinute: { other: 100, weather: 60 },
       anonymousPerMinute: 30,
     })
   })

@@ -111,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
         ? {
             mode: 'gateway' as const,
             secret: e.GATEWAY_SECRET!,
+            perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
             anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
           }
         : {

@@ -446,6 +446,7 @@ async function serve(config: Config): Promise<number> {
           ? {
               mode: 'gateway',
               secret: config.auth.secret,
+              perMinute: config.auth.perMinute,
               anonymousPerMinute: config.auth.anonymousPerMinute,
             }
           : { mode: 'none' },

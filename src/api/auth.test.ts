@@ -273,6 +273,27 @@ describe('AUTH_MODE=gateway', () => {
     ).toBe(200)
   })
 
+  test('behind Kong, a consumer gets its limit per class in any 60 s, however it paces around a boundary', async () => {
+    const boundary = Date.parse('2026-04-01T00:01:00Z')
+    let now = boundary - 25_000
+    const { api } = setup(
+      () => ({ mode: 'gateway', secret, perMinute: { other: 100, weather: 60 } }),
+      () => now
+    )
+    const headers = { ...kong, 'X-Gateway-Secret': secret }
+    // The pacing Kong's fixed windows let through (tests/deploy/kong-rate-limits.test.ts):
+    // 4 a second from 25 s before the boundary to 25 s after it, 200 requests in 50 s.
+    const statuses: number[] = []
+    for (let i = 0; i < 200; i++) {
+      now = boundary - 25_000 + i * 250
+      statuses.push((await api.request('/api/v1/prices', { headers })).status)
+    }
+    expect(statuses.slice(0, 100)).toEqual(Array(100).fill(200))
+    expect(statuses.slice(100)).toEqual(Array(100).fill(429))
+    // Weather is its own class, here too.
+    expect((await api.request('/api/v1/weather', { headers })).status).toBe(200)
+  })
+
   test('only the write group may POST', async () => {
     const { api } = setup(() => ({ mode: 'gateway', secret }))
     expect(

@@ -18,6 +18,11 @@ export type AuthConfig =
   | {
       readonly mode: 'gateway'
       readonly secret: string
+      /**
+       * Kong's consumers again, per GridPulse node: Kong OSS counts fixed windows, this sliding
+       * window keeps any 60 s to the limit however a client paces around a minute boundary.
+       */
+      readonly perMinute?: { readonly weather: number; readonly other: number }
       /** Requests per minute per client address that fail the gateway check (default 30). */
       readonly anonymousPerMinute?: number
     }
@@ -44,10 +49,26 @@ const sameSecret = (a: string, b: string) => {
 /**
  * Authenticates `/api/*`. `keys`: GridPulse checks the `apikey` header itself and rate-limits per
  * consumer. `gateway`: Kong did both; its consumer headers are trusted only together with the
- * shared gateway secret, so a request that bypasses Kong is refused.
+ * shared gateway secret, so a request that bypasses Kong is refused, and GridPulse limits the
+ * consumer again with its sliding window. In both, a request without valid credentials is limited
+ * per client address.
  */
 export function authenticate(auth: AuthConfig, now: () => number): MiddlewareHandler<AppEnv> {
   if (auth.mode === 'none') return (_, next) => next()
+  const limits = auth.perMinute ?? { weather: 60, other: 100 }
+  // One counter per consumer and class, shared by every route of the class.
+  const limiters = {
+    weather: createSlidingWindowLimiter({ limit: limits.weather }),
+    other: createSlidingWindowLimiter({ limit: limits.other }),
+  }
+  const limit = (c: Context<AppEnv>, consumer: string) => {
+    const bucket = c.req.path.startsWith('/api/v1/weather') ? 'weather' : 'other'
+    const decision = limiters[bucket].hit(consumer, now())
+    const refused = decision.allowed
+      ? undefined
+      : tooManyRequests(c, decision, bucket === 'weather' ? 'weather routes' : 'market routes')
+    return { decision, refused }
+  }
   const anonymous = createSlidingWindowLimiter({ limit: auth.anonymousPerMinute ?? 30 })
   /** 401, or 429 once the client address has failed too often this minute. */
   const refuse = (c: Context<AppEnv>, address: string | undefined, detail: string) => {
@@ -66,24 +87,22 @@ export function authenticate(auth: AuthConfig, now: () => number): MiddlewareHan
       // Only a request that proves it came through Kong may name the client (Kong's X-Real-IP);
       // anyone else is limited by the address of the socket it connected from.
       const address = verified ? forwardedAddress(c) : socketAddress(c)
-      // Kong terminates its anonymous consumer itself (kong/plugins/anonymous.yaml); refusing it
+      // Kong terminates its anonymous consumer itself (kong/anonymous.yaml); refusing it
       // here too keeps a keyless request out should that plugin ever be missing.
       if (!verified || !consumer || c.req.header(ANONYMOUS_CONSUMER_HEADER) === 'true') {
         return refuse(c, address, 'requests must come through the gateway')
       }
       c.set('consumer', consumer)
+      const { decision, refused } = limit(c, consumer)
+      if (refused) return refused
       const groups = (c.req.header(CONSUMER_GROUPS_HEADER) ?? '').split(',').map((g) => g.trim())
       if (WRITE_METHODS.has(c.req.method) && !groups.includes(WRITE_GROUP)) {
         return problem(c, 403, 'forbidden', `consumer ${consumer} may not write`)
       }
-      return next()
+      await next()
+      for (const [name, value] of Object.entries(rateLimitHeaders(decision)))
+        c.res.headers.set(name, value)
     }
-  }
-  const limits = auth.perMinute ?? { weather: 60, other: 100 }
-  // One counter per consumer and class, shared by every route of the class.
-  const limiters = {
-    weather: createSlidingWindowLimiter({ limit: limits.weather }),
-    other: createSlidingWindowLimiter({ limit: limits.other }),
   }
   return async (c, next) => {
     const key = c.req.header(API_KEY_HEADER)
@@ -96,12 +115,9 @@ export function authenticate(auth: AuthConfig, now: () => number): MiddlewareHan
       )
     }
     c.set('consumer', identity.consumer)
-    const bucket = c.req.path.startsWith('/api/v1/weather') ? 'weather' : 'other'
     // Counted before the scope check, so a read key cannot hammer write routes for free.
-    const decision = limiters[bucket].hit(identity.consumer, now())
-    if (!decision.allowed) {
-      return tooManyRequests(c, decision, bucket === 'weather' ? 'weather routes' : 'market routes')
-    }
+    const { decision, refused } = limit(c, identity.consumer)
+    if (refused) return refused
     if (WRITE_METHODS.has(c.req.method) && identity.scope !== 'write') {
       return problem(c, 403, 'forbidden', 'this key is read-only', undefined, {
         ...rateLimitHeaders(decision),

@@ -22,6 +22,14 @@ describe('sliding-window limiter', () => {
     expect(accepted.length).toBeLessThanOrEqual(501)
   })
 
+  test('a huge limit costs only what is used (bench sets RATE_LIMIT_PER_MINUTE=1e9)', () => {
+    const limiter = createSlidingWindowLimiter({ limit: 1_000_000_000 })
+    for (let i = 0; i < 100_000; i++) expect(limiter.hit('bench', T0 + i).allowed).toBe(true)
+    // Only what is inside the window counts: the 59,999 of the last minute and this one.
+    expect(limiter.hit('bench', T0 + 100_000).remaining).toBe(1_000_000_000 - 60_000)
+    expect(limiter.hit('bench', T0 + 160_000).remaining).toBe(1_000_000_000 - 1)
+  })
+
   test('remaining and reset describe the window', () => {
     const limiter = createSlidingWindowLimiter({ limit: 3 })
     expect(limiter.hit('k', T0)).toEqual({

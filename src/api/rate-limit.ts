@@ -4,7 +4,8 @@
  * use) lets a client send `limit` requests just before a minute boundary and `limit` more just
  * after it; a sliding log admits none of the second batch until the first one ages out.
  *
- * Memory: one ring of `limit` timestamps (8 bytes each) per key, and at most `maxKeys` keys.
+ * Memory: per key, a ring of the timestamps inside the window (8 bytes each, grown on demand up to
+ * `limit`, so a huge configured limit costs only what is used), and at most `maxKeys` keys.
  * Keys are kept in least-recently-used order (a JavaScript Map iterates in insertion order and a
  * touched key is re-inserted), so idle keys (no request inside the window) are dropped from the
  * front as new keys arrive. When every one of `maxKeys` keys is active, the least recently used one
@@ -28,8 +29,8 @@ export interface SlidingWindowLimiter {
 }
 
 interface Log {
-  /** Accepted request times, epoch ms, a ring of `limit` slots. */
-  readonly times: Float64Array
+  /** Accepted request times, epoch ms, a ring of up to `limit` slots. */
+  times: Float64Array
   /** Index of the oldest counted time. */
   head: number
   count: number
@@ -49,11 +50,18 @@ export function createSlidingWindowLimiter(options: {
   /** Drops the times that left the window [now - windowMs, now]. */
   const expire = (log: Log, now: number) => {
     while (log.count > 0 && log.times[log.head]! <= now - windowMs) {
-      log.head = (log.head + 1) % limit
+      log.head = (log.head + 1) % log.times.length
       log.count--
     }
   }
-  const newest = (log: Log) => log.times[(log.head + log.count - 1) % limit]!
+  const at = (log: Log, i: number) => log.times[(log.head + i) % log.times.length]!
+  const newest = (log: Log) => at(log, log.count - 1)
+  const grow = (log: Log) => {
+    const times = new Float64Array(Math.min(limit, log.times.length * 2))
+    for (let i = 0; i < log.count; i++) times[i] = at(log, i)
+    log.times = times
+    log.head = 0
+  }
 
   const idle = (log: Log, now: number) => log.count === 0 || newest(log) <= now - windowMs
 
@@ -73,13 +81,14 @@ export function createSlidingWindowLimiter(options: {
       if (log) logs.delete(key)
       else {
         makeRoom(now)
-        log = { times: new Float64Array(limit), head: 0, count: 0 }
+        log = { times: new Float64Array(Math.min(limit, 16)), head: 0, count: 0 }
       }
       logs.set(key, log)
       expire(log, now)
       const allowed = log.count < limit
       if (allowed) {
-        log.times[(log.head + log.count) % limit] = now
+        if (log.count === log.times.length) grow(log)
+        log.times[(log.head + log.count) % log.times.length] = now
         log.count++
       }
       const resetSeconds =
