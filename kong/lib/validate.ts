@@ -88,6 +88,19 @@ function checkPlugin(p: Obj, where: string, problems: string[]): void {
   ) {
     problems.push(`${where}: rate-limiting.policy must be local, cluster or redis`)
   }
+  if (name === 'rate-limiting') {
+    // kong/plugins/rate-limiting/schema.lua: at least one period, each > 0, a longer period's
+    // limit never below a shorter one's.
+    const periods = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const
+    const set = periods.filter((p) => config[p] !== undefined && config[p] !== null)
+    if (set.length === 0) problems.push(`${where}: rate-limiting needs at least one period`)
+    for (const [i, p] of set.entries()) {
+      if (!(Number(config[p]) > 0)) problems.push(`${where}: rate-limiting.${p} must be > 0`)
+      const longer = set[i + 1]
+      if (longer && Number(config[longer]) < Number(config[p]))
+        problems.push(`${where}: rate-limiting.${longer} cannot be lower than ${p}`)
+    }
+  }
   if (name === 'rate-limiting' && config.policy === 'cluster') {
     problems.push(`${where}: rate-limiting policy 'cluster' needs a database; Kong runs DB-less`)
   }
@@ -272,6 +285,10 @@ export function validate(doc: KongDoc): string[] {
       }
     }
     checkPlugins(c, where, problems)
+    // Their schemas forbid a consumer scope (typedefs.no_consumer).
+    for (const p of (c.plugins as Obj[] | undefined) ?? [])
+      if (['key-auth', 'acl'].includes(String(p.name)))
+        problems.push(`${where}: plugin '${p.name}' cannot be attached to a consumer`)
   }
   checkReferences(doc, problems)
   return problems

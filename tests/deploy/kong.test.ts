@@ -81,6 +81,14 @@ describe('kong/kong.yaml is generated from the spec', () => {
     const broken = structuredClone(kong)
     broken.consumers[0].keyauth_credentials[0].key = token('gpk_')
     expect(validate(broken as any).join('\n')).toContain('never a literal key')
+    // Kong's own schema rules the generated config could break (rate-limiting, the anonymous consumer)
+    const seed = structuredClone(kong)
+    const limit = seed.services[0].plugins.find((p: Obj) => p.name === 'rate-limiting')
+    limit.config.second = limit.config.minute + 1
+    seed.consumers = seed.consumers.filter((c: Obj) => c.username !== 'anonymous')
+    const found = validate(seed as any).join('\n')
+    expect(found).toContain('rate-limiting.minute cannot be lower than second')
+    expect(found).toContain("key-auth.anonymous names consumer 'anonymous', which does not exist")
   })
 
   test('every /api/v1 operation of the spec has exactly one route; /health, /ready, /metrics none', async () => {
