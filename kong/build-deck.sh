@@ -14,6 +14,8 @@ trap 'rm -rf "$stages"' EXIT
 "$BUN" kong/build.ts --out "$stages/bun.yaml" --stages "$stages" 2>/dev/null
 "$deck" file openapi2kong --spec "$stages/api.openapi.json" --select-tag gridpulse --no-id \
   | "$deck" file patch kong/patches.yaml "$stages/public-paths.patch.yaml" \
+      "$stages/service-groups.patch.yaml" \
   | "$deck" file add-plugins kong/plugins/*.yaml -o "$stages/api.yaml"
-"$deck" file render "$stages/api.yaml" kong/extras.yaml kong/consumers.yaml -o "$out"
+"$deck" file render "$stages/api.yaml" kong/extras.yaml kong/consumers.yaml kong/anonymous.yaml \
+  -o "$out"
 "$deck" file validate "$out"

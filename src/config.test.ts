@@ -69,7 +69,14 @@ describe('loadConfig', () => {
 
 describe('auth configuration', () => {
   test('defaults to API keys with the seed rate limits', () => {
-    expect(loadConfig({}).auth).toEqual({ mode: 'keys', perMinute: { other: 100, weather: 60 } })
+    expect(loadConfig({}).auth).toEqual({
+      mode: 'keys',
+      perMinute: { other: 100, weather: 60 },
+      anonymousPerMinute: 30,
+    })
+    expect(loadConfig({ RATE_LIMIT_ANONYMOUS_PER_MINUTE: '5' }).auth).toMatchObject({
+      anonymousPerMinute: 5,
+    })
   })
 
   test('gateway mode needs a gateway secret', () => {
@@ -77,6 +84,8 @@ describe('auth configuration', () => {
     expect(loadConfig({ AUTH_MODE: 'gateway', GATEWAY_SECRET: 'x'.repeat(32) }).auth).toEqual({
       mode: 'gateway',
       secret: 'x'.repeat(32),
+      perMinute: { other: 100, weather: 60 },
+      anonymousPerMinute: 30,
     })
   })
 })

@@ -47,6 +47,8 @@ const EnvSchema = z
     GATEWAY_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
     RATE_LIMIT_WEATHER_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+    // Per client address (IPv6: per /64) for requests without a valid key; beyond it 429, not 401.
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
     MAX_BODY_BYTES: z.coerce
       .number()
       .int()
@@ -121,10 +123,16 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     },
     auth:
       e.AUTH_MODE === 'gateway'
-        ? { mode: 'gateway' as const, secret: e.GATEWAY_SECRET! }
+        ? {
+            mode: 'gateway' as const,
+            secret: e.GATEWAY_SECRET!,
+            perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
+            anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+          }
         : {
             mode: e.AUTH_MODE,
             perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
+            anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
           },
     readiness: { maxLag: e.READY_MAX_LAG },
     liveness: { stallMs: e.LIVENESS_STALL_SECONDS * 1000 },

@@ -530,9 +530,19 @@ async function serve(config: Config): Promise<number> {
     sources: () => registry.list(),
     auth:
       config.auth.mode === 'keys'
-        ? { mode: 'keys', verify: queries.apiKeys.verify, perMinute: config.auth.perMinute }
+        ? {
+            mode: 'keys',
+            verify: queries.apiKeys.verify,
+            perMinute: config.auth.perMinute,
+            anonymousPerMinute: config.auth.anonymousPerMinute,
+          }
         : config.auth.mode === 'gateway'
-          ? { mode: 'gateway', secret: config.auth.secret }
+          ? {
+              mode: 'gateway',
+              secret: config.auth.secret,
+              perMinute: config.auth.perMinute,
+              anonymousPerMinute: config.auth.anonymousPerMinute,
+            }
           : { mode: 'none' },
     observeRequest: (route, method, status, seconds) =>
       metrics.httpDuration.observe({ route, method, status: String(status) }, seconds),

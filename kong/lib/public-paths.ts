@@ -6,6 +6,8 @@ import { pathRegex, slug, type Obj, type PatchFile } from './pipeline'
 
 export interface PublicPathRules {
   _api_prefix: string
+  /** Groups whose routes get a Kong service of their own (group -> service name). */
+  _services?: Record<string, string>
   rules: Array<{ upstream: string; prefix: string; suffix?: string; group: string }>
 }
 
@@ -74,4 +76,49 @@ export function publicPathsPatch(
     }
   }
   return { _format_version: '1.0', patches }
+}
+
+/**
+ * Derives the decK patch that moves the routes of each group listed in `_services` to a Kong
+ * service of its own (a copy of the API service under another name), expressed with the two
+ * operations `deck file patch` has: set a key on an object (the API service's `routes`) and
+ * append to an array (`$.services`).
+ *
+ * Why: Kong's rate-limiting counts per plugin instance scope. A service-level instance counts
+ * every route of its service in one counter per consumer; a route-level instance counts that route
+ * alone. So a rate-limit class that spans several routes is a service (see
+ * kong/plugins/rate-limiting.yaml for the Kong source this rests on).
+ */
+export function serviceGroupsPatch(
+  doc: { services?: Obj[] },
+  rules: PublicPathRules,
+  serviceName: string,
+  tag: string
+): PatchFile {
+  const groups = rules._services ?? {}
+  const api = (doc.services ?? []).find((s) => s.name === serviceName)
+  if (!api) throw new Error(`no service ${serviceName} to split`)
+  const routes = (api.routes as Obj[] | undefined) ?? []
+  const groupOf = (r: Obj) =>
+    String(((r.tags as string[] | undefined) ?? [])[1] ?? '').replace(`${tag}-`, '')
+  const moved = new Set<Obj>()
+  const added: Obj[] = []
+  for (const [group, name] of Object.entries(groups)) {
+    if (!/^[a-z][a-z0-9-]*$/.test(name) || name === serviceName)
+      throw new Error(`_services.${group}: '${name}' is not a usable service name`)
+    const own = routes.filter((r) => groupOf(r) === group)
+    for (const r of own) moved.add(r)
+    added.push({ ...structuredClone(api), name, plugins: [], routes: structuredClone(own) })
+  }
+  if (added.length === 0) return { _format_version: '1.0', patches: [] }
+  return {
+    _format_version: '1.0',
+    patches: [
+      {
+        selectors: [`$.services[?(@.name == '${serviceName}')]`],
+        values: { routes: structuredClone(routes.filter((r) => !moved.has(r))) },
+      },
+      { selectors: ['$.services'], values: added },
+    ],
+  }
 }

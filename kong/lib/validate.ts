@@ -51,6 +51,7 @@ export const PLUGIN_FIELDS: Record<string, readonly string[]> = {
     'wasm_metrics',
   ],
   'request-transformer': ['http_method', 'remove', 'rename', 'replace', 'add', 'append'],
+  'request-termination': ['status_code', 'message', 'content_type', 'body', 'echo', 'trigger'],
 }
 
 /** `{vault://env/<name>}`: Kong's env vault reads env var <NAME> (upper case, '-' -> '_'). */
@@ -87,6 +88,19 @@ function checkPlugin(p: Obj, where: string, problems: string[]): void {
   ) {
     problems.push(`${where}: rate-limiting.policy must be local, cluster or redis`)
   }
+  if (name === 'rate-limiting') {
+    // kong/plugins/rate-limiting/schema.lua: at least one period, each > 0, a longer period's
+    // limit never below a shorter one's.
+    const periods = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const
+    const set = periods.filter((p) => config[p] !== undefined && config[p] !== null)
+    if (set.length === 0) problems.push(`${where}: rate-limiting needs at least one period`)
+    for (const [i, p] of set.entries()) {
+      if (!(Number(config[p]) > 0)) problems.push(`${where}: rate-limiting.${p} must be > 0`)
+      const longer = set[i + 1]
+      if (longer && Number(config[longer]) < Number(config[p]))
+        problems.push(`${where}: rate-limiting.${longer} cannot be lower than ${p}`)
+    }
+  }
   if (name === 'rate-limiting' && config.policy === 'cluster') {
     problems.push(`${where}: rate-limiting policy 'cluster' needs a database; Kong runs DB-less`)
   }
@@ -101,6 +115,18 @@ function checkPlugin(p: Obj, where: string, problems: string[]): void {
     !['megabytes', 'kilobytes', 'bytes'].includes(String(config.size_unit))
   ) {
     problems.push(`${where}: request-size-limiting.size_unit must be megabytes, kilobytes or bytes`)
+  }
+  if (name === 'request-termination') {
+    // kong/plugins/request-termination/schema.lua's custom_validator.
+    const code = Number(config.status_code ?? 503)
+    if (!Number.isInteger(code) || code < 100 || code > 599)
+      problems.push(`${where}: request-termination.status_code must be 100-599`)
+    if (config.message && (config.content_type || config.body))
+      problems.push(
+        `${where}: request-termination.message cannot be used with content_type or body`
+      )
+    if (config.content_type && !config.body)
+      problems.push(`${where}: request-termination.content_type requires a body`)
   }
   if (name === 'request-transformer') {
     for (const section of ['remove', 'rename', 'replace', 'add', 'append'] as const) {
@@ -226,6 +252,17 @@ export function validate(doc: KongDoc): string[] {
   if (new Set(globalNames).size !== globalNames.length)
     problems.push('a global plugin appears twice')
 
+  // key-auth's `anonymous` consumer has no credential (no key may authenticate as it) and must
+  // exist: Kong answers 500 to every keyless request otherwise.
+  const anonymous = new Set<string>()
+  for (const s of doc.services ?? [])
+    for (const p of [...((s.plugins as Obj[] | undefined) ?? []), ...(doc.plugins ?? [])])
+      if (p.name === 'key-auth' && typeof (p.config as Obj | undefined)?.anonymous === 'string')
+        anonymous.add((p.config as Obj).anonymous as string)
+  for (const name of anonymous)
+    if (!(doc.consumers ?? []).some((c) => c.username === name))
+      problems.push(`key-auth.anonymous names consumer '${name}', which does not exist`)
+
   const usernames = new Set<string>()
   for (const [ci, c] of (doc.consumers ?? []).entries()) {
     const where = `consumers[${ci}] ${c.username}`
@@ -237,7 +274,9 @@ export function validate(doc: KongDoc): string[] {
       if (typeof a.group !== 'string' || !a.group) problems.push(`${where}: acl without a group`)
     }
     const creds = (c.keyauth_credentials as Obj[] | undefined) ?? []
-    if (creds.length === 0) problems.push(`${where}: no keyauth credential`)
+    if (anonymous.has(String(c.username))) {
+      if (creds.length > 0) problems.push(`${where}: the anonymous consumer must have no key`)
+    } else if (creds.length === 0) problems.push(`${where}: no keyauth credential`)
     for (const k of creds) {
       if (typeof k.key !== 'string' || !/^\{vault:\/\/env\/[a-z0-9-]+\}$/.test(k.key)) {
         problems.push(
@@ -246,6 +285,10 @@ export function validate(doc: KongDoc): string[] {
       }
     }
     checkPlugins(c, where, problems)
+    // Their schemas forbid a consumer scope (typedefs.no_consumer).
+    for (const p of (c.plugins as Obj[] | undefined) ?? [])
+      if (['key-auth', 'acl'].includes(String(p.name)))
+        problems.push(`${where}: plugin '${p.name}' cannot be attached to a consumer`)
   }
   checkReferences(doc, problems)
   return problems

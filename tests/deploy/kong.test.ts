@@ -26,12 +26,13 @@ const deck = (() => {
   return undefined
 })()
 let kong: Obj
-let api: Obj
+/** The API services: `gridpulse` and one per rate-limit class (kong/public-paths.yaml `_services`). */
+let apis: Obj[]
 let routes: Obj[]
 
 beforeAll(async () => {
   kong = await yaml('kong/kong.yaml')
-  api = kong.services.find((s: Obj) => s.name === 'gridpulse')
+  apis = kong.services.filter((s: Obj) => s.name === 'gridpulse' || s.name === 'gridpulse-weather')
   routes = kong.services.flatMap((s: Obj) => s.routes.map((r: Obj) => ({ ...r, service: s })))
 })
 
@@ -80,6 +81,14 @@ describe('kong/kong.yaml is generated from the spec', () => {
     const broken = structuredClone(kong)
     broken.consumers[0].keyauth_credentials[0].key = token('gpk_')
     expect(validate(broken as any).join('\n')).toContain('never a literal key')
+    // Kong's own schema rules the generated config could break (rate-limiting, the anonymous consumer)
+    const seed = structuredClone(kong)
+    const limit = seed.services[0].plugins.find((p: Obj) => p.name === 'rate-limiting')
+    limit.config.second = limit.config.minute + 1
+    seed.consumers = seed.consumers.filter((c: Obj) => c.username !== 'anonymous')
+    const found = validate(seed as any).join('\n')
+    expect(found).toContain('rate-limiting.minute cannot be lower than second')
+    expect(found).toContain("key-auth.anonymous names consumer 'anonymous', which does not exist")
   })
 
   test('every /api/v1 operation of the spec has exactly one route; /health, /ready, /metrics none', async () => {
@@ -90,7 +99,7 @@ describe('kong/kong.yaml is generated from the spec', () => {
         .map((m) => [m.toUpperCase(), p])
     )
     const apiOps = ops.filter(([, p]) => p!.startsWith('/api/v1/'))
-    expect(api.routes).toHaveLength(apiOps.length)
+    expect(apis.flatMap((s) => s.routes)).toHaveLength(apiOps.length)
     for (const path of ['/health', '/ready', '/metrics', '/api/v1/prices']) {
       expect(route('GET', path)).toBeUndefined()
     }
@@ -108,13 +117,16 @@ describe("public paths (the seed's) and the upstream rewrite", () => {
   for (const [method, path, upstream] of cases) {
     test(`${method} ${path} -> ${upstream}`, () => {
       const hit = route(method, path)
-      expect(hit?.route.service.name).toBe('gridpulse')
+      expect(hit?.route.service.name).toBe(
+        path.startsWith('/v1/weather') ? 'gridpulse-weather' : 'gridpulse'
+      )
       expect(hit?.upstream).toBe(upstream)
     })
   }
 
   test('the upstream service is gridpulse:8080 on the compose network', () => {
-    expect(api).toMatchObject({ host: 'gridpulse', port: 8080, protocol: 'http', path: '/' })
+    for (const s of apis)
+      expect(s).toMatchObject({ host: 'gridpulse', port: 8080, protocol: 'http', path: '/' })
   })
 
   test('later /api/v1 resources follow the rule (sources, generation mix, dlq, path parameters)', async () => {
@@ -153,41 +165,34 @@ describe("public paths (the seed's) and the upstream rewrite", () => {
 
 describe('policy', () => {
   test('key-auth: apikey header only, credentials hidden from the upstream', () => {
-    expect(plugin(api, 'key-auth').config).toMatchObject({
-      key_names: ['apikey'],
-      hide_credentials: true,
-      key_in_query: false,
-      key_in_body: false,
-    })
-    for (const r of api.routes) expect(plugin(r, 'key-auth')).toBeUndefined()
+    for (const s of apis) {
+      expect(plugin(s, 'key-auth').config).toMatchObject({
+        key_names: ['apikey'],
+        hide_credentials: true,
+        key_in_query: false,
+        key_in_body: false,
+        // keyless requests: see tests/deploy/kong-rate-limits.test.ts
+        anonymous: 'anonymous',
+      })
+      for (const r of s.routes) expect(plugin(r, 'key-auth')).toBeUndefined()
+    }
   })
 
   test('acl: GET for readers and writers, POST only for writers', () => {
-    expect(plugin(api, 'acl').config.allow.sort()).toEqual(['gridpulse-read', 'gridpulse-write'])
-    expect(plugin(api, 'acl').config.hide_groups_header).toBe(false)
+    // gridpulse-anonymous only reaches the anonymous consumer's per-address limit and its 401
+    // (kong/anonymous.yaml; tests/deploy/kong-rate-limits.test.ts).
+    for (const s of apis) {
+      expect(plugin(s, 'acl').config.allow.sort()).toEqual([
+        'gridpulse-anonymous',
+        'gridpulse-read',
+        'gridpulse-write',
+      ])
+      expect(plugin(s, 'acl').config.hide_groups_header).toBe(false)
+      for (const r of s.routes.filter((r: Obj) => r.methods.includes('GET')))
+        expect(plugin(r, 'acl')).toBeUndefined()
+    }
     const post = route('POST', '/v1/market/dispatch')!.route
-    expect(plugin(post, 'acl').config.allow).toEqual(['gridpulse-write'])
-    for (const r of api.routes.filter((r: Obj) => r.methods.includes('GET')))
-      expect(plugin(r, 'acl')).toBeUndefined()
-  })
-
-  test('rate limits per consumer: 100/min on market routes, 60/min on weather routes', () => {
-    const limit = (method: string, path: string) => {
-      const r = route(method, path)!.route
-      return (plugin(r, 'rate-limiting') ?? plugin(r.service, 'rate-limiting')).config
-    }
-    for (const [m, p] of [
-      ['GET', '/v1/market/dispatch'],
-      ['POST', '/v1/market/dispatch'],
-      ['GET', '/v1/market/prices'],
-    ] as const) {
-      expect(limit(m, p)).toMatchObject({ minute: 100, limit_by: 'consumer', policy: 'local' })
-    }
-    expect(limit('GET', '/v1/weather/observations')).toMatchObject({
-      minute: 60,
-      limit_by: 'consumer',
-      policy: 'local',
-    })
+    expect(plugin(post, 'acl').config.allow).toEqual(['gridpulse-write', 'gridpulse-anonymous'])
   })
 
   test('correlation-id, request-size-limiting and prometheus are global', () => {
@@ -208,10 +213,12 @@ describe('policy', () => {
   })
 
   test('the API service adds X-Gateway-Secret (from the env vault name) and keeps consumer headers', () => {
-    const rt = plugin(api, 'request-transformer').config
-    expect(rt.add.headers).toEqual(['X-Gateway-Secret:{vault://env/gridpulse-gateway-secret}'])
-    expect(rt.remove.headers).toEqual(['X-Gateway-Secret'])
-    for (const r of api.routes) expect(plugin(r, 'request-transformer')).toBeUndefined()
+    for (const s of apis) {
+      const rt = plugin(s, 'request-transformer').config
+      expect(rt.add.headers).toEqual(['X-Gateway-Secret:{vault://env/gridpulse-gateway-secret}'])
+      expect(rt.remove.headers).toEqual(['X-Gateway-Secret'])
+      for (const r of s.routes) expect(plugin(r, 'request-transformer')).toBeUndefined()
+    }
   })
 
   test('consumers analytics, operations, risk with their groups; keys only as vault references', () => {
@@ -221,7 +228,12 @@ describe('policy', () => {
     expect(groups('risk')).toEqual(['gridpulse-read'])
     expect(groups('operations')).toEqual(['gridpulse-read', 'gridpulse-write'])
     for (const c of kong.consumers) {
-      expect(c.keyauth_credentials).toEqual([{ key: `{vault://env/gridpulse-key-${c.username}}` }])
+      // key-auth's anonymous consumer has no key at all (kong/anonymous.yaml).
+      if (c.username === 'anonymous') expect(c.keyauth_credentials).toBeUndefined()
+      else
+        expect(c.keyauth_credentials).toEqual([
+          { key: `{vault://env/gridpulse-key-${c.username}}` },
+        ])
     }
     expect(readFileSync(join(ROOT, 'kong/kong.yaml'), 'utf8')).not.toMatch(/gpk_[A-Za-z0-9_-]{16,}/)
   })
@@ -249,7 +261,9 @@ describe('kong/docker-start.sh', () => {
       expect(text).toContain(`X-Gateway-Secret:${e.GRIDPULSE_GATEWAY_SECRET}`)
       const rendered = Bun.YAML.parse(text) as Obj
       const keys = Object.fromEntries(
-        rendered.consumers.map((c: Obj) => [c.username, c.keyauth_credentials[0].key])
+        rendered.consumers
+          .filter((c: Obj) => c.keyauth_credentials)
+          .map((c: Obj) => [c.username, c.keyauth_credentials[0].key])
       )
       expect(keys).toEqual({
         analytics: e.GRIDPULSE_KEY_ANALYTICS,

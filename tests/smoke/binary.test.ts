@@ -69,6 +69,16 @@ describe('compiled binary', () => {
       (await fetch(`${base}/api/v1/stats`, { headers: { apikey: `${apikey}x` } })).status
     ).toBe(401)
     expect((await fetch(`${base}/api/v1/stats`, authed())).status).toBe(200)
+    // Keyless requests are limited per socket address (RATE_LIMIT_ANONYMOUS_PER_MINUTE, 30): a
+    // client-chosen X-Forwarded-For does not buy a fresh budget; the key still works.
+    const statuses: number[] = []
+    for (let i = 0; i < 29; i++) {
+      const headers = { 'X-Forwarded-For': `198.51.100.${i}` }
+      statuses.push((await fetch(`${base}/api/v1/stats`, { headers })).status)
+    }
+    expect(statuses.slice(0, 28)).toEqual(Array(28).fill(401))
+    expect(statuses[28]).toBe(429)
+    expect((await fetch(`${base}/api/v1/stats`, authed())).status).toBe(200)
   })
 
   test('is ready, serves its OpenAPI document and offline docs', async () => {
