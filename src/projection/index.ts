@@ -3,6 +3,7 @@ export { createProjector, type Projector } from './projector'
 export { type ApiKeyInfo, createApiKey, type KeyScope, listApiKeys, revokeApiKey } from './keys'
 export {
   createQueries,
+  type DispatchRevision,
   type GenerationMix,
   type Page,
   type Queries,

@@ -2,13 +2,26 @@ import { createApi } from '@/api'
 import { createEmbeddedBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { createReadiness, silentLogger } from '@/observability'
-import { createProjector, createQueries, openProjectionDb } from '@/projection'
+import {
+  createApiKey,
+  createProjector,
+  createQueries,
+  type KeyScope,
+  openProjectionDb,
+} from '@/projection'
 
 /**
  * The real pipeline in memory: embedded log → projector → SQLite → API. No mocks of our own code;
  * only ports and files are left out.
  */
-export async function createHarness(options: { now?: () => number; maxBodyBytes?: number } = {}) {
+export async function createHarness(
+  options: {
+    now?: () => number
+    maxBodyBytes?: number
+    /** Check `apikey` headers as AUTH_MODE=keys does (create keys with `createKey`). */
+    keys?: boolean
+  } = {}
+) {
   const log = silentLogger()
   const db = openProjectionDb(':memory:')
   const bus = createEmbeddedBus({ path: ':memory:', log, idlePollMs: 20 })
@@ -31,12 +44,15 @@ export async function createHarness(options: { now?: () => number; maxBodyBytes?
     version: 'test',
     now: options.now,
     maxBodyBytes: options.maxBodyBytes,
+    auth: options.keys ? { mode: 'keys', verify: queries.apiKeys.verify } : undefined,
   })
   return {
     db,
     bus,
     queries,
     api,
+    /** A new API key for `consumer`, as `gridpulse keys create` makes it. */
+    createKey: (consumer: string, scope: KeyScope) => createApiKey(db, consumer, scope).key,
     async close() {
       await consumer.stop()
       await bus.close()
