@@ -66,8 +66,13 @@ export const marketRouter = (deps: MarketDeps) => {
       const { interval_end } = key
       const revision = body.revision ?? 1
       const correlation_id = c.get('correlationId')
-      const written_by = c.get('consumer')
+      // The canonical field holds at most 128 characters; consumer names are far shorter in practice.
+      const written_by = c.get('consumer')?.slice(0, 128)
       const what = `${body.region_id} ${body.fuel_type} at ${interval_end}`
+      // Check-then-publish runs one at a time per key on this node and sees this node's writes that
+      // are not projected yet, so one node never accepts two values for a revision. Two nodes can
+      // still both accept (each checks only its own projection): the projection then keeps the
+      // first in log order and records the other as a `conflict` dead letter (projection/apply.ts).
       return manual.exclusive(key, async () => {
         const slots = manual.slots(key)
         const current = Math.max(0, ...slots.keys())

@@ -128,6 +128,16 @@ describe('manual writes never rewrite history', () => {
     const third = await accepted(await post(body))
 
     expect(first.revision).toBe(1)
+    // Revision 1 keeps the id readings had before revisions existed.
+    expect(first.event_id).toBe(
+      eventIdFor({
+        event_type: 'MarketDispatchEvent',
+        source: 'api',
+        region_id: 'SA1',
+        fuel_type: 'wind',
+        interval_end: INTERVAL,
+      })
+    )
     expect(second.event_id).toBe(first.event_id)
     expect(third.event_id).toBe(first.event_id)
     const ends = await harness.bus.endOffsets(['market.dispatch'])
