@@ -40,7 +40,11 @@ export async function seedDispatch(dataDir: string, count: number): Promise<void
   db.sqlite.close()
 }
 
-/** Synthetic load (not data): the k-th distinct (region, fuel, interval) reading. */
+/**
+ * Synthetic load (not data): the k-th distinct (region, fuel, interval) reading. Labelled as SCADA
+ * ingestion, the high-volume path; manual (source `api`) writes are rare revision chains with sign
+ * rules and are not what these benchmarks measure.
+ */
 export function syntheticDispatch(k: number, correlation: string): MarketDispatchEvent {
   const region_id = REGION_IDS[k % REGION_IDS.length]!
   const fuel_type = FUEL_TYPES[Math.floor(k / REGION_IDS.length) % FUEL_TYPES.length]!
@@ -51,7 +55,7 @@ export function syntheticDispatch(k: number, correlation: string): MarketDispatc
   return {
     event_id: eventIdFor({
       event_type: 'MarketDispatchEvent',
-      source: 'api',
+      source: 'aemo.dispatch_scada',
       region_id,
       fuel_type,
       interval_end,
@@ -59,7 +63,7 @@ export function syntheticDispatch(k: number, correlation: string): MarketDispatc
     event_type: 'MarketDispatchEvent',
     schema_version: 1,
     correlation_id: correlation,
-    source: 'api',
+    source: 'aemo.dispatch_scada',
     source_file: null,
     source_sha256: null,
     ingested_at: new Date().toISOString(),

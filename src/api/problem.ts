@@ -33,6 +33,7 @@ const TITLES = {
   rate_limited: 'Too many requests',
   not_found: 'Not found',
   not_replayable: 'Cannot be replayed as is',
+  conflict: 'Conflicts with what was already written',
   method_not_allowed: 'Method not allowed',
   upstream_unavailable: 'Temporarily unavailable',
   outbox_full: 'The outbox is full; retry later',
@@ -43,7 +44,7 @@ export type ProblemCode = keyof typeof TITLES
 
 export const PROBLEM_BASE = 'https://gridpulse.dev/problems/'
 
-export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 422 | 429 | 500 | 503
+export type ProblemStatus = 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 422 | 429 | 500 | 503
 
 export function problemBody(
   c: Context,
@@ -83,6 +84,7 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or invalid API key',
   403: 'The key may not use this route',
   404: 'Not found',
+  409: 'Conflicts with an existing write (problem+json, code conflict)',
   413: 'Request body too large',
   415: 'Request body is not application/json',
   422: 'Understood but cannot be processed (problem+json)',

@@ -12,6 +12,9 @@ const EVENT_ID_NAMESPACE = '3f1c9a52-7c1e-4a8e-9a55-6d1b0f2e8c41'
 const MW = z.number().finite().min(-50_000).max(50_000)
 const PRICE = z.number().finite().min(-1_000).max(100_000)
 
+/** Revisions per manual reading: corrections are rare; a bound keeps ids and history finite. */
+export const MAX_REVISION = 1_000
+
 export const MarketDispatchEventSchema = z
   .object({
     ...envelopeShape,
@@ -21,6 +24,26 @@ export const MarketDispatchEventSchema = z
     interval_end: UtcInstantSchema.describe('End of the 5-minute dispatch interval, UTC'),
     value_mw: MW.describe('Generation in MW (negative for loads such as battery charging)'),
     unit_count: z.number().int().min(0).describe('Number of units (DUIDs) summed into value_mw'),
+    // Manual writes only (source `api`); absent on AEMO's SCADA-derived events. A manual reading is
+    // a chain of immutable revisions per (region, fuel, interval): revision n replaces n − 1.
+    revision: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_REVISION)
+      .optional()
+      .describe(
+        'Manual writes: revision of this (region, fuel, interval) reading; 1 = first write'
+      ),
+    written_by: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('Manual writes: the consumer (team) whose key wrote this revision'),
+    previous_value_mw: MW.optional().describe(
+      'Manual revisions (revision ≥ 2): value_mw of the revision this one replaced'
+    ),
   })
   .strict()
 export type MarketDispatchEvent = z.infer<typeof MarketDispatchEventSchema>
@@ -139,6 +162,8 @@ export function eventIdFor(
         region_id: string
         fuel_type: string
         interval_end: string
+        /** Manual revisions ≥ 2 get ids of their own; revision 1 (or none) keeps the original id. */
+        revision?: number
       }
     | { event_type: 'RegionPriceEvent'; source: string; region_id: string; interval_end: string }
     | {
@@ -158,7 +183,9 @@ export function eventIdFor(
 ): string {
   const parts =
     identity.event_type === 'MarketDispatchEvent'
-      ? [identity.region_id, identity.fuel_type, identity.interval_end]
+      ? identity.revision !== undefined && identity.revision > 1
+        ? [identity.region_id, identity.fuel_type, identity.interval_end, `r${identity.revision}`]
+        : [identity.region_id, identity.fuel_type, identity.interval_end]
       : identity.event_type === 'RegionPriceEvent'
         ? [identity.region_id, identity.interval_end]
         : identity.event_type === 'WeatherObservation'

@@ -1,4 +1,4 @@
-export { FUEL_TYPES, type FuelType, FuelTypeSchema } from './fuel-type'
+export { FUEL_TYPES, type FuelType, FuelTypeSchema, manualSignViolation } from './fuel-type'
 export { SCHEMA_VERSION, type SourceName, SourceNameSchema, UtcInstantSchema } from './envelope'
 export {
   eventIdFor,
@@ -7,6 +7,7 @@ export {
   type GridEventType,
   type InterconnectorFlowEvent,
   InterconnectorFlowEventSchema,
+  MAX_REVISION,
   type MarketDispatchEvent,
   MarketDispatchEventSchema,
   type RegionPriceEvent,

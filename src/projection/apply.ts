@@ -1,10 +1,18 @@
 import { getTableColumns, getTableName } from 'drizzle-orm'
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
-import type { DeadLetter, GridEvent } from '@/canonical'
+import {
+  type DeadLetter,
+  type GridEvent,
+  type MarketDispatchEvent,
+  manualSignViolation,
+  TOPIC_BY_EVENT_TYPE,
+} from '@/canonical'
+import { uuidV5 } from '@/lib'
 import type { ProjectionDb } from './db'
 import {
   deadLetters,
   dispatch,
+  dispatchRevisions,
   interconnectorFlows,
   prices,
   scadaReconciliation,
@@ -33,6 +41,117 @@ function upsertStatement(db: ProjectionDb, table: SQLiteTable, conflict: 'update
   )
 }
 
+/** Namespace of the ids of dead letters the projection itself records (rejected manual writes). */
+const REJECTED_WRITE_NAMESPACE = 'b7d4e0a2-5c61-4f3e-8d0b-2a9c6e1f4b73'
+
+/**
+ * Manual readings (source `api`) are chains of immutable revisions. The API refuses conflicting
+ * writes (409) by looking at this projection and at its own not-yet-projected writes, but two nodes
+ * (or a direct Kafka producer) can still race past that check. So the projection is the authority,
+ * deterministic on every node because it follows log order: a (region, fuel, interval, revision)
+ * slot is filled by the FIRST event for it; a later event with a different value for a filled slot,
+ * a revision whose predecessor is missing or had another value than it claims to replace, or a value
+ * that breaks the manual sign rules, is recorded as a dead letter (code `conflict` /
+ * `validation_failed`) and changes nothing. History is never silently rewritten.
+ */
+function createManualDispatchApplier(db: ProjectionDb, deadLetter: (record: DeadLetter) => void) {
+  const slot = db.sqlite.prepare(
+    `SELECT event_id AS eventId, value_mw AS valueMw, written_by AS writtenBy FROM dispatch_revisions
+     WHERE region_id = $regionId AND fuel_type = $fuelType AND interval_end = $intervalEnd AND revision = $revision`
+  )
+  const insertRevision = upsertStatement(db, dispatchRevisions, 'ignore')
+  const columns = Object.entries(getTableColumns(dispatch))
+  // The current row of the key follows the highest revision; the partial unique index
+  // dispatch_manual_key is the conflict target, so a manual key never has two current rows.
+  const upsertCurrent = db.sqlite.prepare(
+    `INSERT INTO "${getTableName(dispatch)}" (${columns.map(([, c]) => `"${c.name}"`).join(', ')})
+     VALUES (${columns.map(([key]) => `$${key}`).join(', ')})
+     ON CONFLICT ("region_id", "fuel_type", "interval_end") WHERE source = 'api'
+     DO UPDATE SET ${columns.map(([, c]) => `"${c.name}" = excluded."${c.name}"`).join(', ')}
+     WHERE excluded."revision" > "dispatch"."revision"`
+  )
+
+  const reject = (event: MarketDispatchEvent, code: string, reason: string) => {
+    const raw = JSON.stringify(event)
+    deadLetter({
+      dead_letter_id: uuidV5(raw, REJECTED_WRITE_NAMESPACE),
+      topic: TOPIC_BY_EVENT_TYPE.MarketDispatchEvent,
+      code,
+      reason,
+      correlation_id: event.correlation_id,
+      source: event.source,
+      source_file: null,
+      row: null,
+      raw,
+      // The write's own time, not the projection's: every node records the same dead letter.
+      failed_at: event.ingested_at,
+    })
+  }
+
+  return (
+    event: MarketDispatchEvent,
+    envelope: { ingestedAt: number } & Record<string, string | number | null>
+  ): void => {
+    const revision = event.revision ?? 1 // events from before revisions existed are first writes
+    const key = {
+      regionId: event.region_id,
+      fuelType: event.fuel_type,
+      intervalEnd: Date.parse(event.interval_end),
+    }
+    const what = `${event.region_id} ${event.fuel_type} at ${event.interval_end}`
+    const sign = manualSignViolation(event.fuel_type, event.value_mw)
+    if (sign) return reject(event, 'validation_failed', sign)
+    const taken = slot.get({ ...key, revision }) as { eventId: string; valueMw: number } | null
+    if (taken) {
+      // The same value again (a retried POST, a redelivery) is not a conflict: first writer stays.
+      if (taken.valueMw !== event.value_mw)
+        reject(
+          event,
+          'conflict',
+          `revision ${revision} of ${what} is already ${taken.valueMw} MW (event ${taken.eventId}); ${event.value_mw} MW was not applied`
+        )
+      return
+    }
+    const previous =
+      revision > 1
+        ? (slot.get({ ...key, revision: revision - 1 }) as { valueMw: number } | null)
+        : null
+    if (revision > 1 && !previous)
+      return reject(
+        event,
+        'conflict',
+        `revision ${revision} of ${what} has no revision ${revision - 1} to replace`
+      )
+    if (previous && previous.valueMw !== event.previous_value_mw)
+      return reject(
+        event,
+        'conflict',
+        `revision ${revision} of ${what} was written against ${event.previous_value_mw} MW but revision ${revision - 1} is ${previous.valueMw} MW`
+      )
+    const previousValueMw = previous?.valueMw ?? null
+    const writtenBy = event.written_by ?? null
+    insertRevision.run({
+      ...key,
+      eventId: event.event_id,
+      revision,
+      valueMw: event.value_mw,
+      previousValueMw,
+      writtenBy,
+      writtenAt: envelope.ingestedAt,
+      correlationId: event.correlation_id,
+    })
+    upsertCurrent.run({
+      ...envelope,
+      ...key,
+      valueMw: event.value_mw,
+      unitCount: event.unit_count,
+      revision,
+      writtenBy,
+      previousValueMw,
+    })
+  }
+}
+
 /**
  * Prepared, idempotent upserts keyed on `event_id`. Applying an event twice leaves the same row.
  * Synchronous: bun:sqlite is, so a whole batch fits in one transaction.
@@ -44,6 +163,21 @@ export function createApplier(db: ProjectionDb) {
   const upsertReconciliation = upsertStatement(db, scadaReconciliation, 'update')
   const upsertFlow = upsertStatement(db, interconnectorFlows, 'update')
   const insertDeadLetter = upsertStatement(db, deadLetters, 'ignore')
+  const applyDeadLetter = (record: DeadLetter): void => {
+    insertDeadLetter.run({
+      id: record.dead_letter_id,
+      topic: record.topic,
+      code: record.code,
+      reason: record.reason,
+      correlationId: record.correlation_id,
+      source: record.source,
+      sourceFile: record.source_file,
+      row: record.row,
+      raw: record.raw,
+      failedAt: Date.parse(record.failed_at),
+    })
+  }
+  const applyManualDispatch = createManualDispatchApplier(db, applyDeadLetter)
 
   return {
     applyEvent(event: GridEvent, projectedAt: number): void {
@@ -59,6 +193,7 @@ export function createApplier(db: ProjectionDb) {
       }
       switch (event.event_type) {
         case 'MarketDispatchEvent':
+          if (event.source === 'api') return applyManualDispatch(event, envelope)
           upsertDispatch.run({
             ...envelope,
             regionId: event.region_id,
@@ -66,6 +201,9 @@ export function createApplier(db: ProjectionDb) {
             intervalEnd: Date.parse(event.interval_end),
             valueMw: event.value_mw,
             unitCount: event.unit_count,
+            revision: null,
+            writtenBy: null,
+            previousValueMw: null,
           })
           return
         case 'RegionPriceEvent':
@@ -128,19 +266,6 @@ export function createApplier(db: ProjectionDb) {
         }
       }
     },
-    applyDeadLetter(record: DeadLetter): void {
-      insertDeadLetter.run({
-        id: record.dead_letter_id,
-        topic: record.topic,
-        code: record.code,
-        reason: record.reason,
-        correlationId: record.correlation_id,
-        source: record.source,
-        sourceFile: record.source_file,
-        row: record.row,
-        raw: record.raw,
-        failedAt: Date.parse(record.failed_at),
-      })
-    },
+    applyDeadLetter,
   }
 }

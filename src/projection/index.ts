@@ -4,6 +4,7 @@ export { type ApiKeyInfo, createApiKey, type KeyScope, listApiKeys, revokeApiKey
 export {
   createQueries,
   type GapRange,
+  type DispatchRevision,
   type GenerationMix,
   type Page,
   type Queries,

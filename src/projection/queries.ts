@@ -188,7 +188,26 @@ const toDispatch = (row: DispatchRow): MarketDispatchEvent => ({
   interval_end: toUtcIso(row.intervalEnd),
   value_mw: row.valueMw,
   unit_count: row.unitCount,
+  // Manual rows only: AEMO's rows keep exactly the fields they always had.
+  ...(row.revision === null
+    ? {}
+    : {
+        revision: row.revision,
+        ...(row.writtenBy === null ? {} : { written_by: row.writtenBy }),
+        ...(row.previousValueMw === null ? {} : { previous_value_mw: row.previousValueMw }),
+      }),
 })
+
+/** One revision of a manual reading, oldest first in a history. */
+export interface DispatchRevision {
+  readonly event_id: string
+  readonly revision: number
+  readonly value_mw: number
+  readonly previous_value_mw: number | null
+  readonly written_by: string | null
+  readonly written_at: string
+  readonly correlation_id: string
+}
 
 const toPrice = (row: PriceRow): RegionPriceEvent => ({
   ...envelopeOf(row),
@@ -378,6 +397,11 @@ export function createQueries(db: ProjectionDb) {
     toReconciliation,
     (r) => ({ t: r.intervalEnd, id: r.eventId })
   )
+  const revisionsOf = db.sqlite.prepare(
+    `SELECT event_id, revision, value_mw, previous_value_mw, written_by, written_at, correlation_id
+     FROM dispatch_revisions WHERE region_id = $regionId AND fuel_type = $fuelType AND interval_end = $intervalEnd
+     ORDER BY revision`
+  )
   const latestScadaInterval = db.sqlite.prepare(
     "SELECT MAX(interval_end) AS t FROM dispatch WHERE region_id = $region AND source = 'aemo.dispatch_scada'"
   )
@@ -412,6 +436,15 @@ export function createQueries(db: ProjectionDb) {
       list: (
         q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }
       ): Page<MarketDispatchEvent> => dispatchPage(q),
+      /** Every revision of the manual reading for (region, fuel, interval), oldest first. */
+      revisions(regionId: RegionId, fuelType: FuelType, intervalEnd: string): DispatchRevision[] {
+        const rows = revisionsOf.all({
+          regionId,
+          fuelType,
+          intervalEnd: Date.parse(intervalEnd),
+        }) as (Omit<DispatchRevision, 'written_at'> & { written_at: number })[]
+        return rows.map((r) => ({ ...r, written_at: toUtcIsoMs(r.written_at) }))
+      },
       byEventId(eventId: string): MarketDispatchEvent | undefined {
         const row = orm.select().from(dispatch).where(eq(dispatch.eventId, eventId)).get()
         return row ? toDispatch(row) : undefined

@@ -1,4 +1,13 @@
-import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { sql } from 'drizzle-orm'
+import {
+  index,
+  integer,
+  primaryKey,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core'
 
 // Times are stored as epoch milliseconds (UTC) so range filters and ordering use integer indexes;
 // the queries turn them back into ISO-8601 UTC strings of the canonical model.
@@ -23,11 +32,45 @@ export const dispatch = sqliteTable(
     intervalEnd: integer('interval_end').notNull(),
     valueMw: real('value_mw').notNull(),
     unitCount: integer('unit_count').notNull(),
+    // Manual readings (source 'api') only; null on AEMO's rows. The row is the CURRENT revision of
+    // its (region, fuel, interval); every revision is kept in dispatch_revisions.
+    revision: integer('revision'),
+    writtenBy: text('written_by'),
+    previousValueMw: real('previous_value_mw'),
   },
   (t) => [
     index('dispatch_by_time').on(t.intervalEnd, t.eventId),
     index('dispatch_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
     index('dispatch_by_fuel_time').on(t.fuelType, t.intervalEnd, t.eventId),
+    // One current manual row per key (partial: AEMO's hot insert path pays nothing for it).
+    uniqueIndex('dispatch_manual_key')
+      .on(t.regionId, t.fuelType, t.intervalEnd)
+      .where(sql`source = 'api'`),
+  ]
+)
+
+/**
+ * Every revision of every manual reading, immutable: who wrote which value when, and what it
+ * replaced. A (region, fuel, interval, revision) slot is filled once, by the first event for it in
+ * log order (the same on every node); a later different value for the slot becomes a dead letter.
+ */
+export const dispatchRevisions = sqliteTable(
+  'dispatch_revisions',
+  {
+    eventId: text('event_id').primaryKey(),
+    regionId: text('region_id').notNull(),
+    fuelType: text('fuel_type').notNull(),
+    intervalEnd: integer('interval_end').notNull(),
+    revision: integer('revision').notNull(),
+    valueMw: real('value_mw').notNull(),
+    previousValueMw: real('previous_value_mw'),
+    writtenBy: text('written_by'),
+    /** The event's ingested_at (epoch ms): when the API accepted the write. */
+    writtenAt: integer('written_at').notNull(),
+    correlationId: text('correlation_id').notNull(),
+  },
+  (t) => [
+    uniqueIndex('dispatch_revisions_slot').on(t.regionId, t.fuelType, t.intervalEnd, t.revision),
   ]
 )
 

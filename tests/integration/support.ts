@@ -281,7 +281,9 @@ export function dispatchBody(k: number) {
   return {
     region_id,
     fuel_type,
-    value_mw: Math.round(((k * 7919) % 100_000) / 10) / 10,
+    // Manual writes follow the model's sign rules: charging is a load (≤ 0), the rest generation.
+    value_mw:
+      (fuel_type === 'battery_charging' ? -1 : 1) * (Math.round(((k * 7919) % 100_000) / 10) / 10),
     interval_end,
   }
 }

@@ -41,6 +41,8 @@ export function dispatchEvent(
     interval_end,
     value_mw,
     unit_count: 1,
+    // What the API writes: a manual reading's first revision.
+    revision: 1,
   }
 }
 

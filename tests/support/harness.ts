@@ -2,7 +2,13 @@ import { createApi } from '@/api'
 import { createEmbeddedBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { createReadiness, type SourceStatus, silentLogger } from '@/observability'
-import { createProjector, createQueries, openProjectionDb } from '@/projection'
+import {
+  createApiKey,
+  createProjector,
+  createQueries,
+  type KeyScope,
+  openProjectionDb,
+} from '@/projection'
 
 /**
  * The real pipeline in memory: embedded log → projector → SQLite → API. No mocks of our own code;
@@ -14,6 +20,8 @@ export async function createHarness(
     maxBodyBytes?: number
     /** The pollers' statuses, as main.ts wires them (for /api/v1/sources). */
     sources?: () => readonly SourceStatus[]
+    /** Check `apikey` headers as AUTH_MODE=keys does (create keys with `createKey`). */
+    keys?: boolean
   } = {}
 ) {
   const log = silentLogger()
@@ -39,12 +47,15 @@ export async function createHarness(
     now: options.now,
     maxBodyBytes: options.maxBodyBytes,
     sources: options.sources,
+    auth: options.keys ? { mode: 'keys', verify: queries.apiKeys.verify } : undefined,
   })
   return {
     db,
     bus,
     queries,
     api,
+    /** A new API key for `consumer`, as `gridpulse keys create` makes it. */
+    createKey: (consumer: string, scope: KeyScope) => createApiKey(db, consumer, scope).key,
     async close() {
       await consumer.stop()
       await bus.close()

@@ -19,6 +19,15 @@ export const dlqRouter = (deps: {
       const { id } = c.req.valid('param')
       const record = deps.queries.deadLetters.byId(id)
       if (!record) return problem(c, 404, 'not_found', `no dead letter ${id}`)
+      if (record.code === 'conflict') {
+        // Replaying would only be refused again by the projection's first-writer-wins.
+        return problem(
+          c,
+          422,
+          'not_replayable',
+          `a manual write that conflicted with an earlier one (${record.reason}); POST it again as a new revision`
+        )
+      }
       let payload: unknown
       try {
         payload = JSON.parse(record.raw)

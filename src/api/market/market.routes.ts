@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import {
   FuelTypeSchema,
   InterconnectorFlowEventSchema,
+  MAX_REVISION,
   MarketDispatchEventSchema,
   RegionIdSchema,
   RegionPriceEventSchema,
@@ -42,7 +43,20 @@ export const DispatchSubmissionSchema = z
   .object({
     region_id: RegionIdSchema,
     fuel_type: FuelTypeSchema,
-    value_mw: MarketDispatchEventSchema.shape.value_mw,
+    value_mw: MarketDispatchEventSchema.shape.value_mw.describe(
+      'MW. battery_charging is a load: ≤ 0; every other fuel (battery_discharging included) ≥ 0. ' +
+        'Negative generation of other fuels (pumped hydro, auxiliary load) comes only from AEMO SCADA'
+    ),
+    revision: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_REVISION)
+      .optional()
+      .describe(
+        'Which revision of this (region, fuel, interval) reading the body is (default 1, the first write). ' +
+          'To correct a reading, send the current revision + 1: it replaces the current value and keeps it as previous_value_mw'
+      ),
     interval_end: z.iso
       .datetime({ offset: true })
       .optional()
@@ -60,6 +74,7 @@ export const AcceptedSchema = z
     event_id: z.uuid(),
     correlation_id: z.string(),
     interval_end: z.string(),
+    revision: z.number().int().min(1).describe('The revision this write is (or already was)'),
   })
   .openapi('Accepted')
 
@@ -70,7 +85,13 @@ export const submitDispatch = createRoute({
   tags: ['Market'],
   summary: 'Submit one dispatch reading; it is published through the event log and projected',
   description:
-    'Idempotent: the event id derives from (region, fuel type, interval), so the same body twice yields one row. ' +
+    "Manual readings have source `api` and never touch AEMO's rows for the same region, fuel and interval. " +
+    'Each (region, fuel type, interval) reading is a chain of immutable revisions; the event id derives from ' +
+    '(region, fuel type, interval, revision), so the same body twice is one write (202, same event id). ' +
+    'A different value for a revision that already exists is 409 `conflict`: to correct a reading, POST the new ' +
+    'value with `"revision": <current + 1>` (the current revision is on the row in GET /api/v1/dispatch). ' +
+    "The row then shows the new value, its `revision`, `written_by` (the key's consumer) and `previous_value_mw`; " +
+    'GET /api/v1/dispatch/revisions lists every revision with who wrote it and when. ' +
     'The response is 202 because the reading becomes queryable once the projection has applied it.',
   request: {
     body: { required: true, content: { 'application/json': { schema: DispatchSubmissionSchema } } },
@@ -80,7 +101,65 @@ export const submitDispatch = createRoute({
       description: 'Accepted for publication',
       content: { 'application/json': { schema: AcceptedSchema } },
     },
-    ...problemResponses(400, 413, 415, 503),
+    ...problemResponses(400, 409, 413, 415, 503),
+  },
+})
+
+export const DispatchRevisionSchema = z
+  .object({
+    event_id: z.uuid(),
+    revision: z.number().int().min(1),
+    value_mw: z.number(),
+    previous_value_mw: z
+      .number()
+      .nullable()
+      .describe('The value this revision replaced (null for revision 1)'),
+    written_by: z
+      .string()
+      .nullable()
+      .describe('Consumer (team) of the key that wrote it; null when auth is off'),
+    written_at: z.string().describe('When the API accepted the write, UTC'),
+    correlation_id: z.string().describe('Correlation id of the request that wrote it'),
+  })
+  .openapi('DispatchRevision')
+
+export const listDispatchRevisions = createRoute({
+  operationId: 'listDispatchRevisions',
+  method: 'get',
+  path: '/api/v1/dispatch/revisions',
+  tags: ['Market'],
+  summary: 'Every revision of one manual reading: who wrote which value when, oldest first',
+  request: {
+    query: z
+      .object({
+        region_id: RegionIdSchema,
+        fuel_type: FuelTypeSchema,
+        interval_end: z.iso.datetime({ offset: true }).openapi({
+          description: 'End of the 5-minute interval',
+          example: '2026-04-01T10:05:00+10:00',
+        }),
+      })
+      .strict(),
+  },
+  responses: {
+    200: {
+      description: 'The revision history of the manual reading',
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              region_id: RegionIdSchema,
+              fuel_type: FuelTypeSchema,
+              interval_end: z.string(),
+              current_revision: z.number().int().min(1),
+              data: z.array(DispatchRevisionSchema),
+              correlation_id: z.string(),
+            })
+            .openapi('DispatchRevisionHistory'),
+        },
+      },
+    },
+    ...problemResponses(400, 404),
   },
 })
 
