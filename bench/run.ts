@@ -126,6 +126,11 @@ if (want('aemo')) {
   await benchFreshness(report, binary, work)
 }
 
+if (want('durability')) {
+  const { benchDurability } = await import('./durability')
+  await benchDurability(report)
+}
+
 if (want('kafka')) {
   // End to end on a real broker (KAFKA_BROKERS, else a throwaway one): outbox → relay → Kafka → projection.
   const { benchKafka } = await import('./kafka')

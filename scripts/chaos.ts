@@ -39,6 +39,8 @@ export interface ChaosOptions {
 export interface ChaosReport {
   readonly events: number
   readonly acked: number
+  /** POSTs answered with a final refusal (4xx other than 429): must be 0 for valid bodies. */
+  readonly refused: number
   readonly lost: number
   readonly doubleCounted: number
   readonly nodeKills: number
@@ -75,6 +77,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     const all = Array.from({ length: options.events }, (_, k) => k)
     const acked = new Set<number>()
+    const refused = new Map<number, number>()
+    const refusedBefore = (r: { rejected: Map<number, number> }) =>
+      [...r.rejected.values()].filter((s) => s !== 503 && s !== 429).length
     let clientRetries = 0
     let brokerDown = false
 
@@ -99,12 +104,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           const slice = pending.slice(i, i + 200).filter((k) => k < allowance)
           const result = await ingest(a.base, slice, { concurrency: 16, ratePerSecond })
           for (const k of result.acked) acked.add(k)
+          // Only 503 (the outbox is full) and 429 are worth sending again; any other refusal is
+          // final, and the run reports it.
+          for (const [k, status] of result.rejected)
+            if (status !== 503 && status !== 429) refused.set(k, status)
           // The node died mid-slice: wait for its restart before going on.
           if (result.unanswered.size > 0 || result.notSent.length > 0) await waitHealthy(() => a)
-          else if (result.rejected.size > 0) await Bun.sleep(500)
+          else if (result.rejected.size > refusedBefore(result)) await Bun.sleep(500)
           if (slice.length < Math.min(200, pending.length - i)) i -= 200 - slice.length
         }
-        pending = all.filter((k) => !acked.has(k))
+        pending = all.filter((k) => !acked.has(k) && !refused.has(k))
       }
       say(`client: all ${options.events} events acknowledged after ${round} rounds`)
     })()
@@ -184,6 +193,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return {
       events: options.events,
       acked: acked.size,
+      refused: refused.size,
       lost,
       doubleCounted,
       nodeKills: counts.nodeKills,
@@ -266,7 +276,7 @@ async function readDuplicates(brokers: string, topic: string): Promise<number> {
 
 export function formatReport(r: ChaosReport): string {
   return [
-    `chaos: ${r.events} events posted, ${r.acked} acknowledged, in ${r.seconds.toFixed(0)} s`,
+    `chaos: ${r.events} events posted, ${r.acked} acknowledged, ${r.refused} refused, in ${r.seconds.toFixed(0)} s`,
     `  faults: node SIGKILLed ${r.nodeKills}×, broker killed and restarted ${r.brokerRestarts}×, one node started during an outage`,
     `  lost ${r.lost}, double-counted ${r.doubleCounted}; projected per node: ${Object.entries(
       r.projected
@@ -294,7 +304,10 @@ if (import.meta.main) {
     progress: (line) => console.error(`[chaos] ${line}`),
   })
   console.log(formatReport(report))
-  process.exit(
-    report.lost === 0 && report.doubleCounted === 0 && report.nodesReady === report.nodes ? 0 : 1
-  )
+  const healthy =
+    report.refused === 0 &&
+    report.lost === 0 &&
+    report.doubleCounted === 0 &&
+    report.nodesReady === report.nodes
+  process.exit(healthy ? 0 : 1)
 }

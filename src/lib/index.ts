@@ -20,3 +20,4 @@ export {
   type Supervisor,
   type SupervisorLog,
 } from './supervisor'
+export { createGroupCommit } from './group-commit'

@@ -10,6 +10,7 @@ describe.skipIf(skip)('chaos, small', () => {
     const report = await runChaos({ events: 3_000, nodeKills: 2, brokerRestarts: 2 })
     console.log(formatReport(report))
     expect(report.acked).toBe(3_000)
+    expect(report.refused).toBe(0)
     expect(report.nodeKills).toBe(2)
     expect(report.brokerRestarts).toBe(2)
     expect(report.lost).toBe(0)

@@ -266,13 +266,13 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     async publish(events: readonly GridEvent[], opts?: PublishOptions) {
       ensureOpen()
       ensureRoom(events.length)
-      outbox.append(events.map(encodeEvent), opts?.checkpoint)
+      await outbox.append(events.map(encodeEvent), opts?.checkpoint)
       relay?.wake()
     },
     async deadLetter(records: readonly DeadLetter[], opts?: PublishOptions) {
       ensureOpen()
       ensureRoom(records.length)
-      outbox.append(
+      await outbox.append(
         records.map((r) => encodeDeadLetter(fitDeadLetter(r))),
         opts?.checkpoint
       )

@@ -17,9 +17,9 @@ const event = (i: number) =>
   )
 
 describe('kafka outbox', () => {
-  test('events and their source checkpoint commit together; the checkpoint row comes after the events', () => {
+  test('events and their source checkpoint commit together; the checkpoint row comes after the events', async () => {
     const outbox = createOutbox({ path: ':memory:', nodeId: 'n1', now: () => 1_000 })
-    outbox.append([event(1), event(2)].map(encodeEvent), {
+    await outbox.append([event(1), event(2)].map(encodeEvent), {
       source: 'aemo.dispatchis',
       cursor: 'FILE_1.zip',
     })
@@ -47,22 +47,22 @@ describe('kafka outbox', () => {
     expect(outbox.depth()).toBe(3)
   })
 
-  test('a failing append leaves neither the events nor the checkpoint behind', () => {
+  test('a failing append leaves neither the events nor the checkpoint behind', async () => {
     const outbox = createOutbox({ path: ':memory:', nodeId: 'n1' })
     const bad = { ...encodeEvent(event(1)), value: null as unknown as string } // NOT NULL violation mid-transaction
-    expect(() =>
+    await expect(
       outbox.append([encodeEvent(event(0)), bad], { source: 's', cursor: 'c' })
-    ).toThrow()
+    ).rejects.toThrow()
     expect(outbox.page(10)).toEqual([])
     expect(outbox.depth()).toBe(0)
     expect(outbox.readCheckpoint('s')).toBeUndefined()
   })
 
-  test('pages are bounded and in order; removed rows never come back; depth survives a reopen', () => {
+  test('pages are bounded and in order; removed rows never come back; depth survives a reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridpulse-outbox-'))
     const path = join(dir, 'log.sqlite')
     const outbox = createOutbox({ path, nodeId: 'n1' })
-    outbox.append(Array.from({ length: 25 }, (_, i) => encodeEvent(event(i))))
+    await outbox.append(Array.from({ length: 25 }, (_, i) => encodeEvent(event(i))))
     const first = outbox.page(10)
     expect(first).toHaveLength(10)
     outbox.remove(first[9]!.id)
@@ -77,12 +77,12 @@ describe('kafka outbox', () => {
     rmSync(dir, { recursive: true })
   })
 
-  test('depth counts rows another process appended to the same outbox (a backfill beside a node)', () => {
+  test('depth counts rows another process appended to the same outbox (a backfill beside a node)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gridpulse-outbox-'))
     const node = createOutbox({ path: join(dir, 'log.sqlite'), nodeId: 'n1' })
     const backfill = createOutbox({ path: join(dir, 'log.sqlite'), nodeId: 'n1-backfill' })
-    node.append([encodeEvent(event(1))])
-    backfill.append([encodeEvent(event(2)), encodeEvent(event(3))])
+    await node.append([encodeEvent(event(1))])
+    await backfill.append([encodeEvent(event(2)), encodeEvent(event(3))])
     expect(node.depth()).toBe(3)
     node.remove(node.page(10)[2]!.id)
     expect(backfill.depth()).toBe(0)
@@ -91,7 +91,7 @@ describe('kafka outbox', () => {
     rmSync(dir, { recursive: true })
   })
 
-  test('the newer checkpoint wins, the local one on a tie', () => {
+  test('the newer checkpoint wins, the local one on a tie', async () => {
     const local = { cursor: 'A', updatedAt: 10 }
     expect(newerCheckpoint(local, undefined)).toBe(local)
     expect(newerCheckpoint(undefined, local)).toBe(local)

@@ -1,4 +1,5 @@
 import { Database } from 'bun:sqlite'
+import { createGroupCommit } from '@/lib'
 import type { SourceCheckpoint } from '../port'
 import type { OutgoingMessage } from '../serde'
 import { CHECKPOINT_TOPIC } from './topics'
@@ -60,7 +61,7 @@ export interface Outbox {
    * Durably accepts messages and (optionally) the source checkpoint that produced them, in ONE
    * transaction. The checkpoint is also queued for the control topic, after the messages.
    */
-  append(messages: readonly OutgoingMessage[], checkpoint?: SourceCheckpoint): void
+  append(messages: readonly OutgoingMessage[], checkpoint?: SourceCheckpoint): Promise<void>
   /** The oldest `limit` rows, in relay order. Memory stays bounded however large the backlog is. */
   page(limit: number): OutboxRow[]
   /** Deletes every row up to and including `lastId` (they are on Kafka). */
@@ -79,13 +80,15 @@ export function createOutbox(options: {
   path: string
   nodeId: string
   now?: () => number
+  /** SQLite durability of a commit; FULL (the default) outlives a power cut. NORMAL: benchmarks only. */
+  synchronous?: 'FULL' | 'NORMAL'
 }): Outbox {
   const now = options.now ?? Date.now
   const db = new Database(options.path, { create: true, strict: true })
   db.run('PRAGMA journal_mode = WAL')
   // A 202 promises the event is kept: FULL fsyncs the WAL on every commit, so an accepted event
   // survives an OS crash or a power cut too, not only a process crash (NORMAL's guarantee).
-  db.run('PRAGMA synchronous = FULL')
+  db.run(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`)
   db.run('PRAGMA busy_timeout = 5000')
   db.run(SCHEMA)
 
@@ -140,10 +143,20 @@ export function createOutbox(options: {
     }
   )
 
+  type Write = { messages: readonly OutgoingMessage[]; checkpoint?: SourceCheckpoint }
+  const appendAll = db.transaction((writes: readonly Write[]) => {
+    for (const w of writes) append(w.messages, w.checkpoint)
+  })
+  // Concurrent appends (API requests) share one transaction and so one fsync.
+  const commit = createGroupCommit<Write>({
+    commitAll: (writes) => appendAll(writes),
+    commitOne: (w) => append(w.messages, w.checkpoint),
+  })
+
   return {
-    append(messages, checkpoint) {
+    async append(messages, checkpoint) {
       if (messages.length === 0 && !checkpoint) return
-      append(messages, checkpoint)
+      await commit({ messages, checkpoint })
     },
     page: (limit) => selectPage.all(limit) as OutboxRow[],
     remove(lastId) {

@@ -35,11 +35,11 @@ describe('outbox relay', () => {
   test('sends pages in order with the prefix, the checkpoint in a request after its events, then empties the outbox', async () => {
     const outbox = createOutbox({ path: ':memory:', nodeId: 'n1' })
     const { lane, sent } = fakeLane()
-    outbox.append(
+    await outbox.append(
       [0, 1, 2].map((i) => encodeEvent(event(i))),
       { source: 'aemo.dispatchis', cursor: 'F1' }
     )
-    outbox.append([], { source: 'aemo.dispatchis', cursor: 'F2' })
+    await outbox.append([], { source: 'aemo.dispatchis', cursor: 'F2' })
     const relay = createRelay({
       outbox,
       lane,
@@ -62,7 +62,7 @@ describe('outbox relay', () => {
   test('pages are bounded', async () => {
     const outbox = createOutbox({ path: ':memory:', nodeId: 'n1' })
     const { lane, sent } = fakeLane()
-    outbox.append(Array.from({ length: 25 }, (_, i) => encodeEvent(event(i))))
+    await outbox.append(Array.from({ length: 25 }, (_, i) => encodeEvent(event(i))))
     const relay = createRelay({
       outbox,
       lane,
@@ -85,12 +85,12 @@ describe('outbox relay', () => {
       log: silentLogger(),
       random: () => 0,
     })
-    outbox.append([encodeEvent(event(1))])
+    await outbox.append([encodeEvent(event(1))])
     relay.wake()
     await waitFor(() => !relay.healthy(), 'the relay to notice', 2_000)
     expect(relay.lastError()).toBe('broker down')
     expect(outbox.depth()).toBe(1)
-    outbox.append([encodeEvent(event(2))])
+    await outbox.append([encodeEvent(event(2))])
     await waitFor(() => outbox.depth() === 0, 'the backlog to drain', 5_000)
     expect(relay.healthy()).toBe(true)
     await relay.stop()
@@ -116,7 +116,7 @@ describe('outbox relay', () => {
       },
       async close() {},
     }
-    outbox.append([1, 2, 3].map((i) => encodeEvent(event(i))))
+    await outbox.append([1, 2, 3].map((i) => encodeEvent(event(i))))
     const relay = createRelay({ outbox, lane, physical: (t) => t, log: silentLogger() })
     await waitFor(() => outbox.depth() === 0, 'the outbox to drain', 2_000)
     expect(relay.healthy()).toBe(true)
