@@ -49,6 +49,8 @@ export interface ChaosReport {
   readonly kafkaDuplicates: number
   /** POSTs sent again because the first got no answer (the node died or Kafka-independent 503). */
   readonly clientRetries: number
+  /** Loops (consumer, relay, leadership) their supervisor restarted, summed over every node run. */
+  readonly loopRestarts: number
   readonly nodesReady: number
   readonly nodes: number
   readonly seconds: number
@@ -186,6 +188,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
 
     const kafkaDuplicates = await countDuplicates(broker.brokers, 'market.dispatch')
+    const loopRestarts = nodes.reduce(
+      (n, node) =>
+        n + node.output.split('\n').filter((l) => l.includes('stopped; restarting it')).length,
+      0
+    )
     for (const node of live) {
       node.kill('SIGTERM')
       await node.exited()
@@ -200,6 +207,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       brokerRestarts: counts.brokerRestarts,
       kafkaDuplicates,
       clientRetries,
+      loopRestarts,
       nodesReady,
       nodes: live.length,
       seconds: (performance.now() - started) / 1000,
@@ -283,7 +291,7 @@ export function formatReport(r: ChaosReport): string {
     )
       .map(([n, c]) => `${n} ${c}`)
       .join(', ')}`,
-    `  nodes ready again without intervention: ${r.nodesReady}/${r.nodes} (drained ${r.drainSeconds.toFixed(1)} s after the last fault)`,
+    `  nodes ready again without intervention: ${r.nodesReady}/${r.nodes} (drained ${r.drainSeconds.toFixed(1)} s after the last fault); loops restarted by their supervisor: ${r.loopRestarts}`,
     `  duplicates a direct reader of market.dispatch sees: ${r.kafkaDuplicates} (client re-sent ${r.clientRetries} unanswered POSTs; dedupe by event_id)`,
   ].join('\n')
 }

@@ -77,6 +77,7 @@ Configuration comes from the environment only; see the README's configuration ta
 `
 
 const EX_CONFIG = 78
+const EX_SOFTWARE = 70
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv
@@ -437,6 +438,18 @@ async function serve(config: Config): Promise<number> {
       : { alive: false as const, detail: problems.join('; ') }
   }
 
+  // Plain Docker and systemd restart a process that exits, not one that is merely unhealthy: a
+  // node that liveness gives up on exits (70) after a graceful shutdown, and its restart policy
+  // (compose: unless-stopped; systemd: Restart=always) brings it back.
+  const watchdog = setInterval(() => {
+    const live = liveness()
+    if (live.alive || fatalCode !== undefined) return
+    log.error({ detail: live.detail }, 'liveness failed; exiting so that the node is restarted')
+    fatalCode = EX_SOFTWARE
+    fatalStop?.(EX_SOFTWARE)
+  }, 10_000)
+  closers.push({ name: 'watchdog', close: () => clearInterval(watchdog) })
+
   const readiness = createReadiness({
     database: { required: true, run: () => ({ ok: isMigrated(db) && queries.ping() }) },
     // Writes: accepted while the outbox has room, whether or not Kafka answers right now (the
@@ -673,6 +686,6 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
     console.error('fatal:', error)
-    process.exit(70)
+    process.exit(EX_SOFTWARE)
   }
 )
