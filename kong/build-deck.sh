@@ -15,5 +15,7 @@ trap 'rm -rf "$stages"' EXIT
 "$deck" file openapi2kong --spec "$stages/api.openapi.json" --select-tag gridpulse --no-id \
   | "$deck" file patch kong/patches.yaml "$stages/public-paths.patch.yaml" \
   | "$deck" file add-plugins kong/plugins/*.yaml -o "$stages/api.yaml"
-"$deck" file render "$stages/api.yaml" kong/extras.yaml kong/consumers.yaml -o "$out"
+"$deck" file render "$stages/api.yaml" kong/extras.yaml kong/consumers.yaml -o "$stages/rendered.yaml"
+# Kong answers /openapi.json itself with the public-path spec (kong/build.ts specRoutePatch).
+"$deck" file patch -s "$stages/rendered.yaml" "$stages/spec-route.patch.yaml" -o "$out"
 "$deck" file validate "$out"

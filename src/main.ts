@@ -39,11 +39,9 @@ import {
   createNemwebCycle,
   createPoller,
   type CycleResult,
-  DEFAULT_LOCATIONS,
   NEMWEB,
   type NemwebKind,
   runBackfill,
-  WeatherLocationsSchema,
 } from '@/sources'
 import { type Config, ConfigError, loadConfig } from './config'
 
@@ -324,16 +322,6 @@ async function serve(config: Config): Promise<number> {
   const registry = createSourceRegistry()
   const pollers: Promise<void>[] = []
   if (config.sources.enabled.has('openmeteo')) {
-    const locations = config.sources.openMeteo.locations
-      ? WeatherLocationsSchema.safeParse(config.sources.openMeteo.locations)
-      : { success: true as const, data: DEFAULT_LOCATIONS }
-    if (!locations.success) {
-      console.error(
-        `invalid configuration:\nWEATHER_LOCATIONS: ${locations.error.issues.map((i) => i.message).join('; ')}`
-      )
-      await closeAll(closers, log)
-      return EX_CONFIG
-    }
     const status = registry.register('openmeteo.forecast', config.sources.openMeteo.everyMs)
     const poller = createPoller({
       status,
@@ -343,7 +331,7 @@ async function serve(config: Config): Promise<number> {
         bus,
         createForecastCycle({
           baseUrl: config.sources.openMeteo.baseUrl,
-          locations: locations.data,
+          locations: config.sources.openMeteo.locations,
           sink,
         })
       ),
@@ -481,15 +469,23 @@ async function serve(config: Config): Promise<number> {
     maxRequestBodySize: 16 * 1024 * 1024,
   })
   closers.push({ name: 'http server', close: () => server.stop() })
+  // A wildcard bind is reachable on every interface; localhost is the one name that always works.
+  const host = ['0.0.0.0', '::', '[::]'].includes(config.http.host)
+    ? 'localhost'
+    : config.http.host.includes(':')
+      ? `[${config.http.host}]`
+      : config.http.host
+  const docsUrl = `http://${host}:${server.port}/docs`
   log.info(
     {
       port: server.port,
+      docs_url: docsUrl,
       data_dir: config.data.dir,
       bus: bus.kind,
       version: VERSION,
       startup_ms: Math.round(performance.now() - started),
     },
-    'gridpulse is serving'
+    `gridpulse is serving; docs at ${docsUrl}`
   )
 
   const signalled = await new Promise<string>((resolve) => {

@@ -6,7 +6,7 @@ import {
   RegionIdSchema,
   RegionPriceEventSchema,
 } from '@/canonical'
-import { component, orderedRange, pageOf, rangeQuery } from '../common'
+import { component, IntervalEndSchema, pageOf, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
 
 const MarketDispatch = component(MarketDispatchEventSchema, 'MarketDispatchEvent')
@@ -19,15 +19,13 @@ export const listDispatch = createRoute({
   tags: ['Market'],
   summary: 'Generation by region and fuel type per 5-minute interval, newest first',
   request: {
-    query: orderedRange(
-      z
-        .object({
-          region_id: RegionIdSchema.optional(),
-          fuel_type: FuelTypeSchema.optional(),
-          ...rangeQuery,
-        })
-        .strict()
-    ),
+    query: z
+      .object({
+        region_id: RegionIdSchema.optional(),
+        fuel_type: FuelTypeSchema.optional(),
+        ...rangeQuery,
+      })
+      .strict(),
   },
   responses: {
     200: {
@@ -43,12 +41,8 @@ export const DispatchSubmissionSchema = z
     region_id: RegionIdSchema,
     fuel_type: FuelTypeSchema,
     value_mw: MarketDispatchEventSchema.shape.value_mw,
-    interval_end: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .describe(
-        'End of the 5-minute interval (defaults to the current one); must fall on a 5-minute boundary'
-      ),
+    // Defaults to the current interval when absent.
+    interval_end: IntervalEndSchema.optional(),
   })
   .strict()
   .openapi('DispatchSubmission')
@@ -91,7 +85,7 @@ export const listPrices = createRoute({
   tags: ['Market'],
   summary: 'Regional prices (RRP), demand and interchange per 5-minute interval, newest first',
   request: {
-    query: orderedRange(z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict()),
+    query: z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict(),
   },
   responses: {
     200: {
@@ -109,14 +103,12 @@ export const listInterconnectorFlows = createRoute({
   tags: ['Market'],
   summary: 'Interconnector flows, losses and limits per 5-minute interval, newest first',
   request: {
-    query: orderedRange(
-      z
-        .object({
-          interconnector_id: InterconnectorFlowEventSchema.shape.interconnector_id.optional(),
-          ...rangeQuery,
-        })
-        .strict()
-    ),
+    query: z
+      .object({
+        interconnector_id: InterconnectorFlowEventSchema.shape.interconnector_id.optional(),
+        ...rangeQuery,
+      })
+      .strict(),
   },
   responses: {
     200: {
