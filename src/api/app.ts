@@ -133,6 +133,11 @@ export function createApi(deps: ApiDeps) {
       ) as ProblemStatus
       return problem(c, status, code, error.message)
     }
+    // The client closed the connection while its body was being read: nothing failed here, and
+    // nobody will read the answer; log it as the client error it is (not a 500 with a stack).
+    if (error instanceof DOMException && error.name === 'AbortError') {
+      return problem(c, 400, 'malformed_json', 'the request body ended before it was complete')
+    }
     log.error({ err: error, correlation_id: c.get('correlationId') }, 'unhandled error')
     return problem(
       c,

@@ -1,4 +1,5 @@
 import { createApi } from '@/api'
+import type { AuthConfig } from '@/api/auth'
 import { createEmbeddedBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { createReadiness, silentLogger } from '@/observability'
@@ -8,7 +9,9 @@ import { createProjector, createQueries, openProjectionDb } from '@/projection'
  * The real pipeline in memory: embedded log → projector → SQLite → API. No mocks of our own code;
  * only ports and files are left out.
  */
-export async function createHarness(options: { now?: () => number; maxBodyBytes?: number } = {}) {
+export async function createHarness(
+  options: { now?: () => number; maxBodyBytes?: number; auth?: AuthConfig } = {}
+) {
   const log = silentLogger()
   const db = openProjectionDb(':memory:')
   const bus = createEmbeddedBus({ path: ':memory:', log, idlePollMs: 20 })
@@ -31,6 +34,7 @@ export async function createHarness(options: { now?: () => number; maxBodyBytes?
     version: 'test',
     now: options.now,
     maxBodyBytes: options.maxBodyBytes,
+    auth: options.auth,
   })
   return {
     db,
