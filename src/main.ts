@@ -23,6 +23,7 @@ import {
   type Logger,
   type Metrics,
   silentLogger,
+  logProcessWarnings,
 } from '@/observability'
 import {
   createApiKey,
@@ -281,6 +282,8 @@ function keys(config: Config, args: string[]): number {
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger({ level: config.log.level })
+  // The log is JSON lines: a process warning must not arrive as Bun's plain-text printout.
+  logProcessWarnings(log.child({ component: 'process' }))
   const started = performance.now()
   const closers: { name: string; close: () => unknown }[] = []
   const shutdown = new AbortController()

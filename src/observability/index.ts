@@ -2,3 +2,4 @@ export { createSourceRegistry, type SourceRegistry, type SourceStatus } from './
 export { type CheckResult, createReadiness, type ReadinessReport } from './readiness'
 export { createMetrics, type Metrics } from './metrics'
 export { createLogger, type Logger, type LogLevel, silentLogger } from './logger'
+export { logProcessWarnings } from './warnings'
