@@ -40,7 +40,12 @@ export function docsRouter() {
     .get('/docs', async (c, next) => {
       if (!page) {
         const response = await scalar(c as unknown as Parameters<typeof scalar>[0], next)
-        const html = await (response as Response).text()
+        // zod (bundled in Scalar) probes `Function('')` to decide whether to compile validators;
+        // under this CSP the probe is a reported violation. Jitless mode skips the probe.
+        const html = (await (response as Response).text()).replace(
+          `<script src="${SCALAR_SCRIPT_PATH}">`,
+          `<script>globalThis.__zod_globalConfig = { jitless: true }</script>\n    <script src="${SCALAR_SCRIPT_PATH}">`
+        )
         page = { html, csp: docsCsp(html) }
       }
       return c.html(page.html, 200, {
