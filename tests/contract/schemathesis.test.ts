@@ -26,8 +26,8 @@ const schemathesis = (() => {
   return undefined
 })()
 
-// Per operation and phase: ~13 operations stay around a minute on 2 busy cores.
-const MAX_EXAMPLES = 100
+// Per operation and phase: 13 operations take ~30-60 s on 2 busy cores.
+const MAX_EXAMPLES = 150
 
 describe.skipIf(!schemathesis)('schemathesis --checks all against /openapi.json', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'gridpulse-contract-'))
@@ -85,8 +85,11 @@ describe.skipIf(!schemathesis)('schemathesis --checks all against /openapi.json'
         `apikey: ${key}`,
         '--max-examples',
         String(MAX_EXAMPLES),
+        // One worker: with several threads, CPython 3.11's `ast.parse` (which Hypothesis uses to
+        // describe filters) sometimes fails with "AST constructor recursion depth mismatch", an
+        // error in the tool, not the API (seen here with 2 workers, never with 1).
         '--workers',
-        '2',
+        '1',
         '--seed',
         String(Date.now() % 1_000_000),
         '--request-timeout',
