@@ -102,7 +102,14 @@ install_schemathesis() {
     if ! python3 -m venv "$venv" >"$log" 2>&1; then
       cat "$log" >&2; rm -rf "$venv" "$log"; unobtainable "python3 has no working venv module"
     fi
-    if ! "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >"$log" 2>&1; then
+    # Its dependencies are pinned too (a new Hypothesis can change what a run generates); a Python
+    # for which some pinned wheel does not exist falls back to what pip resolves, said loudly.
+    if ! "$venv/bin/pip" install --quiet --disable-pip-version-check \
+        --constraint "$(dirname "$0")/schemathesis-constraints.txt" \
+        "schemathesis==$SCHEMATHESIS_VERSION" >"$log" 2>&1 &&
+      ! { echo "install-tools: the pinned dependencies do not install here; unpinned:" >&2 && cat "$log" >&2 &&
+        "$venv/bin/pip" install --quiet --disable-pip-version-check \
+          "schemathesis==$SCHEMATHESIS_VERSION" >"$log" 2>&1; }; then
       cat "$log" >&2; rm -rf "$venv" "$log"
       unobtainable "PyPI did not serve schemathesis==$SCHEMATHESIS_VERSION"
     fi
