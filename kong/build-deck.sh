@@ -17,5 +17,7 @@ trap 'rm -rf "$stages"' EXIT
       "$stages/service-groups.patch.yaml" \
   | "$deck" file add-plugins kong/plugins/*.yaml -o "$stages/api.yaml"
 "$deck" file render "$stages/api.yaml" kong/extras.yaml kong/consumers.yaml kong/anonymous.yaml \
-  -o "$out"
+  -o "$stages/rendered.yaml"
+# Kong answers /openapi.json itself with the public-path spec (kong/build.ts specRoutePatch).
+"$deck" file patch -s "$stages/rendered.yaml" "$stages/spec-route.patch.yaml" -o "$out"
 "$deck" file validate "$out"

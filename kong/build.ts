@@ -31,6 +31,7 @@ import {
 } from './lib/pipeline'
 import {
   publicPathsPatch,
+  publicSpec,
   selectApiOperations,
   serviceGroupsPatch,
   type PublicPathRules,
@@ -79,7 +80,10 @@ export async function build(opts: { stages?: string; warn?: (m: string) => void 
   const extras = (await readYaml(join(KONG_DIR, 'extras.yaml'))) as unknown as KongDoc
   const consumers = (await readYaml(join(KONG_DIR, 'consumers.yaml'))) as unknown as KongDoc
   const anonymous = (await readYaml(join(KONG_DIR, 'anonymous.yaml'))) as unknown as KongDoc
-  const result = merge(doc, extras, consumers, anonymous)
+  const specPatch = specRoutePatch(publicSpec(apiSpec, rules))
+  const result = patch(merge(doc, extras, consumers, anonymous), specPatch, (m) =>
+    warn(`spec-route.patch.yaml: ${m}`)
+  )
   const problems = validate(result)
   const text = HEADER + Bun.YAML.stringify(result, null, 2) + '\n'
 
@@ -99,8 +103,45 @@ export async function build(opts: { stages?: string; warn?: (m: string) => void 
       Bun.YAML.stringify(generated, null, 2) + '\n'
     )
     await Bun.write(join(opts.stages, '2-patched.yaml'), Bun.YAML.stringify(doc, null, 2) + '\n')
+    await Bun.write(
+      join(opts.stages, 'spec-route.patch.yaml'),
+      Bun.YAML.stringify(specPatch, null, 2) + '\n'
+    )
   }
   return { text, doc: result, problems }
+}
+
+/** Kong's route to GridPulse's spec (extras.yaml); Kong answers it itself with its own paths. */
+export const SPEC_ROUTE = 'gridpulse-docs_openapi-json'
+
+/**
+ * GridPulse's /openapi.json documents /api/v1/… on GridPulse; through Kong those paths are not
+ * routed (Kong publishes /v1/market/prices …), so /docs "Try it" would call paths that 404. Kong
+ * answers its /openapi.json with the public-path spec instead (request-termination with a body,
+ * after the docs service's rate limit), so the reference served through Kong calls Kong's paths.
+ * A decK patch, so that kong/build-deck.sh applies the same one.
+ */
+export function specRoutePatch(spec: Obj): PatchFile {
+  return {
+    _format_version: '1.0',
+    patches: [
+      {
+        selectors: [`$.services[*].routes[?(@.name == '${SPEC_ROUTE}')]`],
+        values: {
+          plugins: [
+            {
+              name: 'request-termination',
+              config: {
+                status_code: 200,
+                content_type: 'application/json; charset=utf-8',
+                body: JSON.stringify(spec),
+              },
+            },
+          ],
+        },
+      },
+    ],
+  }
 }
 
 if (import.meta.main) {

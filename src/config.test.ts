@@ -60,6 +60,32 @@ describe('loadConfig', () => {
       expect(message).toContain(name)
   })
 
+  test('reports GATEWAY_SECRET and WEATHER_LOCATIONS with the other errors in the first run', () => {
+    let message = ''
+    try {
+      loadConfig({ PORT: 'eighty', AUTH_MODE: 'gateway', WEATHER_LOCATIONS: 'NSW1:Sydney:north' })
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      message = (error as Error).message
+    }
+    for (const name of ['PORT', 'GATEWAY_SECRET', 'WEATHER_LOCATIONS'])
+      expect(message).toContain(name)
+  })
+
+  test('parses WEATHER_LOCATIONS into locations, defaulting to the region centres', () => {
+    expect(
+      loadConfig({ WEATHER_LOCATIONS: 'SA1:Port Augusta:-32.49:137.77' }).sources.openMeteo
+        .locations
+    ).toEqual([{ region_id: 'SA1', name: 'Port Augusta', latitude: -32.49, longitude: 137.77 }])
+    expect(loadConfig({}).sources.openMeteo.locations.map((l) => l.region_id)).toEqual([
+      'NSW1',
+      'QLD1',
+      'VIC1',
+      'SA1',
+      'TAS1',
+    ])
+  })
+
   test('treats empty values as unset and strips trailing slashes from base URLs', () => {
     const config = loadConfig({ PORT: '', AEMO_BASE_URL: 'http://127.0.0.1:9000/' })
     expect(config.http.port).toBe(8080)

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
+import { DEFAULT_LOCATIONS, WeatherLocationsSchema } from '@/sources'
 
 const csv = z.string().transform((s) =>
   s
@@ -31,7 +32,7 @@ const EnvSchema = z
     AEMO_INITIAL_LOOKBACK_MINUTES: z.coerce.number().int().min(0).max(1e9).default(60),
     OPENMETEO_BASE_URL: url.default('https://api.open-meteo.com'),
     OPENMETEO_POLL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
-    WEATHER_LOCATIONS: z.string().optional(),
+    WEATHER_LOCATIONS: WeatherLocationsSchema.optional(),
     // `none` runs no poller: an API-only node, or a benchmark.
     SOURCES: csv
       .pipe(z.array(z.enum(['aemo', 'openmeteo', 'none'])))
@@ -69,9 +70,15 @@ const EnvSchema = z
     METRICS_ENABLED: bool.default(true),
   })
   .strip()
+  // `when`: run even when other variables failed, so every error is reported in the first run
+  // (a refinement normally waits for the whole object to parse).
   .refine((e) => e.AUTH_MODE !== 'gateway' || e.GATEWAY_SECRET !== undefined, {
     path: ['GATEWAY_SECRET'],
     message: 'required when AUTH_MODE=gateway',
+    when: (payload) => {
+      const raw = payload.value as Record<string, unknown>
+      return raw.AUTH_MODE === 'gateway'
+    },
   })
 
 export class ConfigError extends Error {
@@ -113,7 +120,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       openMeteo: {
         baseUrl: e.OPENMETEO_BASE_URL,
         everyMs: e.OPENMETEO_POLL_SECONDS * 1000,
-        locations: e.WEATHER_LOCATIONS,
+        locations: e.WEATHER_LOCATIONS ?? DEFAULT_LOCATIONS,
       },
       outage: {
         backoffInitialMs: e.SOURCE_BACKOFF_INITIAL_MS,

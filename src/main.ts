@@ -24,6 +24,7 @@ import {
   type Logger,
   type Metrics,
   silentLogger,
+  logProcessWarnings,
 } from '@/observability'
 import {
   createApiKey,
@@ -42,11 +43,9 @@ import {
   createPoller,
   type CycleResult,
   type Poller,
-  DEFAULT_LOCATIONS,
   NEMWEB,
   type NemwebKind,
   runBackfill,
-  WeatherLocationsSchema,
 } from '@/sources'
 import { type Config, ConfigError, loadConfig } from './config'
 
@@ -287,6 +286,8 @@ function keys(config: Config, args: string[]): number {
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger({ level: config.log.level })
+  // The log is JSON lines: a process warning must not arrive as Bun's plain-text printout.
+  logProcessWarnings(log.child({ component: 'process' }))
   const started = performance.now()
   const closers: { name: string; close: () => unknown }[] = []
   const shutdown = new AbortController()
@@ -345,16 +346,6 @@ async function serve(config: Config): Promise<number> {
   const registry = createSourceRegistry()
   const runningPollers: Supervisor[] = []
   if (config.sources.enabled.has('openmeteo')) {
-    const locations = config.sources.openMeteo.locations
-      ? WeatherLocationsSchema.safeParse(config.sources.openMeteo.locations)
-      : { success: true as const, data: DEFAULT_LOCATIONS }
-    if (!locations.success) {
-      console.error(
-        `invalid configuration:\nWEATHER_LOCATIONS: ${locations.error.issues.map((i) => i.message).join('; ')}`
-      )
-      await closeAll(closers, log)
-      return EX_CONFIG
-    }
     const status = registry.register('openmeteo.forecast', config.sources.openMeteo.everyMs)
     const poller = createPoller({
       status,
@@ -365,7 +356,7 @@ async function serve(config: Config): Promise<number> {
         bus,
         createForecastCycle({
           baseUrl: config.sources.openMeteo.baseUrl,
-          locations: locations.data,
+          locations: config.sources.openMeteo.locations,
           sink,
         })
       ),
@@ -601,15 +592,23 @@ async function serve(config: Config): Promise<number> {
     maxRequestBodySize: 16 * 1024 * 1024,
   })
   closers.push({ name: 'http server', close: () => server.stop() })
+  // A wildcard bind is reachable on every interface; localhost is the one name that always works.
+  const host = ['0.0.0.0', '::', '[::]'].includes(config.http.host)
+    ? 'localhost'
+    : config.http.host.includes(':')
+      ? `[${config.http.host}]`
+      : config.http.host
+  const docsUrl = `http://${host}:${server.port}/docs`
   log.info(
     {
       port: server.port,
+      docs_url: docsUrl,
       data_dir: config.data.dir,
       bus: bus.kind,
       version: VERSION,
       startup_ms: Math.round(performance.now() - started),
     },
-    'gridpulse is serving'
+    `gridpulse is serving; docs at ${docsUrl}`
   )
 
   const signalled = await new Promise<string>((resolve) => {

@@ -62,8 +62,11 @@ export function openapi2kong(spec: Obj, opts: Openapi2KongOptions): KongDoc {
   const title = typeof info?.title === 'string' ? info.title : 'service'
   const serviceName = slug(title)
   const servers = (spec.servers as Obj[] | undefined) ?? []
+  // A relative server URL (GridPulse's spec uses `/`) resolves against localhost, like decK;
+  // kong/patches.yaml sets the real upstream anyway.
   const url = new URL(
-    typeof servers[0]?.url === 'string' ? (servers[0].url as string) : 'http://localhost/'
+    typeof servers[0]?.url === 'string' ? (servers[0].url as string) : '/',
+    'http://localhost/'
   )
   const protocol = url.protocol.replace(':', '')
   const routes: Obj[] = []

@@ -44,6 +44,27 @@ export function publicPath(upstreamPath: string, rules: PublicPathRules): string
   return `~${escapeRegex(rule.prefix)}(?<api_path>${pathRegex(rest)})${escapeRegex(rule.suffix ?? '')}$`
 }
 
+/** The literal public path of an upstream path template: `/api/v1/weather` → `/v1/weather/observations`. */
+export function publicTemplate(upstreamPath: string, rules: PublicPathRules): string {
+  const rule = ruleFor(upstreamPath, rules)
+  return `${rule.prefix}${upstreamPath.slice(rules._api_prefix.length)}${rule.suffix ?? ''}`
+}
+
+/**
+ * The spec as Kong publishes it (at Kong's /openapi.json, so /docs "Try it" through Kong works):
+ * the API operations under their public paths, and a relative server, i.e. Kong itself.
+ */
+export function publicSpec(apiSpec: Obj, rules: PublicPathRules): Obj {
+  const paths = (apiSpec.paths as Record<string, unknown> | undefined) ?? {}
+  return {
+    ...apiSpec,
+    servers: [{ url: '/', description: 'The gateway that served this document' }],
+    paths: Object.fromEntries(
+      Object.entries(paths).map(([path, item]) => [publicTemplate(path, rules), item])
+    ),
+  }
+}
+
 const HTTP_METHODS = ['delete', 'get', 'head', 'options', 'patch', 'post', 'put', 'trace'] as const
 
 export function publicPathsPatch(

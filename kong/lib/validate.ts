@@ -51,7 +51,7 @@ export const PLUGIN_FIELDS: Record<string, readonly string[]> = {
     'wasm_metrics',
   ],
   'request-transformer': ['http_method', 'remove', 'rename', 'replace', 'add', 'append'],
-  'request-termination': ['status_code', 'message', 'content_type', 'body', 'echo', 'trigger'],
+  'request-termination': ['status_code', 'message', 'body', 'content_type', 'trigger', 'echo'],
 }
 
 /** `{vault://env/<name>}`: Kong's env vault reads env var <NAME> (upper case, '-' -> '_'). */

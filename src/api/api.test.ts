@@ -81,7 +81,6 @@ describe('GET /api/v1/dispatch', () => {
     ['an unknown region', '/api/v1/dispatch?region_id=WA1', 'region_id'],
     ['an unknown fuel', '/api/v1/dispatch?fuel_type=coal', 'fuel_type'],
     ['a date without offset', '/api/v1/dispatch?from=2026-04-01T00:00:00', 'from'],
-    ['from after to', '/api/v1/dispatch?from=2026-04-02T00:00:00Z&to=2026-04-01T00:00:00Z', 'from'],
     ['a repeated parameter', '/api/v1/dispatch?limit=1&limit=2', 'limit'],
   ])('rejects %s with 400 naming the parameter', async (_, url, parameter) => {
     harness = await createHarness()

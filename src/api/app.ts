@@ -9,8 +9,14 @@ import { docsRouter } from './docs/docs'
 import { generationRouter } from './generation/generation.router'
 import { healthRouter, type Liveness } from './health/health.router'
 import { marketRouter } from './market/market.router'
-import { correlationId, jsonBodyGuard, requestLog } from './middleware'
-import { type ProblemCode, type ProblemStatus, problem } from './problem'
+import {
+  correlationId,
+  jsonBodyGuard,
+  methodGuard,
+  requestLog,
+  securityHeaders,
+} from './middleware'
+import { accessResponses, type ProblemCode, type ProblemStatus, problem } from './problem'
 import { createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
 import { statsRouter } from './stats/stats.router'
@@ -46,7 +52,9 @@ export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] =
       'normalised to one canonical model. Times are ISO-8601 UTC; NEM market time is UTC+10 without daylight saving. ' +
       'Errors are RFC 9457 problem+json. Every response carries X-Correlation-ID.',
   },
-  servers: [{ url: 'http://localhost:8080', description: 'GridPulse (direct)' }],
+  // Relative: /docs "Try it" and other clients call whatever host and port served the document
+  // (a node on any port, a load balancer, or Kong, which serves its own copy with its paths).
+  servers: [{ url: '/', description: 'The server that served this document' }],
   security: [{ ApiKey: [] }],
   tags: [
     { name: 'Market', description: 'AEMO NEM dispatch data' },
@@ -67,6 +75,12 @@ export function createApi(deps: ApiDeps) {
 
   app.use('*', correlationId(deps.generateId))
   app.use('*', requestLog(log, deps.observeRequest))
+  app.use('*', securityHeaders())
+  // Before authentication: a wrong method is wrong whoever asks (405 with Allow, not 401/403).
+  app.use(
+    '*',
+    methodGuard(() => app.routes)
+  )
   app.use('/api/*', authenticate(deps.auth ?? { mode: 'none' }, now))
   app.use('/api/*', jsonBodyGuard(deps.maxBodyBytes ?? 64 * 1024))
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
@@ -93,7 +107,16 @@ export function createApi(deps: ApiDeps) {
   app.route('/', sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }))
   app.route('/', docsRouter())
 
-  app.doc31('/openapi.json', OPENAPI_INFO)
+  documentAccess(app)
+  let document: string | undefined
+  app.get('/openapi.json', (c) => {
+    document ??= JSON.stringify(openApiDocument(app))
+    return c.body(document, 200, {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-cache',
+    })
+  })
+  app.get('/', (c) => c.redirect('/docs', 302))
   const metrics = deps.metrics
   if (metrics) {
     app.get('/metrics', async (c) =>
@@ -121,6 +144,11 @@ export function createApi(deps: ApiDeps) {
       ) as ProblemStatus
       return problem(c, status, code, error.message)
     }
+    // The client closed the connection while its body was being read: nothing failed here, and
+    // nobody will read the answer; log it as the client error it is (not a 500 with a stack).
+    if (error instanceof DOMException && error.name === 'AbortError') {
+      return problem(c, 400, 'malformed_json', 'the request body ended before it was complete')
+    }
     log.error({ err: error, correlation_id: c.get('correlationId') }, 'unhandled error')
     return problem(
       c,
@@ -129,7 +157,26 @@ export function createApi(deps: ApiDeps) {
       'an internal error occurred; quote the correlation id when reporting it'
     )
   })
+  // HTTP/1.0 without Host (or with a Host that is not a valid authority): Bun then hands over a
+  // bare path as `request.url`, which Hono cannot route (every such request was a 404). Give it an
+  // origin; nothing in the API depends on the host.
+  const fetch = app.fetch
+  app.fetch = (request, ...rest) =>
+    request.url.startsWith('/')
+      ? fetch(new Request(`http://localhost${request.url}`, request), ...rest)
+      : fetch(request, ...rest)
   return app
+}
+
+/** Every `/api/*` operation documents the responses its middleware can give (see accessResponses). */
+function documentAccess(app: ReturnType<typeof createRouter>) {
+  for (const def of app.openAPIRegistry.definitions) {
+    if (def.type !== 'route' || !def.route.path.startsWith('/api/')) continue
+    def.route = {
+      ...def.route,
+      responses: { ...accessResponses(def.route.method), ...def.route.responses },
+    }
+  }
 }
 
 export type GridPulseApi = ReturnType<typeof createApi>

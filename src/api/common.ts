@@ -4,19 +4,35 @@ import type { Context } from 'hono'
 /** One day of 5-minute intervals × 12 fuel types × 5 regions would be 17,280: pages are bounded well below. */
 export const MAX_LIMIT = 1000
 
-export const LimitSchema = z.coerce
-  .number()
-  .int()
-  .min(1)
-  .max(MAX_LIMIT)
+/**
+ * A query-string integer in plain decimal digits only. `z.coerce.number()` would read `0x10`, `1e2`,
+ * ` 7` and `0b1` as numbers: the contract says `integer`, and clients that send those are wrong.
+ * Rendered in OpenAPI as `type: integer` (the piped schema), validated on the raw text.
+ */
+export const queryInteger = (min: number, max: number) =>
+  z.preprocess(
+    (raw) => (typeof raw === 'string' && /^[0-9]{1,15}$/.test(raw) ? Number(raw) : raw),
+    z.number().int().min(min).max(max)
+  )
+
+export const LimitSchema = queryInteger(1, MAX_LIMIT)
   .default(100)
   .openapi({ description: `Page size (1–${MAX_LIMIT})`, example: 100 })
 
+/**
+ * `<interval ms since the epoch>.<event id>` as `meta.next_cursor` returns it. Any value of this
+ * shape is a valid keyset position (the next page starts strictly older than it), so the pattern is
+ * exactly what the server accepts.
+ */
+export const CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})\\.[0-9A-Za-z-]{1,64}$'
 export const CursorSchema = z
   .string()
-  .max(256)
+  .regex(new RegExp(CURSOR_PATTERN), 'not a cursor: pass `meta.next_cursor` unchanged')
   .optional()
-  .openapi({ description: 'Opaque cursor from `meta.next_cursor` of the previous page' })
+  .openapi({
+    description: 'Cursor from `meta.next_cursor` of the previous page (pass it unchanged)',
+    example: '1775052900000.3f0f8f8e-6a43-5ac3-9d5e-0e8e1f7f6a21',
+  })
 
 /** Accepts any ISO-8601 instant with an offset (`+10:00` for NEM time) or `Z`; compared as instants. */
 export const InstantParamSchema = z.iso.datetime({ offset: true }).optional()
@@ -27,7 +43,8 @@ export const rangeQuery = {
     example: '2026-04-01T00:00:00+10:00',
   }),
   to: InstantParamSchema.openapi({
-    description: 'Exclusive upper bound (ISO-8601 with offset)',
+    description:
+      'Exclusive upper bound (ISO-8601 with offset); a range with `to` not after `from` is empty',
     example: '2026-04-02T00:00:00+10:00',
   }),
   limit: LimitSchema,
@@ -48,17 +65,6 @@ export const MetaSchema = z
 
 export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
   z.object({ data: z.array(item), meta: MetaSchema }).openapi(name)
-
-/** `from` must precede `to`; checked after parsing so the error names both parameters. */
-export const orderedRange = <
-  S extends z.ZodObject<{ from: typeof InstantParamSchema; to: typeof InstantParamSchema }>,
->(
-  schema: S
-): S =>
-  schema.refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
-    message: '`from` must be earlier than `to`',
-    path: ['from'],
-  })
 
 /**
  * Names a canonical schema as an OpenAPI component. The canonical model stays HTTP-free, and zod
@@ -82,3 +88,23 @@ export const envelope = <T>(
     correlation_id: c.get('correlationId') as string,
   },
 })
+
+// A calendar date (leap years included), so that the pattern alone describes a valid RFC 3339 date.
+const DATE =
+  '(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))' +
+  '|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29)'
+/**
+ * An RFC 3339 instant on a 5-minute boundary: minutes a multiple of 5, zero seconds, and an offset
+ * whose minutes are a multiple of 5 too (so `10:00+05:45` is still a boundary in UTC).
+ */
+export const INTERVAL_END_PATTERN = `^${DATE}T(?:[01][0-9]|2[0-3]):[0-5][05]:00(?:\\.0{1,9})?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][05])$`
+
+export const IntervalEndSchema = z
+  .string()
+  .regex(new RegExp(INTERVAL_END_PATTERN), 'must be an ISO-8601 instant on a 5-minute boundary')
+  .openapi({
+    description:
+      'End of a 5-minute dispatch interval, ISO-8601 with offset: minutes a multiple of 5, seconds 00 ' +
+      '(e.g. `2026-04-01T10:05:00+10:00`). Must lie between 1998-12-13 (NEM start) and one day ahead of now.',
+    example: '2026-04-01T10:05:00+10:00',
+  })

@@ -26,6 +26,7 @@ export type Problem = z.infer<typeof ProblemSchema>
 const TITLES = {
   validation_failed: 'Request validation failed',
   malformed_json: 'Request body is not valid JSON',
+  malformed_encoding: 'Request body does not match its Content-Encoding',
   unsupported_media_type: 'Unsupported media type',
   payload_too_large: 'Request body too large',
   unauthorized: 'Missing or invalid API key',
@@ -84,11 +85,12 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'Missing or invalid API key',
   403: 'The key may not use this route',
   404: 'Not found',
+  405: 'Method not allowed for this path (the Allow header lists those that are)',
   409: 'Conflicts with an existing write (problem+json, code conflict)',
   413: 'Request body too large',
   415: 'Request body is not application/json',
   422: 'Understood but cannot be processed (problem+json)',
-  429: 'Rate limit exceeded',
+  429: 'Rate limit exceeded (Retry-After says when to retry)',
   503: 'Unavailable (problem+json: upstream_unavailable, outbox_full with Retry-After, or stalled)',
 }
 
@@ -129,4 +131,47 @@ export function issuesToErrors(
     }
     return { parameter: keys ? keys.join(',') : path.join('.') || target, detail: issue.message }
   })
+}
+
+const problemContent = { 'application/problem+json': { schema: ProblemSchema } }
+
+/**
+ * Responses every `/api/*` operation can give because of the middleware in front of it rather than
+ * its handler: 401 (no or bad key), 429 (rate limit), and for writes 403 (read-only key) plus the
+ * body guard's 413/415. Added to the documented operations once, here, so no route can forget them.
+ */
+export function accessResponses(method: string) {
+  const write = method.toUpperCase() !== 'GET' && method.toUpperCase() !== 'HEAD'
+  return {
+    401: {
+      description: DESCRIPTIONS[401]!,
+      headers: {
+        'WWW-Authenticate': {
+          description: 'How to authenticate (`ApiKey header="apikey"`)',
+          schema: { type: 'string' as const },
+        },
+      },
+      content: problemContent,
+    },
+    ...(write
+      ? {
+          403: { description: DESCRIPTIONS[403]!, content: problemContent },
+          413: { description: DESCRIPTIONS[413]!, content: problemContent },
+          415: {
+            description: `${DESCRIPTIONS[415]!} or uses a Content-Encoding other than gzip`,
+            content: problemContent,
+          },
+        }
+      : {}),
+    429: {
+      description: DESCRIPTIONS[429]!,
+      headers: {
+        'Retry-After': {
+          description: 'Seconds until the limit resets',
+          schema: { type: 'integer' as const, minimum: 0 },
+        },
+      },
+      content: problemContent,
+    },
+  }
 }

@@ -3,3 +3,4 @@ export { type CheckResult, createReadiness, type ReadinessReport } from './readi
 export { createMetrics, type Metrics } from './metrics'
 export { createLogger, type Logger, type LogLevel, silentLogger } from './logger'
 export { createLagMonitor, type LagMonitor, type LagSnapshot } from './lag-monitor'
+export { logProcessWarnings } from './warnings'

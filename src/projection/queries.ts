@@ -68,20 +68,14 @@ interface Cursor {
   readonly id: string
 }
 
-const encodeCursor = (c: Cursor): string =>
-  Buffer.from(JSON.stringify([c.t, c.id])).toString('base64url')
+// `<t>.<id>`: decimal milliseconds and the row id. The API documents this shape as a pattern
+// (src/api/common.ts), and every string of that shape is a valid keyset position.
+const CURSOR = /^(0|[1-9][0-9]{0,14})\.([0-9A-Za-z-]{1,64})$/
+const encodeCursor = (c: Cursor): string => `${c.t}.${c.id}`
 
 function decodeCursor(raw: string): Cursor {
-  try {
-    const [t, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[]
-    if (
-      typeof t === 'number' &&
-      Number.isSafeInteger(t) &&
-      typeof id === 'string' &&
-      id.length <= 64
-    )
-      return { t, id }
-  } catch {}
+  const m = CURSOR.exec(raw)
+  if (m) return { t: Number(m[1]), id: m[2]! }
   throw new DomainError('validation_failed', 'cursor is not a cursor this API returned')
 }
 

@@ -389,3 +389,45 @@ test('selectors: the JSONPath subset decK files use', () => {
   expect(select(doc, '$.services[*].routes[?(@.name =~ /^r/)]')).toHaveLength(2)
   expect(() => select(doc, '$.services[?(@.name < 3)]')).toThrow()
 })
+
+describe('the spec Kong serves at /openapi.json (for /docs through Kong)', () => {
+  test('Kong answers it itself, keyless, with its public paths and a relative server', async () => {
+    const hit = route('GET', '/openapi.json')
+    expect(hit?.route.service.name).toBe('gridpulse-docs')
+    const termination = plugin(hit!.route, 'request-termination')
+    expect(termination?.config).toMatchObject({ status_code: 200 })
+    expect(termination.config.content_type).toStartWith('application/json')
+    expect(plugin(hit!.route.service, 'key-auth')).toBeUndefined()
+    const spec = JSON.parse(termination.config.body)
+    expect(spec.servers.map((s: Obj) => s.url)).toEqual(['/'])
+    expect(Object.keys(spec.paths)).toContain('/v1/market/prices')
+    expect(Object.keys(spec.paths)).toContain('/v1/weather/observations')
+  })
+
+  test('every operation it documents reaches that same operation on GridPulse', async () => {
+    const served = JSON.parse(
+      plugin(route('GET', '/openapi.json')!.route, 'request-termination').config.body
+    )
+    const upstream = await Bun.file(join(ROOT, 'openapi/gridpulse.openapi.json')).json()
+    const templateRe = (p: string) => new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+')}$`)
+    let checked = 0
+    for (const [path, item] of Object.entries(served.paths as Obj)) {
+      for (const [method, op] of Object.entries(item as Obj)) {
+        const concrete = path.replace(/\{[^}]+\}/g, '3f0f8f8e-6a43-4ac3-9d5e-0e8e1f7f6a21')
+        const hit = route(method.toUpperCase(), concrete)
+        // Both services (one per rate-limit class) point at GridPulse.
+        expect(['gridpulse', 'gridpulse-weather']).toContain(hit?.route.service.name)
+        const target = Object.entries(upstream.paths as Obj).find(([p]) =>
+          templateRe(p).test(hit!.upstream)
+        )
+        expect(target?.[1]?.[method]?.operationId).toBe((op as Obj).operationId)
+        checked++
+      }
+    }
+    // Every /api/v1 operation of GridPulse's spec, and nothing Kong does not route.
+    const apiOps = Object.entries(upstream.paths as Obj)
+      .filter(([p]) => p.startsWith('/api/v1/'))
+      .flatMap(([, item]) => Object.keys(item as Obj))
+    expect(checked).toBe(apiOps.length)
+  })
+})

@@ -171,6 +171,9 @@ describe('compiled binary', () => {
     expect(await proc.exited).toBe(0)
     const logs = await new Response(proc.stdout).text()
     expect(logs).toContain('"msg":"stopped"')
+    // Start-up says where the docs are; every line is JSON (no plain-text warning in between).
+    expect(logs).toContain(`"docs_url":"${base}/docs"`)
+    expect(logs.split('\n').filter((line) => line.trim() && !line.startsWith('{'))).toEqual([])
     expect(logs).toContain('"consumer":"smoke"')
     const secret = apikey.split('_')[2]!
     expect(logs).not.toContain(secret)
@@ -178,5 +181,23 @@ describe('compiled binary', () => {
       const bytes = Buffer.from(await Bun.file(join(workdir, 'data', file)).arrayBuffer())
       expect(bytes.includes(secret)).toBe(false)
     }
+  })
+
+  test('reports every configuration error in its first run, exit 78', () => {
+    const run = Bun.spawnSync([binary, 'serve'], {
+      cwd: workdir,
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: 'eighty',
+        AUTH_MODE: 'gateway',
+        WEATHER_LOCATIONS: 'NSW1:Sydney:north',
+      },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    expect(run.exitCode).toBe(78)
+    const stderr = run.stderr.toString()
+    for (const name of ['PORT', 'GATEWAY_SECRET', 'WEATHER_LOCATIONS'])
+      expect(stderr).toContain(name)
   })
 })

@@ -1,4 +1,5 @@
 import { createApi } from '@/api'
+import type { AuthConfig } from '@/api/auth'
 import { createEmbeddedBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { createReadiness, type SourceStatus, silentLogger } from '@/observability'
@@ -22,6 +23,7 @@ export async function createHarness(
     sources?: () => readonly SourceStatus[]
     /** Check `apikey` headers as AUTH_MODE=keys does (create keys with `createKey`). */
     keys?: boolean
+    auth?: AuthConfig
   } = {}
 ) {
   const log = silentLogger()
@@ -47,7 +49,8 @@ export async function createHarness(
     now: options.now,
     maxBodyBytes: options.maxBodyBytes,
     sources: options.sources,
-    auth: options.keys ? { mode: 'keys', verify: queries.apiKeys.verify } : undefined,
+    auth:
+      options.auth ?? (options.keys ? { mode: 'keys', verify: queries.apiKeys.verify } : undefined),
   })
   return {
     db,

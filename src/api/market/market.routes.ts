@@ -7,7 +7,7 @@ import {
   RegionIdSchema,
   RegionPriceEventSchema,
 } from '@/canonical'
-import { component, orderedRange, pageOf, rangeQuery } from '../common'
+import { component, IntervalEndSchema, pageOf, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
 
 const MarketDispatch = component(MarketDispatchEventSchema, 'MarketDispatchEvent')
@@ -20,15 +20,13 @@ export const listDispatch = createRoute({
   tags: ['Market'],
   summary: 'Generation by region and fuel type per 5-minute interval, newest first',
   request: {
-    query: orderedRange(
-      z
-        .object({
-          region_id: RegionIdSchema.optional(),
-          fuel_type: FuelTypeSchema.optional(),
-          ...rangeQuery,
-        })
-        .strict()
-    ),
+    query: z
+      .object({
+        region_id: RegionIdSchema.optional(),
+        fuel_type: FuelTypeSchema.optional(),
+        ...rangeQuery,
+      })
+      .strict(),
   },
   responses: {
     200: {
@@ -57,12 +55,8 @@ export const DispatchSubmissionSchema = z
         'Which revision of this (region, fuel, interval) reading the body is (default 1, the first write). ' +
           'To correct a reading, send the current revision + 1: it replaces the current value and keeps it as previous_value_mw'
       ),
-    interval_end: z.iso
-      .datetime({ offset: true })
-      .optional()
-      .describe(
-        'End of the 5-minute interval (defaults to the current one); must fall on a 5-minute boundary'
-      ),
+    // Defaults to the current interval when absent.
+    interval_end: IntervalEndSchema.optional(),
   })
   .strict()
   .openapi('DispatchSubmission')
@@ -170,7 +164,7 @@ export const listPrices = createRoute({
   tags: ['Market'],
   summary: 'Regional prices (RRP), demand and interchange per 5-minute interval, newest first',
   request: {
-    query: orderedRange(z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict()),
+    query: z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict(),
   },
   responses: {
     200: {
@@ -188,14 +182,12 @@ export const listInterconnectorFlows = createRoute({
   tags: ['Market'],
   summary: 'Interconnector flows, losses and limits per 5-minute interval, newest first',
   request: {
-    query: orderedRange(
-      z
-        .object({
-          interconnector_id: InterconnectorFlowEventSchema.shape.interconnector_id.optional(),
-          ...rangeQuery,
-        })
-        .strict()
-    ),
+    query: z
+      .object({
+        interconnector_id: InterconnectorFlowEventSchema.shape.interconnector_id.optional(),
+        ...rangeQuery,
+      })
+      .strict(),
   },
   responses: {
     200: {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { RegionIdSchema, WeatherObservationSchema } from '@/canonical'
-import { component, orderedRange, pageOf, rangeQuery } from '../common'
+import { component, pageOf, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
 
 export const listWeather = createRoute({
@@ -10,7 +10,7 @@ export const listWeather = createRoute({
   tags: ['Weather'],
   summary: 'Weather observations at NEM region centres (Open-Meteo), newest first',
   request: {
-    query: orderedRange(z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict()),
+    query: z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict(),
   },
   responses: {
     200: {
