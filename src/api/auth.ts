@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
 import { problem } from './problem'
 import type { AppEnv } from './router'
@@ -12,7 +12,12 @@ export type AuthConfig =
       /** Requests per minute per consumer: weather routes and all other API routes (the seed's Kong limits). */
       readonly perMinute?: { readonly weather: number; readonly other: number }
     }
-  | { readonly mode: 'gateway'; readonly secret: string }
+  | {
+      readonly mode: 'gateway'
+      readonly secret: string
+      /** Still accepted while Kong is switched to the new secret (GATEWAY_SECRET_PREVIOUS). */
+      readonly previousSecret?: string
+    }
 
 export const API_KEY_HEADER = 'apikey'
 export const GATEWAY_SECRET_HEADER = 'X-Gateway-Secret'
@@ -23,10 +28,18 @@ export const WRITE_GROUP = 'gridpulse-write'
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-const sameSecret = (a: string, b: string) => {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+/**
+ * A presented secret against every accepted one. Both sides are hashed first, so the comparison
+ * is over 32 bytes whatever the lengths (no early return on a length mismatch leaks the secret's
+ * length), and every accepted secret is compared even after a match (no early return either).
+ */
+export function matchesSecret(presented: string, accepted: readonly string[]): boolean {
+  const given = digest(presented)
+  let ok = false
+  for (const secret of accepted) ok = timingSafeEqual(given, digest(secret)) || ok
+  return ok
 }
 
 /**
@@ -37,10 +50,11 @@ const sameSecret = (a: string, b: string) => {
 export function authenticate(auth: AuthConfig, now: () => number): MiddlewareHandler<AppEnv> {
   if (auth.mode === 'none') return (_, next) => next()
   if (auth.mode === 'gateway') {
+    const accepted = [auth.secret, ...(auth.previousSecret ? [auth.previousSecret] : [])]
     return async (c, next) => {
       const secret = c.req.header(GATEWAY_SECRET_HEADER)
       const consumer = c.req.header(CONSUMER_HEADER)
-      if (!secret || !sameSecret(secret, auth.secret) || !consumer) {
+      if (!secret || !matchesSecret(secret, accepted) || !consumer) {
         return problem(c, 401, 'unauthorized', 'requests must come through the gateway')
       }
       c.set('consumer', consumer)
