@@ -1,4 +1,5 @@
 export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded/embedded-bus'
+export type { KafkaSecurity } from './kafka/client'
 export { createKafkaBus, type KafkaBusOptions } from './kafka/kafka-bus'
 export {
   CHECKPOINT_TOPIC,

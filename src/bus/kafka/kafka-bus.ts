@@ -6,7 +6,7 @@ import type { BusHealth, Consumer, EventBus, PublishOptions, Subscription } from
 import { partitionKey } from '../port'
 import { encodeDeadLetter, encodeEvent } from '../serde'
 import { createCheckpointView, newerCheckpoint } from './checkpoints'
-import { createKafkaClient } from './client'
+import { createKafkaClient, isAuthenticationError, type KafkaSecurity } from './client'
 import { createSubscriber, type TopicNames } from './consumer'
 import { fitDeadLetter } from './dead-letter-size'
 import { createLeadership, type Leadership } from './leadership'
@@ -28,6 +28,8 @@ import { filterTimeoutNegativeWarnings } from './warnings'
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[]
+  /** SASL/SCRAM credentials and TLS (KAFKA_SASL_*, KAFKA_TLS*); none = PLAINTEXT. */
+  readonly security?: KafkaSecurity
   /** This node's identity (NODE_ID): client id, checkpoint records, the checkpoint reader's group. */
   readonly nodeId: string
   /** Absolute path of the outbox's SQLite file (the node's `log.sqlite`). */
@@ -87,7 +89,12 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
 
   const releaseWarnings = filterTimeoutNegativeWarnings()
   const clientId = options.clientId ?? `gridpulse-${options.nodeId}`
-  const kafka = createKafkaClient({ brokers: options.brokers, clientId, log: options.log })
+  const kafka = createKafkaClient({
+    brokers: options.brokers,
+    clientId,
+    log: options.log,
+    security: options.security,
+  })
   // Short retries: readiness must answer quickly while Kafka is down; start-up loops on its own.
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } })
 
@@ -128,6 +135,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<EventBus
         outboxPath: options.outboxPath,
         nodeId: options.nodeId,
         brokers: options.brokers,
+        security: options.security,
         clientId,
         topicPrefix: prefix,
         partitions: layout.map((t) => [names.physical(t.logical), t.partitions] as const),
@@ -306,7 +314,9 @@ async function connectAndEnsureTopics(
       await ensureTopics(admin, layout, names, log)
       return
     } catch (error) {
-      if (error instanceof TopicMismatchError || Date.now() > deadline) throw error
+      // Wrong credentials cannot heal by waiting: fail start-up with kafkajs's reason at once.
+      if (error instanceof TopicMismatchError || isAuthenticationError(error)) throw error
+      if (Date.now() > deadline) throw error
       const retryInMs = 200 + backoffMs(attempt, 500, 5_000)
       log.warn(
         { err: error, attempt, retry_in_ms: retryInMs },
