@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { Kafka, logLevel } from 'kafkajs'
-import { createKafkaBus, type KafkaBusOptions } from '@/bus'
+import { createKafkaBus, type KafkaBusOptions, type KafkaSecurity } from '@/bus'
 import { eventIdFor, FUEL_TYPES, REGION_IDS } from '@/canonical'
 import { silentLogger } from '@/observability'
 import { REPO_ROOT } from '../support/paths'
@@ -132,18 +132,38 @@ async function brokerCommand(
   return { code, stdout, stderr }
 }
 
-/** A broker of its own for a test that stops and restarts it. */
-export async function startDedicatedBroker(name: string) {
-  const started = await brokerCommand(['start', '--port', 'auto', '--name', name])
+/**
+ * A broker of its own for a test that stops and restarts it. `saslScram`: its client listener
+ * takes SASL/SCRAM logins only, for the user and the password kafka-broker.sh generated.
+ */
+export async function startDedicatedBroker(name: string, options: { saslScram?: boolean } = {}) {
+  const started = await brokerCommand([
+    'start',
+    '--port',
+    'auto',
+    '--name',
+    name,
+    ...(options.saslScram ? ['--sasl-scram'] : []),
+  ])
   if (started.code !== 0)
     throw new Error(`kafka-broker.sh start exited ${started.code}: ${started.stderr.slice(-2000)}`)
-  const brokers = started.stdout
-    .trim()
-    .split('\n')
-    .pop()!
-    .replace(/^KAFKA_BROKERS=/, '')
+  const printed: Record<string, string> = Object.fromEntries(
+    started.stdout
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
+  )
+  const brokers = printed.KAFKA_BROKERS ?? ''
+  const scram: KafkaSecurity['sasl'] | undefined = printed.KAFKA_SASL_PASSWORD
+    ? {
+        mechanism: printed.KAFKA_SASL_MECHANISM as 'scram-sha-256',
+        username: printed.KAFKA_SASL_USERNAME ?? '',
+        password: printed.KAFKA_SASL_PASSWORD,
+      }
+    : undefined
   return {
     brokers,
+    scram,
     name,
     /** Stops the JVM, keeping its data (`kill`); `--hard` is a crash. */
     async kill(hard = false) {
