@@ -12,19 +12,27 @@
 # start): kafka-storage.sh format --add-scram, passwords from deploy/secrets/kafka.env
 # (scripts/setup-env.sh). Later starts keep the stored credentials (--ignore-formatted); to change a
 # password on a running broker see README "Deployment".
+#
+# The GRIDPULSE_KAFKA_* variables exist for tests/integration/compose-kafka.test.ts, which runs
+# this very script outside a container (other host, ports, Kafka home); compose sets none of them.
 set -eu
 : "${KAFKA_SCRAM_GRIDPULSE_PASSWORD:?missing: run scripts/setup-env.sh (deploy/secrets/kafka.env)}"
 : "${KAFKA_SCRAM_KAFKA_UI_PASSWORD:?missing: run scripts/setup-env.sh (deploy/secrets/kafka.env)}"
 : "${CLUSTER_ID:?CLUSTER_ID is not set}"
+kafka_home=${KAFKA_HOME:-/opt/kafka}
+host=${GRIDPULSE_KAFKA_ADVERTISED_HOST:-kafka}
+client_port=${GRIDPULSE_KAFKA_CLIENT_PORT:-9092}
+internal_port=${GRIDPULSE_KAFKA_INTERNAL_PORT:-9091}
+controller_port=${GRIDPULSE_KAFKA_CONTROLLER_PORT:-9093}
+conf=${GRIDPULSE_KAFKA_CONF_DIR:-/tmp/gridpulse-kafka}/server.properties
 data=${KAFKA_LOG_DIRS:-/var/lib/kafka/data}
-conf=/tmp/gridpulse-kafka/server.properties
 mkdir -p "$(dirname "$conf")"
 cat > "$conf" <<EOF
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:9093
-listeners=SASL_PLAINTEXT://:9092,INTERNAL://127.0.0.1:9091,CONTROLLER://127.0.0.1:9093
-advertised.listeners=SASL_PLAINTEXT://kafka:9092,INTERNAL://127.0.0.1:9091
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=SASL_PLAINTEXT://:$client_port,INTERNAL://127.0.0.1:$internal_port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=SASL_PLAINTEXT://$host:$client_port,INTERNAL://127.0.0.1:$internal_port
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
 inter.broker.listener.name=INTERNAL
 controller.listener.names=CONTROLLER
@@ -43,9 +51,9 @@ group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 EOF
 # Base64url passwords from setup-env.sh hold no ',' ']' to break the --add-scram syntax.
-/opt/kafka/bin/kafka-storage.sh format --ignore-formatted --cluster-id "$CLUSTER_ID" -c "$conf" \
+"$kafka_home/bin/kafka-storage.sh" format --ignore-formatted --cluster-id "$CLUSTER_ID" -c "$conf" \
   --add-scram "SCRAM-SHA-256=[name=gridpulse,password=$KAFKA_SCRAM_GRIDPULSE_PASSWORD]" \
   --add-scram "SCRAM-SHA-256=[name=kafka-ui,password=$KAFKA_SCRAM_KAFKA_UI_PASSWORD]"
 # The passwords are in the cluster metadata now; the broker process does not need them.
 unset KAFKA_SCRAM_GRIDPULSE_PASSWORD KAFKA_SCRAM_KAFKA_UI_PASSWORD
-exec /opt/kafka/bin/kafka-server-start.sh "$conf"
+exec "$kafka_home/bin/kafka-server-start.sh" "$conf"

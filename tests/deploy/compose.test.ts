@@ -333,7 +333,13 @@ describe('compose.yaml structure', () => {
     expect(k.healthcheck.test.join(' ')).toContain(
       '/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server 127.0.0.1:9091'
     )
-    const start = await Bun.file(join(ROOT, 'deploy/kafka/start.sh')).text()
+    // The script's config with its defaults (what the container gets: compose overrides none).
+    const script = await Bun.file(join(ROOT, 'deploy/kafka/start.sh')).text()
+    const defaults = Object.fromEntries(
+      [...script.matchAll(/^([a-z_]+)=\$\{[A-Z_]+:-([^}]*)\}$/gm)].map((m) => [m[1]!, m[2]!])
+    )
+    expect(defaults).toMatchObject({ host: 'kafka', client_port: '9092', internal_port: '9091' })
+    const start = script.replace(/\$([a-z_]+)/g, (all, name: string) => defaults[name] ?? all)
     const prop = (name: string) =>
       start.match(new RegExp(`^${name.replaceAll('.', '\\.')}=(.*)$`, 'm'))?.[1]
     expect(prop('process.roles')).toBe('broker,controller')
