@@ -8,7 +8,7 @@
 #
 # Usage:
 #   scripts/kafka-broker.sh start [--port N|auto] [--controller-port N] [--timeout S] [--name NAME]
-#                                 [--sasl-scram]
+#                                 [--sasl-scram [--tls-pem FILE]]
 #       Formats a fresh data dir (temp dir), starts the broker in the background,
 #       waits until it answers a Metadata request with itself as a live broker,
 #       and prints `KAFKA_BROKERS=127.0.0.1:<port>` as the last (only) stdout line.
@@ -19,6 +19,9 @@
 #       KAFKA_SASL_MECHANISM/USERNAME/PASSWORD lines are printed before the
 #       KAFKA_BROKERS line. The --port listener stays PLAINTEXT on 127.0.0.1 for
 #       this script's probes and the inter-broker traffic only.
+#       --tls-pem FILE (with --sasl-scram): the client listener is SASL_SSL instead,
+#       serving the PEM private key (PKCS#8, unencrypted) and certificate chain in
+#       FILE; KAFKA_TLS=true is printed too. The caller makes the CA and the cert.
 #       Default port 19092; if that port is taken and no --port was given, a free
 #       port is chosen (the stdout line tells which). If this instance is already
 #       running, just prints the line again. Before returning it also warms up
@@ -194,12 +197,14 @@ resolve_jars() {
 # ---- state -------------------------------------------------------------------
 NAME="default"
 S_STATUS="" S_PID="" S_PORT="" S_CPORT="" S_DATA="" S_VERSION="" S_SASL_PORT="" S_SASL_PASSWORD=""
+S_TLS_PEM=""
 readonly SCRAM_USER="gridpulse"
 state_file() { printf '%s/%s.state' "$RUN_DIR" "$NAME"; }
 log_file() { printf '%s/%s.log' "$RUN_DIR" "$NAME"; }
 
 load_state() {
   S_STATUS="" S_PID="" S_PORT="" S_CPORT="" S_DATA="" S_VERSION="" S_SASL_PORT="" S_SASL_PASSWORD=""
+  S_TLS_PEM=""
   local f k v
   f="$(state_file)"
   [[ -f "$f" ]] || return 1
@@ -207,7 +212,7 @@ load_state() {
     case "$k" in
       STATUS) S_STATUS="$v" ;; PID) S_PID="$v" ;; PORT) S_PORT="$v" ;;
       CONTROLLER_PORT) S_CPORT="$v" ;; DATA_DIR) S_DATA="$v" ;; VERSION) S_VERSION="$v" ;;
-      SASL_PORT) S_SASL_PORT="$v" ;; SASL_PASSWORD) S_SASL_PASSWORD="$v" ;;
+      SASL_PORT) S_SASL_PORT="$v" ;; SASL_PASSWORD) S_SASL_PASSWORD="$v" ;; TLS_PEM) S_TLS_PEM="$v" ;;
     esac
   done <"$f"
   return 0
@@ -228,6 +233,7 @@ save_state() { # status pid
     echo "VERSION=$S_VERSION"
     echo "SASL_PORT=$S_SASL_PORT"
     echo "SASL_PASSWORD=$S_SASL_PASSWORD"
+    echo "TLS_PEM=$S_TLS_PEM"
     echo "LOG=$(log_file)"
     echo "UPDATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   } >"$tmp"
@@ -348,15 +354,17 @@ warm_up() { # port deadline_epoch_s
 }
 
 # ---- config files ----------------------------------------------------------------
-write_configs() { # data port cport [sasl_port]
-  local data="$1" port="$2" cport="$3" sport="${4:-}"
+write_configs() { # data port cport [sasl_port [tls_pem]]
+  local data="$1" port="$2" cport="$3" sport="${4:-}" pem="${5:-}"
+  local sasl=SASL_PLAINTEXT
+  [[ -n "$pem" ]] && sasl=SASL_SSL
   local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
   local advertised="PLAINTEXT://127.0.0.1:$port"
   local protocols="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT"
   if [[ -n "$sport" ]]; then
-    listeners+=",SASL_PLAINTEXT://127.0.0.1:$sport"
-    advertised+=",SASL_PLAINTEXT://127.0.0.1:$sport"
-    protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+    listeners+=",$sasl://127.0.0.1:$sport"
+    advertised+=",$sasl://127.0.0.1:$sport"
+    protocols+=",$sasl:$sasl"
   fi
   mkdir -p "$data/config" "$data/kraft-logs"
   cat >"$data/config/server.properties" <<EOF
@@ -406,9 +414,16 @@ EOF
     cat >>"$data/config/server.properties" <<EOF
 
 # --sasl-scram: the client listener
-listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
-listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
-listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.${sasl,,}.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.${sasl,,}.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.${sasl,,}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+  fi
+  if [[ -n "$pem" ]]; then
+    cat >>"$data/config/server.properties" <<EOF
+# --tls-pem: key and chain in one PEM file (no key password: the key is not encrypted)
+listener.name.sasl_ssl.ssl.keystore.type=PEM
+listener.name.sasl_ssl.ssl.keystore.location=$pem
 EOF
   fi
   cat >"$data/config/log4j2.properties" <<EOF
@@ -445,6 +460,7 @@ print_brokers() { # port (the client port: SASL_PLAINTEXT for a --sasl-scram bro
     echo "KAFKA_SASL_MECHANISM=scram-sha-256"
     echo "KAFKA_SASL_USERNAME=$SCRAM_USER"
     echo "KAFKA_SASL_PASSWORD=$S_SASL_PASSWORD"
+    [[ -n "$S_TLS_PEM" ]] && echo "KAFKA_TLS=true"
     echo "KAFKA_BROKERS=127.0.0.1:$S_SASL_PORT"
   else
     echo "KAFKA_BROKERS=127.0.0.1:$1"
@@ -473,7 +489,7 @@ on_start_exit() {
 }
 
 cmd_start() {
-  local port="" cport="" reuse=0 timeout="${KAFKA_BROKER_TIMEOUT:-90}" explicit_port=0 scram=0
+  local port="" cport="" reuse=0 timeout="${KAFKA_BROKER_TIMEOUT:-90}" explicit_port=0 scram=0 pem=""
   while (($#)); do
     case "$1" in
       --port) port="${2:?--port needs a value}"; explicit_port=1; shift 2 ;;
@@ -484,12 +500,18 @@ cmd_start() {
       --timeout=*) timeout="${1#*=}"; shift ;;
       --reuse) reuse=1; shift ;;
       --sasl-scram) scram=1; shift ;;
+      --tls-pem) pem="${2:?--tls-pem needs a file}"; shift 2 ;;
       --name) NAME="${2:?--name needs a value}"; shift 2 ;;
       --name=*) NAME="${1#*=}"; shift ;;
       *) die "start: unknown argument '$1'" ;;
     esac
   done
   [[ "$timeout" =~ ^[0-9]+$ ]] || die "--timeout must be whole seconds"
+  if [[ -n "$pem" ]]; then
+    ((scram == 1)) || die "--tls-pem needs --sasl-scram"
+    [[ -r "$pem" ]] || die "--tls-pem: cannot read $pem"
+    pem="$(cd "$(dirname "$pem")" && pwd)/$(basename "$pem")"
+  fi
   local t0
   t0="$(now_s)"
 
@@ -556,7 +578,7 @@ cmd_start() {
       port_in_use "$cport" && die "controller port $cport is already in use"
     fi
     [[ "$cport" != "$port" ]] || die "broker and controller ports must differ"
-    S_SASL_PORT="" S_SASL_PASSWORD=""
+    S_SASL_PORT="" S_SASL_PASSWORD="" S_TLS_PEM="$pem"
     if ((scram == 1)); then
       S_SASL_PORT="$(pick_free_port "$port")"
       while [[ "$S_SASL_PORT" == "$cport" ]]; do S_SASL_PORT="$(pick_free_port "$port")"; done
@@ -582,12 +604,12 @@ cmd_start() {
     data="$S_DATA"
     START_DATA="$data"
     printf '\n===== %s: restart (--reuse) on %s =====\n' "$(date -u +%FT%TZ)" "$data" >>"$logf"
-    write_configs "$data" "$port" "$cport" "$S_SASL_PORT"   # same ports and dirs; picks up script changes
+    write_configs "$data" "$port" "$cport" "$S_SASL_PORT" "$S_TLS_PEM"   # same ports and dirs; picks up script changes
   else
     data="$(mktemp -d "${TMPDIR:-/tmp}/gridpulse-kafka.XXXXXX")"
     START_DATA="$data"
     : >"$logf"
-    write_configs "$data" "$port" "$cport" "$S_SASL_PORT"
+    write_configs "$data" "$port" "$cport" "$S_SASL_PORT" "$S_TLS_PEM"
     local -a scram_users=()
     if [[ -n "$S_SASL_PORT" ]]; then
       scram_users=(

@@ -118,7 +118,9 @@ describe.skipIf(skip)('deploy/kafka/start.sh: the compose broker, SCRAM only for
       },
     })
     try {
-      const events = [dispatchEvent('SA1', 'utility_solar', '2026-04-01T00:05:00Z', 42, 'compose-kafka')]
+      const events = [
+        dispatchEvent('SA1', 'utility_solar', '2026-04-01T00:05:00Z', 42, 'compose-kafka'),
+      ]
       await bus.publish(events)
       await waitFor(() => received.length >= 1, 'the event back from Kafka', 60_000)
       expect(received).toEqual([events[0]!.event_id])

@@ -134,9 +134,13 @@ async function brokerCommand(
 
 /**
  * A broker of its own for a test that stops and restarts it. `saslScram`: its client listener
- * takes SASL/SCRAM logins only, for the user and the password kafka-broker.sh generated.
+ * takes SASL/SCRAM logins only, for the user and the password kafka-broker.sh generated;
+ * `tlsPem` (a PEM file with the key and the certificate chain) makes that listener SASL_SSL.
  */
-export async function startDedicatedBroker(name: string, options: { saslScram?: boolean } = {}) {
+export async function startDedicatedBroker(
+  name: string,
+  options: { saslScram?: boolean; tlsPem?: string } = {}
+) {
   const started = await brokerCommand([
     'start',
     '--port',
@@ -144,6 +148,7 @@ export async function startDedicatedBroker(name: string, options: { saslScram?: 
     '--name',
     name,
     ...(options.saslScram ? ['--sasl-scram'] : []),
+    ...(options.tlsPem ? ['--tls-pem', options.tlsPem] : []),
   ])
   if (started.code !== 0)
     throw new Error(`kafka-broker.sh start exited ${started.code}: ${started.stderr.slice(-2000)}`)
