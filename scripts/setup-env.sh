@@ -144,8 +144,15 @@ write_env() { # service: the lines on stdin
   chmod 600 "$tmp"
   mv "$tmp" "$secrets_dir/$1.env"
 }
-# Kong: exactly the variables kong/kong.yaml's {vault://env/…} placeholders name.
-grep -E '^(GRIDPULSE_GATEWAY_SECRET|GRIDPULSE_KEY_[A-Z0-9_]+)=' "$env_file" | write_env kong
+# Kong: the gateway secret and the keys of the teams in kong/consumers.yaml (a removed team's
+# key may linger in the env file; Kong does not get it).
+{
+  echo "GRIDPULSE_GATEWAY_SECRET=$(get_var GRIDPULSE_GATEWAY_SECRET)"
+  for team in $teams; do
+    var=$(var_of_team "$team")
+    echo "$var=$(get_var "$var")"
+  done
+} | write_env kong
 {
   echo "GATEWAY_SECRET=$(get_var GRIDPULSE_GATEWAY_SECRET)"
   if has_var GRIDPULSE_GATEWAY_SECRET_PREVIOUS; then

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import {
+  appendFileSync,
   cpSync,
   mkdirSync,
   mkdtempSync,
@@ -114,6 +115,15 @@ describe.skipIf(!hasOpenssl)('scripts/setup-env.sh', () => {
     const after = secrets('gridpulse')
     expect(after.get('GATEWAY_SECRET')).toBe(during.get('GATEWAY_SECRET'))
     expect(after.has('GATEWAY_SECRET_PREVIOUS')).toBe(false)
+    // A team removed from kong/consumers.yaml: its key stays in deploy/.env, but Kong loses it.
+    appendFileSync(join(dir, 'deploy/.env'), `GRIDPULSE_KEY_FORMER=gpk_${'x'.repeat(8)}\n`)
+    setupEnv()
+    expect([...secrets('kong').keys()].sort()).toEqual([
+      'GRIDPULSE_GATEWAY_SECRET',
+      'GRIDPULSE_KEY_ANALYTICS',
+      'GRIDPULSE_KEY_OPERATIONS',
+      'GRIDPULSE_KEY_RISK',
+    ])
     for (const service of ['kong', 'gridpulse', 'grafana', 'kafka', 'kafka-ui'])
       expect(statSync(join(dir, `deploy/secrets/${service}.env`)).mode & 0o777).toBe(0o600)
   })
