@@ -15,10 +15,14 @@ import { silentLogger } from '@/observability'
 import { dispatchEvent, waitFor } from '../support/events'
 import {
   type DedicatedBroker,
+  dispatchEventId,
+  ingest,
+  Node,
   skipWithoutOwnBroker,
   startDedicatedBroker,
   tempDir,
   uniquePrefix,
+  waitUntilDrained,
 } from './support'
 
 const skip = skipWithoutOwnBroker('Kafka over SASL/SCRAM (tests/integration/scram.test.ts)')
@@ -105,6 +109,46 @@ describe.skipIf(skip)('Kafka bus over SASL/SCRAM on a real broker', () => {
     )
     expect(error?.name).toBe('KafkaJSSASLAuthenticationError')
   }, 60_000)
+
+  test('`gridpulse serve` with KAFKA_SASL_* ingests through the SCRAM listener; a wrong password exits', async () => {
+    const env = {
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
+      KAFKA_SASL_USERNAME: broker!.scram!.username,
+      KAFKA_SASL_PASSWORD: broker!.scram!.password,
+    }
+    const node = new Node({
+      brokers: broker!.brokers,
+      nodeId: 'scram-node',
+      dataDir: join(dir.path, 'scram-node'),
+      env,
+    })
+    try {
+      // Generous: start-up on a loaded 2-core machine (transpile, topics, groups) can be slow.
+      await node.start(120_000).catch((e) => {
+        throw new Error(`${e}\n--- node output ---\n${node.output.slice(-3000)}`)
+      })
+      const result = await ingest(node.base, [0, 1, 2])
+      expect([...result.acked].sort()).toEqual([0, 1, 2])
+      await waitUntilDrained(node, 60_000)
+      expect((await node.dispatchIds()).sort()).toEqual([0, 1, 2].map(dispatchEventId).sort())
+    } finally {
+      node.kill('SIGTERM')
+      await node.exited()
+    }
+    const wrong = new Node({
+      brokers: broker!.brokers,
+      nodeId: 'scram-wrong',
+      dataDir: join(dir.path, 'scram-wrong'),
+      env: { ...env, KAFKA_SASL_PASSWORD: `${broker!.scram!.password}x` },
+    })
+    const started = await wrong.start(120_000).then(
+      () => 'started',
+      (e: Error) => e.message
+    )
+    expect(started).toContain('process exited')
+    expect(await wrong.exited()).not.toBe(0)
+    expect(wrong.output).toContain('SASL SCRAM SHA256 authentication failed')
+  }, 300_000)
 
   test('a client without credentials cannot use the SCRAM listener', async () => {
     // Kafka drops a connection that skips the SASL handshake; kafkajs sees a closed socket,
