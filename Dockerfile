@@ -3,6 +3,8 @@
 #   docker build -t gridpulse:local .        (compose.yaml builds it as service `gridpulse`)
 
 # Keep in step with package.json's packageManager/devDependencies and .ci/run's BUN_VERSION.
+# Both bases are by tag only: no digest for them could be verified from our build machines (no
+# registry access); scripts/pin-images.sh pins them to name:tag@sha256:… where one is reachable.
 FROM oven/bun:1.4.4 AS build
 WORKDIR /src
 COPY package.json bun.lock bunfig.toml ./

@@ -1,5 +1,18 @@
 import { describe, expect, test } from 'bun:test'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ConfigError, loadConfig } from './config'
+
+const errorOf = (env: Record<string, string>): string => {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return (error as Error).message
+  }
+  throw new Error('loadConfig accepted the configuration')
+}
 
 describe('loadConfig', () => {
   test('defaults to the embedded log, port 8080 and ./data resolved against the working directory', () => {
@@ -40,6 +53,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9092' }).bus).toEqual({
       kind: 'kafka',
       brokers: ['k1:9092', 'k2:9092'],
+      security: { sasl: undefined, tls: undefined },
     })
   })
 
@@ -112,6 +126,91 @@ describe('auth configuration', () => {
       secret: 'x'.repeat(32),
       perMinute: { other: 100, weather: 60 },
       anonymousPerMinute: 30,
+      previousSecret: undefined,
     })
+  })
+
+  test('a previous gateway secret is accepted during rotation, at least as long as the current', () => {
+    expect(
+      loadConfig({
+        AUTH_MODE: 'gateway',
+        GATEWAY_SECRET: 'n'.repeat(32),
+        GATEWAY_SECRET_PREVIOUS: 'o'.repeat(32),
+      }).auth
+    ).toMatchObject({ mode: 'gateway', secret: 'n'.repeat(32), previousSecret: 'o'.repeat(32) })
+    expect(
+      errorOf({
+        AUTH_MODE: 'gateway',
+        GATEWAY_SECRET: 'n'.repeat(32),
+        GATEWAY_SECRET_PREVIOUS: 'short',
+      })
+    ).toContain('GATEWAY_SECRET_PREVIOUS')
+  })
+})
+
+describe('Kafka security configuration', () => {
+  test('SASL/SCRAM credentials and TLS with a private CA', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gridpulse-config-'))
+    try {
+      const ca = join(dir, 'ca.crt')
+      const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+      writeFileSync(ca, pem)
+      expect(
+        loadConfig({
+          KAFKA_BROKERS: 'kafka:9092',
+          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+          KAFKA_SASL_USERNAME: 'gridpulse',
+          KAFKA_SASL_PASSWORD: 'pw',
+          KAFKA_TLS: 'true',
+          KAFKA_TLS_CA_FILE: ca,
+        }).bus
+      ).toEqual({
+        kind: 'kafka',
+        brokers: ['kafka:9092'],
+        security: {
+          sasl: { mechanism: 'scram-sha-512', username: 'gridpulse', password: 'pw' },
+          tls: { ca: pem },
+        },
+      })
+      expect(loadConfig({ KAFKA_BROKERS: 'kafka:9093', KAFKA_TLS: 'true' }).bus).toMatchObject({
+        security: { sasl: undefined, tls: { ca: undefined } },
+      })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  test('every inconsistent Kafka security setting is reported at once, with the other errors', () => {
+    const message = errorOf({
+      PORT: 'eighty',
+      KAFKA_BROKERS: 'kafka:9092',
+      KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      KAFKA_SASL_USERNAME: 'gridpulse',
+      KAFKA_TLS_CA_FILE: '/nonexistent/ca.crt',
+    })
+    expect(message).toContain('PORT')
+    expect(message).toContain('needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD')
+    expect(message).toContain('cannot read /nonexistent/ca.crt')
+    expect(message).toContain('only used with KAFKA_TLS=true')
+  })
+
+  test('unknown mechanisms, credentials without a mechanism and settings without brokers are errors', () => {
+    expect(errorOf({ KAFKA_BROKERS: 'kafka:9092', KAFKA_SASL_MECHANISM: 'plain' })).toContain(
+      'KAFKA_SASL_MECHANISM'
+    )
+    expect(errorOf({ KAFKA_BROKERS: 'kafka:9092', KAFKA_SASL_PASSWORD: 'secret-value' })).toContain(
+      'required when KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is set'
+    )
+    const noBrokers = errorOf({ KAFKA_TLS: 'true' })
+    expect(noBrokers).toContain('KAFKA_BROKERS')
+    expect(noBrokers).toContain('Kafka mode only')
+  })
+
+  test('the SASL password never appears in a configuration error', () => {
+    const message = errorOf({
+      KAFKA_SASL_USERNAME: 'gridpulse',
+      KAFKA_SASL_PASSWORD: 'do-not-print-this-password',
+    })
+    expect(message).not.toContain('do-not-print-this-password')
   })
 })

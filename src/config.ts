@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { DEFAULT_LOCATIONS, WeatherLocationsSchema } from '@/sources'
@@ -43,9 +44,37 @@ const EnvSchema = z
     SOURCE_BACKOFF_MAX_MS: z.coerce.number().int().min(10).max(3_600_000).default(300_000),
     SOURCE_DOWN_LOG_EVERY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
     KAFKA_BROKERS: csv.optional(),
+    // SASL/SCRAM towards the brokers (the listener's mechanism; SCRAM users are per broker cluster).
+    KAFKA_SASL_MECHANISM: z
+      .string()
+      .transform((s) => s.toLowerCase())
+      .pipe(z.enum(['scram-sha-256', 'scram-sha-512']))
+      .optional(),
+    KAFKA_SASL_USERNAME: z.string().optional(),
+    KAFKA_SASL_PASSWORD: z.string().optional(),
+    KAFKA_TLS: bool.default(false),
+    // Read here, so a missing or unreadable file is a configuration error like any other.
+    KAFKA_TLS_CA_FILE: z
+      .string()
+      .transform((path, ctx) => {
+        try {
+          const pem = readFileSync(path, 'utf8')
+          if (pem.includes('-----BEGIN CERTIFICATE-----')) return pem
+          ctx.addIssue({ code: 'custom', message: `${path} holds no PEM certificate` })
+        } catch (error) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `cannot read ${path}: ${(error as Error).message}`,
+          })
+        }
+        return z.NEVER
+      })
+      .optional(),
     AUTH_MODE: z.enum(['none', 'keys', 'gateway']).default('keys'),
     // Shared with Kong (its request-transformer adds it); only used when AUTH_MODE=gateway.
     GATEWAY_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+    // The secret Kong used until the last rotation: accepted too until every Kong has the new one.
+    GATEWAY_SECRET_PREVIOUS: z.string().min(24, 'must be at least 24 characters').optional(),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(100),
     RATE_LIMIT_WEATHER_PER_MINUTE: z.coerce.number().int().min(1).default(60),
     // Per client address (IPv6: per /64) for requests without a valid key; beyond it 429, not 401.
@@ -80,6 +109,36 @@ const EnvSchema = z
       return raw.AUTH_MODE === 'gateway'
     },
   })
+  // The Kafka security rules run even when other variables are bad (`when`), so every error is
+  // reported in the first run; they look only at presence, which holds before parsing too.
+  .refine((e) => !e.KAFKA_SASL_MECHANISM || (e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD), {
+    path: ['KAFKA_SASL_MECHANISM'],
+    message: 'needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    when: () => true,
+  })
+  .refine((e) => e.KAFKA_SASL_MECHANISM || (!e.KAFKA_SASL_USERNAME && !e.KAFKA_SASL_PASSWORD), {
+    path: ['KAFKA_SASL_MECHANISM'],
+    message: 'required when KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is set',
+    when: () => true,
+  })
+  .refine((e) => !e.KAFKA_TLS_CA_FILE || isTrue(e.KAFKA_TLS), {
+    path: ['KAFKA_TLS_CA_FILE'],
+    message: 'only used with KAFKA_TLS=true',
+    when: () => true,
+  })
+  .refine(
+    (e) =>
+      e.KAFKA_BROKERS !== undefined ||
+      (!e.KAFKA_SASL_MECHANISM && !e.KAFKA_SASL_USERNAME && !isTrue(e.KAFKA_TLS)),
+    {
+      path: ['KAFKA_BROKERS'],
+      message: 'required when KAFKA_SASL_* or KAFKA_TLS is set (they apply to Kafka mode only)',
+      when: () => true,
+    }
+  )
+
+// In a `when` refinement a field may still be its raw string.
+const isTrue = (v: unknown) => v === true || v === 'true' || v === '1' || v === 'yes'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
@@ -108,7 +167,20 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       projectionPath: resolve(dataDir, 'projection.sqlite'),
     },
     bus: e.KAFKA_BROKERS?.length
-      ? { kind: 'kafka' as const, brokers: e.KAFKA_BROKERS }
+      ? {
+          kind: 'kafka' as const,
+          brokers: e.KAFKA_BROKERS,
+          security: {
+            sasl: e.KAFKA_SASL_MECHANISM
+              ? {
+                  mechanism: e.KAFKA_SASL_MECHANISM,
+                  username: e.KAFKA_SASL_USERNAME!,
+                  password: e.KAFKA_SASL_PASSWORD!,
+                }
+              : undefined,
+            tls: e.KAFKA_TLS ? { ca: e.KAFKA_TLS_CA_FILE } : undefined,
+          },
+        }
       : { kind: 'embedded' as const },
     sources: {
       enabled: new Set(e.SOURCES),
@@ -135,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
             secret: e.GATEWAY_SECRET!,
             perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
             anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+            previousSecret: e.GATEWAY_SECRET_PREVIOUS,
           }
         : {
             mode: e.AUTH_MODE,

@@ -186,6 +186,7 @@ async function backfill(config: Config, args: string[]): Promise<number> {
     config.bus.kind === 'kafka'
       ? await createKafkaBus({
           brokers: config.bus.brokers,
+          security: config.bus.security,
           nodeId: `${config.nodeId}-backfill`,
           outboxPath: join(config.data.dir, 'backfill-outbox.sqlite'),
           log,
@@ -308,6 +309,7 @@ async function serve(config: Config): Promise<number> {
     config.bus.kind === 'kafka'
       ? await createKafkaBus({
           brokers: config.bus.brokers,
+          security: config.bus.security,
           nodeId: config.nodeId,
           outboxPath: config.data.logPath,
           log,

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test'
 import { silentLogger } from '@/observability'
 import { createApiKey, createQueries, openProjectionDb, revokeApiKey } from '@/projection'
 import { createApi } from './app'
-import type { AuthConfig } from './auth'
+import { type AuthConfig, matchesSecret } from './auth'
 
 const T0 = Date.parse('2026-04-01T00:00:10Z')
 
@@ -292,6 +292,42 @@ describe('AUTH_MODE=gateway', () => {
     expect(statuses.slice(100)).toEqual(Array(100).fill(429))
     // Weather is its own class, here too.
     expect((await api.request('/api/v1/weather', { headers })).status).toBe(200)
+  })
+
+  test('a secret of any other length, a prefix or an extension of it is refused', async () => {
+    const { api } = setup(() => ({ mode: 'gateway', secret }))
+    for (const presented of [secret.slice(0, -1), `${secret}x`, 'x', secret.repeat(40), ' '])
+      expect(
+        (
+          await api.request('/api/v1/prices', {
+            headers: { ...kong, 'X-Gateway-Secret': presented },
+          })
+        ).status
+      ).toBe(401)
+    expect(matchesSecret(secret, [secret])).toBe(true)
+    expect(matchesSecret(secret.toUpperCase(), [secret])).toBe(false)
+    expect(matchesSecret('', [secret])).toBe(false)
+  })
+
+  test('during a rotation the previous secret is accepted beside the new one, nothing else', async () => {
+    const previous = 'the-secret-kong-still-sends-until-recreated'
+    const { api } = setup(() => ({ mode: 'gateway', secret, previousSecret: previous }))
+    const status = async (presented: string) =>
+      (await api.request('/api/v1/prices', { headers: { ...kong, 'X-Gateway-Secret': presented } }))
+        .status
+    expect(await status(secret)).toBe(200)
+    expect(await status(previous)).toBe(200)
+    expect(await status(`${previous}-`)).toBe(401)
+    expect(await status('wrong')).toBe(401)
+    // Rotation finished (GATEWAY_SECRET_PREVIOUS removed): the old secret is refused.
+    const { api: after } = setup(() => ({ mode: 'gateway', secret }))
+    expect(
+      (
+        await after.request('/api/v1/prices', {
+          headers: { ...kong, 'X-Gateway-Secret': previous },
+        })
+      ).status
+    ).toBe(401)
   })
 
   test('only the write group may POST', async () => {

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import { problem } from './problem'
 import { addressKey, createSlidingWindowLimiter, type RateLimitDecision } from './rate-limit'
@@ -18,6 +18,8 @@ export type AuthConfig =
   | {
       readonly mode: 'gateway'
       readonly secret: string
+      /** Still accepted while Kong is switched to the new secret (GATEWAY_SECRET_PREVIOUS). */
+      readonly previousSecret?: string
       /**
        * Kong's consumers again, per GridPulse node: Kong OSS counts fixed windows, this sliding
        * window keeps any 60 s to the limit however a client paces around a minute boundary.
@@ -40,10 +42,18 @@ export const WRITE_GROUP = 'gridpulse-write'
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
-const sameSecret = (a: string, b: string) => {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+/**
+ * A presented secret against every accepted one. Both sides are hashed first, so the comparison
+ * is over 32 bytes whatever the lengths (no early return on a length mismatch leaks the secret's
+ * length), and every accepted secret is compared even after a match (no early return either).
+ */
+export function matchesSecret(presented: string, accepted: readonly string[]): boolean {
+  const given = digest(presented)
+  let ok = false
+  for (const secret of accepted) ok = timingSafeEqual(given, digest(secret)) || ok
+  return ok
 }
 
 /**
@@ -80,10 +90,11 @@ export function authenticate(auth: AuthConfig, now: () => number): MiddlewareHan
     })
   }
   if (auth.mode === 'gateway') {
+    const accepted = [auth.secret, ...(auth.previousSecret ? [auth.previousSecret] : [])]
     return async (c, next) => {
       const secret = c.req.header(GATEWAY_SECRET_HEADER)
       const consumer = c.req.header(CONSUMER_HEADER)
-      const verified = secret !== undefined && sameSecret(secret, auth.secret)
+      const verified = secret !== undefined && matchesSecret(secret, accepted)
       // Only a request that proves it came through Kong may name the client (Kong's X-Real-IP);
       // anyone else is limited by the address of the socket it connected from.
       const address = verified ? forwardedAddress(c) : socketAddress(c)

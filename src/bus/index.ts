@@ -1,5 +1,6 @@
 export { createEmbeddedBus, type EmbeddedBusOptions } from './embedded/embedded-bus'
-export { createKafkaBus, type KafkaBusOptions } from './kafka/kafka-bus'
+export type { KafkaSecurity } from './kafka/client'
+export { createKafkaBus, type KafkaBus, type KafkaBusOptions } from './kafka/kafka-bus'
 export {
   CHECKPOINT_TOPIC,
   LEADER_GROUP,

@@ -10,12 +10,13 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findTool, ROOT, run, skipNotice, token, yaml } from './support'
+import { findTool, ROOT, run, skipNotice, yaml } from './support'
 
 type Obj = Record<string, any>
 let compose: Obj
@@ -36,24 +37,34 @@ const composeCli: string[] | undefined = (() => {
   return undefined
 })()
 
-/** A throwaway project dir with compose.yaml and a generated env file, as setup-env.sh makes it. */
-function project(): { dir: string; envFile: string } {
+/**
+ * A throwaway project dir with compose.yaml and what scripts/setup-env.sh generates there (the
+ * real script: deploy/.env, the per-container deploy/secrets/*.env, the self-signed TLS pair).
+ * `secrets: false`: the files compose.yaml needs, but no secrets generated yet.
+ */
+function project(options: { secrets?: boolean } = {}): { dir: string; envFile: string } {
   const dir = mkdtempSync(join(tmpdir(), 'compose-'))
   cpSync(join(ROOT, 'compose.yaml'), join(dir, 'compose.yaml'))
-  mkdirSync(join(dir, 'deploy'))
+  for (const f of ['kong/consumers.yaml', 'scripts/setup-env.sh', 'deploy/kafka/start.sh']) {
+    mkdirSync(join(dir, f, '..'), { recursive: true })
+    cpSync(join(ROOT, f), join(dir, f))
+  }
   const envFile = join(dir, 'deploy/.env')
-  writeFileSync(
-    envFile,
-    [
-      `GRIDPULSE_GATEWAY_SECRET=${token()}`,
-      `GRAFANA_ADMIN_PASSWORD=${token()}`,
-      `GRIDPULSE_KEY_ANALYTICS=${token('gpk_')}`,
-      `GRIDPULSE_KEY_OPERATIONS=${token('gpk_')}`,
-      `GRIDPULSE_KEY_RISK=${token('gpk_')}`,
-      '',
-    ].join('\n')
-  )
+  if (options.secrets !== false) {
+    const r = run(['bash', 'scripts/setup-env.sh'], { cwd: dir })
+    if (r.code !== 0) throw new Error(`setup-env.sh failed: ${r.stderr}`)
+  }
   return { dir, envFile }
+}
+
+/** KEY=VALUE lines of an env file (comments and blank lines skipped). */
+function envValues(path: string): Map<string, string> {
+  const values = new Map<string, string>()
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const m = line.match(/^([A-Z][A-Z0-9_]*)=(.*)$/)
+    if (m) values.set(m[1]!, m[2]!)
+  }
+  return values
 }
 
 describe('the real Compose accepts compose.yaml', () => {
@@ -118,15 +129,123 @@ describe('the real Compose accepts compose.yaml', () => {
   )
 
   test.skipIf(!composeCli)('refuses to start without the generated secrets', () => {
-    const { dir } = project()
+    const { dir } = project({ secrets: false })
     try {
       const r = run([...composeCli!, '-f', 'compose.yaml', 'config', '-q'], { cwd: dir })
       expect(r.code).not.toBe(0)
       expect(r.stderr).toContain('scripts/setup-env.sh')
+      // The TLS paths given, but no per-container secrets: still refused.
+      writeFileSync(
+        join(dir, 'tls.env'),
+        'GRIDPULSE_TLS_CERT=./deploy/tls/server.crt\nGRIDPULSE_TLS_KEY=./deploy/tls/server.key\n'
+      )
+      const noSecrets = run(
+        [...composeCli!, '-f', 'compose.yaml', '--env-file', 'tls.env', 'config', '-q'],
+        { cwd: dir }
+      )
+      expect(noSecrets.code).not.toBe(0)
+      expect(noSecrets.stderr).toContain('deploy/secrets/')
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
   })
+
+  test.skipIf(!composeCli)(
+    'each container gets only its own secrets (the rendered config, kafka-ui and three nodes included)',
+    () => {
+      const { dir, envFile } = project()
+      try {
+        writeFileSync(
+          join(dir, 'deploy/compose.scale.yaml'),
+          readFileSync(join(ROOT, 'deploy/compose.scale.yaml'))
+        )
+        const r = run(
+          [
+            ...composeCli!,
+            '-f',
+            'compose.yaml',
+            '-f',
+            'deploy/compose.scale.yaml',
+            '--env-file',
+            envFile,
+            '--profile',
+            'kafka-ui',
+            'config',
+            '--format',
+            'json',
+          ],
+          { cwd: dir }
+        )
+        if (r.code !== 0) console.error(r.stderr)
+        expect(r.code).toBe(0)
+        const config = JSON.parse(r.stdout) as Obj
+        const env = envValues(envFile)
+        const secretNames = [...env.keys()].filter((k) => !k.startsWith('GRIDPULSE_TLS_'))
+        expect(secretNames.sort()).toEqual(
+          [
+            'GRAFANA_ADMIN_PASSWORD',
+            'GRIDPULSE_GATEWAY_SECRET',
+            'GRIDPULSE_KEY_ANALYTICS',
+            'GRIDPULSE_KEY_OPERATIONS',
+            'GRIDPULSE_KEY_RISK',
+            'KAFKA_GRIDPULSE_PASSWORD',
+            'KAFKA_UI_PASSWORD',
+          ].sort()
+        )
+        // Which secret values may appear anywhere in each service's rendered definition.
+        const keys = secretNames.filter((k) => k.startsWith('GRIDPULSE_KEY_'))
+        const allowed: Record<string, string[]> = {
+          kong: ['GRIDPULSE_GATEWAY_SECRET', ...keys],
+          gridpulse: ['GRIDPULSE_GATEWAY_SECRET', 'KAFKA_GRIDPULSE_PASSWORD'],
+          'gridpulse-2': ['GRIDPULSE_GATEWAY_SECRET', 'KAFKA_GRIDPULSE_PASSWORD'],
+          'gridpulse-3': ['GRIDPULSE_GATEWAY_SECRET', 'KAFKA_GRIDPULSE_PASSWORD'],
+          grafana: ['GRAFANA_ADMIN_PASSWORD'],
+          kafka: ['KAFKA_GRIDPULSE_PASSWORD', 'KAFKA_UI_PASSWORD'],
+          'kafka-ui': ['KAFKA_UI_PASSWORD'],
+          prometheus: [],
+        }
+        expect(Object.keys(config.services).sort()).toEqual(Object.keys(allowed).sort())
+        for (const [service, definition] of Object.entries(config.services as Obj)) {
+          const text = JSON.stringify(definition)
+          const present = secretNames.filter((name) => text.includes(env.get(name)!))
+          expect({ service, secrets: present.sort() }).toEqual({
+            service,
+            secrets: allowed[service]!.sort(),
+          })
+        }
+        // …and under the names each program reads.
+        const s = config.services
+        expect(s.kong.environment.GRIDPULSE_GATEWAY_SECRET).toBe(
+          env.get('GRIDPULSE_GATEWAY_SECRET')
+        )
+        expect(s.gridpulse.environment.GATEWAY_SECRET).toBe(env.get('GRIDPULSE_GATEWAY_SECRET'))
+        expect(s.gridpulse.environment.KAFKA_SASL_PASSWORD).toBe(
+          env.get('KAFKA_GRIDPULSE_PASSWORD')
+        )
+        expect(s['gridpulse-3'].environment.KAFKA_SASL_PASSWORD).toBe(
+          env.get('KAFKA_GRIDPULSE_PASSWORD')
+        )
+        expect(s.grafana.environment.GF_SECURITY_ADMIN_PASSWORD).toBe(
+          env.get('GRAFANA_ADMIN_PASSWORD')
+        )
+        expect(s.kafka.environment.KAFKA_SCRAM_GRIDPULSE_PASSWORD).toBe(
+          env.get('KAFKA_GRIDPULSE_PASSWORD')
+        )
+        expect(s['kafka-ui'].environment.KAFKA_CLUSTERS_0_PROPERTIES_SASL_JAAS_CONFIG).toBe(
+          `org.apache.kafka.common.security.scram.ScramLoginModule required username="kafka-ui" password="${env.get('KAFKA_UI_PASSWORD')}";`
+        )
+        // Kong and Grafana mount the TLS pair that setup-env.sh made.
+        for (const service of ['kong', 'grafana'])
+          expect(
+            s[service].volumes
+              .filter((v: Obj) => v.target.startsWith('/etc/gridpulse-tls/'))
+              .map((v: Obj) => v.source)
+          ).toEqual([join(dir, 'deploy/tls/server.crt'), join(dir, 'deploy/tls/server.key')])
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+  )
 })
 
 /** compose-spec.json from the Go module github.com/compose-spec/compose-go/v2 (Go module cache). */
@@ -163,19 +282,36 @@ test.skipIf(!ajv || !schemaPath)(
 )
 
 describe('compose.yaml structure', () => {
-  test('images are pinned to exact versions', () => {
+  test('images are pinned to exact versions, and by digest where one was verified', () => {
     const images = Object.fromEntries(
       Object.entries(compose.services as Obj).map(([n, s]) => [n, s.image])
     )
-    expect(images.kafka).toMatch(/^apache\/kafka:(3\.9|4\.\d+)\.\d+$/)
-    expect(images.kong).toMatch(/^kong:3\.9\.\d+$/)
-    expect(images.prometheus).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/)
-    expect(images.grafana).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/)
-    expect(images['kafka-ui']).toMatch(/:v\d+\.\d+\.\d+$/)
-    for (const image of Object.values(images)) expect(String(image)).not.toMatch(/:latest$|:main$/)
+    const digest = '@sha256:[0-9a-f]{64}'
+    expect(images.kafka).toMatch(new RegExp(`^apache/kafka:(3\\.9|4\\.\\d+)\\.\\d+${digest}$`))
+    expect(images.kong).toMatch(new RegExp(`^kong:3\\.9\\.\\d+${digest}$`))
+    expect(images.prometheus).toMatch(new RegExp(`^prom/prometheus:v\\d+\\.\\d+\\.\\d+${digest}$`))
+    expect(images.grafana).toMatch(new RegExp(`^grafana/grafana:\\d+\\.\\d+\\.\\d+${digest}$`))
+    // No digest verified for this tag yet: scripts/pin-images.sh pins it where a registry is reachable.
+    expect(images['kafka-ui']).toMatch(new RegExp(`:v\\d+\\.\\d+\\.\\d+(${digest})?$`))
+    for (const image of Object.values(images))
+      expect(String(image)).not.toMatch(/:(latest|main)(@|$)/)
   })
 
-  test("only Kong's proxy and Grafana are published; opt-in profiles only on loopback", () => {
+  test('scripts/pin-images.sh finds every pulled image of compose.yaml, deploy/ and the Dockerfile', () => {
+    const r = run(['bash', 'scripts/pin-images.sh', '--list'])
+    expect(r.code).toBe(0)
+    const listed = r.stdout.trim().split('\n')
+    const fromCompose = Object.values(compose.services as Obj)
+      .map((s) => String(s.image))
+      .filter((i) => !i.startsWith('gridpulse:'))
+    expect(listed).toEqual(expect.arrayContaining(fromCompose))
+    expect(
+      listed.filter((i) => /^(oven\/bun|gcr\.io\/distroless\/cc-debian12):/.test(i))
+    ).toHaveLength(2)
+    expect(listed).not.toContain('gridpulse:local')
+  })
+
+  test("only Kong's TLS proxy and Grafana (HTTPS) are published; opt-in profiles only on loopback", () => {
     const published: string[] = []
     for (const [name, s] of Object.entries(compose.services as Obj)) {
       for (const p of s.ports ?? []) {
@@ -183,34 +319,61 @@ describe('compose.yaml structure', () => {
         else published.push(`${name} ${p}`)
       }
     }
-    expect(published.sort()).toEqual(['grafana 3000:3000', 'kong 8000:8000'])
+    expect(published.sort()).toEqual(['grafana 3000:3000', 'kong 8443:8443'])
+    // No plaintext proxy listener, not even on the compose network.
+    expect(compose.services.kong.environment.KONG_PROXY_LISTEN).toBe('0.0.0.0:8443 ssl http2')
+    expect(compose.services.grafana.environment.GF_SERVER_PROTOCOL).toBe('https')
   })
 
-  test('kafka: single-node KRaft advertising kafka:9092, healthchecked with the broker API tool', () => {
+  test('kafka: single-node KRaft; clients only over SASL/SCRAM on kafka:9092, plaintext only on loopback', async () => {
     const k = compose.services.kafka
-    expect(k.environment.KAFKA_PROCESS_ROLES).toBe('broker,controller')
-    expect(k.environment.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://kafka:9092')
+    expect(k.entrypoint).toEqual(['/bin/sh', '/gridpulse/start.sh'])
+    expect(k.volumes).toContain('./deploy/kafka/start.sh:/gridpulse/start.sh:ro')
+    expect(k.env_file).toEqual([{ path: 'deploy/secrets/kafka.env', required: true }])
     expect(k.healthcheck.test.join(' ')).toContain(
-      '/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server localhost:9092'
+      '/opt/kafka/bin/kafka-broker-api-versions.sh --bootstrap-server 127.0.0.1:9091'
     )
+    // The script's config with its defaults (what the container gets: compose overrides none).
+    const script = await Bun.file(join(ROOT, 'deploy/kafka/start.sh')).text()
+    const defaults = Object.fromEntries(
+      [...script.matchAll(/^([a-z_]+)=\$\{[A-Z_]+:-([^}]*)\}$/gm)].map((m) => [m[1]!, m[2]!])
+    )
+    expect(defaults).toMatchObject({ host: 'kafka', client_port: '9092', internal_port: '9091' })
+    const start = script.replace(/\$([a-z_]+)/g, (all, name: string) => defaults[name] ?? all)
+    const prop = (name: string) =>
+      start.match(new RegExp(`^${name.replaceAll('.', '\\.')}=(.*)$`, 'm'))?.[1]
+    expect(prop('process.roles')).toBe('broker,controller')
+    // Every listener but the SCRAM one binds the container's loopback.
+    const listeners = prop('listeners')!.split(',')
+    expect(listeners.filter((l) => !/\/\/127\.0\.0\.1:/.test(l))).toEqual([
+      'SASL_PLAINTEXT://:9092',
+    ])
+    expect(prop('advertised.listeners')).toBe(
+      'SASL_PLAINTEXT://kafka:9092,INTERNAL://127.0.0.1:9091'
+    )
+    expect(prop('listener.name.sasl_plaintext.sasl.enabled.mechanisms')).toBe('SCRAM-SHA-256')
+    expect(start).toContain('--add-scram "SCRAM-SHA-256=[name=gridpulse,')
   })
 
-  test('gridpulse: built here, Kafka, gateway auth, secret from the env file, /data volume, no port', () => {
+  test('gridpulse: built here, Kafka over SCRAM, gateway auth, secrets from its env file, /data volume, no port', () => {
     const g = compose.services.gridpulse
     expect(g.build.dockerfile).toBe('Dockerfile')
     expect(g.environment).toMatchObject({
       KAFKA_BROKERS: 'kafka:9092',
+      KAFKA_SASL_MECHANISM: 'scram-sha-256',
+      KAFKA_SASL_USERNAME: 'gridpulse',
       AUTH_MODE: 'gateway',
       DATA_DIR: '/data',
     })
-    expect(g.environment.GATEWAY_SECRET).toMatch(/^\$\{GRIDPULSE_GATEWAY_SECRET:\?/)
+    expect(g.environment.GATEWAY_SECRET).toBeUndefined()
+    expect(g.env_file).toEqual([{ path: 'deploy/secrets/gridpulse.env', required: true }])
     expect(g.volumes).toContain('gridpulse-data:/data')
     expect(g.healthcheck.test).toEqual(['CMD', '/app/gridpulse', 'healthcheck'])
     expect(g.ports).toBeUndefined()
     expect(g.depends_on.kafka.condition).toBe('service_healthy')
   })
 
-  test('kong: 3.9 DB-less from kong/kong.yaml via docker-start.sh, keys from the env file, status listener', () => {
+  test('kong: 3.9 DB-less from kong/kong.yaml via docker-start.sh, keys from its env file, TLS, status listener', () => {
     const k = compose.services.kong
     expect(k.environment.KONG_DATABASE).toBe('off')
     expect(k.environment.GRIDPULSE_KONG_TEMPLATE).toBe('/kong/kong.yaml')
@@ -218,7 +381,9 @@ describe('compose.yaml structure', () => {
     expect(k.environment.KONG_STATUS_LISTEN).toBe('0.0.0.0:8100')
     expect(k.entrypoint).toEqual(['/bin/sh', '/kong/docker-start.sh'])
     expect(k.volumes).toContain('./kong:/kong:ro')
-    expect(k.env_file).toEqual([{ path: 'deploy/.env', required: true }])
+    expect(k.env_file).toEqual([{ path: 'deploy/secrets/kong.env', required: true }])
+    expect(k.environment.KONG_SSL_CERT).toBe('/etc/gridpulse-tls/server.crt')
+    expect(k.environment.KONG_SSL_CERT_KEY).toBe('/etc/gridpulse-tls/server.key')
     expect(k.depends_on.gridpulse.condition).toBe('service_healthy')
   })
 

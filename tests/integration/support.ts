@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { Kafka, logLevel } from 'kafkajs'
-import { createKafkaBus, type KafkaBusOptions } from '@/bus'
+import { createKafkaBus, type KafkaBus, type KafkaBusOptions, type KafkaSecurity } from '@/bus'
 import { eventIdFor, FUEL_TYPES, REGION_IDS } from '@/canonical'
 import { silentLogger } from '@/observability'
 import { REPO_ROOT } from '../support/paths'
@@ -55,13 +55,33 @@ export async function openTestBus(
     ...overrides,
   })
   // Start-up no longer waits for the topics; these tests want them (or the mismatch) first.
+  return startedWithin(bus, 60_000)
+}
+
+/**
+ * Waits until the bus has verified its topics; start-up itself never gives up (an edge node may
+ * start long before its broker), so a test that expects a failure bounds the wait and gets the
+ * last start-up error (the bus's health detail) instead. Closes the bus when it rejects.
+ */
+export async function startedWithin<B extends KafkaBus>(bus: B, timeoutMs: number): Promise<B> {
+  let timer: ReturnType<typeof setTimeout> | undefined
   try {
-    await bus.started
+    await Promise.race([
+      bus.started,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(bus.health().detail ?? 'Kafka start-up timed out')),
+          timeoutMs
+        )
+      }),
+    ])
+    return bus
   } catch (error) {
     await bus.close()
     throw error
+  } finally {
+    clearTimeout(timer)
   }
-  return bus
 }
 
 /** A plain kafkajs client, for what a test does behind the adapter's back (raw messages, admin). */
@@ -139,18 +159,43 @@ async function brokerCommand(
   return { code, stdout, stderr }
 }
 
-/** A broker of its own for a test that stops and restarts it. */
-export async function startDedicatedBroker(name: string) {
-  const started = await brokerCommand(['start', '--port', 'auto', '--name', name])
+/**
+ * A broker of its own for a test that stops and restarts it. `saslScram`: its client listener
+ * takes SASL/SCRAM logins only, for the user and the password kafka-broker.sh generated;
+ * `tlsPem` (a PEM file with the key and the certificate chain) makes that listener SASL_SSL.
+ */
+export async function startDedicatedBroker(
+  name: string,
+  options: { saslScram?: boolean; tlsPem?: string } = {}
+) {
+  const started = await brokerCommand([
+    'start',
+    '--port',
+    'auto',
+    '--name',
+    name,
+    ...(options.saslScram ? ['--sasl-scram'] : []),
+    ...(options.tlsPem ? ['--tls-pem', options.tlsPem] : []),
+  ])
   if (started.code !== 0)
     throw new Error(`kafka-broker.sh start exited ${started.code}: ${started.stderr.slice(-2000)}`)
-  const brokers = started.stdout
-    .trim()
-    .split('\n')
-    .pop()!
-    .replace(/^KAFKA_BROKERS=/, '')
+  const printed: Record<string, string> = Object.fromEntries(
+    started.stdout
+      .trim()
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)])
+  )
+  const brokers = printed.KAFKA_BROKERS ?? ''
+  const scram: KafkaSecurity['sasl'] | undefined = printed.KAFKA_SASL_PASSWORD
+    ? {
+        mechanism: printed.KAFKA_SASL_MECHANISM as 'scram-sha-256',
+        username: printed.KAFKA_SASL_USERNAME ?? '',
+        password: printed.KAFKA_SASL_PASSWORD,
+      }
+    : undefined
   return {
     brokers,
+    scram,
     name,
     /** Stops the JVM, keeping its data (`kill`); `--hard` is a crash. */
     async kill(hard = false) {

@@ -6,7 +6,7 @@ import type { BusHealth, Consumer, EventBus, PublishOptions, Subscription } from
 import { partitionKey } from '../port'
 import { encodeDeadLetter, encodeEvent } from '../serde'
 import { createCheckpointView, newerCheckpoint } from './checkpoints'
-import { createKafkaClient } from './client'
+import { createKafkaClient, isAuthenticationError, type KafkaSecurity } from './client'
 import { createSubscriber, type TopicNames } from './consumer'
 import { fitDeadLetter } from './dead-letter-size'
 import { createLeadership, type Leadership } from './leadership'
@@ -28,6 +28,8 @@ import { filterTimeoutNegativeWarnings } from './warnings'
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[]
+  /** SASL/SCRAM credentials and TLS (KAFKA_SASL_*, KAFKA_TLS*); none = PLAINTEXT. */
+  readonly security?: KafkaSecurity
   /** This node's identity (NODE_ID): client id, checkpoint records, the checkpoint reader's group. */
   readonly nodeId: string
   /** Absolute path of the outbox's SQLite file (the node's `log.sqlite`). */
@@ -62,7 +64,8 @@ export interface KafkaBusOptions {
   readonly loops?: LoopRegistry
   /**
    * Called once when the bus cannot run at all: the topics on the broker do not match GridPulse's
-   * layout ({@link TopicMismatchError}). Everything else (Kafka down, crashes) heals on its own.
+   * layout ({@link TopicMismatchError}) or Kafka refuses the credentials. Everything else (Kafka
+   * down, crashes) heals on its own.
    */
   readonly onFatal?: (error: Error) => void
   /** Called whenever this node gains or loses the leadership. */
@@ -109,7 +112,12 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
 
   const releaseWarnings = filterTimeoutNegativeWarnings()
   const clientId = options.clientId ?? `gridpulse-${options.nodeId}`
-  const kafka = createKafkaClient({ brokers: options.brokers, clientId, log: options.log })
+  const kafka = createKafkaClient({
+    brokers: options.brokers,
+    clientId,
+    log: options.log,
+    security: options.security,
+  })
   // Short retries: readiness must answer quickly while Kafka is down; start-up loops on its own.
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } })
   const outbox = createOutbox({ path: options.outboxPath, nodeId: options.nodeId, now })
@@ -134,7 +142,10 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
   started.catch((error) => {
     if (shutdown.signal.aborted) return
     fatal = error instanceof Error ? error.message : String(error)
-    log.fatal({ err: error }, 'the Kafka topics do not match; this node cannot run')
+    log.fatal(
+      { err: error },
+      'Kafka refused this node (topic layout or credentials); it cannot run'
+    )
     options.onFatal?.(error instanceof Error ? error : new Error(fatal))
   })
   // Background starts wait on this; a mismatch leaves them waiting until close.
@@ -170,6 +181,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
               outboxPath: options.outboxPath,
               nodeId: options.nodeId,
               brokers: options.brokers,
+              security: options.security,
               clientId,
               topicPrefix: prefix,
               partitions: layout.map((t) => [names.physical(t.logical), t.partitions] as const),
@@ -390,7 +402,8 @@ async function connectAndEnsureTopics(
       if (attempt > 1) log.info({ attempts: attempt }, 'Kafka answered; topics verified')
       return
     } catch (error) {
-      if (error instanceof TopicMismatchError) throw error
+      // Wrong credentials or topics laid out differently cannot heal by waiting: stop the node.
+      if (error instanceof TopicMismatchError || isAuthenticationError(error)) throw error
       const retryInMs = 200 + backoffMs(attempt, 500, 30_000)
       onError(error instanceof Error ? error.message : String(error))
       const fields = { err: error, attempt, retry_in_ms: retryInMs }

@@ -1,4 +1,5 @@
 import type { Logger } from '@/observability'
+import type { KafkaSecurity } from './client'
 import type { Relay } from './relay'
 
 /**
@@ -17,6 +18,7 @@ export interface RelayThreadOptions {
   readonly outboxPath: string
   readonly nodeId: string
   readonly brokers: readonly string[]
+  readonly security?: KafkaSecurity
   readonly clientId: string
   readonly topicPrefix: string
   /** Partition count per physical topic (the partitioner's modulus, for sizing requests). */
@@ -43,6 +45,8 @@ export interface RelayWorkerInit {
   readonly outboxPath: string
   readonly nodeId: string
   readonly brokers: readonly string[]
+  /** Credentials included: the init message stays inside this process. */
+  readonly security?: KafkaSecurity
   readonly clientId: string
   readonly topicPrefix: string
   readonly partitions: readonly (readonly [string, number])[]
@@ -188,6 +192,7 @@ export async function createRelayThread(options: RelayThreadOptions): Promise<Re
       outboxPath: options.outboxPath,
       nodeId: options.nodeId,
       brokers: options.brokers,
+      security: options.security,
       clientId: options.clientId,
       topicPrefix: options.topicPrefix,
       partitions: options.partitions,

@@ -83,7 +83,12 @@ function start(init: RelayWorkerInit) {
   const log = root.child({ component: 'bus.kafka' })
   const outbox = createOutbox({ path: init.outboxPath, nodeId: init.nodeId })
   const partitions = new Map(init.partitions)
-  const kafka = createKafkaClient({ brokers: init.brokers, clientId: init.clientId, log: root })
+  const kafka = createKafkaClient({
+    brokers: init.brokers,
+    clientId: init.clientId,
+    log: root,
+    security: init.security,
+  })
   const lane = createProducerLane(
     kafka,
     log.child({ component: 'bus.kafka.producer' }),
