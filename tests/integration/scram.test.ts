@@ -141,12 +141,10 @@ describe.skipIf(skip)('Kafka bus over SASL/SCRAM on a real broker', () => {
       dataDir: join(dir.path, 'scram-wrong'),
       env: { ...env, KAFKA_SASL_PASSWORD: `${broker!.scram!.password}x` },
     })
-    const started = await wrong.start(120_000).then(
-      () => 'started',
-      (e: Error) => e.message
-    )
-    expect(started).toContain('process exited')
-    expect(await wrong.exited()).not.toBe(0)
+    // The node serves at once (Kafka or not), then stops itself when Kafka refuses the login:
+    // waiting cannot fix credentials (exit 78, a configuration error).
+    await wrong.start(120_000).catch(() => {})
+    expect(await wrong.exited()).toBe(78)
     expect(wrong.output).toContain('SASL SCRAM SHA256 authentication failed')
   }, 300_000)
 
@@ -290,7 +288,9 @@ describe.skipIf(skip || !hasOpenssl)('Kafka bus over SASL_SSL (SCRAM inside TLS)
   }, 120_000)
 
   test('a broker certificate from another CA is not trusted: start-up fails on verification', async () => {
-    const error = await open('tls-untrusted', securityFor('other-ca.crt'), 5_000).then(
+    // Start-up keeps retrying (a broker's certificate can be fixed while the node serves); the
+    // reason it gives is the verification failure.
+    const error = await open('tls-untrusted', securityFor('other-ca.crt'), 30_000).then(
       () => undefined,
       (e: unknown) => e as Error
     )
