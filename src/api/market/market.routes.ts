@@ -2,7 +2,6 @@ import { createRoute, z } from '@hono/zod-openapi'
 import {
   FuelTypeSchema,
   InterconnectorFlowEventSchema,
-  MAX_REVISION,
   MarketDispatchEventSchema,
   RegionIdSchema,
   RegionPriceEventSchema,
@@ -45,16 +44,10 @@ export const DispatchSubmissionSchema = z
       'MW. battery_charging is a load: ≤ 0; every other fuel (battery_discharging included) ≥ 0. ' +
         'Negative generation of other fuels (pumped hydro, auxiliary load) comes only from AEMO SCADA'
     ),
-    revision: z
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_REVISION)
-      .optional()
-      .describe(
-        'Which revision of this (region, fuel, interval) reading the body is (default 1, the first write). ' +
-          'To correct a reading, send the current revision + 1: it replaces the current value and keeps it as previous_value_mw'
-      ),
+    revision: MarketDispatchEventSchema.shape.revision.describe(
+      'Which revision of this (region, fuel, interval) reading the body is (default 1, the first write). ' +
+        'To correct a reading, send the current revision + 1: it replaces the current value and keeps it as previous_value_mw'
+    ),
     // Defaults to the current interval when absent.
     interval_end: IntervalEndSchema.optional(),
   })
