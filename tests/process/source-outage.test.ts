@@ -98,7 +98,7 @@ describe('NEMWeb unreachable from start', () => {
     const sources = (await (await fetch(`${base}/api/v1/sources`)).json()) as {
       data: (Record<string, unknown> & { source: string })[]
     }
-    const servingAt = Date.parse(lines.find((l) => l.msg === 'gridpulse is serving')!.time)
+    const servingAt = Date.parse(lines.find((l) => l.msg.startsWith('gridpulse is serving'))!.time)
 
     for (const [i, component] of AEMO.entries()) {
       const own = snapshot[i]!

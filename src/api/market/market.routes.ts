@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import {
+  type FuelType,
   FuelTypeSchema,
   InterconnectorFlowEventSchema,
   MarketDispatchEventSchema,
@@ -36,22 +37,42 @@ export const listDispatch = createRoute({
   },
 })
 
+const VALUE_MW = MarketDispatchEventSchema.shape.value_mw
+
+/** One shape per sign rule, so that the contract itself says which values a fuel may carry. */
+const submission = <F extends z.ZodType<FuelType>>(fuel: F, value: z.ZodNumber) =>
+  z
+    .object({
+      region_id: RegionIdSchema,
+      fuel_type: fuel,
+      value_mw: value,
+      revision: MarketDispatchEventSchema.shape.revision.describe(
+        'Which revision of this (region, fuel, interval) reading the body is (default 1, the first write). ' +
+          'To correct a reading, send the current revision + 1: it replaces the current value and keeps it as previous_value_mw'
+      ),
+      // Defaults to the current interval when absent.
+      interval_end: IntervalEndSchema.optional(),
+    })
+    .strict()
+
 export const DispatchSubmissionSchema = z
-  .object({
-    region_id: RegionIdSchema,
-    fuel_type: FuelTypeSchema,
-    value_mw: MarketDispatchEventSchema.shape.value_mw.describe(
-      'MW. battery_charging is a load: ≤ 0; every other fuel (battery_discharging included) ≥ 0. ' +
-        'Negative generation of other fuels (pumped hydro, auxiliary load) comes only from AEMO SCADA'
+  .discriminatedUnion('fuel_type', [
+    submission(
+      z.literal('battery_charging'),
+      VALUE_MW.max(0, 'battery_charging is a load: its value_mw must be ≤ 0').describe(
+        'MW; a battery charging is a load: ≤ 0'
+      )
     ),
-    revision: MarketDispatchEventSchema.shape.revision.describe(
-      'Which revision of this (region, fuel, interval) reading the body is (default 1, the first write). ' +
-        'To correct a reading, send the current revision + 1: it replaces the current value and keeps it as previous_value_mw'
+    submission(
+      FuelTypeSchema.exclude(['battery_charging']),
+      VALUE_MW.min(
+        0,
+        'a manual value_mw must be ≥ 0 for generation (loads as negative generation come only from AEMO SCADA)'
+      ).describe(
+        'MW ≥ 0 (battery_discharging included); negative generation of other fuels (pumped hydro, auxiliary load) comes only from AEMO SCADA'
+      )
     ),
-    // Defaults to the current interval when absent.
-    interval_end: IntervalEndSchema.optional(),
-  })
-  .strict()
+  ])
   .openapi('DispatchSubmission')
 export type DispatchSubmission = z.infer<typeof DispatchSubmissionSchema>
 
