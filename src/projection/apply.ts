@@ -1,13 +1,13 @@
 import { getTableColumns, getTableName } from 'drizzle-orm'
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core'
 import {
+  createDeadLetter,
   type DeadLetter,
+  EVENT_REGISTRY,
   type GridEvent,
   type MarketDispatchEvent,
   manualSignViolation,
-  TOPIC_BY_EVENT_TYPE,
 } from '@/canonical'
-import { uuidV5 } from '@/lib'
 import type { ProjectionDb } from './db'
 import {
   deadLetters,
@@ -41,9 +41,6 @@ function upsertStatement(db: ProjectionDb, table: SQLiteTable, conflict: 'update
   )
 }
 
-/** Namespace of the ids of dead letters the projection itself records (rejected manual writes). */
-const REJECTED_WRITE_NAMESPACE = 'b7d4e0a2-5c61-4f3e-8d0b-2a9c6e1f4b73'
-
 /**
  * Manual readings (source `api`) are chains of immutable revisions. The API refuses conflicting
  * writes (409) by looking at this projection and at its own not-yet-projected writes, but two nodes
@@ -73,19 +70,22 @@ function createManualDispatchApplier(db: ProjectionDb, deadLetter: (record: Dead
 
   const reject = (event: MarketDispatchEvent, code: string, reason: string) => {
     const raw = JSON.stringify(event)
-    deadLetter({
-      dead_letter_id: uuidV5(raw, REJECTED_WRITE_NAMESPACE),
-      topic: TOPIC_BY_EVENT_TYPE.MarketDispatchEvent,
-      code,
-      reason,
-      correlation_id: event.correlation_id,
-      source: event.source,
-      source_file: null,
-      row: null,
-      raw,
-      // The write's own time, not the projection's: every node records the same dead letter.
-      failed_at: event.ingested_at,
-    })
+    deadLetter(
+      createDeadLetter({
+        origin: 'projection',
+        identity: raw,
+        topic: EVENT_REGISTRY.MarketDispatchEvent.topic,
+        code,
+        reason,
+        correlation_id: event.correlation_id,
+        source: event.source,
+        source_file: null,
+        row: null,
+        raw,
+        // The write's own time, not the projection's: every node records the same dead letter.
+        failed_at: event.ingested_at,
+      })
+    )
   }
 
   return (
