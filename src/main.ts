@@ -14,13 +14,7 @@ import {
   type EventBus,
   type PublishOptions,
 } from '@/bus'
-import {
-  type DeadLetter,
-  DLQ_TOPICS,
-  EVENT_TOPICS,
-  eventTimeOf,
-  type GridEvent,
-} from '@/canonical'
+import { type DeadLetter, DLQ_TOPICS, EVENT_TOPICS, eventTimeOf, type GridEvent } from '@/canonical'
 import {
   createLagMonitor,
   createLogger,
