@@ -19,7 +19,7 @@ import {
 } from './market.routes'
 
 export interface MarketDeps {
-  readonly queries: Queries
+  readonly queries: Pick<Queries, 'dispatch' | 'prices' | 'interconnectors'>
   /** Publishes through the event log (embedded or Kafka); resolves once durable. */
   readonly publish: (events: readonly GridEvent[]) => Promise<void>
   readonly now: () => number
