@@ -1,9 +1,13 @@
 import {
+  createEvent,
+  type EventOf,
   eventIdFor,
   type FuelType,
+  type GridEventType,
   type MarketDispatchEvent,
   type RegionId,
   type RegionPriceEvent,
+  type SourceName,
   type WeatherObservation,
 } from '@/canonical'
 
@@ -111,5 +115,72 @@ export async function waitFor<T>(
     if (value) return value as Exclude<T, false | null | undefined | 0 | ''>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await Bun.sleep(20)
+  }
+}
+
+/** One valid event of every canonical type, built through the envelope builder, keyed by type. */
+export function oneEventOfEachType(interval_end = '2026-04-01T00:05:00Z'): {
+  readonly [T in GridEventType]: EventOf<T>
+} {
+  const envelope = (source: SourceName) => ({
+    correlation_id: 'c-1',
+    source,
+    source_file: null,
+    source_sha256: null,
+    ingested_at: '2026-04-01T00:00:01.000Z',
+  })
+  return {
+    MarketDispatchEvent: createEvent('MarketDispatchEvent', envelope('aemo.dispatch_scada'), {
+      region_id: 'NSW1',
+      fuel_type: 'black_coal',
+      interval_end,
+      value_mw: 5000,
+      unit_count: 3,
+    }),
+    RegionPriceEvent: createEvent('RegionPriceEvent', envelope('aemo.dispatchis'), {
+      region_id: 'NSW1',
+      interval_end,
+      rrp_aud_mwh: 88.5,
+      total_demand_mw: 7000,
+      available_generation_mw: 9000,
+      net_interchange_mw: -100,
+      intervention: false,
+    }),
+    WeatherObservation: createEvent('WeatherObservation', envelope('openmeteo.forecast'), {
+      region_id: 'NSW1',
+      location: 'Sydney',
+      latitude: -33.87,
+      longitude: 151.21,
+      observed_at: '2026-04-01T00:00:00Z',
+      temperature_c: 21.5,
+      relative_humidity_pct: null,
+      wind_speed_kmh: null,
+      wind_direction_deg: null,
+      cloud_cover_pct: null,
+      shortwave_radiation_wm2: null,
+    }),
+    InterconnectorFlowEvent: createEvent('InterconnectorFlowEvent', envelope('aemo.dispatchis'), {
+      interconnector_id: 'VIC1-NSW1',
+      interval_end,
+      mw_flow: 450,
+      metered_mw_flow: 440.5,
+      mw_losses: null,
+      export_limit_mw: null,
+      import_limit_mw: null,
+      intervention: true,
+    }),
+    ScadaReconciliationEvent: createEvent(
+      'ScadaReconciliationEvent',
+      envelope('aemo.dispatch_scada'),
+      {
+        interval_end,
+        total_mw: 100,
+        generation_mw: 90,
+        load_mw: 5,
+        unmapped_mw: 5,
+        unit_count: 4,
+        unmapped_units: [{ duid: 'NEWUNIT1', value_mw: 5 }],
+      }
+    ),
   }
 }
