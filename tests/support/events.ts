@@ -1,7 +1,6 @@
 import {
   createEvent,
   type EventOf,
-  eventIdFor,
   type FuelType,
   type GridEventType,
   type MarketDispatchEvent,
@@ -13,9 +12,9 @@ import {
 
 // Values below are copied from real AEMO/Open-Meteo fixture rows where a test depends on them;
 // elsewhere they only need to be valid canonical events.
-const envelope = (correlation_id = 'test-correlation') => ({
-  schema_version: 1 as const,
+const envelope = (source: SourceName, correlation_id = 'test-correlation') => ({
   correlation_id,
+  source,
   source_file: null,
   source_sha256: null,
   ingested_at: '2026-04-01T00:00:01.000Z',
@@ -28,18 +27,7 @@ export function dispatchEvent(
   value_mw: number,
   correlation_id?: string
 ): MarketDispatchEvent {
-  const source = 'api' as const
-  return {
-    ...envelope(correlation_id),
-    event_id: eventIdFor({
-      event_type: 'MarketDispatchEvent',
-      source,
-      region_id,
-      fuel_type,
-      interval_end,
-    }),
-    event_type: 'MarketDispatchEvent',
-    source,
+  return createEvent('MarketDispatchEvent', envelope('api', correlation_id), {
     region_id,
     fuel_type,
     interval_end,
@@ -47,7 +35,7 @@ export function dispatchEvent(
     unit_count: 1,
     // What the API writes: a manual reading's first revision.
     revision: 1,
-  }
+  })
 }
 
 export function priceEvent(
@@ -55,12 +43,7 @@ export function priceEvent(
   interval_end: string,
   rrp_aud_mwh: number
 ): RegionPriceEvent {
-  const source = 'aemo.dispatchis' as const
-  return {
-    ...envelope(),
-    event_id: eventIdFor({ event_type: 'RegionPriceEvent', source, region_id, interval_end }),
-    event_type: 'RegionPriceEvent',
-    source,
+  return createEvent('RegionPriceEvent', envelope('aemo.dispatchis'), {
     region_id,
     interval_end,
     rrp_aud_mwh,
@@ -68,7 +51,7 @@ export function priceEvent(
     available_generation_mw: 9000,
     net_interchange_mw: -100,
     intervention: false,
-  }
+  })
 }
 
 export function weatherEvent(
@@ -77,18 +60,7 @@ export function weatherEvent(
   observed_at: string,
   temperature_c: number
 ): WeatherObservation {
-  const source = 'openmeteo.forecast' as const
-  return {
-    ...envelope(),
-    event_id: eventIdFor({
-      event_type: 'WeatherObservation',
-      source,
-      region_id,
-      location,
-      observed_at,
-    }),
-    event_type: 'WeatherObservation',
-    source,
+  return createEvent('WeatherObservation', envelope('openmeteo.forecast'), {
     region_id,
     location,
     latitude: -33.87,
@@ -100,7 +72,7 @@ export function weatherEvent(
     wind_direction_deg: 180,
     cloud_cover_pct: 20,
     shortwave_radiation_wm2: 300,
-  }
+  })
 }
 
 /** Waits until `predicate` holds, polling; fails with `what` after the timeout. */
@@ -122,13 +94,6 @@ export async function waitFor<T>(
 export function oneEventOfEachType(interval_end = '2026-04-01T00:05:00Z'): {
   readonly [T in GridEventType]: EventOf<T>
 } {
-  const envelope = (source: SourceName) => ({
-    correlation_id: 'c-1',
-    source,
-    source_file: null,
-    source_sha256: null,
-    ingested_at: '2026-04-01T00:00:01.000Z',
-  })
   return {
     MarketDispatchEvent: createEvent('MarketDispatchEvent', envelope('aemo.dispatch_scada'), {
       region_id: 'NSW1',
