@@ -3,6 +3,7 @@ import { integer, type SQLiteColumn, type SQLiteTable, text } from 'drizzle-orm/
 import type { DeadLetter, EventOf, GridEventType, SourceName } from '@/canonical'
 import { toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from '../db'
+import type { RegionStats } from '../stats'
 
 // Times are stored as epoch milliseconds (UTC) so range filters and ordering use integer indexes;
 // the queries turn them back into ISO-8601 UTC strings of the canonical model.
@@ -85,12 +86,17 @@ export interface WriterContext {
   readonly deadLetter: (record: DeadLetter) => void
 }
 
+type RegionCount = Extract<keyof RegionStats, `${string}_count`>
+type RegionMetric = {
+  [K in keyof RegionStats]: K extends `${infer P}_min` ? P : never
+}[keyof RegionStats]
+
 /** Per-region min/avg/max of one column, as `<count>`, `<prefix>_min|_avg|_max` in the stats. */
 export interface RegionStatsSpec {
   readonly region: SQLiteColumn
   readonly value: SQLiteColumn
-  readonly count: string
-  readonly prefix: string
+  readonly count: RegionCount
+  readonly prefix: RegionMetric
 }
 
 /**
