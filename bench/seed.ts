@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { createEmbeddedBus } from '@/bus'
 import {
+  createEvent,
   DLQ_TOPICS,
-  eventIdFor,
   EVENT_TOPICS,
   FUEL_TYPES,
   type MarketDispatchEvent,
@@ -52,25 +52,15 @@ export function syntheticDispatch(k: number, correlation: string): MarketDispatc
     Date.parse('2026-01-01T00:05:00Z') +
       Math.floor(k / (REGION_IDS.length * FUEL_TYPES.length)) * 300_000
   )
-  return {
-    event_id: eventIdFor({
-      event_type: 'MarketDispatchEvent',
+  return createEvent(
+    'MarketDispatchEvent',
+    {
+      correlation_id: correlation,
       source: 'aemo.dispatch_scada',
-      region_id,
-      fuel_type,
-      interval_end,
-    }),
-    event_type: 'MarketDispatchEvent',
-    schema_version: 1,
-    correlation_id: correlation,
-    source: 'aemo.dispatch_scada',
-    source_file: null,
-    source_sha256: null,
-    ingested_at: new Date().toISOString(),
-    region_id,
-    fuel_type,
-    interval_end,
-    value_mw: (k % 5000) + 0.5,
-    unit_count: 1,
-  }
+      source_file: null,
+      source_sha256: null,
+      ingested_at: new Date().toISOString(),
+    },
+    { region_id, fuel_type, interval_end, value_mw: (k % 5000) + 0.5, unit_count: 1 }
+  )
 }

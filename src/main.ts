@@ -14,7 +14,7 @@ import {
   type EventBus,
   type PublishOptions,
 } from '@/bus'
-import { type DeadLetter, DLQ_TOPICS, EVENT_TOPICS, type GridEvent } from '@/canonical'
+import { type DeadLetter, DLQ_TOPICS, EVENT_TOPICS, eventTimeOf, type GridEvent } from '@/canonical'
 import {
   createLagMonitor,
   createLogger,
@@ -656,7 +656,7 @@ function observeProjected(metrics: Metrics, batch: ConsumedBatch, now = Date.now
       metrics.dlqRecords.inc({ topic: record.deadLetter.topic, code: record.deadLetter.code })
     else if (record.kind === 'event') {
       const e = record.event
-      const at = Date.parse(e.event_type === 'WeatherObservation' ? e.observed_at : e.interval_end)
+      const at = Date.parse(eventTimeOf(e))
       metrics.endToEndLatency.observe({ event_type: e.event_type }, Math.max(0, (now - at) / 1000))
       if (e.event_type === 'ScadaReconciliationEvent')
         metrics.scadaUnmapped.set(e.unmapped_mw * 1e6)

@@ -1,14 +1,16 @@
 import {
+  createDeadLetter,
   type DeadLetter,
   DeadLetterSchema,
+  describeIssues,
   dlqTopicFor,
   type GridEvent,
   GridEventSchema,
   keyFor,
   SCHEMA_VERSION,
-  TOPIC_BY_EVENT_TYPE,
+  topicFor,
 } from '@/canonical'
-import { toUtcIsoMs, uuidV5 } from '@/lib'
+import { toUtcIsoMs } from '@/lib'
 import type { ConsumedRecord, RawMessage } from './port'
 
 export interface OutgoingMessage {
@@ -21,7 +23,7 @@ export interface OutgoingMessage {
 /** Canonical JSON on the wire, readable by any Kafka client; headers let routers skip parsing. */
 export function encodeEvent(event: GridEvent): OutgoingMessage {
   return {
-    topic: TOPIC_BY_EVENT_TYPE[event.event_type],
+    topic: topicFor(event),
     key: keyFor(event),
     value: JSON.stringify(event),
     headers: {
@@ -47,8 +49,6 @@ export function encodeDeadLetter(record: DeadLetter): OutgoingMessage {
   }
 }
 
-const DLQ_NAMESPACE = '9b0e7a40-3c55-4f7e-8f0b-1d6a2c9e5b17'
-
 /**
  * Parses a consumed message. A message that is not a valid canonical event is poison: it is turned
  * into a dead letter for `dlq.<topic>` (deterministic id from its coordinates, so a redelivery
@@ -71,31 +71,29 @@ export function decodeMessage(
   const parsed = safeJson(message.value)
   const reason = parsed.ok ? undefined : `invalid JSON: ${parsed.error}`
   const result = parsed.ok ? GridEventSchema.safeParse(parsed.value) : undefined
-  if (result?.success && TOPIC_BY_EVENT_TYPE[result.data.event_type] === topic) {
+  if (result?.success && topicFor(result.data) === topic) {
     return { record: { offset: message.offset, kind: 'event', event: result.data } }
   }
   const why =
     reason ??
     (result && !result.success
-      ? `schema mismatch: ${result.error.issues
-          .slice(0, 5)
-          .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-          .join('; ')}`
+      ? `schema mismatch: ${describeIssues(result.error.issues)}`
       : `event of type ${result?.data?.event_type} does not belong on ${topic}`)
   return {
     record: { offset: message.offset, kind: 'skipped' },
-    poison: {
-      dead_letter_id: uuidV5(`${topic}|${partition}|${message.offset}`, DLQ_NAMESPACE),
+    poison: createDeadLetter({
+      origin: 'bus',
+      identity: `${topic}|${partition}|${message.offset}`,
       topic,
-      reason: why.slice(0, 2_000),
+      reason: why,
       code: reason ? 'invalid_json' : 'schema_mismatch',
-      correlation_id: message.headers['correlation-id']?.slice(0, 128) || null,
+      correlation_id: message.headers['correlation-id'] ?? null,
       source: 'bus',
       source_file: `${topic}/${partition}@${message.offset}`,
       row: null,
-      raw: message.value.slice(0, 1_000_000),
+      raw: message.value,
       failed_at: toUtcIsoMs(now),
-    },
+    }),
   }
 }
 

@@ -32,3 +32,12 @@ export const envelopeShape = {
     .describe('sha256 of the upstream file or response body'),
   ingested_at: UtcInstantSchema.describe('When GridPulse normalised the event'),
 }
+
+/** The envelope a producer supplies; the id, type and schema version are added by `createEvent`. */
+export interface EventEnvelope {
+  readonly correlation_id: string
+  readonly source: SourceName
+  readonly source_file: string | null
+  readonly source_sha256: string | null
+  readonly ingested_at: string
+}

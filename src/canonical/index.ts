@@ -1,32 +1,50 @@
-export { FUEL_TYPES, type FuelType, FuelTypeSchema, manualSignViolation } from './fuel-type'
-export { SCHEMA_VERSION, type SourceName, SourceNameSchema, UtcInstantSchema } from './envelope'
 export {
-  eventIdFor,
-  type GridEvent,
-  GridEventSchema,
-  type GridEventType,
+  createDeadLetter,
+  type DeadLetter,
+  type DeadLetterOrigin,
+  DeadLetterSchema,
+  describeIssues,
+} from './dead-letter'
+export {
+  type EventEnvelope,
+  SCHEMA_VERSION,
+  type SourceName,
+  SourceNameSchema,
+  UtcInstantSchema,
+} from './envelope'
+export type { EventSpecOf } from './event-spec'
+export {
   type InterconnectorFlowEvent,
   InterconnectorFlowEventSchema,
+} from './events/interconnector-flow'
+export {
   MAX_REVISION,
   type MarketDispatchEvent,
   MarketDispatchEventSchema,
-  type RegionPriceEvent,
-  RegionPriceEventSchema,
+} from './events/market-dispatch'
+export { type RegionPriceEvent, RegionPriceEventSchema } from './events/region-price'
+export {
   type ScadaReconciliationEvent,
   ScadaReconciliationEventSchema,
-  type WeatherObservation,
-  WeatherObservationSchema,
-} from './events'
+} from './events/scada-reconciliation'
+export { type WeatherObservation, WeatherObservationSchema } from './events/weather-observation'
+export { FUEL_TYPES, type FuelType, FuelTypeSchema, manualSignViolation } from './fuel-type'
 export { REGION_IDS, type RegionId, RegionIdSchema } from './region'
 export {
-  type DeadLetter,
-  DeadLetterSchema,
-  DLQ_TOPICS,
-  dlqTopicFor,
-  EVENT_TOPICS,
-  type EventTopic,
+  createEvent,
+  EVENT_REGISTRY,
+  EVENT_TYPES,
+  type EventBody,
+  type EventIdentity,
+  type EventOf,
+  type EventSpec,
+  eventIdFor,
+  eventTimeOf,
+  type GridEvent,
+  GridEventSchema,
+  type GridEventType,
+  type IdentityOf,
   keyFor,
-  NEM_KEY,
-  TOPIC_BY_EVENT_TYPE,
-  TOPICS,
-} from './streams'
+  topicFor,
+} from './registry'
+export { DLQ_TOPICS, dlqTopicFor, EVENT_TOPICS, type EventTopic, NEM_KEY, TOPICS } from './streams'

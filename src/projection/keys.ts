@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto'
-import { asc, eq } from 'drizzle-orm'
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { asc, count, eq, sql } from 'drizzle-orm'
 import { sha256Hex } from '@/lib'
 import type { ProjectionDb } from './db'
 import { apiKeys } from './schema'
@@ -62,4 +62,30 @@ export function revokeApiKey(db: ProjectionDb, id: string, now = Date.now()): bo
       .returning({ id: apiKeys.id })
       .all().length > 0
   )
+}
+
+/**
+ * Resolves a presented `gpk_<id>_<secret>` key to its consumer and scope, or undefined when
+ * unknown, malformed or revoked. The secret's hash is compared in constant time.
+ */
+export function createKeyVerifier(db: ProjectionDb) {
+  const byId = db.orm
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.id, sql.placeholder('id')))
+    .prepare()
+  return {
+    verify(presented: string): { id: string; consumer: string; scope: KeyScope } | undefined {
+      const match = /^gpk_([0-9a-f]{12})_([A-Za-z0-9_-]{32})$/.exec(presented)
+      if (!match) return undefined
+      const row = byId.get({ id: match[1]! })
+      if (!row || row.revokedAt !== null) return undefined
+      const expected = Buffer.from(row.secretSha256, 'hex')
+      const actual = Buffer.from(sha256Hex(match[2]!), 'hex')
+      return timingSafeEqual(expected, actual)
+        ? { id: row.id, consumer: row.consumer, scope: row.scope }
+        : undefined
+    },
+    count: (): number => db.orm.select({ n: count() }).from(apiKeys).get()!.n,
+  }
 }

@@ -1,17 +1,20 @@
 import {
-  eventIdFor,
+  createEvent,
+  type EventOf,
   type FuelType,
+  type GridEventType,
   type MarketDispatchEvent,
   type RegionId,
   type RegionPriceEvent,
+  type SourceName,
   type WeatherObservation,
 } from '@/canonical'
 
 // Values below are copied from real AEMO/Open-Meteo fixture rows where a test depends on them;
 // elsewhere they only need to be valid canonical events.
-const envelope = (correlation_id = 'test-correlation') => ({
-  schema_version: 1 as const,
+const envelope = (source: SourceName, correlation_id = 'test-correlation') => ({
   correlation_id,
+  source,
   source_file: null,
   source_sha256: null,
   ingested_at: '2026-04-01T00:00:01.000Z',
@@ -24,18 +27,7 @@ export function dispatchEvent(
   value_mw: number,
   correlation_id?: string
 ): MarketDispatchEvent {
-  const source = 'api' as const
-  return {
-    ...envelope(correlation_id),
-    event_id: eventIdFor({
-      event_type: 'MarketDispatchEvent',
-      source,
-      region_id,
-      fuel_type,
-      interval_end,
-    }),
-    event_type: 'MarketDispatchEvent',
-    source,
+  return createEvent('MarketDispatchEvent', envelope('api', correlation_id), {
     region_id,
     fuel_type,
     interval_end,
@@ -43,7 +35,7 @@ export function dispatchEvent(
     unit_count: 1,
     // What the API writes: a manual reading's first revision.
     revision: 1,
-  }
+  })
 }
 
 export function priceEvent(
@@ -51,12 +43,7 @@ export function priceEvent(
   interval_end: string,
   rrp_aud_mwh: number
 ): RegionPriceEvent {
-  const source = 'aemo.dispatchis' as const
-  return {
-    ...envelope(),
-    event_id: eventIdFor({ event_type: 'RegionPriceEvent', source, region_id, interval_end }),
-    event_type: 'RegionPriceEvent',
-    source,
+  return createEvent('RegionPriceEvent', envelope('aemo.dispatchis'), {
     region_id,
     interval_end,
     rrp_aud_mwh,
@@ -64,7 +51,7 @@ export function priceEvent(
     available_generation_mw: 9000,
     net_interchange_mw: -100,
     intervention: false,
-  }
+  })
 }
 
 export function weatherEvent(
@@ -73,18 +60,7 @@ export function weatherEvent(
   observed_at: string,
   temperature_c: number
 ): WeatherObservation {
-  const source = 'openmeteo.forecast' as const
-  return {
-    ...envelope(),
-    event_id: eventIdFor({
-      event_type: 'WeatherObservation',
-      source,
-      region_id,
-      location,
-      observed_at,
-    }),
-    event_type: 'WeatherObservation',
-    source,
+  return createEvent('WeatherObservation', envelope('openmeteo.forecast'), {
     region_id,
     location,
     latitude: -33.87,
@@ -96,7 +72,7 @@ export function weatherEvent(
     wind_direction_deg: 180,
     cloud_cover_pct: 20,
     shortwave_radiation_wm2: 300,
-  }
+  })
 }
 
 /** Waits until `predicate` holds, polling; fails with `what` after the timeout. */
@@ -111,5 +87,65 @@ export async function waitFor<T>(
     if (value) return value as Exclude<T, false | null | undefined | 0 | ''>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await Bun.sleep(20)
+  }
+}
+
+/** One valid event of every canonical type, built through the envelope builder, keyed by type. */
+export function oneEventOfEachType(interval_end = '2026-04-01T00:05:00Z'): {
+  readonly [T in GridEventType]: EventOf<T>
+} {
+  return {
+    MarketDispatchEvent: createEvent('MarketDispatchEvent', envelope('aemo.dispatch_scada'), {
+      region_id: 'NSW1',
+      fuel_type: 'black_coal',
+      interval_end,
+      value_mw: 5000,
+      unit_count: 3,
+    }),
+    RegionPriceEvent: createEvent('RegionPriceEvent', envelope('aemo.dispatchis'), {
+      region_id: 'NSW1',
+      interval_end,
+      rrp_aud_mwh: 88.5,
+      total_demand_mw: 7000,
+      available_generation_mw: 9000,
+      net_interchange_mw: -100,
+      intervention: false,
+    }),
+    WeatherObservation: createEvent('WeatherObservation', envelope('openmeteo.forecast'), {
+      region_id: 'NSW1',
+      location: 'Sydney',
+      latitude: -33.87,
+      longitude: 151.21,
+      observed_at: '2026-04-01T00:00:00Z',
+      temperature_c: 21.5,
+      relative_humidity_pct: null,
+      wind_speed_kmh: null,
+      wind_direction_deg: null,
+      cloud_cover_pct: null,
+      shortwave_radiation_wm2: null,
+    }),
+    InterconnectorFlowEvent: createEvent('InterconnectorFlowEvent', envelope('aemo.dispatchis'), {
+      interconnector_id: 'VIC1-NSW1',
+      interval_end,
+      mw_flow: 450,
+      metered_mw_flow: 440.5,
+      mw_losses: null,
+      export_limit_mw: null,
+      import_limit_mw: null,
+      intervention: true,
+    }),
+    ScadaReconciliationEvent: createEvent(
+      'ScadaReconciliationEvent',
+      envelope('aemo.dispatch_scada'),
+      {
+        interval_end,
+        total_mw: 100,
+        generation_mw: 90,
+        load_mw: 5,
+        unmapped_mw: 5,
+        unit_count: 4,
+        unmapped_units: [{ duid: 'NEWUNIT1', value_mw: 5 }],
+      }
+    ),
   }
 }

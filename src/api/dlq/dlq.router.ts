@@ -6,7 +6,7 @@ import { createRouter } from '../router'
 import { listDeadLetters, replayDeadLetter } from './dlq.routes'
 
 export const dlqRouter = (deps: {
-  queries: Queries
+  queries: Pick<Queries, 'deadLetters'>
   publish: (events: readonly GridEvent[]) => Promise<void>
 }) =>
   createRouter()

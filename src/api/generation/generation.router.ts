@@ -4,7 +4,9 @@ import { envelope } from '../common'
 import { createRouter } from '../router'
 import { getGenerationMix, listReconciliation } from './generation.routes'
 
-export const generationRouter = (deps: { queries: Queries }) =>
+export const generationRouter = (deps: {
+  queries: Pick<Queries, 'generationMix' | 'reconciliation'>
+}) =>
   createRouter()
     .openapi(getGenerationMix, (c) => {
       const { region_id, interval_end } = c.req.valid('query')

@@ -27,7 +27,7 @@ const MAX_PENDING_KEYS = 10_000
  * key run one at a time on this node. Across nodes, the projection's first-writer-wins per slot
  * (src/projection/apply.ts) keeps history intact; see the comment there.
  */
-export function createManualWrites(queries: Queries) {
+export function createManualWrites(queries: Pick<Queries, 'dispatch'>) {
   const pending = new Map<string, Map<number, Slot>>()
   const tails = new Map<string, Promise<unknown>>()
   const id = (k: ManualKey) => `${k.region_id}|${k.fuel_type}|${k.interval_end}`

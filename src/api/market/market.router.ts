@@ -1,5 +1,5 @@
 import {
-  eventIdFor,
+  createEvent,
   type GridEvent,
   type MarketDispatchEvent,
   manualSignViolation,
@@ -19,7 +19,7 @@ import {
 } from './market.routes'
 
 export interface MarketDeps {
-  readonly queries: Queries
+  readonly queries: Pick<Queries, 'dispatch' | 'prices' | 'interconnectors'>
   /** Publishes through the event log (embedded or Kafka); resolves once durable. */
   readonly publish: (events: readonly GridEvent[]) => Promise<void>
   readonly now: () => number
@@ -116,31 +116,26 @@ export const marketRouter = (deps: MarketDeps) => {
             [{ pointer: '/revision', detail }]
           )
         }
-        const event: MarketDispatchEvent = {
-          event_id: eventIdFor({
-            event_type: 'MarketDispatchEvent',
+        const event: MarketDispatchEvent = createEvent(
+          'MarketDispatchEvent',
+          {
+            correlation_id,
             source: 'api',
+            source_file: null,
+            source_sha256: null,
+            ingested_at: toUtcIsoMs(now),
+          },
+          {
             region_id: body.region_id,
             fuel_type: body.fuel_type,
             interval_end,
+            value_mw: body.value_mw,
+            unit_count: 1,
             revision,
-          }),
-          event_type: 'MarketDispatchEvent',
-          schema_version: 1,
-          correlation_id,
-          source: 'api',
-          source_file: null,
-          source_sha256: null,
-          ingested_at: toUtcIsoMs(now),
-          region_id: body.region_id,
-          fuel_type: body.fuel_type,
-          interval_end,
-          value_mw: body.value_mw,
-          unit_count: 1,
-          revision,
-          ...(written_by ? { written_by } : {}),
-          ...(previous ? { previous_value_mw: previous.value_mw } : {}),
-        }
+            ...(written_by ? { written_by } : {}),
+            ...(previous ? { previous_value_mw: previous.value_mw } : {}),
+          }
+        )
         try {
           await deps.publish([event])
         } catch (error) {

@@ -9,7 +9,7 @@ const GAP_WINDOW_MS = 48 * 3600 * 1000 // NEMWeb Current keeps about 48 hours
 const PUBLICATION_GRACE_MS = 10 * 60 * 1000
 
 export const sourcesRouter = (deps: {
-  queries: Queries
+  queries: Pick<Queries, 'stats' | 'gaps'>
   sources: () => readonly SourceStatus[]
   now: () => number
 }) =>

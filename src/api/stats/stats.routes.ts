@@ -1,15 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { STATS_TOTALS } from '@/projection/queries'
 import { problemResponses } from '../problem'
 
 const n = z.number().nullable()
 export const StatsSchema = z
   .object({
-    totals: z.object({
-      dispatch: z.number().int(),
-      prices: z.number().int(),
-      weather: z.number().int(),
-      dead_letters: z.number().int(),
-    }),
+    // One count per stream (its table) and the dead letters: the projection's list decides.
+    totals: z.object(
+      Object.fromEntries(STATS_TOTALS.map((name) => [name, z.number().int()])) as Record<
+        string,
+        z.ZodNumber
+      >
+    ),
     regions: z.array(
       z.object({
         region_id: z.string(),

@@ -3,7 +3,7 @@ import { envelope } from '../common'
 import { createRouter } from '../router'
 import { listWeather } from './weather.routes'
 
-export const weatherRouter = (deps: { queries: Queries }) =>
+export const weatherRouter = (deps: { queries: Pick<Queries, 'weather'> }) =>
   createRouter().openapi(listWeather, (c) => {
     const q = c.req.valid('query')
     const page = deps.queries.weather.list({ ...q, regionId: q.region_id })

@@ -1,5 +1,6 @@
 import {
-  eventIdFor,
+  createEvent,
+  describeIssues,
   REGION_IDS,
   type RegionId,
   type RegionPriceEvent,
@@ -15,7 +16,6 @@ import {
   boundsOf,
   checkContext,
   compareText,
-  describeIssues,
   envelopeFor,
   type NormalizeContext,
   type ParsedSourceFile,
@@ -288,20 +288,7 @@ export function normalizeDispatchIsFiles(
       isoTimes.set(slot.intervalMs, intervalEnd)
     }
     const envelope = envelopes[price.file]!
-    const event = {
-      event_id: eventIdFor({
-        event_type: 'RegionPriceEvent',
-        source: 'aemo.dispatchis',
-        region_id: slot.region,
-        interval_end: intervalEnd,
-      }),
-      schema_version: envelope.schema_version,
-      correlation_id: envelope.correlation_id,
-      source: envelope.source,
-      source_file: envelope.source_file,
-      source_sha256: envelope.source_sha256,
-      ingested_at: envelope.ingested_at,
-      event_type: 'RegionPriceEvent' as const,
+    const event = createEvent('RegionPriceEvent', envelope, {
       region_id: slot.region,
       interval_end: intervalEnd,
       rrp_aud_mwh: price.value,
@@ -309,7 +296,7 @@ export function normalizeDispatchIsFiles(
       available_generation_mw: physical ? physical[1] : null,
       net_interchange_mw: physical ? physical[2] : null,
       intervention: reader.interventions.has(slot.intervalMs),
-    }
+    })
     const checked = RegionPriceEventSchema.safeParse(event)
     if (checked.success) {
       events.push(checked.data)

@@ -1,5 +1,6 @@
 import {
-  eventIdFor,
+  createEvent,
+  describeIssues,
   type FuelType,
   type MarketDispatchEvent,
   MarketDispatchEventSchema,
@@ -16,7 +17,6 @@ import {
   boundsOf,
   checkContext,
   compareText,
-  describeIssues,
   envelopeFor,
   type NormalizeContext,
   type ParsedSourceFile,
@@ -180,27 +180,13 @@ export function normalizeDispatchScada(
       (a, b) => compareText(a.region, b.region) || compareText(a.fuel, b.fuel)
     )
     for (const g of sorted) {
-      const event = {
-        event_id: eventIdFor({
-          event_type: 'MarketDispatchEvent',
-          source: 'aemo.dispatch_scada',
-          region_id: g.region,
-          fuel_type: g.fuel,
-          interval_end: intervalEnd,
-        }),
-        schema_version: envelope.schema_version,
-        correlation_id: envelope.correlation_id,
-        source: envelope.source,
-        source_file: envelope.source_file,
-        source_sha256: envelope.source_sha256,
-        ingested_at: envelope.ingested_at,
-        event_type: 'MarketDispatchEvent' as const,
+      const event = createEvent('MarketDispatchEvent', envelope, {
         region_id: g.region,
         fuel_type: g.fuel,
         interval_end: intervalEnd,
         value_mw: wattsToMegawatts(g.watts),
         unit_count: g.units,
-      }
+      })
       const checked = MarketDispatchEventSchema.safeParse(event)
       if (checked.success) {
         events.push(checked.data)

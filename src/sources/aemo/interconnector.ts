@@ -1,5 +1,6 @@
 import {
-  eventIdFor,
+  createEvent,
+  describeIssues,
   type InterconnectorFlowEvent,
   InterconnectorFlowEventSchema,
 } from '@/canonical'
@@ -8,12 +9,7 @@ import type { SourceRejection } from '../rejection'
 import { columnIndex, findTables, type MmsRow } from './csv'
 import { parseDecimal } from './decimal'
 import { parseMarketTime } from './market-time'
-import {
-  describeIssues,
-  envelopeFor,
-  type NormalizeContext,
-  type ParsedSourceFile,
-} from './source-file'
+import { envelopeFor, type NormalizeContext, type ParsedSourceFile } from './source-file'
 
 /** The interconnector table GridPulse reads from DispatchIS files (`REPORT.SUB`). */
 export const INTERCONNECTOR_TABLES = ['DISPATCH.INTERCONNECTORRES'] as const
@@ -126,24 +122,20 @@ export function normalizeInterconnectors(
     }
     const [mw_flow, metered, losses, exportLimit, importLimit] = first.values
     const interval_end = toUtcIso(slot.ms)
-    const candidate = {
-      ...envelopeFor('aemo.dispatchis', file, ctx),
-      event_id: eventIdFor({
-        event_type: 'InterconnectorFlowEvent',
-        source: 'aemo.dispatchis',
+    const candidate = createEvent(
+      'InterconnectorFlowEvent',
+      envelopeFor('aemo.dispatchis', file, ctx),
+      {
         interconnector_id: slot.id,
         interval_end,
-      }),
-      event_type: 'InterconnectorFlowEvent' as const,
-      interconnector_id: slot.id,
-      interval_end,
-      mw_flow: mw_flow!,
-      metered_mw_flow: metered ?? null,
-      mw_losses: losses ?? null,
-      export_limit_mw: exportLimit ?? null,
-      import_limit_mw: importLimit ?? null,
-      intervention,
-    }
+        mw_flow: mw_flow!,
+        metered_mw_flow: metered ?? null,
+        mw_losses: losses ?? null,
+        export_limit_mw: exportLimit ?? null,
+        import_limit_mw: importLimit ?? null,
+        intervention,
+      }
+    )
     const parsed = InterconnectorFlowEventSchema.safeParse(candidate)
     if (!parsed.success) {
       reject(first.row, first.table, 'out_of_range', describeIssues(parsed.error.issues))

@@ -1,11 +1,12 @@
 import {
+  createDeadLetter,
+  createEvent,
   type DeadLetter,
-  eventIdFor,
   type GridEvent,
   type ScadaReconciliationEvent,
   TOPICS,
 } from '@/canonical'
-import { DomainError, sha256Hex, toUtcIsoMs, uuidV5 } from '@/lib'
+import { DomainError, sha256Hex, toUtcIsoMs } from '@/lib'
 import type { Logger } from '@/observability'
 import { type HttpOptions, httpGet, shortUrl, statusError } from '../http'
 import type { CycleContext, CycleResult, Sink } from '../poller'
@@ -17,6 +18,7 @@ import { parseArchiveListing, parseCurrentListing } from './listing'
 import { INTERCONNECTOR_TABLES, normalizeInterconnectors } from './interconnector'
 import {
   checkContext,
+  envelopeFor,
   type NormalizeContext,
   type ReadOptions,
   readSourceFile,
@@ -65,8 +67,6 @@ export const NEMWEB_CAPS = {
   archiveDay: { downloadBytes: 128 * 1024 * 1024, zip: ARCHIVE_DAY_ZIP_LIMITS },
 } as const
 
-const DLQ_NAMESPACE = '5d2f8a1c-9e47-4b63-a0f5-7c18e3d94b22'
-
 export interface FileOutcome {
   readonly events: readonly GridEvent[]
   readonly deadLetters: readonly DeadLetter[]
@@ -84,22 +84,20 @@ function deadLetterFor(
   r: Rejected
 ): DeadLetter {
   const spec = NEMWEB[kind]
-  return {
-    dead_letter_id: uuidV5(
-      `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`,
-      DLQ_NAMESPACE
-    ),
+  return createDeadLetter({
+    origin: 'nemweb',
+    identity: `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`,
     // Rejected interconnector rows belong with the flows, the rest of the file with its main topic.
     topic: r.table?.startsWith('DISPATCH.INTERCONNECTORRES') ? TOPICS.interconnectors : spec.topic,
-    reason: (r.table ? `${r.table}: ${r.reason}` : r.reason).slice(0, 2_000),
-    code: r.code.slice(0, 64),
+    reason: r.table ? `${r.table}: ${r.reason}` : r.reason,
+    code: r.code,
     correlation_id: ctx.correlationId,
     source: spec.source,
-    source_file: file.name.slice(0, 512),
+    source_file: file.name,
     row: r.row,
-    raw: r.raw.slice(0, 1_000_000),
+    raw: r.raw,
     failed_at: toUtcIsoMs(Date.parse(ctx.ingestedAt)),
-  }
+  })
 }
 
 /**
@@ -133,31 +131,21 @@ export function processFile(
       }
     }
     const result = normalizeDispatchScada(file, ctx, options)
+    const envelope = envelopeFor(spec.source, file, ctx)
     const reconciliation = result.reconciliation.map(
-      (r): ScadaReconciliationEvent => ({
-        event_id: eventIdFor({
-          event_type: 'ScadaReconciliationEvent',
-          source: spec.source,
+      (r): ScadaReconciliationEvent =>
+        createEvent('ScadaReconciliationEvent', envelope, {
           interval_end: r.interval_end,
-        }),
-        event_type: 'ScadaReconciliationEvent',
-        schema_version: 1,
-        correlation_id: ctx.correlationId,
-        source: spec.source,
-        source_file: file.name,
-        source_sha256: file.sha256,
-        ingested_at: ctx.ingestedAt,
-        interval_end: r.interval_end,
-        total_mw: r.total_w / 1e6,
-        generation_mw: (r.mapped_w - r.load_w) / 1e6,
-        load_mw: r.load_w / 1e6,
-        unmapped_mw: r.unmapped_w / 1e6,
-        unit_count:
-          result.events
-            .filter((e) => e.interval_end === r.interval_end)
-            .reduce((n, e) => n + e.unit_count, 0) + r.unmapped_duids.length,
-        unmapped_units: r.unmapped_duids.map((u) => ({ duid: u.duid, value_mw: u.value_mw })),
-      })
+          total_mw: r.total_w / 1e6,
+          generation_mw: (r.mapped_w - r.load_w) / 1e6,
+          load_mw: r.load_w / 1e6,
+          unmapped_mw: r.unmapped_w / 1e6,
+          unit_count:
+            result.events
+              .filter((e) => e.interval_end === r.interval_end)
+              .reduce((n, e) => n + e.unit_count, 0) + r.unmapped_duids.length,
+          unmapped_units: r.unmapped_duids.map((u) => ({ duid: u.duid, value_mw: u.value_mw })),
+        })
     )
     return {
       events: [...result.events, ...reconciliation],

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { SCHEMA_VERSION, type SourceName, UtcInstantSchema } from '@/canonical'
+import { type EventEnvelope, type SourceName, UtcInstantSchema } from '@/canonical'
 import { parseMmsCsv, type MmsCsv } from './csv'
 import { AemoSourceError } from './errors'
 import { DEFAULT_ZIP_LIMITS, looksLikeZip, singleCsvEntry, type ZipLimits } from './zip'
@@ -81,25 +81,18 @@ export function checkContext(ctx: NormalizeContext): void {
   }
 }
 
-/** The envelope fields every event derived from `file` carries (event_id and type are added per event). */
+/** The envelope every event derived from `file` carries (`createEvent` adds id, type and version). */
 export const envelopeFor = (
   source: SourceName,
   file: { name: string; sha256: string },
   ctx: NormalizeContext
-) => ({
-  schema_version: SCHEMA_VERSION,
+): EventEnvelope => ({
   correlation_id: ctx.correlationId,
   source,
   source_file: file.name,
   source_sha256: file.sha256,
   ingested_at: ctx.ingestedAt,
 })
-
-/** zod issues as one line for a rejection's `reason`. */
-export const describeIssues = (
-  issues: readonly { path: PropertyKey[]; message: string }[]
-): string =>
-  issues.map((i) => `${i.path.map(String).join('.') || '(event)'}: ${i.message}`).join('; ')
 
 /**
  * The inclusive bounds of a canonical number schema, read from the schema rather than copied, so a

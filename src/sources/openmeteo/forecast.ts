@@ -1,14 +1,15 @@
 import { z } from 'zod'
 import {
-  type DeadLetter,
-  eventIdFor,
+  createDeadLetter,
+  createEvent,
+  describeIssues,
   type RegionId,
   RegionIdSchema,
   TOPICS,
   type WeatherObservation,
   WeatherObservationSchema,
 } from '@/canonical'
-import { sha256Hex, toUtcIso, toUtcIsoMs, UpstreamError, uuidV5 } from '@/lib'
+import { sha256Hex, toUtcIso, toUtcIsoMs, UpstreamError } from '@/lib'
 import { type HttpOptions, httpGet } from '../http'
 import type { CycleContext, CycleResult, Sink } from '../poller'
 
@@ -194,7 +195,7 @@ export function parseForecast(
     if (!parsed.success) {
       rejects.push({
         code: 'schema_mismatch',
-        reason: `${location.name}: ${summarize(parsed.error)}`,
+        reason: `${location.name}: ${describeIssues(parsed.error.issues)}`,
         index,
         raw,
       })
@@ -225,21 +226,14 @@ export function parseForecast(
       return
     }
     const observed_at = toUtcIso(observedMs)
-    const candidate = {
-      event_id: eventIdFor({
-        event_type: 'WeatherObservation',
-        source: 'openmeteo.forecast',
-        region_id: location.region_id,
-        location: location.name,
-        observed_at,
-      }),
-      event_type: 'WeatherObservation',
-      schema_version: 1,
+    const envelope = {
       correlation_id: ctx.correlationId,
       source: 'openmeteo.forecast',
       source_file: ctx.sourceFile,
       source_sha256: sha,
       ingested_at: toUtcIsoMs(ctx.ingestedAt),
+    } as const
+    const candidate = createEvent('WeatherObservation', envelope, {
       region_id: location.region_id,
       location: location.name,
       latitude: location.latitude,
@@ -257,12 +251,12 @@ export function parseForecast(
       wind_direction_deg: v(current.wind_direction_10m),
       cloud_cover_pct: v(current.cloud_cover),
       shortwave_radiation_wm2: v(current.shortwave_radiation),
-    }
+    })
     const event = WeatherObservationSchema.safeParse(candidate)
     if (!event.success) {
       rejects.push({
         code: 'out_of_range',
-        reason: `${location.name}: ${summarize(event.error)}`,
+        reason: `${location.name}: ${describeIssues(event.error.issues)}`,
         index,
         raw,
       })
@@ -274,13 +268,6 @@ export function parseForecast(
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10
-const summarize = (error: z.ZodError) =>
-  error.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    .join('; ')
-
-const DLQ_NAMESPACE = 'c6a1f0e2-55b4-4d0c-9d8e-2f7a3b1e9c60'
 
 /** One poll: fetch, parse, publish the observations and dead-letter the rest. */
 export function createForecastCycle(options: {
@@ -316,17 +303,18 @@ export function createForecastCycle(options: {
     if (parsed.rejects.length > 0) {
       const sha = sha256Hex(body)
       await options.sink.deadLetter(
-        parsed.rejects.map(
-          (r): DeadLetter => ({
-            dead_letter_id: uuidV5(`openmeteo|${sha}|${r.index ?? 'all'}`, DLQ_NAMESPACE),
+        parsed.rejects.map((r) =>
+          createDeadLetter({
+            origin: 'openmeteo',
+            identity: `openmeteo|${sha}|${r.index ?? 'all'}`,
             topic: TOPICS.weather,
-            reason: r.reason.slice(0, 2_000),
+            reason: r.reason,
             code: r.code,
             correlation_id: correlationId,
             source: 'openmeteo.forecast',
-            source_file: url.slice(0, 512),
+            source_file: url,
             row: r.index === null ? null : r.index + 1,
-            raw: r.raw.slice(0, 1_000_000),
+            raw: r.raw,
             failed_at: toUtcIsoMs(ingestedAt),
           })
         )

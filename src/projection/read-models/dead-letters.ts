@@ -1,0 +1,82 @@
+import { eq } from 'drizzle-orm'
+import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import type { DeadLetter } from '@/canonical'
+import { toUtcIsoMs } from '@/lib'
+import type { ProjectionDb } from '../db'
+import { createPager, type Page, type RangeQuery } from './pager'
+import { upsertStatement } from './read-model'
+
+/** Rejected inputs of every stream (not an event type: the `dlq.<topic>` topics). */
+export const deadLetters = sqliteTable(
+  'dead_letters',
+  {
+    id: text('id').primaryKey(),
+    topic: text('topic').notNull(),
+    code: text('code').notNull(),
+    reason: text('reason').notNull(),
+    correlationId: text('correlation_id'),
+    source: text('source').notNull(),
+    sourceFile: text('source_file'),
+    row: integer('row'),
+    raw: text('raw').notNull(),
+    failedAt: integer('failed_at').notNull(),
+  },
+  (t) => [index('dead_letters_by_time').on(t.failedAt, t.id)]
+)
+type DeadLetterRow = typeof deadLetters.$inferSelect
+
+const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
+  dead_letter_id: row.id,
+  topic: row.topic,
+  code: row.code,
+  reason: row.reason,
+  correlation_id: row.correlationId,
+  source: row.source,
+  source_file: row.sourceFile,
+  row: row.row,
+  raw: row.raw,
+  failed_at: toUtcIsoMs(row.failedAt),
+})
+
+/** Idempotent: a dead letter's id is deterministic, so a redelivered one is recorded once. */
+export function createDeadLetterWriter(db: ProjectionDb): (record: DeadLetter) => void {
+  const insert = upsertStatement(db, deadLetters, 'ignore')
+  return (record) => {
+    insert.run({
+      id: record.dead_letter_id,
+      topic: record.topic,
+      code: record.code,
+      reason: record.reason,
+      correlationId: record.correlation_id,
+      source: record.source,
+      sourceFile: record.source_file,
+      row: record.row,
+      raw: record.raw,
+      failedAt: Date.parse(record.failed_at),
+    })
+  }
+}
+
+export interface DeadLetterQueries {
+  list(q: RangeQuery & { topic?: string }): Page<DeadLetter>
+  byId(id: string): DeadLetter | undefined
+}
+
+export function createDeadLetterQueries(db: ProjectionDb): DeadLetterQueries {
+  const page = createPager<DeadLetterRow, DeadLetter, RangeQuery & { topic?: string }>(
+    db,
+    deadLetters,
+    deadLetters.failedAt,
+    deadLetters.id,
+    { topic: deadLetters.topic },
+    toDeadLetter,
+    (r) => ({ t: r.failedAt, id: r.id })
+  )
+  return {
+    list: (q) => page(q),
+    byId(id) {
+      const row = db.orm.select().from(deadLetters).where(eq(deadLetters.id, id)).get()
+      return row ? toDeadLetter(row) : undefined
+    },
+  }
+}

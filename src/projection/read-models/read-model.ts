@@ -1,0 +1,117 @@
+import { getTableColumns, getTableName } from 'drizzle-orm'
+import { integer, type SQLiteColumn, type SQLiteTable, text } from 'drizzle-orm/sqlite-core'
+import type { DeadLetter, EventOf, GridEventType, SourceName } from '@/canonical'
+import { toUtcIsoMs } from '@/lib'
+import type { ProjectionDb } from '../db'
+import type { RegionStats } from '../stats'
+
+// Times are stored as epoch milliseconds (UTC) so range filters and ordering use integer indexes;
+// the queries turn them back into ISO-8601 UTC strings of the canonical model.
+export const envelopeColumns = () => ({
+  eventId: text('event_id').primaryKey(),
+  correlationId: text('correlation_id').notNull(),
+  source: text('source').notNull(),
+  sourceFile: text('source_file'),
+  sourceSha256: text('source_sha256'),
+  schemaVersion: integer('schema_version').notNull(),
+  ingestedAt: integer('ingested_at').notNull(),
+  /** When the projection applied the event (epoch ms): ingest → queryable latency. */
+  projectedAt: integer('projected_at').notNull(),
+})
+
+/** The envelope columns as statement parameters, built once per event by the applier. */
+export interface EnvelopeParams {
+  readonly eventId: string
+  readonly correlationId: string
+  readonly source: string
+  readonly sourceFile: string | null
+  readonly sourceSha256: string | null
+  readonly schemaVersion: number
+  readonly ingestedAt: number
+  readonly projectedAt: number
+}
+
+interface EnvelopeRow {
+  readonly eventId: string
+  readonly correlationId: string
+  readonly source: string
+  readonly sourceFile: string | null
+  readonly sourceSha256: string | null
+  readonly schemaVersion: number
+  readonly ingestedAt: number
+}
+
+/** A stored envelope back to the canonical one. */
+export const envelopeOf = (row: EnvelopeRow) => ({
+  event_id: row.eventId,
+  schema_version: row.schemaVersion as 1,
+  correlation_id: row.correlationId,
+  source: row.source as SourceName,
+  source_file: row.sourceFile,
+  source_sha256: row.sourceSha256,
+  ingested_at: toUtcIsoMs(row.ingestedAt),
+})
+
+/**
+ * `INSERT … ON CONFLICT (key) DO UPDATE` for every column of a drizzle table, as one raw bun:sqlite
+ * statement with named parameters (the columns' property names). Written from the schema, run
+ * without drizzle's per-call parameter mapping: this is the projector's hot path.
+ */
+export function upsertStatement(
+  db: ProjectionDb,
+  table: SQLiteTable,
+  conflict: 'update' | 'ignore'
+) {
+  const columns = Object.entries(getTableColumns(table))
+  const names = columns.map(([, c]) => `"${c.name}"`).join(', ')
+  const params = columns.map(([key]) => `$${key}`).join(', ')
+  const key = columns.find(([, c]) => c.primary)![1].name
+  const onConflict =
+    conflict === 'ignore'
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${columns
+          .filter(([, c]) => !c.primary)
+          .map(([, c]) => `"${c.name}" = excluded."${c.name}"`)
+          .join(', ')}`
+  return db.sqlite.prepare(
+    `INSERT INTO "${getTableName(table)}" (${names}) VALUES (${params}) ON CONFLICT ("${key}") ${onConflict}`
+  )
+}
+
+/** Writes one event's row(s); prepared once, run per event inside the projector's transaction. */
+export type Writer<T extends GridEventType> = (event: EventOf<T>, envelope: EnvelopeParams) => void
+
+/** What a writer may need besides its own tables: the dead-letter sink for refused events. */
+export interface WriterContext {
+  readonly deadLetter: (record: DeadLetter) => void
+}
+
+type RegionCount = Extract<keyof RegionStats, `${string}_count`>
+type RegionMetric = {
+  [K in keyof RegionStats]: K extends `${infer P}_min` ? P : never
+}[keyof RegionStats]
+
+/** Per-region min/avg/max of one column, as `<count>`, `<prefix>_min|_avg|_max` in the stats. */
+export interface RegionStatsSpec {
+  readonly region: SQLiteColumn
+  readonly value: SQLiteColumn
+  readonly count: RegionCount
+  readonly prefix: RegionMetric
+}
+
+/**
+ * One stream's read model: its table, how an event becomes a row (the writer) and how rows are read
+ * back (its queries, returning canonical events). Registered in `read-models/index.ts`.
+ */
+export interface ReadModel<T extends GridEventType, Q> {
+  readonly eventType: T
+  /** The stream's table; its name is the stream's key in the `/api/v1/stats` totals. */
+  readonly table: SQLiteTable
+  /** Column holding the event time (epoch ms): newest interval per source. */
+  readonly time: SQLiteColumn
+  /** True when rows are 5-minute dispatch intervals: their intervals count for the gap report. */
+  readonly dispatchIntervals: boolean
+  readonly regionStats: RegionStatsSpec | null
+  readonly writer: (db: ProjectionDb, context: WriterContext) => Writer<T>
+  readonly queries: (db: ProjectionDb) => Q
+}

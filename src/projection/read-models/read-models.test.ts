@@ -1,0 +1,119 @@
+import { describe, expect, test } from 'bun:test'
+import { getTableName } from 'drizzle-orm'
+import {
+  EVENT_TYPES,
+  type GridEvent,
+  type GridEventType,
+  GridEventSchema,
+  topicFor,
+} from '@/canonical'
+import { oneEventOfEachType } from '../../../tests/support/events'
+import { createProjector, createQueries, openProjectionDb } from '..'
+import * as schema from '../schema'
+import { READ_MODELS } from './index'
+
+/** Given events → when projected (through the projector, one batch per topic) → the read port. */
+async function projected(events: readonly GridEvent[]) {
+  const db = openProjectionDb(':memory:')
+  const projector = createProjector(db, 'test')
+  const byTopic = Map.groupBy(events, topicFor)
+  for (const [topic, batch] of byTopic)
+    await projector.project({
+      topic,
+      partition: 0,
+      records: batch.map((event, i) => ({ offset: BigInt(i), kind: 'event' as const, event })),
+    })
+  return createQueries(db)
+}
+
+describe('read-model list', () => {
+  test('covers every event type of the registry, each with its own table in the schema', () => {
+    const union = GridEventSchema.options.map((o) => o.shape.event_type.value).sort()
+    expect(Object.keys(READ_MODELS).sort()).toEqual(union)
+    expect([...EVENT_TYPES].sort()).toEqual(union)
+    const tables = new Set(
+      Object.values(schema).map((t) => getTableName(t as Parameters<typeof getTableName>[0]))
+    )
+    for (const [type, model] of Object.entries(READ_MODELS)) {
+      expect(model.eventType).toBe(type as GridEventType)
+      expect(tables.has(getTableName(model.table))).toBe(true)
+    }
+    const names = Object.values(READ_MODELS).map((m) => getTableName(m.table))
+    expect(new Set(names).size).toBe(names.length)
+  })
+})
+
+describe('given one event of every type, when projected', () => {
+  const events = oneEventOfEachType()
+
+  test('each stream’s read port returns the event as it was published', async () => {
+    const queries = await projected(Object.values(events))
+    const all = { limit: 10 }
+    expect(queries.dispatch.list(all).data).toEqual([events.MarketDispatchEvent])
+    expect(queries.prices.list(all).data).toEqual([events.RegionPriceEvent])
+    expect(queries.weather.list(all).data).toEqual([events.WeatherObservation])
+    expect(queries.interconnectors.list(all).data).toEqual([events.InterconnectorFlowEvent])
+    expect(queries.reconciliation.list(all).data).toEqual([events.ScadaReconciliationEvent])
+    expect(queries.dispatch.byEventId(events.MarketDispatchEvent.event_id)).toEqual(
+      events.MarketDispatchEvent
+    )
+  })
+
+  test('the stats count every stream, interconnector flows and SCADA reconciliation included', async () => {
+    const stats = (await projected(Object.values(events))).stats()
+    expect(stats.totals).toEqual({
+      dispatch: 1,
+      prices: 1,
+      weather: 1,
+      interconnector_flows: 1,
+      scada_reconciliation: 1,
+      dead_letters: 0,
+    })
+    // Each source's events: all the streams it feeds.
+    expect(stats.sources.map((s) => [s.source, s.events])).toEqual([
+      ['aemo.dispatch_scada', 2],
+      ['aemo.dispatchis', 2],
+      ['openmeteo.forecast', 1],
+    ])
+    expect(stats.regions).toEqual([
+      {
+        region_id: 'NSW1',
+        price_count: 1,
+        rrp_min: 88.5,
+        rrp_avg: 88.5,
+        rrp_max: 88.5,
+        dispatch_count: 1,
+        value_mw_min: 5000,
+        value_mw_avg: 5000,
+        value_mw_max: 5000,
+        weather_count: 1,
+        temperature_c_min: 21.5,
+        temperature_c_avg: 21.5,
+        temperature_c_max: 21.5,
+      },
+    ])
+    expect(stats.scada_unmapped).toEqual({
+      interval_end: '2026-04-01T00:05:00Z',
+      unmapped_mw: 5,
+      total_mw: 100,
+      unmapped_units: [{ duid: 'NEWUNIT1', value_mw: 5 }],
+    })
+  })
+
+  test('a source’s intervals are those of every stream it feeds: flows alone close a price gap', async () => {
+    const at = (t: string) => oneEventOfEachType(t)
+    const queries = await projected([
+      at('2026-04-01T00:05:00Z').RegionPriceEvent,
+      at('2026-04-01T00:10:00Z').InterconnectorFlowEvent,
+      at('2026-04-01T00:20:00Z').RegionPriceEvent,
+    ])
+    const since = Date.parse('2026-04-01T00:00:00Z')
+    const until = Date.parse('2026-04-01T00:20:00Z')
+    expect(queries.gaps('aemo.dispatchis', since, until)).toEqual({
+      missing: ['2026-04-01T00:15:00Z'],
+      ranges: [{ from: '2026-04-01T00:10:00Z', to: '2026-04-01T00:15:00Z', intervals: 1 }],
+    })
+    // Nothing from SCADA yet: no intervals, no open span without a start or a known outage.
+    expect(queries.gaps('aemo.dispatch_scada', since, until)).toEqual({ missing: [], ranges: [] })
+  })
+})

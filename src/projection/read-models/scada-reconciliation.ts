@@ -1,0 +1,90 @@
+import { desc } from 'drizzle-orm'
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import type { ScadaReconciliationEvent } from '@/canonical'
+import { toUtcIso } from '@/lib'
+import { createPager, type Page, type RangeQuery } from './pager'
+import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+
+export const scadaReconciliation = sqliteTable(
+  'scada_reconciliation',
+  {
+    ...envelopeColumns(),
+    intervalEnd: integer('interval_end').notNull(),
+    totalMw: real('total_mw').notNull(),
+    generationMw: real('generation_mw').notNull(),
+    loadMw: real('load_mw').notNull(),
+    unmappedMw: real('unmapped_mw').notNull(),
+    unitCount: integer('unit_count').notNull(),
+    /** JSON array of { duid, value_mw }. */
+    unmappedUnits: text('unmapped_units').notNull(),
+  },
+  (t) => [index('scada_reconciliation_by_time').on(t.intervalEnd, t.eventId)]
+)
+type ReconciliationRow = typeof scadaReconciliation.$inferSelect
+
+const toReconciliation = (row: ReconciliationRow): ScadaReconciliationEvent => ({
+  ...envelopeOf(row),
+  event_type: 'ScadaReconciliationEvent',
+  interval_end: toUtcIso(row.intervalEnd),
+  total_mw: row.totalMw,
+  generation_mw: row.generationMw,
+  load_mw: row.loadMw,
+  unmapped_mw: row.unmappedMw,
+  unit_count: row.unitCount,
+  unmapped_units: JSON.parse(row.unmappedUnits),
+})
+
+export interface ReconciliationQueries {
+  list(q: RangeQuery): Page<ScadaReconciliationEvent>
+  /** The newest interval's reconciliation, or undefined before the first SCADA file. */
+  latest(): ScadaReconciliationEvent | undefined
+}
+
+export const scadaReconciliationReadModel: ReadModel<
+  'ScadaReconciliationEvent',
+  ReconciliationQueries
+> = {
+  eventType: 'ScadaReconciliationEvent',
+  table: scadaReconciliation,
+  time: scadaReconciliation.intervalEnd,
+  dispatchIntervals: true,
+  regionStats: null,
+  writer(db) {
+    const upsert = upsertStatement(db, scadaReconciliation, 'update')
+    return (event, envelope) => {
+      upsert.run({
+        ...envelope,
+        intervalEnd: Date.parse(event.interval_end),
+        totalMw: event.total_mw,
+        generationMw: event.generation_mw,
+        loadMw: event.load_mw,
+        unmappedMw: event.unmapped_mw,
+        unitCount: event.unit_count,
+        unmappedUnits: JSON.stringify(event.unmapped_units),
+      })
+    }
+  },
+  queries(db) {
+    const page = createPager<ReconciliationRow, ScadaReconciliationEvent, RangeQuery>(
+      db,
+      scadaReconciliation,
+      scadaReconciliation.intervalEnd,
+      scadaReconciliation.eventId,
+      {},
+      toReconciliation,
+      (r) => ({ t: r.intervalEnd, id: r.eventId })
+    )
+    return {
+      list: (q) => page(q),
+      latest() {
+        const row = db.orm
+          .select()
+          .from(scadaReconciliation)
+          .orderBy(desc(scadaReconciliation.intervalEnd))
+          .limit(1)
+          .get()
+        return row ? toReconciliation(row) : undefined
+      },
+    }
+  },
+}

@@ -1,0 +1,93 @@
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import type { RegionId, WeatherObservation } from '@/canonical'
+import { toUtcIso } from '@/lib'
+import { createPager, type Page, type RangeQuery } from './pager'
+import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+
+export const weather = sqliteTable(
+  'weather',
+  {
+    ...envelopeColumns(),
+    regionId: text('region_id').notNull(),
+    location: text('location').notNull(),
+    latitude: real('latitude').notNull(),
+    longitude: real('longitude').notNull(),
+    observedAt: integer('observed_at').notNull(),
+    temperatureC: real('temperature_c'),
+    relativeHumidityPct: real('relative_humidity_pct'),
+    windSpeedKmh: real('wind_speed_kmh'),
+    windDirectionDeg: real('wind_direction_deg'),
+    cloudCoverPct: real('cloud_cover_pct'),
+    shortwaveRadiationWm2: real('shortwave_radiation_wm2'),
+  },
+  (t) => [
+    index('weather_by_time').on(t.observedAt, t.eventId),
+    index('weather_by_region_time').on(t.regionId, t.observedAt, t.eventId),
+  ]
+)
+type WeatherRow = typeof weather.$inferSelect
+
+const toWeather = (row: WeatherRow): WeatherObservation => ({
+  ...envelopeOf(row),
+  event_type: 'WeatherObservation',
+  region_id: row.regionId as RegionId,
+  location: row.location,
+  latitude: row.latitude,
+  longitude: row.longitude,
+  observed_at: toUtcIso(row.observedAt),
+  temperature_c: row.temperatureC,
+  relative_humidity_pct: row.relativeHumidityPct,
+  wind_speed_kmh: row.windSpeedKmh,
+  wind_direction_deg: row.windDirectionDeg,
+  cloud_cover_pct: row.cloudCoverPct,
+  shortwave_radiation_wm2: row.shortwaveRadiationWm2,
+})
+
+export interface WeatherQueries {
+  list(q: RangeQuery & { regionId?: RegionId }): Page<WeatherObservation>
+}
+
+export const weatherReadModel: ReadModel<'WeatherObservation', WeatherQueries> = {
+  eventType: 'WeatherObservation',
+  table: weather,
+  time: weather.observedAt,
+  // Hourly-ish model output, not dispatch intervals: no gap report.
+  dispatchIntervals: false,
+  regionStats: {
+    region: weather.regionId,
+    value: weather.temperatureC,
+    count: 'weather_count',
+    prefix: 'temperature_c',
+  },
+  writer(db) {
+    const upsert = upsertStatement(db, weather, 'update')
+    return (event, envelope) => {
+      upsert.run({
+        ...envelope,
+        regionId: event.region_id,
+        location: event.location,
+        latitude: event.latitude,
+        longitude: event.longitude,
+        observedAt: Date.parse(event.observed_at),
+        temperatureC: event.temperature_c,
+        relativeHumidityPct: event.relative_humidity_pct,
+        windSpeedKmh: event.wind_speed_kmh,
+        windDirectionDeg: event.wind_direction_deg,
+        cloudCoverPct: event.cloud_cover_pct,
+        shortwaveRadiationWm2: event.shortwave_radiation_wm2,
+      })
+    }
+  },
+  queries(db) {
+    const page = createPager<WeatherRow, WeatherObservation, RangeQuery & { regionId?: RegionId }>(
+      db,
+      weather,
+      weather.observedAt,
+      weather.eventId,
+      { regionId: weather.regionId },
+      toWeather,
+      (r) => ({ t: r.observedAt, id: r.eventId })
+    )
+    return { list: (q) => page(q) }
+  },
+}

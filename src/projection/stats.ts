@@ -1,0 +1,248 @@
+import { getTableName } from 'drizzle-orm'
+import type { ProjectionDb } from './db'
+import { toUtcIso, toUtcIsoMs } from '@/lib'
+import { deadLetters } from './read-models/dead-letters'
+import { READ_MODEL_LIST } from './read-models/index'
+import type { ReconciliationQueries } from './read-models/scada-reconciliation'
+
+/**
+ * The keys of the `/api/v1/stats` totals: every stream's table, in read-model order, then the dead
+ * letters. Derived from the read-model list, so a new stream is counted (and documented) by itself.
+ */
+export const STATS_TOTALS: readonly string[] = [
+  ...READ_MODEL_LIST.map((m) => getTableName(m.table)),
+  getTableName(deadLetters),
+]
+
+/**
+ * A span of missing data: `from` is the end of the last interval before it (UTC, ISO-8601), `to`
+ * the end of the last missing interval, or null while the gap is still open (nothing since).
+ * `intervals`: 5-minute intervals in it that should have been published by now (null when the
+ * source has no 5-minute cadence).
+ */
+export interface GapRange {
+  readonly from: string
+  readonly to: string | null
+  readonly intervals: number | null
+}
+
+export interface RegionStats {
+  readonly region_id: string
+  readonly price_count: number
+  readonly rrp_min: number | null
+  readonly rrp_avg: number | null
+  readonly rrp_max: number | null
+  readonly dispatch_count: number
+  readonly value_mw_min: number | null
+  readonly value_mw_avg: number | null
+  readonly value_mw_max: number | null
+  readonly weather_count: number
+  readonly temperature_c_min: number | null
+  readonly temperature_c_avg: number | null
+  readonly temperature_c_max: number | null
+}
+
+export interface Stats {
+  /** Rows per stream (keys: `STATS_TOTALS`). */
+  readonly totals: Record<string, number>
+  readonly regions: RegionStats[]
+  readonly sources: {
+    source: string
+    events: number
+    newest_interval: string | null
+    newest_ingested_at: string | null
+  }[]
+  /** The newest SCADA interval's unmapped remainder (units missing from the DUID map). */
+  readonly scada_unmapped: {
+    interval_end: string
+    unmapped_mw: number
+    total_mw: number
+    unmapped_units: { duid: string; value_mw: number }[]
+  } | null
+}
+
+const STEP = 300_000
+
+/** Statistics and the gap report, over every read model of the list. */
+export function createStatsQueries(db: ProjectionDb, reconciliation: ReconciliationQueries) {
+  const q = (sql: string) => db.sqlite.prepare(sql)
+  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+  const streams = READ_MODEL_LIST.map((m) => {
+    const table = `"${getTableName(m.table)}"`
+    const time = `"${m.time.name}"`
+    return {
+      name: getTableName(m.table),
+      total: q(`SELECT COUNT(*) AS n FROM ${table}`),
+      perSource: q(
+        `SELECT source, COUNT(*) AS n, MAX(${time}) AS newest, MAX(ingested_at) AS ingested FROM ${table} GROUP BY source`
+      ),
+      regions: m.regionStats && {
+        spec: m.regionStats,
+        statement: q(
+          `SELECT "${m.regionStats.region.name}" AS region, COUNT(*) AS n, MIN("${m.regionStats.value.name}") AS lo,
+           AVG("${m.regionStats.value.name}") AS mean, MAX("${m.regionStats.value.name}") AS hi
+           FROM ${table} GROUP BY "${m.regionStats.region.name}"`
+        ),
+      },
+    }
+  })
+  const deadLetterTotal = q(`SELECT COUNT(*) AS n FROM "${getTableName(deadLetters)}"`)
+  // A source's 5-minute intervals are those of every stream it feeds (UNION: distinct, ordered).
+  const intervalModels = READ_MODEL_LIST.filter((m) => m.dispatchIntervals)
+  const intervalsSince = q(
+    `${intervalModels
+      .map(
+        (m) =>
+          `SELECT "${m.time.name}" AS t FROM "${getTableName(m.table)}" WHERE source = $source AND "${m.time.name}" >= $since`
+      )
+      .join(' UNION ')} ORDER BY t`
+  )
+  const newestInterval = q(
+    `SELECT MAX(t) AS t FROM (${intervalModels
+      .map(
+        (m) =>
+          `SELECT MAX("${m.time.name}") AS t FROM "${getTableName(m.table)}" WHERE source = $source`
+      )
+      .join(' UNION ALL ')})`
+  )
+
+  return {
+    stats(): Stats {
+      const count = (statement: { get(): unknown }) => (statement.get() as { n: number }).n
+      const totals: Record<string, number> = Object.fromEntries([
+        ...streams.map((stream) => [stream.name, count(stream.total)]),
+        [getTableName(deadLetters), count(deadLetterTotal)],
+      ])
+      const regionRows = new Map<string, Record<string, string | number | null>>()
+      const merged = new Map<
+        string,
+        { events: number; newest: number | null; ingested: number | null }
+      >()
+      for (const stream of streams) {
+        if (stream.regions) {
+          const { spec, statement } = stream.regions
+          for (const r of statement.all() as {
+            region: string
+            n: number
+            lo: unknown
+            mean: unknown
+            hi: unknown
+          }[]) {
+            const row = regionRows.get(r.region) ?? {}
+            row[spec.count] = r.n
+            row[`${spec.prefix}_min`] = num(r.lo)
+            row[`${spec.prefix}_avg`] = num(r.mean)
+            row[`${spec.prefix}_max`] = num(r.hi)
+            regionRows.set(r.region, row)
+          }
+        }
+        for (const r of stream.perSource.all() as {
+          source: string
+          n: number
+          newest: number | null
+          ingested: number | null
+        }[]) {
+          const m = merged.get(r.source) ?? { events: 0, newest: null, ingested: null }
+          m.events += r.n
+          m.newest = Math.max(m.newest ?? -Infinity, Number(r.newest ?? -Infinity))
+          m.ingested = Math.max(m.ingested ?? -Infinity, Number(r.ingested ?? -Infinity))
+          merged.set(r.source, m)
+        }
+      }
+      // A region absent from one stream gets that stream's zero count and null bounds.
+      const empty: Record<string, number | null> = {}
+      for (const stream of streams) {
+        if (!stream.regions) continue
+        const { count, prefix } = stream.regions.spec
+        Object.assign(empty, {
+          [count]: 0,
+          [`${prefix}_min`]: null,
+          [`${prefix}_avg`]: null,
+          [`${prefix}_max`]: null,
+        })
+      }
+      const regions = [...regionRows.keys()]
+        .sort()
+        .map(
+          (region_id) =>
+            ({ region_id, ...empty, ...regionRows.get(region_id) }) as unknown as RegionStats
+        )
+      const sources = [...merged.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([source, m]) => ({
+          source,
+          events: m.events,
+          newest_interval: Number.isFinite(m.newest) ? toUtcIso(m.newest!) : null,
+          newest_ingested_at: Number.isFinite(m.ingested) ? toUtcIsoMs(m.ingested!) : null,
+        }))
+      const latest = reconciliation.latest()
+      return {
+        totals,
+        regions,
+        sources,
+        scada_unmapped: latest
+          ? {
+              interval_end: latest.interval_end,
+              unmapped_mw: latest.unmapped_mw,
+              total_mw: latest.total_mw,
+              unmapped_units: latest.unmapped_units,
+            }
+          : null,
+      }
+    },
+
+    /**
+     * Missing 5-minute intervals of a source, from the projection. `missing`: interval ends with no
+     * data in the window (holes between ingested intervals, and intervals that should have arrived
+     * by `expectedUntilMs` after the newest one: a stall still going on), newest first, at most
+     * `limit`. `ranges`: the same as spans, newest first, not bounded by the window: an open span
+     * (`to: null`) runs from the newest ingested interval — or, for a source with no data at all,
+     * from `openSinceMs` (the node's start) — to now, so a source that never delivered or stalled
+     * beyond the window is reported, not `[]`. An open span with nothing overdue yet is reported
+     * only when `down` (the source is known to be failing).
+     */
+    gaps(
+      source: 'aemo.dispatchis' | 'aemo.dispatch_scada',
+      sinceMs: number,
+      /** The newest interval end that should exist by now: a stall still going on is a gap too. */
+      expectedUntilMs: number,
+      options: { limit?: number; openSinceMs?: number; down?: boolean } = {}
+    ): { missing: string[]; ranges: GapRange[] } {
+      const limit = options.limit ?? 100
+      const times = (intervalsSince.all({ source, since: sinceMs }) as { t: number }[]).map(
+        (r) => r.t
+      )
+      const missing: string[] = []
+      const ranges: GapRange[] = []
+      const until = expectedUntilMs - (expectedUntilMs % STEP)
+      // The newest interval ever ingested, even when it is older than the window (a long stall).
+      const newest =
+        times.at(-1) ??
+        (newestInterval.get({ source }) as { t: number | null } | null)?.t ??
+        undefined
+      const openFrom = newest ?? options.openSinceMs
+      if (openFrom !== undefined) {
+        // Interval ends after openFrom, up to `until`: overdue and missing.
+        const first = openFrom - (openFrom % STEP) + STEP
+        const overdue = until >= first ? (until - first) / STEP + 1 : 0
+        if (overdue > 0 || options.down)
+          ranges.push({ from: toUtcIso(openFrom), to: null, intervals: overdue })
+        for (let t = until; t >= first && t >= sinceMs && missing.length < limit; t -= STEP)
+          missing.push(toUtcIso(t))
+      }
+      for (let i = times.length - 1; i > 0; i--) {
+        const [prev, next] = [times[i - 1]!, times[i]!]
+        if (next - prev <= STEP) continue
+        if (ranges.length < limit)
+          ranges.push({
+            from: toUtcIso(prev),
+            to: toUtcIso(next - STEP),
+            intervals: (next - prev) / STEP - 1,
+          })
+        for (let t = next - STEP; t > prev && missing.length < limit; t -= STEP)
+          missing.push(toUtcIso(t))
+      }
+      return { missing, ranges }
+    },
+  }
+}
