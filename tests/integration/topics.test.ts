@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test'
 import { TopicMismatchError } from '@/bus'
+import { waitFor } from '../support/events'
 import {
   announceSkip,
   KAFKA_BROKERS,
@@ -68,17 +69,32 @@ describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
     const admin = plainKafka().admin()
     await admin.connect()
     try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          { topic: `${prefix}market.dispatch`, numPartitions: 6 },
-          {
-            topic: `${prefix}weather.observations`,
-            numPartitions: 3,
-            configEntries: [{ name: 'retention.ms', value: '86400000' }],
-          },
-        ],
-      })
+      // kafkajs's waitForLeaders can read metadata before a new topic reached it (a retriable
+      // UNKNOWN_TOPIC_OR_PARTITION it sometimes throws anyway): the topics were created all the
+      // same, so wait for them to be described rather than trusting that call.
+      const mismatched = [`${prefix}market.dispatch`, `${prefix}weather.observations`]
+      await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: [
+            { topic: `${prefix}market.dispatch`, numPartitions: 6 },
+            {
+              topic: `${prefix}weather.observations`,
+              numPartitions: 3,
+              configEntries: [{ name: 'retention.ms', value: '86400000' }],
+            },
+          ],
+        })
+        .catch(() => {})
+      await waitFor(
+        () =>
+          admin
+            .fetchTopicMetadata({ topics: mismatched })
+            .then((m) => m.topics.every((t) => t.partitions.length > 0))
+            .catch(() => false),
+        'the mismatched topics to be described',
+        30_000
+      )
     } finally {
       await admin.disconnect()
     }

@@ -175,7 +175,8 @@ describe('compiled binary', () => {
     expect(logs).toContain(`"docs_url":"${base}/docs"`)
     expect(logs.split('\n').filter((line) => line.trim() && !line.startsWith('{'))).toEqual([])
     expect(logs).toContain('"consumer":"smoke"')
-    const secret = apikey.split('_')[2]!
+    // gpk_<id>_<secret>: the secret is base64url and may itself contain '_'.
+    const secret = apikey.slice(apikey.indexOf('_', 'gpk_'.length) + 1)
     expect(logs).not.toContain(secret)
     for (const file of ['projection.sqlite', 'log.sqlite']) {
       const bytes = Buffer.from(await Bun.file(join(workdir, 'data', file)).arrayBuffer())
