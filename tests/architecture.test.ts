@@ -7,7 +7,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   sources: ['canonical', 'lib', 'observability'],
   bus: ['canonical', 'lib', 'observability'],
   projection: ['canonical', 'lib', 'observability', 'bus'],
-  api: ['canonical', 'projection', 'lib', 'observability'],
+  api: ['canonical', 'projection', 'access', 'lib', 'observability'],
+  // Keys and rate limits: framework-free, and blind to the read model (keys outlive it).
+  access: ['lib'],
   observability: ['lib'],
   lib: [],
 }
@@ -20,7 +22,7 @@ const TYPE_ONLY: Record<string, readonly string[]> = {
 const OWNED_BY: Record<string, readonly string[]> = {
   kafkajs: ['bus'],
   'drizzle-orm': ['projection'],
-  'bun:sqlite': ['bus', 'projection'],
+  'bun:sqlite': ['bus', 'projection', 'access'],
   hono: ['api'],
   '@hono/zod-openapi': ['api'],
   '@scalar/hono-api-reference': ['api'],

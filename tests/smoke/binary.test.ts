@@ -177,7 +177,7 @@ describe('compiled binary', () => {
     expect(logs).toContain('"consumer":"smoke"')
     const secret = apikey.split('_')[2]!
     expect(logs).not.toContain(secret)
-    for (const file of ['projection.sqlite', 'log.sqlite']) {
+    for (const file of ['projection.sqlite', 'log.sqlite', 'access.sqlite']) {
       const bytes = Buffer.from(await Bun.file(join(workdir, 'data', file)).arrayBuffer())
       expect(bytes.includes(secret)).toBe(false)
     }
