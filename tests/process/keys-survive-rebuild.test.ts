@@ -89,4 +89,16 @@ describe('API keys survive a projection rebuild', () => {
     rmSync(projection, { force: true })
     expect(await statusesWhileServing(dataDir, [reader!])).toEqual([200])
   }, 60_000)
+
+  test('`gridpulse migrate` on such a node carries the keys over before it drops their table', async () => {
+    const dataDir = join(root, 'migrate-first')
+    mkdirSync(dataDir)
+    const projection = join(dataDir, 'projection.sqlite')
+    const [key] = writeProjectionWithKeys(projection, [{ consumer: 'risk', scope: 'write' }])
+
+    expect(await cli(dataDir, 'migrate')).toContain('0005_drop_api_keys')
+    expect(hasKeysTable(projection)).toBe(false)
+    expect(await cli(dataDir, 'keys', 'list')).toContain('\trisk\twrite\t')
+    expect(await statusesWhileServing(dataDir, [key!])).toEqual([200])
+  }, 60_000)
 })
