@@ -329,9 +329,13 @@ describe('AUTH_MODE=gateway', () => {
 
   test('only the write group may POST', async () => {
     const { api } = setup(() => ({ mode: 'gateway', secret }))
-    expect(
-      (await api.request('/api/v1/dispatch', post({ ...kong, 'X-Gateway-Secret': secret }))).status
-    ).toBe(403)
+    const refused = await api.request(
+      '/api/v1/dispatch',
+      post({ ...kong, 'X-Gateway-Secret': secret })
+    )
+    expect(refused.status).toBe(403)
+    // Counted like any request (as in keys mode), so it says what is left of the budget.
+    expect(refused.headers.get('RateLimit-Remaining')).toBe('99')
     const writer = {
       'X-Consumer-Username': 'operations',
       'X-Consumer-Groups': 'gridpulse-read, gridpulse-write',
