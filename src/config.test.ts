@@ -21,6 +21,7 @@ describe('loadConfig', () => {
     expect(config.http.port).toBe(8080)
     expect(config.data.dir).toBe('/srv/gridpulse/data')
     expect(config.data.projectionPath).toBe('/srv/gridpulse/data/projection.sqlite')
+    expect(config.data.accessPath).toBe('/srv/gridpulse/data/access.sqlite')
     expect(config.sources.openMeteo).toMatchObject({
       baseUrl: 'https://api.open-meteo.com',
       everyMs: 900_000,

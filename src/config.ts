@@ -165,6 +165,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       dir: dataDir,
       logPath: resolve(dataDir, 'log.sqlite'),
       projectionPath: resolve(dataDir, 'projection.sqlite'),
+      // API keys: never rebuilt, so not in projection.sqlite (a rebuild deletes that file).
+      accessPath: resolve(dataDir, 'access.sqlite'),
     },
     bus: e.KAFKA_BROKERS?.length
       ? {

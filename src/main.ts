@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { openKeyStore } from '@/access'
 import { createApi, openApiDocument } from '@/api'
 import { createLoopRegistry, type Supervisor, sleep, stalledLoops, supervise } from '@/lib'
 import {
@@ -26,16 +27,7 @@ import {
   silentLogger,
   logProcessWarnings,
 } from '@/observability'
-import {
-  createApiKey,
-  createProjector,
-  createQueries,
-  isMigrated,
-  listApiKeys,
-  migrate,
-  openProjectionDb,
-  revokeApiKey,
-} from '@/projection'
+import { createProjector, createQueries, isMigrated, migrate, openProjectionDb } from '@/projection'
 import {
   createForecastCycle,
   createNemwebCycle,
@@ -107,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(config)
     case 'migrate': {
       mkdirSync(config.data.dir, { recursive: true })
+      // Before the projection's migrations, which drop the table the keys are carried over from.
+      openKeyStore(config.data.accessPath, { carryOverFrom: config.data.projectionPath }).close()
       const db = openProjectionDb(config.data.projectionPath, { migrate: false })
       const { applied } = migrate(db)
       db.sqlite.close()
@@ -241,7 +235,7 @@ function keys(config: Config, args: string[]): number {
     return i >= 0 ? options[i + 1] : undefined
   }
   mkdirSync(config.data.dir, { recursive: true })
-  const db = openProjectionDb(config.data.projectionPath)
+  const store = openKeyStore(config.data.accessPath, { carryOverFrom: config.data.projectionPath })
   try {
     if (action === 'create') {
       const consumer = flag('consumer')
@@ -256,7 +250,7 @@ function keys(config: Config, args: string[]): number {
         )
         return 64
       }
-      const { key, info } = createApiKey(db, consumer, scope)
+      const { key, info } = store.create(consumer, scope)
       process.stderr.write(
         `created key ${info.id} for ${consumer} (${scope}); it is shown once, store it now:\n`
       )
@@ -264,7 +258,7 @@ function keys(config: Config, args: string[]): number {
       return 0
     }
     if (action === 'list') {
-      for (const k of listApiKeys(db)) {
+      for (const k of store.list()) {
         process.stdout.write(
           `${k.id}\t${k.consumer}\t${k.scope}\t${k.createdAt}\t${k.revokedAt ? `revoked ${k.revokedAt}` : 'active'}\n`
         )
@@ -272,7 +266,7 @@ function keys(config: Config, args: string[]): number {
       return 0
     }
     if (action === 'revoke' && options[0]) {
-      if (revokeApiKey(db, options[0])) return 0
+      if (store.revoke(options[0])) return 0
       console.error(`no key with id ${options[0]}`)
       return 1
     }
@@ -281,7 +275,7 @@ function keys(config: Config, args: string[]): number {
     )
     return 64
   } finally {
-    db.sqlite.close()
+    store.close()
   }
 }
 
@@ -294,6 +288,13 @@ async function serve(config: Config): Promise<number> {
   const shutdown = new AbortController()
 
   mkdirSync(config.data.dir, { recursive: true })
+  // Before the projection: its migrations drop the table old keys are carried over from.
+  const keyStore = openKeyStore(config.data.accessPath, {
+    carryOverFrom: config.data.projectionPath,
+  })
+  closers.push({ name: 'key store', close: () => keyStore.close() })
+  if (keyStore.carriedOver > 0)
+    log.info({ keys: keyStore.carriedOver }, 'API keys carried over from projection.sqlite')
   const db = openProjectionDb(config.data.projectionPath)
   closers.push({ name: 'projection db', close: () => db.sqlite.close() })
 
@@ -538,7 +539,7 @@ async function serve(config: Config): Promise<number> {
       config.auth.mode === 'keys'
         ? {
             mode: 'keys',
-            verify: queries.apiKeys.verify,
+            verify: keyStore.verify,
             perMinute: config.auth.perMinute,
             anonymousPerMinute: config.auth.anonymousPerMinute,
           }
@@ -582,7 +583,7 @@ async function serve(config: Config): Promise<number> {
         }
       : undefined,
   })
-  if (config.auth.mode === 'keys' && queries.apiKeys.count() === 0) {
+  if (config.auth.mode === 'keys' && keyStore.count() === 0) {
     log.warn(
       'AUTH_MODE=keys and no API keys exist: create one with `gridpulse keys create --consumer NAME --scope read|write`'
     )

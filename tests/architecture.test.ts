@@ -7,7 +7,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   sources: ['canonical', 'lib', 'observability'],
   bus: ['canonical', 'lib', 'observability'],
   projection: ['canonical', 'lib', 'observability', 'bus'],
-  api: ['canonical', 'projection', 'lib', 'observability'],
+  api: ['canonical', 'projection', 'access', 'lib', 'observability'],
+  // Keys and rate limits: framework-free, and blind to the read model (keys outlive it).
+  access: ['lib'],
   observability: ['lib'],
   lib: [],
 }
@@ -20,15 +22,16 @@ const TYPE_ONLY: Record<string, readonly string[]> = {
 const OWNED_BY: Record<string, readonly string[]> = {
   kafkajs: ['bus'],
   'drizzle-orm': ['projection'],
-  'bun:sqlite': ['bus', 'projection'],
+  'bun:sqlite': ['bus', 'projection', 'access'],
   hono: ['api'],
   '@hono/zod-openapi': ['api'],
   '@scalar/hono-api-reference': ['api'],
   pino: ['observability'],
   'prom-client': ['observability'],
 }
-// api may use only the read port of the projection.
+// api may use only the read port of the projection, and access only through its public surface.
 const API_PROJECTION_ENTRY = '@/projection/queries'
+const API_ACCESS_ENTRY = '@/access'
 
 const IMPORT = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gm
 
@@ -48,6 +51,8 @@ test('modules respect the dependency direction of STYLE.md', async () => {
           violations.push(`${file}: ${owner} may only import types from ${spec}`)
         if (owner === 'api' && internal === 'projection' && spec !== API_PROJECTION_ENTRY)
           violations.push(`${file}: api must use ${API_PROJECTION_ENTRY}, not ${spec}`)
+        if (owner === 'api' && internal === 'access' && spec !== API_ACCESS_ENTRY)
+          violations.push(`${file}: api must use ${API_ACCESS_ENTRY}, not ${spec}`)
       }
       const pkg = Object.keys(OWNED_BY).find((p) => spec === p || spec!.startsWith(`${p}/`))
       if (pkg && !OWNED_BY[pkg]!.includes(owner))

@@ -4,6 +4,7 @@ import { DomainError } from '@/lib'
 import type { Logger, ReadinessReport, SourceStatus } from '@/observability'
 import type { Queries } from '@/projection/queries'
 import { type AuthConfig, authenticate } from './auth'
+import { authorize } from './authorize'
 import { dlqRouter } from './dlq/dlq.router'
 import { docsRouter } from './docs/docs'
 import { generationRouter } from './generation/generation.router'
@@ -17,6 +18,7 @@ import {
   securityHeaders,
 } from './middleware'
 import { accessResponses, type ProblemCode, type ProblemStatus, problem } from './problem'
+import { rateLimit } from './rate-limit'
 import { createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
 import { statsRouter } from './stats/stats.router'
@@ -81,7 +83,22 @@ export function createApi(deps: ApiDeps) {
     '*',
     methodGuard(() => app.routes)
   )
-  app.use('/api/*', authenticate(deps.auth ?? { mode: 'none' }, now))
+  // Who is calling → how much they may call → what they may do: one concern per middleware.
+  const auth = deps.auth ?? { mode: 'none' }
+  if (auth.mode !== 'none') {
+    app.use('/api/*', authenticate(auth))
+    app.use(
+      '/api/*',
+      rateLimit(
+        {
+          perMinute: auth.perMinute ?? { weather: 60, other: 100 },
+          anonymousPerMinute: auth.anonymousPerMinute ?? 30,
+        },
+        now
+      )
+    )
+    app.use('/api/*', authorize(auth.mode))
+  }
   app.use('/api/*', jsonBodyGuard(deps.maxBodyBytes ?? 64 * 1024))
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',

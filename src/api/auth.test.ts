@@ -1,27 +1,24 @@
 import { describe, expect, test } from 'bun:test'
 import { silentLogger } from '@/observability'
-import { createApiKey, createQueries, openProjectionDb, revokeApiKey } from '@/projection'
+import { type KeyStore, openKeyStore } from '@/access'
+import { createQueries, openProjectionDb } from '@/projection'
 import { createApi } from './app'
 import { type AuthConfig, matchesSecret } from './auth'
 
 const T0 = Date.parse('2026-04-01T00:00:10Z')
 
-function setup(
-  auth: (verify: ReturnType<typeof createQueries>['apiKeys']['verify']) => AuthConfig,
-  now = () => T0
-) {
-  const db = openProjectionDb(':memory:')
-  const queries = createQueries(db)
+function setup(auth: (verify: KeyStore['verify']) => AuthConfig, now = () => T0) {
+  const keys = openKeyStore(':memory:')
   const api = createApi({
-    queries,
+    queries: createQueries(openProjectionDb(':memory:')),
     publish: async () => {},
     readiness: async () => ({ ready: true, checks: {} }),
     log: silentLogger(),
     version: 'test',
     now,
-    auth: auth(queries.apiKeys.verify),
+    auth: auth(keys.verify),
   })
-  return { db, api }
+  return { keys, api }
 }
 
 const post = (headers: Record<string, string>) => ({
@@ -37,8 +34,8 @@ const post = (headers: Record<string, string>) => ({
 
 describe('AUTH_MODE=keys', () => {
   test('no key or a bad key is 401; a valid key passes; open routes stay open', async () => {
-    const { db, api } = setup((verify) => ({ mode: 'keys', verify }))
-    const { key } = createApiKey(db, 'analytics', 'read')
+    const { keys, api } = setup((verify) => ({ mode: 'keys', verify }))
+    const { key } = keys.create('analytics', 'read')
     // The same key with its last character changed (never to itself).
     const tampered = `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`
 
@@ -57,20 +54,20 @@ describe('AUTH_MODE=keys', () => {
   })
 
   test('a read key may not POST (403); a write key may (202)', async () => {
-    const { db, api } = setup((verify) => ({ mode: 'keys', verify }))
-    const reader = createApiKey(db, 'risk', 'read').key
-    const writer = createApiKey(db, 'operations', 'write').key
+    const { keys, api } = setup((verify) => ({ mode: 'keys', verify }))
+    const reader = keys.create('risk', 'read').key
+    const writer = keys.create('operations', 'write').key
     expect((await api.request('/api/v1/dispatch', post({ apikey: reader }))).status).toBe(403)
     expect((await api.request('/api/v1/dispatch', post({ apikey: writer }))).status).toBe(202)
   })
 
   test('the 101st request in a minute is 429 with Retry-After; the next minute is allowed again', async () => {
     let now = T0
-    const { db, api } = setup(
+    const { keys, api } = setup(
       (verify) => ({ mode: 'keys', verify, perMinute: { other: 100, weather: 60 } }),
       () => now
     )
-    const { key } = createApiKey(db, 'analytics', 'read')
+    const { key } = keys.create('analytics', 'read')
     for (let i = 1; i <= 100; i++) {
       const ok = await api.request('/api/v1/prices', { headers: { apikey: key } })
       expect(ok.status).toBe(200)
@@ -94,12 +91,12 @@ describe('AUTH_MODE=keys', () => {
 
   test('one budget per consumer and class, shared by every route of the class', async () => {
     let now = T0
-    const { db, api } = setup(
+    const { keys, api } = setup(
       (verify) => ({ mode: 'keys', verify, perMinute: { other: 100, weather: 60 } }),
       () => now
     )
-    const { key } = createApiKey(db, 'analytics', 'read')
-    const other = createApiKey(db, 'risk', 'read').key
+    const { key } = keys.create('analytics', 'read')
+    const other = keys.create('risk', 'read').key
     const get = (path: string, apikey = key) => api.request(path, { headers: { apikey } })
     const market = [
       '/api/v1/prices',
@@ -125,7 +122,7 @@ describe('AUTH_MODE=keys', () => {
     expect((await get('/api/v1/weather')).status).toBe(429)
     expect((await get('/api/v1/prices', other)).status).toBe(200)
     // A write counts against the same budget as the reads.
-    const writer = createApiKey(db, 'operations', 'write').key
+    const writer = keys.create('operations', 'write').key
     for (let i = 0; i < 99; i++) expect((await get('/api/v1/prices', writer)).status).toBe(200)
     expect((await api.request('/api/v1/dispatch', post({ apikey: writer }))).status).toBe(202)
     expect((await api.request('/api/v1/dispatch', post({ apikey: writer }))).status).toBe(429)
@@ -134,11 +131,11 @@ describe('AUTH_MODE=keys', () => {
   test('a burst straddling a minute boundary gets the limit once, not twice', async () => {
     const boundary = Date.parse('2026-04-01T00:01:00Z')
     let now = boundary - 500
-    const { db, api } = setup(
+    const { keys, api } = setup(
       (verify) => ({ mode: 'keys', verify, perMinute: { other: 100, weather: 60 } }),
       () => now
     )
-    const { key } = createApiKey(db, 'analytics', 'read')
+    const { key } = keys.create('analytics', 'read')
     const statuses: number[] = []
     // 200 requests in 1.3 s: 100 before the boundary, 100 after it.
     for (let i = 0; i < 200; i++) {
@@ -158,11 +155,11 @@ describe('AUTH_MODE=keys', () => {
 
   test('requests without a valid key are limited per client address: 429 instead of 401', async () => {
     let now = T0
-    const { db, api } = setup(
+    const { keys, api } = setup(
       (verify) => ({ mode: 'keys', verify, anonymousPerMinute: 30 }),
       () => now
     )
-    const { key } = createApiKey(db, 'analytics', 'read')
+    const { key } = keys.create('analytics', 'read')
     // Bun.serve passes its server to fetch; Hono hands it to the app as the env.
     const from = (address: string) => ({ requestIP: () => ({ address, family: '', port: 1 }) })
     const attacker = from('203.0.113.7')
@@ -215,10 +212,10 @@ describe('AUTH_MODE=keys', () => {
   })
 
   test('a revoked key stops working at once', async () => {
-    const { db, api } = setup((verify) => ({ mode: 'keys', verify }))
-    const { key, info } = createApiKey(db, 'risk', 'read')
+    const { keys, api } = setup((verify) => ({ mode: 'keys', verify }))
+    const { key, info } = keys.create('risk', 'read')
     expect((await api.request('/api/v1/stats', { headers: { apikey: key } })).status).toBe(200)
-    revokeApiKey(db, info.id)
+    keys.revoke(info.id)
     expect((await api.request('/api/v1/stats', { headers: { apikey: key } })).status).toBe(401)
   })
 })
@@ -332,9 +329,13 @@ describe('AUTH_MODE=gateway', () => {
 
   test('only the write group may POST', async () => {
     const { api } = setup(() => ({ mode: 'gateway', secret }))
-    expect(
-      (await api.request('/api/v1/dispatch', post({ ...kong, 'X-Gateway-Secret': secret }))).status
-    ).toBe(403)
+    const refused = await api.request(
+      '/api/v1/dispatch',
+      post({ ...kong, 'X-Gateway-Secret': secret })
+    )
+    expect(refused.status).toBe(403)
+    // Counted like any request (as in keys mode), so it says what is left of the budget.
+    expect(refused.headers.get('RateLimit-Remaining')).toBe('99')
     const writer = {
       'X-Consumer-Username': 'operations',
       'X-Consumer-Groups': 'gridpulse-read, gridpulse-write',

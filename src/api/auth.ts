@@ -1,7 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
-import { problem } from './problem'
-import { addressKey, createSlidingWindowLimiter, type RateLimitDecision } from './rate-limit'
+import type { KeyScope } from '@/access'
 import type { AppEnv } from './router'
 
 export type AuthConfig =
@@ -9,7 +8,7 @@ export type AuthConfig =
   | {
       readonly mode: 'keys'
       /** Resolves a presented key to its consumer and scope (constant-time on the secret). */
-      readonly verify: (key: string) => { consumer: string; scope: 'read' | 'write' } | undefined
+      readonly verify: (key: string) => { consumer: string; scope: KeyScope } | undefined
       /** Requests per minute per consumer: weather routes and all other API routes (the seed's Kong limits). */
       readonly perMinute?: { readonly weather: number; readonly other: number }
       /** Requests per minute per client address without a valid key (default 30). */
@@ -40,8 +39,6 @@ export const ANONYMOUS_CONSUMER_HEADER = 'X-Anonymous-Consumer'
 export const REAL_IP_HEADER = 'X-Real-IP'
 export const WRITE_GROUP = 'gridpulse-write'
 
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 /**
@@ -57,101 +54,76 @@ export function matchesSecret(presented: string, accepted: readonly string[]): b
 }
 
 /**
- * Authenticates `/api/*`. `keys`: GridPulse checks the `apikey` header itself and rate-limits per
- * consumer. `gateway`: Kong did both; its consumer headers are trusted only together with the
- * shared gateway secret, so a request that bypasses Kong is refused, and GridPulse limits the
- * consumer again with its sliding window. In both, a request without valid credentials is limited
- * per client address.
+ * Who is calling: a consumer with a scope, or an anonymous client (no key, a bad key, or a request
+ * that did not prove it came through Kong) known only by its address. Authentication decides this
+ * and nothing else; `rateLimit` counts by it and `authorize` refuses by it.
  */
-export function authenticate(auth: AuthConfig, now: () => number): MiddlewareHandler<AppEnv> {
-  if (auth.mode === 'none') return (_, next) => next()
-  const limits = auth.perMinute ?? { weather: 60, other: 100 }
-  // One counter per consumer and class, shared by every route of the class.
-  const limiters = {
-    weather: createSlidingWindowLimiter({ limit: limits.weather }),
-    other: createSlidingWindowLimiter({ limit: limits.other }),
-  }
-  const limit = (c: Context<AppEnv>, consumer: string) => {
-    const bucket = c.req.path.startsWith('/api/v1/weather') ? 'weather' : 'other'
-    const decision = limiters[bucket].hit(consumer, now())
-    const refused = decision.allowed
-      ? undefined
-      : tooManyRequests(c, decision, bucket === 'weather' ? 'weather routes' : 'market routes')
-    return { decision, refused }
-  }
-  const anonymous = createSlidingWindowLimiter({ limit: auth.anonymousPerMinute ?? 30 })
-  /** 401, or 429 once the client address has failed too often this minute. */
-  const refuse = (c: Context<AppEnv>, address: string | undefined, detail: string) => {
-    const decision = anonymous.hit(addressKey(address), now())
-    if (!decision.allowed) return tooManyRequests(c, decision, 'requests without a valid API key')
-    return problem(c, 401, 'unauthorized', detail, undefined, {
-      ...rateLimitHeaders(decision),
-      ...(auth.mode === 'keys' ? { 'WWW-Authenticate': `ApiKey header="${API_KEY_HEADER}"` } : {}),
-    })
-  }
+export type Principal =
+  | { readonly kind: 'consumer'; readonly consumer: string; readonly scope: KeyScope }
+  | {
+      readonly kind: 'anonymous'
+      /** The client address it is limited by (undefined when unknown). */
+      readonly address: string | undefined
+      /** Why it is not a consumer, for the 401's detail. */
+      readonly reason: string
+    }
+
+/**
+ * Authenticates `/api/*`. `keys`: GridPulse checks the `apikey` header itself. `gateway`: Kong
+ * did; its consumer headers are trusted only together with the shared gateway secret, so a
+ * request that bypasses Kong is anonymous. Sets `principal` (and `consumer` for the request log);
+ * never answers by itself.
+ */
+export function authenticate(
+  auth: Exclude<AuthConfig, { mode: 'none' }>
+): MiddlewareHandler<AppEnv> {
   if (auth.mode === 'gateway') {
     const accepted = [auth.secret, ...(auth.previousSecret ? [auth.previousSecret] : [])]
-    return async (c, next) => {
+    return (c, next) => {
       const secret = c.req.header(GATEWAY_SECRET_HEADER)
       const consumer = c.req.header(CONSUMER_HEADER)
       const verified = secret !== undefined && matchesSecret(secret, accepted)
       // Only a request that proves it came through Kong may name the client (Kong's X-Real-IP);
       // anyone else is limited by the address of the socket it connected from.
       const address = verified ? forwardedAddress(c) : socketAddress(c)
-      // Kong terminates its anonymous consumer itself (kong/anonymous.yaml); refusing it
-      // here too keeps a keyless request out should that plugin ever be missing.
+      // Kong terminates its anonymous consumer itself (kong/anonymous.yaml); treating it as
+      // anonymous here too keeps a keyless request out should that plugin ever be missing.
       if (!verified || !consumer || c.req.header(ANONYMOUS_CONSUMER_HEADER) === 'true') {
-        return refuse(c, address, 'requests must come through the gateway')
+        c.set('principal', {
+          kind: 'anonymous',
+          address,
+          reason: 'requests must come through the gateway',
+        })
+        return next()
       }
-      c.set('consumer', consumer)
-      const { decision, refused } = limit(c, consumer)
-      if (refused) return refused
       const groups = (c.req.header(CONSUMER_GROUPS_HEADER) ?? '').split(',').map((g) => g.trim())
-      if (WRITE_METHODS.has(c.req.method) && !groups.includes(WRITE_GROUP)) {
-        return problem(c, 403, 'forbidden', `consumer ${consumer} may not write`)
-      }
-      await next()
-      for (const [name, value] of Object.entries(rateLimitHeaders(decision)))
-        c.res.headers.set(name, value)
+      c.set('consumer', consumer)
+      c.set('principal', {
+        kind: 'consumer',
+        consumer,
+        scope: groups.includes(WRITE_GROUP) ? 'write' : 'read',
+      })
+      return next()
     }
   }
-  return async (c, next) => {
+  return (c, next) => {
     const key = c.req.header(API_KEY_HEADER)
     const identity = key ? auth.verify(key) : undefined
     if (!identity) {
-      return refuse(
-        c,
-        socketAddress(c),
-        key ? 'the API key is not valid' : `send your API key in the ${API_KEY_HEADER} header`
-      )
+      c.set('principal', {
+        kind: 'anonymous',
+        address: socketAddress(c),
+        reason: key
+          ? 'the API key is not valid'
+          : `send your API key in the ${API_KEY_HEADER} header`,
+      })
+      return next()
     }
     c.set('consumer', identity.consumer)
-    // Counted before the scope check, so a read key cannot hammer write routes for free.
-    const { decision, refused } = limit(c, identity.consumer)
-    if (refused) return refused
-    if (WRITE_METHODS.has(c.req.method) && identity.scope !== 'write') {
-      return problem(c, 403, 'forbidden', 'this key is read-only', undefined, {
-        ...rateLimitHeaders(decision),
-      })
-    }
-    await next()
-    for (const [name, value] of Object.entries(rateLimitHeaders(decision)))
-      c.res.headers.set(name, value)
+    c.set('principal', { kind: 'consumer', consumer: identity.consumer, scope: identity.scope })
+    return next()
   }
 }
-
-const rateLimitHeaders = (d: RateLimitDecision): Record<string, string> => ({
-  'RateLimit-Limit': String(d.limit),
-  'RateLimit-Remaining': String(d.remaining),
-  'RateLimit-Reset': String(d.resetSeconds),
-})
-
-const tooManyRequests = (c: Context<AppEnv>, d: RateLimitDecision, what: string) =>
-  problem(c, 429, 'rate_limited', `${d.limit} requests per minute for ${what}`, undefined, {
-    ...rateLimitHeaders(d),
-    // When the oldest counted request leaves the sliding window, one more is allowed.
-    'Retry-After': String(d.resetSeconds),
-  })
 
 /**
  * The peer address of the TCP connection. Bun.serve hands its server to `fetch` as the second

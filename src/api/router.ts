@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Principal } from './auth'
 import { issuesToErrors, problem } from './problem'
 
 export type AppEnv = {
@@ -6,6 +7,8 @@ export type AppEnv = {
     correlationId: string
     /** The authenticated consumer (team), when auth is on. */
     consumer?: string
+    /** Who is calling, as `authenticate` found it (unset when auth is off). */
+    principal?: Principal
   }
 }
 

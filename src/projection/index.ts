@@ -1,6 +1,5 @@
 export { isMigrated, migrate, openProjectionDb, type ProjectionDb } from './db'
 export { createProjector, type Projector } from './projector'
-export { type ApiKeyInfo, createApiKey, type KeyScope, listApiKeys, revokeApiKey } from './keys'
 export {
   createQueries,
   type GapRange,

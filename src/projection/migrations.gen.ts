@@ -25,5 +25,10 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
     "tag": "0004_manual_revisions",
     "hash": "81297bc8db50eb5c8eb09487204d7b68992b1f951f5fc43768737104a68ad20c",
     "sql": "CREATE TABLE `dispatch_revisions` (\n\t`event_id` text PRIMARY KEY NOT NULL,\n\t`region_id` text NOT NULL,\n\t`fuel_type` text NOT NULL,\n\t`interval_end` integer NOT NULL,\n\t`revision` integer NOT NULL,\n\t`value_mw` real NOT NULL,\n\t`previous_value_mw` real,\n\t`written_by` text,\n\t`written_at` integer NOT NULL,\n\t`correlation_id` text NOT NULL\n);\n--> statement-breakpoint\nCREATE UNIQUE INDEX `dispatch_revisions_slot` ON `dispatch_revisions` (`region_id`,`fuel_type`,`interval_end`,`revision`);--> statement-breakpoint\nALTER TABLE `dispatch` ADD `revision` integer;--> statement-breakpoint\nALTER TABLE `dispatch` ADD `written_by` text;--> statement-breakpoint\nALTER TABLE `dispatch` ADD `previous_value_mw` real;--> statement-breakpoint\nCREATE UNIQUE INDEX `dispatch_manual_key` ON `dispatch` (`region_id`,`fuel_type`,`interval_end`) WHERE source = 'api';--> statement-breakpoint\n-- Hand-written: manual rows projected before revisions existed become revision 1 of their key, so a\n-- later different write to them is a conflict (409) instead of a silent overwrite.\nUPDATE `dispatch` SET `revision` = 1 WHERE source = 'api';--> statement-breakpoint\nINSERT INTO `dispatch_revisions` (`event_id`, `region_id`, `fuel_type`, `interval_end`, `revision`, `value_mw`, `previous_value_mw`, `written_by`, `written_at`, `correlation_id`)\nSELECT `event_id`, `region_id`, `fuel_type`, `interval_end`, 1, `value_mw`, NULL, NULL, `ingested_at`, `correlation_id` FROM `dispatch` WHERE source = 'api';\n"
+  },
+  {
+    "tag": "0005_drop_api_keys",
+    "hash": "a75d4febe7cd0687a213a4feed00952c11f2900c7dec6c1266d6f9559c8f1468",
+    "sql": "DROP TABLE `api_keys`;"
   }
 ]

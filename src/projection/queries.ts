@@ -1,6 +1,5 @@
 import { asc, eq } from 'drizzle-orm'
 import type { ProjectionDb } from './db'
-import { createKeyVerifier } from './keys'
 import { createDeadLetterQueries } from './read-models/dead-letters'
 import { READ_MODELS } from './read-models/index'
 import { checkpoints } from './schema'
@@ -36,7 +35,6 @@ export function createQueries(db: ProjectionDb) {
         .all()
       return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.nextOffset)]))
     },
-    apiKeys: createKeyVerifier(db),
     ping(): boolean {
       return db.sqlite.query('SELECT 1 AS ok').get() !== null
     },

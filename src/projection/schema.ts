@@ -21,16 +21,3 @@ export const checkpoints = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.consumer, t.topic, t.partition] })]
 )
-
-/**
- * API keys for AUTH_MODE=keys. Only a sha256 of the secret part is stored; the key is shown once.
- * Not part of the rebuildable read model: a projection rebuild leaves it alone.
- */
-export const apiKeys = sqliteTable('api_keys', {
-  id: text('id').primaryKey(),
-  consumer: text('consumer').notNull(),
-  scope: text('scope', { enum: ['read', 'write'] }).notNull(),
-  secretSha256: text('secret_sha256').notNull(),
-  createdAt: integer('created_at').notNull(),
-  revokedAt: integer('revoked_at'),
-})

@@ -145,9 +145,13 @@ describe.skipIf(!!reason)('the binary in a distroless-like root filesystem', () 
         'stat',
         '-c',
         '%u',
-        ...['log.sqlite', 'projection.sqlite'].map((f) => join(rootfs, 'data', f)),
+        ...['log.sqlite', 'projection.sqlite', 'access.sqlite'].map((f) => join(rootfs, 'data', f)),
       ])
-      expect(owners.stdout.trim().split('\n')).toEqual([String(NONROOT), String(NONROOT)])
+      expect(owners.stdout.trim().split('\n')).toEqual([
+        String(NONROOT),
+        String(NONROOT),
+        String(NONROOT),
+      ])
 
       process.kill(serverPid, 'SIGTERM')
       expect(await proc.exited).toBe(0)

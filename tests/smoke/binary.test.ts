@@ -178,7 +178,7 @@ describe('compiled binary', () => {
     // gpk_<id>_<secret>: the secret is base64url and may itself contain '_'.
     const secret = apikey.slice(apikey.indexOf('_', 'gpk_'.length) + 1)
     expect(logs).not.toContain(secret)
-    for (const file of ['projection.sqlite', 'log.sqlite']) {
+    for (const file of ['projection.sqlite', 'log.sqlite', 'access.sqlite']) {
       const bytes = Buffer.from(await Bun.file(join(workdir, 'data', file)).arrayBuffer())
       expect(bytes.includes(secret)).toBe(false)
     }

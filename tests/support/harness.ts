@@ -1,15 +1,10 @@
+import { type KeyScope, openKeyStore } from '@/access'
 import { createApi } from '@/api'
 import type { AuthConfig } from '@/api/auth'
 import { createEmbeddedBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { createReadiness, type SourceStatus, silentLogger } from '@/observability'
-import {
-  createApiKey,
-  createProjector,
-  createQueries,
-  type KeyScope,
-  openProjectionDb,
-} from '@/projection'
+import { createProjector, createQueries, openProjectionDb } from '@/projection'
 
 /**
  * The real pipeline in memory: embedded log → projector → SQLite → API. No mocks of our own code;
@@ -31,6 +26,7 @@ export async function createHarness(
   const bus = createEmbeddedBus({ path: ':memory:', log, idlePollMs: 20 })
   const projector = createProjector(db, 'gridpulse.projection.v1')
   const queries = createQueries(db)
+  const keys = openKeyStore(':memory:')
   const consumer = await bus.subscribe({
     groupId: 'gridpulse.projection.v1',
     topics: [...EVENT_TOPICS, ...DLQ_TOPICS],
@@ -49,8 +45,7 @@ export async function createHarness(
     now: options.now,
     maxBodyBytes: options.maxBodyBytes,
     sources: options.sources,
-    auth:
-      options.auth ?? (options.keys ? { mode: 'keys', verify: queries.apiKeys.verify } : undefined),
+    auth: options.auth ?? (options.keys ? { mode: 'keys', verify: keys.verify } : undefined),
   })
   return {
     db,
@@ -58,11 +53,12 @@ export async function createHarness(
     queries,
     api,
     /** A new API key for `consumer`, as `gridpulse keys create` makes it. */
-    createKey: (consumer: string, scope: KeyScope) => createApiKey(db, consumer, scope).key,
+    createKey: (consumer: string, scope: KeyScope) => keys.create(consumer, scope).key,
     async close() {
       await consumer.stop()
       await bus.close()
       db.sqlite.close()
+      keys.close()
     },
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { addressKey, createSlidingWindowLimiter } from './rate-limit'
+import { addressKey, createSlidingWindowLimiter } from './sliding-window'
 
 const T0 = Date.parse('2026-04-01T00:00:00Z')
 
