@@ -81,3 +81,35 @@ test('only main.ts imports config.ts', async () => {
   }
   expect(offenders).toEqual([])
 })
+
+test('relative imports stay inside their module (crossing one is an @/ import the rules above see)', async () => {
+  const offenders: string[] = []
+  for await (const file of new Bun.Glob('src/*/**/*.ts').scan(REPO_ROOT)) {
+    const owner = file.split('/')[1]!
+    const source = await Bun.file(`${REPO_ROOT}/${file}`).text()
+    for (const [, , , spec] of source.matchAll(IMPORT)) {
+      if (!spec!.startsWith('.')) continue
+      const target = new URL(spec!, `file:///${file}`).pathname.slice(1)
+      if (target.startsWith(`src/${owner}/`)) continue
+      // Outside src/: a package's asset embedded by path (the /docs bundle), or, in tests, the
+      // shared test support (tests/support, scripts). Never another module of src/.
+      const outside = !target.startsWith('src/')
+      if (outside && (target.startsWith('node_modules/') || file.endsWith('.test.ts'))) continue
+      offenders.push(`${file}: ${spec}`)
+    }
+  }
+  expect(offenders).toEqual([])
+})
+
+test('canonical/ does no I/O: loading the model never touches files, network or the process', async () => {
+  const offenders: string[] = []
+  for await (const file of new Bun.Glob('src/canonical/**/*.ts').scan(REPO_ROOT)) {
+    if (file.endsWith('.test.ts')) continue
+    const source = await Bun.file(`${REPO_ROOT}/${file}`).text()
+    for (const [, , , spec] of source.matchAll(IMPORT))
+      if (!/^(zod|@\/lib|\.{1,2}\/)/.test(spec!)) offenders.push(`${file}: imports ${spec}`)
+    if (/\b(Bun\.|process\.|fetch\(|require\(|await import\()/.test(source))
+      offenders.push(`${file}: uses a runtime API`)
+  }
+  expect(offenders).toEqual([])
+})
