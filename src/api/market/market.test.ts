@@ -1,14 +1,9 @@
 import { afterEach, describe, expect, test } from 'bun:test'
-import { createReadiness, silentLogger } from '@/observability'
-import { createQueries, openProjectionDb } from '@/projection'
-import { dispatchEvent, priceEvent, waitFor, weatherEvent } from '../../tests/support/events'
-import { createHarness } from '../../tests/support/harness'
-import { createApi } from './app'
-import { listDispatch } from './market/market.routes'
-import { ProblemSchema } from './problem'
+import { expectProblem, json } from '../../../tests/support/api'
+import { dispatchEvent, priceEvent, waitFor } from '../../../tests/support/events'
+import { createHarness } from '../../../tests/support/harness'
+import { listDispatch } from './market.routes'
 
-// biome-ignore lint: bodies are asserted field by field
-const json = async (response: Response | Promise<Response>): Promise<any> => (await response).json()
 const DispatchPage = listDispatch.responses[200].content['application/json'].schema
 const NOW = Date.parse('2026-04-01T00:03:00Z')
 
@@ -21,15 +16,6 @@ const post = (body: unknown, headers: Record<string, string> = {}) =>
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   })
-
-async function expectProblem(response: Response, status: number, code: string) {
-  expect(response.status).toBe(status)
-  expect(response.headers.get('content-type')).toBe('application/problem+json')
-  const body = ProblemSchema.parse(await response.json())
-  expect(body.type).toEndWith(`/${code}`)
-  expect(body.correlation_id).toBe(response.headers.get('x-correlation-id')!)
-  return body
-}
 
 describe('GET /api/v1/dispatch', () => {
   test('returns projected events in the seed envelope, newest first, with a working cursor', async () => {
@@ -206,112 +192,15 @@ describe('POST /api/v1/dispatch', () => {
   })
 })
 
-describe('correlation id', () => {
-  test('is accepted when well formed, replaced when not, generated when absent', async () => {
-    harness = await createHarness()
-    const given = await harness.api.request('/health', {
-      headers: { 'X-Correlation-ID': 'a1b2c3d4-e5f6#7' },
-    })
-    const bad = await harness.api.request('/health', {
-      headers: { 'X-Correlation-ID': 'bad id\twith spaces' },
-    })
-    const none = await harness.api.request('/health')
-
-    expect(given.headers.get('x-correlation-id')).toBe('a1b2c3d4-e5f6#7')
-    expect(bad.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/)
-    expect(none.headers.get('x-correlation-id')).toMatch(/^[0-9a-f-]{36}$/)
-  })
-})
-
-describe('other routes', () => {
-  test('prices, weather and stats serve what was projected', async () => {
+describe('GET /api/v1/prices', () => {
+  test('serves the projected prices of a region, newest first', async () => {
     harness = await createHarness()
     await harness.bus.publish([
       priceEvent('NSW1', '2020-01-31T05:35:00Z', 299.99),
       priceEvent('NSW1', '2020-01-31T05:40:00Z', -40),
-      weatherEvent('NSW1', 'Sydney', '2026-10-03T10:30:00Z', 17.7),
     ])
-    await waitFor(
-      () =>
-        harness.queries.stats().totals.weather === 1 && harness.queries.stats().totals.prices === 2,
-      'projection'
-    )
-
+    await waitFor(() => harness.queries.stats().totals.prices === 2, 'projection')
     const prices = await json(harness.api.request('/api/v1/prices?region_id=NSW1'))
-    const weather = await json(harness.api.request('/api/v1/weather'))
-    const stats = await json(harness.api.request('/api/v1/stats'))
-
     expect(prices.data.map((p: { rrp_aud_mwh: number }) => p.rrp_aud_mwh)).toEqual([-40, 299.99])
-    expect(weather.data[0]).toMatchObject({
-      location: 'Sydney',
-      observed_at: '2026-10-03T10:30:00Z',
-      temperature_c: 17.7,
-    })
-    expect(stats.regions).toEqual([
-      expect.objectContaining({
-        region_id: 'NSW1',
-        price_count: 2,
-        rrp_min: -40,
-        rrp_max: 299.99,
-        weather_count: 1,
-      }),
-    ])
-    expect(stats.sources.map((s: { source: string }) => s.source)).toEqual([
-      'aemo.dispatchis',
-      'openmeteo.forecast',
-    ])
-  })
-
-  test('unknown routes are 404 problems', async () => {
-    harness = await createHarness()
-    await expectProblem(await harness.api.request('/api/v1/nope'), 404, 'not_found')
-  })
-
-  test('/ready is 503 problem+json listing the failing check', async () => {
-    const db = openProjectionDb(':memory:')
-    const api = createApi({
-      queries: createQueries(db),
-      publish: async () => {},
-      readiness: createReadiness({
-        database: { required: true, run: () => ({ ok: true }) },
-        event_log: { required: true, run: () => ({ ok: false, detail: 'broker unreachable' }) },
-      }),
-      log: silentLogger(),
-      version: 'test',
-    })
-    const body = await expectProblem(await api.request('/ready'), 503, 'upstream_unavailable')
-    expect(body.detail).toContain('event_log: broker unreachable')
-  })
-
-  test('/openapi.json is OpenAPI 3.1 and /docs loads Scalar from this server', async () => {
-    harness = await createHarness()
-    const spec = await json(harness.api.request('/openapi.json'))
-    const docs = await harness.api.request('/docs')
-    const html = await docs.text()
-    const script = await harness.api.request('/docs/scalar.js')
-
-    expect(spec.openapi).toBe('3.1.0')
-    expect(Object.keys(spec.paths)).toEqual(
-      expect.arrayContaining([
-        '/api/v1/dispatch',
-        '/api/v1/prices',
-        '/api/v1/weather',
-        '/api/v1/stats',
-      ])
-    )
-    expect(html).toContain('src="/docs/scalar.js"')
-    expect(html).not.toMatch(/https?:\/\/cdn/)
-    expect(script.status).toBe(200)
-    expect((await script.arrayBuffer()).byteLength).toBeGreaterThan(1_000_000)
-  })
-
-  test('the committed OpenAPI document matches the code', async () => {
-    harness = await createHarness()
-    const live = await json(harness.api.request('/openapi.json'))
-    const committed = await Bun.file(
-      new URL('../../openapi/gridpulse.openapi.json', import.meta.url)
-    ).json()
-    // If this fails: `bun run openapi:export` and commit the result (Kong's config derives from it).
-    expect(committed).toEqual(live)
   })
 })
