@@ -63,16 +63,24 @@ export async function openTestBus(
  * start long before its broker), so a test that expects a failure bounds the wait and gets the
  * last start-up error (the bus's health detail) instead. Closes the bus when it rejects.
  */
-export async function startedWithin<B extends KafkaBus>(bus: B, timeoutMs: number): Promise<B> {
+export async function startedWithin<B extends KafkaBus>(
+  bus: B,
+  timeoutMs: number,
+  /** Stop waiting as soon as the start-up error is this one (it is retried, never thrown). */
+  failOn?: (detail: string) => boolean
+): Promise<B> {
   let timer: ReturnType<typeof setTimeout> | undefined
+  let poll: ReturnType<typeof setInterval> | undefined
   try {
     await Promise.race([
       bus.started,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(bus.health().detail ?? 'Kafka start-up timed out')),
-          timeoutMs
-        )
+        const fail = () => reject(new Error(bus.health().detail ?? 'Kafka start-up timed out'))
+        timer = setTimeout(fail, timeoutMs)
+        if (failOn)
+          poll = setInterval(() => {
+            if (failOn(bus.health().detail ?? '')) fail()
+          }, 100)
       }),
     ])
     return bus
@@ -81,6 +89,7 @@ export async function startedWithin<B extends KafkaBus>(bus: B, timeoutMs: numbe
     throw error
   } finally {
     clearTimeout(timer)
+    clearInterval(poll)
   }
 }
 
