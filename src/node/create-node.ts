@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { type ApiDeps, createApi, type GridPulseApi } from '@/api'
-import { createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
+import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS, eventTimeOf } from '@/canonical'
 import { createLoopRegistry, type LoopRegistry, type Supervisor } from '@/lib'
 import {
@@ -46,6 +46,8 @@ export interface NodeOverrides {
   readonly sourceStatuses?: () => readonly SourceStatus[]
   /** Authentication instead of the one AUTH_MODE describes. */
   readonly auth?: ApiDeps['auth']
+  /** Called after each batch the projection committed (benchmarks time the pipeline with it). */
+  readonly onProjected?: (batch: ConsumedBatch) => void
 }
 
 /** A running GridPulse node without its HTTP listener: `fetch` is what a server would call. */
@@ -122,7 +124,12 @@ async function openEventLog(
 }
 
 /** Every node keeps its own full projection of every topic, with its metrics per batch. */
-async function startProjection(db: ProjectionDb, bus: EventBus, config: Config, metrics: Metrics) {
+async function startProjection(
+  db: ProjectionDb,
+  bus: EventBus,
+  config: Config,
+  observe: (batch: ConsumedBatch) => void
+) {
   const projector = createProjector(db, PROJECTION_CONSUMER)
   const topics = [...EVENT_TOPICS, ...DLQ_TOPICS]
   const consumer = await bus.subscribe({
@@ -132,7 +139,7 @@ async function startProjection(db: ProjectionDb, bus: EventBus, config: Config, 
     startOffset: projector.startOffset,
     onBatch: async (batch) => {
       await projector.project(batch)
-      observeProjected(metrics, batch, eventTimeOf)
+      observe(batch)
     },
   })
   return { consumer, topics }
@@ -183,7 +190,8 @@ export async function createNode(
   const loops = createLoopRegistry()
   const pollers: { source: string; poller: Poller }[] = []
 
-  mkdirSync(config.data.dir, { recursive: true })
+  // A node given both of its stores (an in-memory one in tests) touches no data directory.
+  if (!overrides.bus || !overrides.projectionPath) mkdirSync(config.data.dir, { recursive: true })
   const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath)
   closers.push({ name: 'projection db', close: () => db.sqlite.close() })
   const bus =
@@ -192,7 +200,10 @@ export async function createNode(
 
   const metrics = createMetrics({ version: VERSION })
   const queries = createQueries(db)
-  const { consumer, topics } = await startProjection(db, bus, config, metrics)
+  const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
+    observeProjected(metrics, batch, eventTimeOf)
+    overrides.onProjected?.(batch)
+  })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
   const sink = instrumentedSink(bus, metrics)
 
