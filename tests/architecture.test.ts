@@ -87,3 +87,9 @@ test('only main.ts imports config.ts; the composition roots may import its type'
   }
   expect(offenders).toEqual([])
 })
+
+// The front door stays readable at a glance: argv, config, dispatch; the rest lives in src/cli/.
+test('main.ts is at most 80 lines', async () => {
+  const lines = (await Bun.file(`${REPO_ROOT}/src/main.ts`).text()).trimEnd().split('\n')
+  expect(lines.length).toBeLessThanOrEqual(80)
+})
