@@ -14,9 +14,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createKafkaBus } from '@/bus'
-import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
+import { createNode } from '@/node'
 import { silentLogger } from '@/observability'
-import { createProjector, openProjectionDb } from '@/projection'
+import { loadConfig } from '../src/config'
 import { syntheticDispatch } from './seed'
 
 const ROOT = resolve(import.meta.dir, '..')
@@ -53,37 +53,39 @@ export async function benchKafka(report: Report): Promise<void> {
     ownBroker = true
   }
   const dir = mkdtempSync(join(tmpdir(), 'gridpulse-bench-kafka-'))
-  const db = openProjectionDb(join(dir, 'projection.sqlite'))
+  const log = silentLogger()
   const bus = await createKafkaBus({
     brokers: brokers.split(','),
     nodeId: 'bench',
     outboxPath: join(dir, 'log.sqlite'),
-    log: silentLogger(),
+    log,
     topicPrefix: `bench-${crypto.randomUUID().slice(0, 8)}.`,
   })
   await bus.started
-  const projector = createProjector(db, 'gridpulse.projection.v1')
   let applied = 0
   const published = new Map<string, number>()
   const latencies: number[] = []
-  const consumer = await bus.subscribe({
-    groupId: 'gridpulse.projection.v1.bench',
-    topics: [...EVENT_TOPICS, ...DLQ_TOPICS],
-    startOffset: projector.startOffset,
-    onBatch: async (batch) => {
-      await projector.project(batch)
-      const committed = performance.now()
-      for (const r of batch.records) {
-        if (r.kind !== 'event') continue
-        applied++
-        const at = published.get(r.event.event_id)
-        if (at !== undefined) {
-          latencies.push(committed - at)
-          published.delete(r.event.event_id)
+  // A node as `gridpulse serve` builds it (consumer group gridpulse.projection.v1.bench), on a
+  // Kafka bus of its own topics; no poller runs.
+  const node = await createNode(
+    loadConfig({ DATA_DIR: dir, SOURCES: 'none', NODE_ID: 'bench', KAFKA_BROKERS: brokers }),
+    {
+      log,
+      bus,
+      onProjected: (batch) => {
+        const committed = performance.now()
+        for (const r of batch.records) {
+          if (r.kind !== 'event') continue
+          applied++
+          const at = published.get(r.event.event_id)
+          if (at !== undefined) {
+            latencies.push(committed - at)
+            published.delete(r.event.event_id)
+          }
         }
-      }
-    },
-  })
+      },
+    }
+  )
   const until = async (predicate: () => boolean, what: string, timeoutMs = 300_000) => {
     const deadline = performance.now() + timeoutMs
     while (!predicate()) {
@@ -143,9 +145,7 @@ export async function benchKafka(report: Report): Promise<void> {
     )
     report('kafka bench process RSS', `${(process.memoryUsage.rss() / 1024 / 1024).toFixed(1)} MB`)
   } finally {
-    await consumer.stop()
-    await bus.close()
-    db.sqlite.close()
+    await node.close()
     rmSync(dir, { recursive: true, force: true })
     if (ownBroker) await brokerScript(['stop', '--name', brokerName])
   }

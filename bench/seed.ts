@@ -1,43 +1,25 @@
-import { mkdirSync } from 'node:fs'
-import { createEmbeddedBus } from '@/bus'
-import {
-  createEvent,
-  DLQ_TOPICS,
-  EVENT_TOPICS,
-  FUEL_TYPES,
-  type MarketDispatchEvent,
-  REGION_IDS,
-} from '@/canonical'
+import { createEvent, FUEL_TYPES, type MarketDispatchEvent, REGION_IDS } from '@/canonical'
 import { toUtcIso } from '@/lib'
+import { createNode, PROJECTION_CONSUMER } from '@/node'
 import { silentLogger } from '@/observability'
-import { createProjector, openProjectionDb } from '@/projection'
+import { loadConfig } from '../src/config'
 
 /**
- * Fills a data directory with `count` dispatch events through the real path (log → projector), so
- * a benchmark starts the binary on a realistic database. Values are synthetic load, not data.
+ * Fills a data directory with `count` dispatch events through the real path (log → projector of a
+ * node built as `gridpulse serve` builds it), so a benchmark starts the binary on a realistic
+ * database. Values are synthetic load, not data.
  */
 export async function seedDispatch(dataDir: string, count: number): Promise<void> {
-  mkdirSync(dataDir, { recursive: true })
-  const log = silentLogger()
-  const bus = createEmbeddedBus({ path: `${dataDir}/log.sqlite`, log })
-  const db = openProjectionDb(`${dataDir}/projection.sqlite`)
+  const config = loadConfig({ DATA_DIR: dataDir, SOURCES: 'none', LOG_LEVEL: 'silent' })
+  const node = await createNode(config, { log: silentLogger() })
   const events = Array.from({ length: count }, (_, i) => syntheticDispatch(i, 'bench-seed'))
-  for (let i = 0; i < events.length; i += 10_000) await bus.publish(events.slice(i, i + 10_000))
-  const projector = createProjector(db, 'gridpulse.projection.v1')
-  let applied = 0
-  const consumer = await bus.subscribe({
-    groupId: 'gridpulse.projection.v1',
-    topics: [...EVENT_TOPICS, ...DLQ_TOPICS],
-    startOffset: projector.startOffset,
-    onBatch: async (batch) => {
-      await projector.project(batch)
-      applied += batch.records.length
-    },
-  })
-  while (applied < count) await Bun.sleep(20)
-  await consumer.stop()
-  await bus.close()
-  db.sqlite.close()
+  for (let i = 0; i < events.length; i += 10_000)
+    await node.bus.publish(events.slice(i, i + 10_000))
+  // Dense offsets: the positions over every partition add up to the records projected.
+  const projected = () =>
+    [...node.queries.positions(PROJECTION_CONSUMER).values()].reduce((a, b) => a + b, 0n)
+  while (projected() < BigInt(count)) await Bun.sleep(20)
+  await node.close()
 }
 
 /**

@@ -87,6 +87,19 @@ describe('loadConfig', () => {
       expect(message).toContain(name)
   })
 
+  test('rejects a WEATHER_LOCATIONS entry outside the NEM regions or off the globe', () => {
+    expect(errorOf({ WEATHER_LOCATIONS: 'WA1:Perth:-31.95:115.86' })).toContain(
+      '"WA1:Perth:-31.95:115.86" is not REGION:Name:lat:lon'
+    )
+    expect(errorOf({ WEATHER_LOCATIONS: 'NSW1:Sydney:-133:151' })).toContain('WEATHER_LOCATIONS')
+    expect(errorOf({ WEATHER_LOCATIONS: ' ; ' })).toContain('no locations')
+    expect(
+      loadConfig({
+        WEATHER_LOCATIONS: 'NSW1:Newcastle:-32.93:151.78; VIC1:Ballarat:-37.56:143.85',
+      }).sources.openMeteo.locations.map((l) => l.name)
+    ).toEqual(['Newcastle', 'Ballarat'])
+  })
+
   test('parses WEATHER_LOCATIONS into locations, defaulting to the region centres', () => {
     expect(
       loadConfig({ WEATHER_LOCATIONS: 'SA1:Port Augusta:-32.49:137.77' }).sources.openMeteo

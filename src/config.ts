@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
-import { DEFAULT_LOCATIONS, WeatherLocationsSchema } from '@/sources'
+import { RegionIdSchema } from '@/canonical'
+import { DEFAULT_LOCATIONS, type WeatherLocation } from '@/sources'
 
 const csv = z.string().transform((s) =>
   s
@@ -13,6 +14,32 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
 const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''))
+
+/** `NSW1:Sydney:-33.87:151.21;QLD1:Brisbane:-27.47:153.03` → locations (the WEATHER_LOCATIONS format). */
+const WeatherLocationsSchema = z.string().transform((raw, ctx) => {
+  const out: WeatherLocation[] = []
+  for (const part of raw
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [region, name, lat, lon] = part.split(':')
+    const parsed = z
+      .object({
+        region_id: RegionIdSchema,
+        name: z.string().min(1).max(64),
+        latitude: z.coerce.number().min(-90).max(90),
+        longitude: z.coerce.number().min(-180).max(180),
+      })
+      .safeParse({ region_id: region, name, latitude: lat, longitude: lon })
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not REGION:Name:lat:lon` })
+      return z.NEVER
+    }
+    out.push(parsed.data)
+  }
+  if (out.length === 0) ctx.addIssue({ code: 'custom', message: 'no locations' })
+  return out
+})
 
 /**
  * Every environment variable GridPulse reads, with its default. This is the only reader of the

@@ -67,7 +67,7 @@ export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] =
 }
 
 /**
- * The HTTP API as a pure factory: no ports opened, no environment read. `main.ts` hands `fetch`
+ * The HTTP API as a pure factory: no ports opened, no environment read. `gridpulse serve` hands `fetch`
  * to `Bun.serve`; tests call `app.request()` directly.
  */
 export function createApi(deps: ApiDeps) {

@@ -58,3 +58,22 @@ export function createSourceRegistry(options: { now?: () => number } = {}): Sour
     list: () => [...sources.values()],
   }
 }
+
+/** A source is fresh while its last success is within three of its expected periods. */
+export const isFresh = (s: SourceStatus, now: number): boolean =>
+  s.lastSuccessAt !== null && now - s.lastSuccessAt <= 3 * s.expectedEveryMs
+
+/**
+ * `/ready`'s informational sources check: an edge node without internet keeps serving what it
+ * has, so a stale source is reported, never required.
+ */
+export function sourcesCheck(statuses: readonly SourceStatus[], now: number = Date.now()) {
+  const sources = statuses.map((s) => ({
+    source: s.source,
+    fresh: isFresh(s, now),
+    last_success_at: s.lastSuccessAt === null ? null : new Date(s.lastSuccessAt).toISOString(),
+    consecutive_failures: s.consecutiveFailures,
+    last_error: s.lastError,
+  }))
+  return { ok: sources.every((s) => s.fresh), sources }
+}

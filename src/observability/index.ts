@@ -1,6 +1,12 @@
-export { createSourceRegistry, type SourceRegistry, type SourceStatus } from './health'
+export {
+  createSourceRegistry,
+  isFresh,
+  type SourceRegistry,
+  type SourceStatus,
+  sourcesCheck,
+} from './health'
 export { type CheckResult, createReadiness, type ReadinessReport } from './readiness'
 export { createMetrics, type Metrics } from './metrics'
 export { createLogger, type Logger, type LogLevel, silentLogger } from './logger'
-export { createLagMonitor, type LagMonitor, type LagSnapshot } from './lag-monitor'
 export { logProcessWarnings } from './warnings'
+export { createMetricsPage, instrumentedSink, observeProjected } from './pipeline-metrics'

@@ -10,3 +10,10 @@ export {
   type RangeQuery,
   type Stats,
 } from './queries'
+export {
+  createLagMonitor,
+  type LagMonitor,
+  type LagSnapshot,
+  projectionLagCheck,
+  readPositions,
+} from './checkpoints'

@@ -1,8 +1,7 @@
-import { asc, eq } from 'drizzle-orm'
+import { readPositions } from './checkpoints'
 import type { ProjectionDb } from './db'
 import { createDeadLetterQueries } from './read-models/dead-letters'
 import { READ_MODELS } from './read-models/index'
-import { checkpoints } from './schema'
 import { createStatsQueries } from './stats'
 
 export type { DispatchRevision, GenerationMix } from './read-models/dispatch'
@@ -26,15 +25,7 @@ export function createQueries(db: ProjectionDb) {
     deadLetters: createDeadLetterQueries(db),
     ...createStatsQueries(db, reconciliation),
     /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
-    positions(consumer: string): Map<string, bigint> {
-      const rows = db.orm
-        .select()
-        .from(checkpoints)
-        .where(eq(checkpoints.consumer, consumer))
-        .orderBy(asc(checkpoints.topic))
-        .all()
-      return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.nextOffset)]))
-    },
+    positions: (consumer: string) => readPositions(db, consumer),
     ping(): boolean {
       return db.sqlite.query('SELECT 1 AS ok').get() !== null
     },

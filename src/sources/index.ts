@@ -6,7 +6,6 @@ export {
   forecastUrl,
   parseForecast,
   type WeatherLocation,
-  WeatherLocationsSchema,
 } from './openmeteo'
 export {
   createPoller,

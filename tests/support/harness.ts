@@ -1,20 +1,20 @@
-import { type KeyScope, openKeyStore } from '@/access'
-import { createApi } from '@/api'
+import type { KeyScope } from '@/access'
 import type { AuthConfig } from '@/api/auth'
 import { createEmbeddedBus } from '@/bus'
-import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
-import { createReadiness, type SourceStatus, silentLogger } from '@/observability'
-import { createProjector, createQueries, openProjectionDb } from '@/projection'
+import { createNode } from '@/node'
+import { type SourceStatus, silentLogger } from '@/observability'
+import { loadConfig } from '../../src/config'
 
 /**
- * The real pipeline in memory: embedded log → projector → SQLite → API. No mocks of our own code;
- * only ports and files are left out.
+ * The real pipeline in memory, built by the same `createNode` as `gridpulse serve`: embedded log →
+ * projector → SQLite → API, with the node's readiness, liveness and metrics. No mocks of our own
+ * code; only the HTTP listener and files are left out, and no poller runs (SOURCES=none).
  */
 export async function createHarness(
   options: {
     now?: () => number
     maxBodyBytes?: number
-    /** The pollers' statuses, as main.ts wires them (for /api/v1/sources). */
+    /** The pollers' statuses, as a polling node reports them (for /api/v1/sources). */
     sources?: () => readonly SourceStatus[]
     /** Check `apikey` headers as AUTH_MODE=keys does (create keys with `createKey`). */
     keys?: boolean
@@ -22,43 +22,28 @@ export async function createHarness(
   } = {}
 ) {
   const log = silentLogger()
-  const db = openProjectionDb(':memory:')
-  const bus = createEmbeddedBus({ path: ':memory:', log, idlePollMs: 20 })
-  const projector = createProjector(db, 'gridpulse.projection.v1')
-  const queries = createQueries(db)
-  const keys = openKeyStore(':memory:')
-  const consumer = await bus.subscribe({
-    groupId: 'gridpulse.projection.v1',
-    topics: [...EVENT_TOPICS, ...DLQ_TOPICS],
-    startOffset: projector.startOffset,
-    onBatch: projector.project,
+  const config = loadConfig({
+    SOURCES: 'none',
+    AUTH_MODE: options.keys ? 'keys' : 'none',
+    MAX_BODY_BYTES: options.maxBodyBytes === undefined ? undefined : String(options.maxBodyBytes),
+    LOG_LEVEL: 'silent',
   })
-  const readiness = createReadiness({
-    database: { required: true, run: () => ({ ok: queries.ping() }) },
-  })
-  const api = createApi({
-    queries,
-    publish: (events) => bus.publish(events),
-    readiness,
+  const node = await createNode(config, {
     log,
-    version: 'test',
+    bus: createEmbeddedBus({ path: ':memory:', log, idlePollMs: 20 }),
+    projectionPath: ':memory:',
+    accessPath: ':memory:',
     now: options.now,
-    maxBodyBytes: options.maxBodyBytes,
-    sources: options.sources,
-    auth: options.auth ?? (options.keys ? { mode: 'keys', verify: keys.verify } : undefined),
+    sourceStatuses: options.sources,
+    auth: options.auth,
   })
   return {
-    db,
-    bus,
-    queries,
-    api,
+    db: node.db,
+    bus: node.bus,
+    queries: node.queries,
+    api: node.api,
     /** A new API key for `consumer`, as `gridpulse keys create` makes it. */
-    createKey: (consumer: string, scope: KeyScope) => keys.create(consumer, scope).key,
-    async close() {
-      await consumer.stop()
-      await bus.close()
-      db.sqlite.close()
-      keys.close()
-    },
+    createKey: (consumer: string, scope: KeyScope) => node.keys.create(consumer, scope).key,
+    close: () => node.close(),
   }
 }

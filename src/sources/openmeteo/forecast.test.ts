@@ -6,13 +6,7 @@ import {
   openMeteoFixture,
   startOpenMeteoServer,
 } from '../../../tests/support/openmeteo-server'
-import {
-  createForecastCycle,
-  DEFAULT_LOCATIONS,
-  forecastUrl,
-  parseForecast,
-  WeatherLocationsSchema,
-} from '.'
+import { createForecastCycle, DEFAULT_LOCATIONS, forecastUrl, parseForecast } from '.'
 
 const ctx = {
   correlationId: 'poll-1',
@@ -119,14 +113,6 @@ describe('forecastUrl and WEATHER_LOCATIONS', () => {
     expect(url.searchParams.get('current')).toBe(
       'temperature_2m,relative_humidity_2m,wind_speed_10m,wind_direction_10m,cloud_cover,shortwave_radiation'
     )
-  })
-
-  test('parses a location override and rejects a malformed one', () => {
-    expect(WeatherLocationsSchema.parse('NSW1:Newcastle:-32.93:151.78')).toEqual([
-      { region_id: 'NSW1', name: 'Newcastle', latitude: -32.93, longitude: 151.78 },
-    ])
-    expect(WeatherLocationsSchema.safeParse('WA1:Perth:-31.95:115.86').success).toBe(false)
-    expect(WeatherLocationsSchema.safeParse('NSW1:Sydney:-133:151').success).toBe(false)
   })
 })
 

@@ -4,7 +4,6 @@ import {
   createEvent,
   describeIssues,
   type RegionId,
-  RegionIdSchema,
   TOPICS,
   type WeatherObservation,
   WeatherObservationSchema,
@@ -28,32 +27,6 @@ export const DEFAULT_LOCATIONS: readonly WeatherLocation[] = [
   { region_id: 'SA1', name: 'Adelaide', latitude: -34.93, longitude: 138.6 },
   { region_id: 'TAS1', name: 'Hobart', latitude: -42.88, longitude: 147.33 },
 ]
-
-/** `NSW1:Sydney:-33.87:151.21;QLD1:Brisbane:-27.47:153.03` → locations (the WEATHER_LOCATIONS format). */
-export const WeatherLocationsSchema = z.string().transform((raw, ctx) => {
-  const out: WeatherLocation[] = []
-  for (const part of raw
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const [region, name, lat, lon] = part.split(':')
-    const parsed = z
-      .object({
-        region_id: RegionIdSchema,
-        name: z.string().min(1).max(64),
-        latitude: z.coerce.number().min(-90).max(90),
-        longitude: z.coerce.number().min(-180).max(180),
-      })
-      .safeParse({ region_id: region, name, latitude: lat, longitude: lon })
-    if (!parsed.success) {
-      ctx.addIssue({ code: 'custom', message: `"${part}" is not REGION:Name:lat:lon` })
-      return z.NEVER
-    }
-    out.push(parsed.data)
-  }
-  if (out.length === 0) ctx.addIssue({ code: 'custom', message: 'no locations' })
-  return out
-})
 
 export const CURRENT_VARIABLES = [
   'temperature_2m',

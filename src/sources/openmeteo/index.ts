@@ -4,5 +4,4 @@ export {
   forecastUrl,
   parseForecast,
   type WeatherLocation,
-  WeatherLocationsSchema,
 } from './forecast'

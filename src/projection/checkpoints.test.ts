@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { createLagMonitor } from './lag-monitor'
+import { createLagMonitor } from './checkpoints'
 
 describe('lag monitor', () => {
   test('keeps the last known log end through an outage and counts a stall only while the log answers', async () => {

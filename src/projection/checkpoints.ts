@@ -1,6 +1,21 @@
+import { asc, eq } from 'drizzle-orm'
+import type { ProjectionDb } from './db'
+import { checkpoints } from './schema'
+
+/** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
+export function readPositions(db: ProjectionDb, consumer: string): Map<string, bigint> {
+  const rows = db.orm
+    .select()
+    .from(checkpoints)
+    .where(eq(checkpoints.consumer, consumer))
+    .orderBy(asc(checkpoints.topic))
+    .all()
+  return new Map(rows.map((r) => [`${r.topic}/${r.partition}`, BigInt(r.nextOffset)]))
+}
+
 /**
  * The projection's lag behind the event log, computed in one place for `/ready`, `/metrics` and
- * liveness. Log-end offsets are refreshed in the background (`refresh`, on a timer in main.ts) and
+ * liveness. Log-end offsets are refreshed in the background (`refresh`, on a timer in the node) and
  * kept: while Kafka is unreachable the last known ends still say how far behind the projection was
  * when the log was last seen, so readiness keeps meaning "can serve reads" through an outage.
  */
@@ -72,5 +87,30 @@ export function createLagMonitor(options: {
       return { lag, byPartition, endsReadAt, fresh }
     },
     stalledForMs: () => (stalledSince === null ? 0 : now() - stalledSince),
+  }
+}
+
+/**
+ * `/ready`'s projection check: the projection within `maxLag` events of the log as last seen (kept
+ * through a Kafka outage). A log never seen since start (Kafka down from the start) does not fail
+ * it: the node serves what the projection holds.
+ */
+export async function projectionLagCheck(
+  lag: LagMonitor,
+  options: { readonly maxLag: number; readonly logConnected: () => boolean }
+) {
+  // A fresh look whenever the log answers; the last known ends only through an outage.
+  if (options.logConnected()) await lag.refresh()
+  const snapshot = lag.snapshot()
+  const ok = snapshot.endsReadAt === null || snapshot.lag <= options.maxLag
+  return {
+    ok,
+    lag: snapshot.endsReadAt === null ? null : snapshot.lag,
+    lag_as_of: snapshot.endsReadAt === null ? null : new Date(snapshot.endsReadAt).toISOString(),
+    ...(snapshot.endsReadAt === null
+      ? { detail: 'lag unknown: the log has not answered since start' }
+      : ok
+        ? {}
+        : { detail: `projection is ${snapshot.lag} events behind the log` }),
   }
 }

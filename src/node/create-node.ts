@@ -1,0 +1,325 @@
+import { type KeyStore, openKeyStore } from '@/access'
+import { mkdirSync } from 'node:fs'
+import { type ApiDeps, createApi, type GridPulseApi } from '@/api'
+import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
+import { DLQ_TOPICS, EVENT_TOPICS, eventTimeOf } from '@/canonical'
+import { createLoopRegistry, type LoopRegistry, type Supervisor } from '@/lib'
+import {
+  createLogger,
+  createMetrics,
+  createMetricsPage,
+  createSourceRegistry,
+  instrumentedSink,
+  type Logger,
+  type Metrics,
+  observeProjected,
+  type ReadinessReport,
+  type SourceRegistry,
+  type SourceStatus,
+} from '@/observability'
+import {
+  createLagMonitor,
+  createProjector,
+  createQueries,
+  type LagMonitor,
+  openProjectionDb,
+  type ProjectionDb,
+  type Queries,
+} from '@/projection'
+import type { Poller } from '@/sources'
+import type { Config } from '../config'
+import { createLiveness, createNodeReadiness, type Liveness, startWatchdog } from './health'
+import { type Closer, closeAll } from './lifecycle'
+import { createPollers, supervisePollers } from './pollers'
+import { EX_CONFIG, PROJECTION_CONSUMER, VERSION } from './version'
+
+/** What a caller may swap in; everything else comes from the config. Tests and benchmarks use these. */
+export interface NodeOverrides {
+  /** Default: JSON lines on stdout at LOG_LEVEL. */
+  readonly log?: Logger
+  /** An event log to use instead of the one the config names (an in-memory log); the node closes it. */
+  readonly bus?: EventBus
+  /** Default: `DATA_DIR/projection.sqlite`; `:memory:` for a node that keeps nothing. */
+  readonly projectionPath?: string
+  /** Default: `DATA_DIR/access.sqlite` (API keys); `:memory:` for a node that keeps nothing. */
+  readonly accessPath?: string
+  /** The API's clock. */
+  readonly now?: () => number
+  /** What `/api/v1/sources` reports instead of this node's own pollers. */
+  readonly sourceStatuses?: () => readonly SourceStatus[]
+  /** Authentication instead of the one AUTH_MODE describes. */
+  readonly auth?: ApiDeps['auth']
+  /** Called after each batch the projection committed (benchmarks time the pipeline with it). */
+  readonly onProjected?: (batch: ConsumedBatch) => void
+}
+
+/** A running GridPulse node without its HTTP listener: `fetch` is what a server would call. */
+export interface GridPulseNode {
+  readonly api: GridPulseApi
+  readonly fetch: GridPulseApi['fetch']
+  readonly db: ProjectionDb
+  readonly bus: EventBus
+  readonly queries: Queries
+  readonly keys: KeyStore
+  readonly metrics: Metrics
+  readonly readiness: () => Promise<ReadinessReport>
+  readonly liveness: () => Liveness
+  readonly sources: SourceRegistry
+  /**
+   * Resolves with an exit code once the node cannot go on: 78 (Kafka topics laid out differently,
+   * credentials rejected), 70 (liveness gave up). Never rejects.
+   */
+  readonly failed: Promise<number>
+  /** The code `failed` resolved with, if it did. */
+  readonly exitCode: () => number | undefined
+  /** Closes `close` with the node, before everything the node made (the HTTP server). */
+  closeWith(name: string, close: () => unknown): void
+  /** Stops the pollers, then closes in reverse order of creation: consumer, event log, databases. */
+  close(): Promise<void>
+}
+
+/** Set when the node cannot run at all; the first code wins. */
+function createFailure() {
+  let code: number | undefined
+  let resolve!: (code: number) => void
+  const failed = new Promise<number>((r) => {
+    resolve = r
+  })
+  return {
+    failed,
+    code: () => code,
+    fail(next: number) {
+      if (code !== undefined) return
+      code = next
+      resolve(next)
+    },
+  }
+}
+
+/**
+ * Kafka mode: log.sqlite holds the durable outbox; the topics are created and verified in the
+ * background, so the node serves reads and accepts writes while Kafka is still down.
+ */
+async function openEventLog(
+  config: Config,
+  deps: {
+    readonly log: Logger
+    readonly loops: LoopRegistry
+    readonly fail: (code: number) => void
+    readonly pollers: readonly { readonly poller: Poller }[]
+  }
+): Promise<EventBus> {
+  if (config.bus.kind !== 'kafka')
+    return createEmbeddedBus({ path: config.data.logPath, log: deps.log })
+  return createKafkaBus({
+    brokers: config.bus.brokers,
+    security: config.bus.security,
+    nodeId: config.nodeId,
+    outboxPath: config.data.logPath,
+    log: deps.log,
+    loops: deps.loops,
+    outboxMaxEvents: config.outbox.maxEvents,
+    onFatal: () => deps.fail(EX_CONFIG),
+    // A new leader polls at once instead of one poll period later (15 min for weather).
+    onLeaderChange: (leader) => {
+      if (leader) for (const p of deps.pollers) p.poller.wake()
+    },
+  })
+}
+
+/** Every node keeps its own full projection of every topic, with its metrics per batch. */
+async function startProjection(
+  db: ProjectionDb,
+  bus: EventBus,
+  config: Config,
+  observe: (batch: ConsumedBatch) => void
+) {
+  const projector = createProjector(db, PROJECTION_CONSUMER)
+  const topics = [...EVENT_TOPICS, ...DLQ_TOPICS]
+  const consumer = await bus.subscribe({
+    // Each node keeps its own full projection, so each node is its own consumer group on Kafka.
+    groupId: bus.kind === 'kafka' ? `${PROJECTION_CONSUMER}.${config.nodeId}` : PROJECTION_CONSUMER,
+    topics,
+    startOffset: projector.startOffset,
+    onBatch: async (batch) => {
+      await projector.project(batch)
+      observe(batch)
+    },
+  })
+  return { consumer, topics }
+}
+
+/** Authentication as AUTH_MODE says, keys checked against the key store (access.sqlite). */
+function authFor(config: Config['auth'], keys: KeyStore): NonNullable<ApiDeps['auth']> {
+  if (config.mode === 'keys')
+    return {
+      mode: 'keys',
+      verify: keys.verify,
+      perMinute: config.perMinute,
+      anonymousPerMinute: config.anonymousPerMinute,
+    }
+  if (config.mode === 'gateway')
+    return {
+      mode: 'gateway',
+      secret: config.secret,
+      previousSecret: config.previousSecret,
+      perMinute: config.perMinute,
+      anonymousPerMinute: config.anonymousPerMinute,
+    }
+  return { mode: 'none' }
+}
+
+/** Starts the lag monitor and returns it with its timer's closer (a fresh look every 5 s). */
+async function startLagMonitor(bus: EventBus, queries: Queries, topics: readonly string[]) {
+  const lag = createLagMonitor({
+    endOffsets: () => bus.endOffsets(topics),
+    positions: () => queries.positions(PROJECTION_CONSUMER),
+  })
+  await lag.refresh()
+  const timer = setInterval(() => void lag.refresh(), 5_000)
+  return { lag, closer: { name: 'lag monitor', close: () => clearInterval(timer) } }
+}
+
+/**
+ * The composition root of a node: databases, event log, projection consumer, pollers, lag,
+ * liveness, readiness, metrics and the API, in dependency order. `gridpulse serve` puts an HTTP
+ * server in front of `fetch`; tests and benchmarks call it in process.
+ */
+export async function createNode(
+  config: Config,
+  overrides: NodeOverrides = {}
+): Promise<GridPulseNode> {
+  const log = overrides.log ?? createLogger({ level: config.log.level })
+  const closers: Closer[] = []
+  const failure = createFailure()
+  const loops = createLoopRegistry()
+  const pollers: { source: string; poller: Poller }[] = []
+
+  // A node given both of its stores (an in-memory one in tests) touches no data directory.
+  if (!overrides.bus || !overrides.projectionPath || !overrides.accessPath)
+    mkdirSync(config.data.dir, { recursive: true })
+  // Before the projection: its migrations drop the table old keys are carried over from.
+  const keys = openKeyStore(overrides.accessPath ?? config.data.accessPath, {
+    carryOverFrom: overrides.projectionPath ?? config.data.projectionPath,
+  })
+  closers.push({ name: 'key store', close: () => keys.close() })
+  if (keys.carriedOver > 0)
+    log.info({ keys: keys.carriedOver }, 'API keys carried over from projection.sqlite')
+  const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath)
+  closers.push({ name: 'projection db', close: () => db.sqlite.close() })
+  const bus =
+    overrides.bus ?? (await openEventLog(config, { log, loops, fail: failure.fail, pollers }))
+  closers.push({ name: 'event log', close: () => bus.close() })
+
+  const metrics = createMetrics({ version: VERSION })
+  const queries = createQueries(db)
+  const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
+    observeProjected(metrics, batch, eventTimeOf)
+    overrides.onProjected?.(batch)
+  })
+  closers.push({ name: 'projection consumer', close: () => consumer.stop() })
+  const sink = instrumentedSink(bus, metrics)
+
+  const sources = createSourceRegistry()
+  pollers.push(...createPollers(config.sources, { bus, sink, log, registry: sources }))
+  const running: Supervisor[] = supervisePollers(pollers, { log, loops })
+
+  const { lag, closer } = await startLagMonitor(bus, queries, topics)
+  closers.push(closer)
+  const liveness = createLiveness({ bus, loops, lag, stallMs: config.liveness.stallMs })
+  const watchdog = startWatchdog({
+    liveness,
+    log,
+    stopping: () => failure.code() !== undefined,
+    fail: failure.fail,
+  })
+  closers.push({ name: 'watchdog', close: () => clearInterval(watchdog) })
+  const maxLag = config.readiness.maxLag
+  const readiness = createNodeReadiness({ db, queries, bus, lag, loops, sources, maxLag })
+
+  const api = createNodeApi(config, overrides, {
+    queries,
+    keys,
+    sink,
+    readiness,
+    liveness,
+    log,
+    metrics,
+    lag,
+    loops,
+    sources,
+    bus,
+  })
+
+  return {
+    api,
+    fetch: api.fetch,
+    db,
+    bus,
+    queries,
+    keys,
+    metrics,
+    readiness,
+    liveness,
+    sources,
+    failed: failure.failed,
+    exitCode: failure.code,
+    closeWith: (name, close) => {
+      closers.push({ name, close })
+    },
+    async close() {
+      await Promise.allSettled(running.map((p) => p.stop()))
+      await closeAll(closers.splice(0), log)
+    },
+  }
+}
+
+/** The HTTP API of a node, with `/metrics` when METRICS_ENABLED. */
+function createNodeApi(
+  config: Config,
+  overrides: NodeOverrides,
+  deps: {
+    readonly queries: Queries
+    readonly keys: KeyStore
+    readonly sink: EventBus
+    readonly readiness: () => Promise<ReadinessReport>
+    readonly liveness: () => Liveness
+    readonly log: Logger
+    readonly metrics: Metrics
+    readonly lag: LagMonitor
+    readonly loops: LoopRegistry
+    readonly sources: SourceRegistry
+    readonly bus: EventBus
+  }
+): GridPulseApi {
+  const { queries, keys, sink, metrics, log } = deps
+  const api = createApi({
+    queries,
+    publish: (events) => sink.publish(events),
+    readiness: deps.readiness,
+    liveness: deps.liveness,
+    log,
+    version: VERSION,
+    now: overrides.now,
+    maxBodyBytes: config.http.maxBodyBytes,
+    sources: overrides.sourceStatuses ?? (() => deps.sources.list()),
+    auth: overrides.auth ?? authFor(config.auth, keys),
+    observeRequest: (route, method, status, seconds) =>
+      metrics.httpDuration.observe({ route, method, status: String(status) }, seconds),
+    metrics: config.metrics.enabled
+      ? createMetricsPage({
+          metrics,
+          logHealth: () => deps.bus.health(),
+          lag: deps.lag,
+          loops: () => deps.loops.list(),
+          sources: () => deps.sources.list(),
+        })
+      : undefined,
+  })
+  if (config.auth.mode === 'keys' && keys.count() === 0) {
+    log.warn(
+      'AUTH_MODE=keys and no API keys exist: create one with `gridpulse keys create --consumer NAME --scope read|write`'
+    )
+  }
+  return api
+}
