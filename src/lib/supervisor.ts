@@ -19,6 +19,11 @@ export interface LoopStatus {
   readonly state: LoopState
   /** When the loop entered its current state, epoch ms. */
   readonly since: number
+  /**
+   * Since when the loop has not been running, epoch ms (its start, until it first comes up); null
+   * while it runs. Unlike `since` it survives the starting ↔ restarting flips of a crash loop.
+   */
+  readonly downSince: number | null
   readonly restarts: number
   readonly lastError: string | null
 }
@@ -85,6 +90,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
   const abort = new AbortController()
   let state: LoopState = 'starting'
   let since = now()
+  let downSince: number | null = since
   let restarts = 0
   let lastError: string | null = null
   /** Failed attempts since the loop was last up long enough to count as healthy. */
@@ -101,6 +107,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
     critical: options.critical ?? false,
     state,
     since,
+    downSince,
     restarts,
     lastError,
   })
@@ -114,6 +121,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
         if (abort.signal.aborted || upAt !== undefined) return
         upAt = now()
         enter('running')
+        downSince = null
         if (down) log.info({ restarts, down_ms: upAt - since }, `${options.name} is running again`)
         down = false
         lastError = null
@@ -125,6 +133,7 @@ export function supervise(options: SuperviseOptions): Supervisor {
         error = e
       }
       if (abort.signal.aborted) break
+      downSince ??= now()
       if (upAt !== undefined && now() - upAt >= healthyAfterMs) attempt = 0
       attempt++
       restarts++
@@ -163,7 +172,15 @@ export function supervise(options: SuperviseOptions): Supervisor {
 export function stalledLoops(
   loops: readonly LoopStatus[],
   stallMs: number,
-  now: number
+  now: number,
+  /** Downtime before this moment does not count (e.g. before Kafka answered again). */
+  countFrom = Number.NEGATIVE_INFINITY
 ): LoopStatus[] {
-  return loops.filter((l) => l.critical && l.state !== 'running' && now - l.since > stallMs)
+  return loops.filter(
+    (l) =>
+      l.critical &&
+      l.downSince !== null &&
+      l.state !== 'stopped' &&
+      now - Math.max(l.downSince, countFrom) > stallMs
+  )
 }

@@ -29,13 +29,17 @@ export function createLiveness(deps: {
   readonly stallMs: number
 }): () => Liveness {
   const { bus, loops, lag, stallMs } = deps
+  // A loop cannot come up while Kafka is down: its downtime counts from when Kafka answers again,
+  // or a node whose broker returns after a long outage would be restarted just as it recovers.
+  let reachableSince: number | null = null
   return () => {
     const now = Date.now()
     const connected = bus.health().connected
+    reachableSince = connected ? (reachableSince ?? now) : null
     const problems = connected
-      ? stalledLoops(loops.list(), stallMs, now).map(
+      ? stalledLoops(loops.list(), stallMs, now, reachableSince ?? now).map(
           (l) =>
-            `${l.name} has been ${l.state} for ${Math.round((now - l.since) / 1000)} s${l.lastError ? ` (${l.lastError})` : ''}`
+            `${l.name} has not been running for ${Math.round((now - (l.downSince ?? now)) / 1000)} s (${l.restarts} restarts)${l.lastError ? `: ${l.lastError}` : ''}`
         )
       : []
     if (lag.stalledForMs() > stallMs)
@@ -59,6 +63,8 @@ export function startWatchdog(deps: {
   /** The node is already stopping with a code: nothing to add. */
   readonly stopping: () => boolean
   readonly fail: (code: number) => void
+  /** How often liveness is looked at (10 s). */
+  readonly everyMs?: number
 }): ReturnType<typeof setInterval> {
   return setInterval(() => {
     const live = deps.liveness()
@@ -68,7 +74,7 @@ export function startWatchdog(deps: {
       'liveness failed; exiting so that the node is restarted'
     )
     deps.fail(EX_SOFTWARE)
-  }, 10_000)
+  }, deps.everyMs ?? 10_000)
 }
 
 /**

@@ -19,18 +19,7 @@ export const envelopeColumns = () => ({
   projectedAt: integer('projected_at').notNull(),
 })
 
-/** The envelope columns as statement parameters, built once per event by the applier. */
-export interface EnvelopeParams {
-  readonly eventId: string
-  readonly correlationId: string
-  readonly source: string
-  readonly sourceFile: string | null
-  readonly sourceSha256: string | null
-  readonly schemaVersion: number
-  readonly ingestedAt: number
-  readonly projectedAt: number
-}
-
+/** The envelope columns of a stored row. */
 interface EnvelopeRow {
   readonly eventId: string
   readonly correlationId: string
@@ -39,6 +28,11 @@ interface EnvelopeRow {
   readonly sourceSha256: string | null
   readonly schemaVersion: number
   readonly ingestedAt: number
+}
+
+/** The envelope columns as statement parameters, built once per event by the applier. */
+export interface EnvelopeParams extends EnvelopeRow {
+  readonly projectedAt: number
 }
 
 /** A stored envelope back to the canonical one. */
