@@ -14,6 +14,7 @@ import {
   MarketDispatchEventSchema,
   topicFor,
 } from '@/canonical'
+import { oneEventOfEachType } from '../../tests/support/events'
 
 const envelope = {
   correlation_id: 'c-1',
@@ -23,70 +24,14 @@ const envelope = {
 } as const
 const T = '2026-04-01T00:05:00Z'
 
-// One valid event of every type, built through the one envelope builder.
+// One valid event of every type, built through the one envelope builder (tests/support/events.ts).
+const all = oneEventOfEachType(T)
 const samples: GridEvent[] = [
-  createEvent(
-    'MarketDispatchEvent',
-    { ...envelope, source: 'aemo.dispatch_scada' },
-    { region_id: 'NSW1', fuel_type: 'black_coal', interval_end: T, value_mw: 5000, unit_count: 3 }
-  ),
-  createEvent(
-    'RegionPriceEvent',
-    { ...envelope, source: 'aemo.dispatchis' },
-    {
-      region_id: 'NSW1',
-      interval_end: T,
-      rrp_aud_mwh: 88.5,
-      total_demand_mw: 7000,
-      available_generation_mw: 9000,
-      net_interchange_mw: -100,
-      intervention: false,
-    }
-  ),
-  createEvent(
-    'WeatherObservation',
-    { ...envelope, source: 'openmeteo.forecast' },
-    {
-      region_id: 'NSW1',
-      location: 'Sydney',
-      latitude: -33.87,
-      longitude: 151.21,
-      observed_at: '2026-04-01T00:00:00Z',
-      temperature_c: 21.5,
-      relative_humidity_pct: null,
-      wind_speed_kmh: null,
-      wind_direction_deg: null,
-      cloud_cover_pct: null,
-      shortwave_radiation_wm2: null,
-    }
-  ),
-  createEvent(
-    'ScadaReconciliationEvent',
-    { ...envelope, source: 'aemo.dispatch_scada' },
-    {
-      interval_end: T,
-      total_mw: 100,
-      generation_mw: 90,
-      load_mw: 5,
-      unmapped_mw: 5,
-      unit_count: 4,
-      unmapped_units: [{ duid: 'NEWUNIT1', value_mw: 5 }],
-    }
-  ),
-  createEvent(
-    'InterconnectorFlowEvent',
-    { ...envelope, source: 'aemo.dispatchis' },
-    {
-      interconnector_id: 'VIC1-NSW1',
-      interval_end: T,
-      mw_flow: 450,
-      metered_mw_flow: null,
-      mw_losses: null,
-      export_limit_mw: null,
-      import_limit_mw: null,
-      intervention: false,
-    }
-  ),
+  all.MarketDispatchEvent,
+  all.RegionPriceEvent,
+  all.WeatherObservation,
+  all.ScadaReconciliationEvent,
+  all.InterconnectorFlowEvent,
 ]
 
 describe('event registry', () => {

@@ -28,6 +28,38 @@ import {
 
 const skip = skipWithoutOwnBroker('Kafka over SASL/SCRAM (tests/integration/scram.test.ts)')
 
+/** A Kafka bus on `brokers` with `security`, waited for (see startedWithin). */
+const openBus = (
+  brokers: string,
+  dir: string,
+  nodeId: string,
+  security: KafkaSecurity,
+  connectTimeoutMs = 30_000,
+  failOn?: (detail: string) => boolean
+) =>
+  createKafkaBus({
+    brokers: [brokers],
+    security,
+    nodeId,
+    outboxPath: join(dir, `${nodeId}-log.sqlite`),
+    log: silentLogger(),
+    topicPrefix: uniquePrefix(),
+  }).then((bus) => startedWithin(bus, connectTimeoutMs, failOn))
+
+/** Subscribes to every event topic from the start; the ids received land in the returned list. */
+async function collectEventIds(bus: Awaited<ReturnType<typeof openBus>>, groupId: string) {
+  const received: string[] = []
+  const consumer = await bus.subscribe({
+    groupId,
+    topics: EVENT_TOPICS,
+    startOffset: () => undefined,
+    onBatch: async (batch: ConsumedBatch) => {
+      for (const r of batch.records) if (r.kind === 'event') received.push(r.event.event_id)
+    },
+  })
+  return { received, consumer }
+}
+
 describe.skipIf(skip)('Kafka bus over SASL/SCRAM on a real broker', () => {
   const dir = tempDir('scram')
   let broker: DedicatedBroker | undefined
@@ -39,15 +71,8 @@ describe.skipIf(skip)('Kafka bus over SASL/SCRAM on a real broker', () => {
     dir.remove()
   }, 60_000)
 
-  const open = (nodeId: string, security: KafkaSecurity, connectTimeoutMs = 30_000) =>
-    createKafkaBus({
-      brokers: [broker!.brokers],
-      security,
-      nodeId,
-      outboxPath: join(dir.path, `${nodeId}-log.sqlite`),
-      log: silentLogger(),
-      topicPrefix: uniquePrefix(),
-    }).then((bus) => startedWithin(bus, connectTimeoutMs))
+  const open = (nodeId: string, security: KafkaSecurity, connectTimeoutMs?: number) =>
+    openBus(broker!.brokers, dir.path, nodeId, security, connectTimeoutMs)
 
   test('the broker printed SCRAM credentials for its client listener', () => {
     expect(broker!.scram).toMatchObject({ mechanism: 'scram-sha-256', username: 'gridpulse' })
@@ -59,15 +84,7 @@ describe.skipIf(skip)('Kafka bus over SASL/SCRAM on a real broker', () => {
       const bus = await open(`scram-${mechanism.slice(-3)}`, {
         sasl: { ...broker!.scram!, mechanism },
       })
-      const received: string[] = []
-      const consumer = await bus.subscribe({
-        groupId: 'gridpulse.projection.v1.scram',
-        topics: EVENT_TOPICS,
-        startOffset: () => undefined,
-        onBatch: async (batch: ConsumedBatch) => {
-          for (const r of batch.records) if (r.kind === 'event') received.push(r.event.event_id)
-        },
-      })
+      const { received, consumer } = await collectEventIds(bus, 'gridpulse.projection.v1.scram')
       try {
         const events = ['NSW1', 'VIC1', 'QLD1'].map((region, i) =>
           dispatchEvent(region as 'NSW1', 'wind', '2026-04-01T00:05:00Z', 100 + i, `scram-${i}`)
@@ -260,27 +277,11 @@ describe.skipIf(skip || !hasOpenssl)('Kafka bus over SASL_SSL (SCRAM inside TLS)
     security: KafkaSecurity,
     connectTimeoutMs: number,
     failOn?: (detail: string) => boolean
-  ) =>
-    createKafkaBus({
-      brokers: [broker!.brokers],
-      security,
-      nodeId,
-      outboxPath: join(dir.path, `${nodeId}-log.sqlite`),
-      log: silentLogger(),
-      topicPrefix: uniquePrefix(),
-    }).then((bus) => startedWithin(bus, connectTimeoutMs, failOn))
+  ) => openBus(broker!.brokers, dir.path, nodeId, security, connectTimeoutMs, failOn)
 
   test('trusting the CA: publish → relay thread → Kafka → consumer, over TLS', async () => {
     const bus = await open('tls-ok', securityFor('ca.crt'), 30_000)
-    const received: string[] = []
-    const consumer = await bus.subscribe({
-      groupId: 'gridpulse.projection.v1.tls',
-      topics: EVENT_TOPICS,
-      startOffset: () => undefined,
-      onBatch: async (batch: ConsumedBatch) => {
-        for (const r of batch.records) if (r.kind === 'event') received.push(r.event.event_id)
-      },
-    })
+    const { received, consumer } = await collectEventIds(bus, 'gridpulse.projection.v1.tls')
     try {
       const event = dispatchEvent('TAS1', 'hydro', '2026-04-01T00:05:00Z', 7, 'tls')
       await bus.publish([event])

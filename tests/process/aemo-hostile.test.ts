@@ -7,8 +7,7 @@ import { waitFor } from '../support/events'
 import { deflateRepeated, zipWithHeaders } from '../support/hostile-zips'
 import { buildDispatchIsZip, buildDispatchScadaZip } from '../support/nemweb-fixtures'
 import { startNemwebServer } from '../support/nemweb-server'
-import { REPO_ROOT } from '../support/paths'
-import { freePort, waitForHttp } from '../support/process'
+import { freePort, spawnAemoNode, waitForHttp } from '../support/process'
 
 // Issue 11: hostile NEMWeb files must neither stall nor bloat a node. Served from the local NEMWeb
 // stand-in to both pollers (DispatchIS and Dispatch_SCADA) at once, between good files:
@@ -62,22 +61,7 @@ describe('hostile AEMO files neither stall nor bloat a node', () => {
     for (const [i, k] of kinds.entries()) nemweb.add(k.dir, before[i]!)
 
     const port = freePort()
-    const proc = Bun.spawn([process.execPath, join(REPO_ROOT, 'src/main.ts'), 'serve'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: join(root, 'data'),
-        SOURCES: 'aemo',
-        AEMO_BASE_URL: nemweb.url,
-        AEMO_POLL_SECONDS: '1',
-        AEMO_INITIAL_LOOKBACK_MINUTES: '1000000000',
-        AUTH_MODE: 'none',
-        LOG_LEVEL: 'warn',
-      },
-      stdout: 'ignore',
-      stderr: 'ignore',
-    })
+    const proc = spawnAemoNode({ port, dataDir: join(root, 'data'), nemwebUrl: nemweb.url })
     const api = `http://127.0.0.1:${port}`
     const getJson = async <T>(path: string): Promise<T> =>
       (await (await fetch(`${api}${path}`)).json()) as T

@@ -7,8 +7,7 @@ import { toUtcIso } from '@/lib'
 import { waitFor } from '../support/events'
 import { buildDispatchIsZip, buildDispatchScadaZip } from '../support/nemweb-fixtures'
 import { startNemwebServer } from '../support/nemweb-server'
-import { REPO_ROOT } from '../support/paths'
-import { freePort, waitForHttp } from '../support/process'
+import { freePort, spawnAemoNode, waitForHttp } from '../support/process'
 
 // SIGKILL in the middle of ingesting a batch of NEMWeb files, then restart: the projection must
 // hold exactly what an uninterrupted run holds (no gaps, no duplicates). Files are live-format
@@ -35,22 +34,7 @@ describe('AEMO ingestion survives SIGKILL', () => {
   })
 
   const start = (dataDir: string, port: number) =>
-    Bun.spawn([process.execPath, join(REPO_ROOT, 'src/main.ts'), 'serve'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        SOURCES: 'aemo',
-        AEMO_BASE_URL: nemweb.url,
-        AEMO_POLL_SECONDS: '1',
-        AEMO_INITIAL_LOOKBACK_MINUTES: '1000000000',
-        AUTH_MODE: 'none',
-        LOG_LEVEL: 'warn',
-      },
-      stdout: 'ignore',
-      stderr: 'ignore',
-    })
+    spawnAemoNode({ port, dataDir, nemwebUrl: nemweb.url })
 
   // biome-ignore lint: compared as whole rows
   const everything = async (port: number, path: string): Promise<any[]> => {

@@ -5,8 +5,7 @@ import { join } from 'node:path'
 import { waitFor } from '../support/events'
 import { buildDispatchIsZip, buildDispatchScadaZip } from '../support/nemweb-fixtures'
 import { startNemwebServer } from '../support/nemweb-server'
-import { REPO_ROOT } from '../support/paths'
-import { freePort, waitForHttp } from '../support/process'
+import { freePort, spawnAemoNode, waitForHttp } from '../support/process'
 
 // NEMWeb unreachable from the start (a closed local port), with the outage policy compressed so
 // that minutes of behaviour take seconds: polls back off 20 ms doubling to 200 ms (defaults: 2 s
@@ -40,24 +39,17 @@ describe('NEMWeb unreachable from start', () => {
     const nemwebPort = freePort() // nothing listens here until the end of the test
     const port = freePort()
     const spawnedAt = Date.now()
-    proc = Bun.spawn([process.execPath, join(REPO_ROOT, 'src/main.ts'), 'serve'], {
+    proc = spawnAemoNode({
+      port,
+      dataDir: join(root, 'data'),
+      nemwebUrl: `http://127.0.0.1:${nemwebPort}`,
       env: {
-        PATH: process.env.PATH ?? '',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: join(root, 'data'),
-        SOURCES: 'aemo',
-        AEMO_BASE_URL: `http://127.0.0.1:${nemwebPort}`,
-        AEMO_POLL_SECONDS: '1',
-        AEMO_INITIAL_LOOKBACK_MINUTES: '1000000000',
         SOURCE_BACKOFF_INITIAL_MS: '20',
         SOURCE_BACKOFF_MAX_MS: '200',
         SOURCE_DOWN_LOG_EVERY_SECONDS: String(LOG_EVERY_MS / 1000),
-        AUTH_MODE: 'none',
         LOG_LEVEL: 'info',
       },
       stdout: 'pipe',
-      stderr: 'ignore',
     })
     const lines: Line[] = []
     void (async () => {

@@ -1,4 +1,6 @@
+import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { REPO_ROOT } from './paths'
 
 /** A free TCP port on loopback (bind to 0, read it back, release it). */
 export function freePort(): number {
@@ -25,4 +27,34 @@ export async function waitForHttp(
     await Bun.sleep(10)
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms`)
+}
+
+/**
+ * `bun src/main.ts serve` polling only AEMO from a local NEMWeb, every second, catching up all it
+ * lists, no auth, warnings only; `env` adds or overrides variables.
+ */
+export function spawnAemoNode(options: {
+  readonly port: number
+  readonly dataDir: string
+  readonly nemwebUrl: string
+  readonly env?: Record<string, string>
+  readonly stdout?: 'pipe' | 'ignore'
+}) {
+  return Bun.spawn([process.execPath, join(REPO_ROOT, 'src/main.ts'), 'serve'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: String(options.port),
+      HOST: '127.0.0.1',
+      DATA_DIR: options.dataDir,
+      SOURCES: 'aemo',
+      AEMO_BASE_URL: options.nemwebUrl,
+      AEMO_POLL_SECONDS: '1',
+      AEMO_INITIAL_LOOKBACK_MINUTES: '1000000000',
+      AUTH_MODE: 'none',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdout: options.stdout ?? 'ignore',
+    stderr: 'ignore',
+  })
 }
