@@ -1,6 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section.
+ * `bun run bench api startup` — default runs every section (api startup aemo durability edge kafka).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -129,6 +129,23 @@ if (want('aemo')) {
 if (want('durability')) {
   const { benchDurability } = await import('./durability')
   await benchDurability(report)
+}
+
+if (want('edge')) {
+  // The small-node budget (issue 14): a day of NEMWeb files ingested, then 50 req/s of mixed reads.
+  // SQLITE_CACHE_KB / READ_CACHE_PAGES in the bench's environment are passed on (else defaults).
+  const { benchEdge } = await import('./edge')
+  const bounds = Object.fromEntries(
+    ['SQLITE_CACHE_KB', 'READ_CACHE_PAGES'].flatMap((k) => {
+      const value = process.env[k]
+      return value ? [[k, value]] : []
+    })
+  )
+  const label =
+    Object.entries(bounds)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || 'defaults'
+  await benchEdge(report, binary, work, label, bounds)
 }
 
 if (want('kafka')) {

@@ -34,6 +34,8 @@ export interface KafkaBusOptions {
   readonly nodeId: string
   /** Absolute path of the outbox's SQLite file (the node's `log.sqlite`). */
   readonly outboxPath: string
+  /** SQLite page cache per outbox connection (this thread's and the relay's), KiB. */
+  readonly outboxCacheKb?: number
   readonly log: Logger
   /**
    * Prepended to every topic and consumer group name ('' in production). Tests use a unique
@@ -120,7 +122,12 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
   })
   // Short retries: readiness must answer quickly while Kafka is down; start-up loops on its own.
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } })
-  const outbox = createOutbox({ path: options.outboxPath, nodeId: options.nodeId, now })
+  const outbox = createOutbox({
+    path: options.outboxPath,
+    nodeId: options.nodeId,
+    now,
+    cacheKb: options.outboxCacheKb,
+  })
   if (outbox.depth() > 0)
     log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
 
@@ -179,6 +186,7 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
             })
           : await createRelayThread({
               outboxPath: options.outboxPath,
+              outboxCacheKb: options.outboxCacheKb,
               nodeId: options.nodeId,
               brokers: options.brokers,
               security: options.security,
