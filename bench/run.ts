@@ -1,6 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section (api startup aemo durability edge kafka).
+ * `bun run bench api startup` — default runs every section (api startup aemo durability edge arm64 kafka).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -146,6 +146,11 @@ if (want('edge')) {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ') || 'defaults'
   await benchEdge(report, binary, work, label, bounds)
+}
+
+if (want('arm64')) {
+  const { benchArm64 } = await import('./arm64')
+  await benchArm64(report, ROOT, binary, work)
 }
 
 if (want('kafka')) {
