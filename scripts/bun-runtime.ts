@@ -8,7 +8,7 @@
  * devDependency lists every platform's runtime as an optional dependency), unpack `bun` and hand
  * its path to Bun.build as `compile.executablePath`. No GitHub, no unverified bytes.
  */
-import { chmodSync, existsSync, mkdirSync, renameSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 
@@ -115,6 +115,12 @@ async function fetchRuntime(pkg: LockedPackage): Promise<string> {
   await Bun.write(join(partial, 'package.json'), manifest)
   await Bun.write(join(partial, 'bin', 'bun'), bun)
   chmodSync(join(partial, 'bin', 'bun'), 0o755)
-  renameSync(partial, dir)
+  try {
+    renameSync(partial, dir)
+  } catch (error) {
+    // Another build unpacked the same verified tarball first: use its copy.
+    rmSync(partial, { recursive: true, force: true })
+    if (!existsSync(join(dir, 'bin', 'bun'))) throw error
+  }
   return dir
 }

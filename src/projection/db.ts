@@ -20,7 +20,7 @@ export function openProjectionDb(
   path: string,
   options: {
     migrate?: boolean
-    /** SQLite page cache of this connection, KiB (SQLITE_CACHE_KB; SQLite's default 2000). */
+    /** SQLite page cache of this connection, KiB (SQLITE_CACHE_KB); unset: SQLite's 2000. */
     cacheKb?: number
     readCachePages?: number
   } = {}
@@ -31,7 +31,7 @@ export function openProjectionDb(
   sqlite.run('PRAGMA foreign_keys = ON')
   sqlite.run('PRAGMA busy_timeout = 5000')
   // Negative: a size in KiB rather than in pages.
-  sqlite.run(`PRAGMA cache_size = -${options.cacheKb ?? 2000}`)
+  if (options.cacheKb !== undefined) sqlite.run(`PRAGMA cache_size = -${options.cacheKb}`)
   const db = {
     sqlite,
     orm: drizzle(sqlite, { schema }),

@@ -27,7 +27,7 @@ export interface EmbeddedBusOptions {
   readonly idlePollMs?: number
   /** SQLite durability of a commit; FULL (the default) outlives a power cut. NORMAL: benchmarks only. */
   readonly synchronous?: 'FULL' | 'NORMAL'
-  /** SQLite page cache of the connection, KiB (SQLITE_CACHE_KB; SQLite's default 2000). */
+  /** SQLite page cache of the connection, KiB (SQLITE_CACHE_KB); unset: SQLite's 2000. */
   readonly cacheKb?: number
 }
 
@@ -65,7 +65,7 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
   // a 202, must survive a power cut, not only a process crash. FULL fsyncs the WAL per commit.
   db.run(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`)
   db.run('PRAGMA busy_timeout = 5000')
-  db.run(`PRAGMA cache_size = -${options.cacheKb ?? 2000}`) // negative: KiB
+  if (options.cacheKb !== undefined) db.run(`PRAGMA cache_size = -${options.cacheKb}`) // KiB
   db.run(SCHEMA)
 
   const partitionCount = new Map<string, number>()

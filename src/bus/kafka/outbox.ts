@@ -82,7 +82,7 @@ export function createOutbox(options: {
   now?: () => number
   /** SQLite durability of a commit; FULL (the default) outlives a power cut. NORMAL: benchmarks only. */
   synchronous?: 'FULL' | 'NORMAL'
-  /** SQLite page cache of the connection, KiB (SQLITE_CACHE_KB; SQLite's default 2000). */
+  /** SQLite page cache of the connection, KiB (SQLITE_CACHE_KB); unset: SQLite's 2000. */
   cacheKb?: number
 }): Outbox {
   const now = options.now ?? Date.now
@@ -92,7 +92,7 @@ export function createOutbox(options: {
   // survives an OS crash or a power cut too, not only a process crash (NORMAL's guarantee).
   db.run(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`)
   db.run('PRAGMA busy_timeout = 5000')
-  db.run(`PRAGMA cache_size = -${options.cacheKb ?? 2000}`) // negative: KiB
+  if (options.cacheKb !== undefined) db.run(`PRAGMA cache_size = -${options.cacheKb}`) // KiB
   db.run(SCHEMA)
 
   const insert = db.prepare(
