@@ -10,9 +10,10 @@ import { startNemwebServer } from '../support/nemweb-server'
 import { REPO_ROOT, releaseBinary } from '../support/paths'
 import { freePort, waitForHttp } from '../support/process'
 
-// The linux-arm64 binary, cross-compiled here and run under qemu-user (Debian's qemu-user-static,
-// with libc6-arm64-cross as the board's /lib), from an empty directory: what an arm64 edge node
-// runs. .ci/run installs both packages; where they are missing this tier is skipped, loudly.
+// The linux-arm64 binary (cross-compiled here, or the release .ci/run built) under qemu-user
+// (Debian's qemu-user-static, with libc6-arm64-cross as the board's /lib), from an empty directory:
+// what an arm64 edge node runs. .ci/run installs both packages; without them this tier is skipped,
+// loudly.
 const QEMU = Bun.which('qemu-aarch64-static')
 const SYSROOT = '/usr/aarch64-linux-gnu'
 const reason = !QEMU
