@@ -133,10 +133,10 @@ if (want('durability')) {
 
 if (want('edge')) {
   // The small-node budget (issue 14): a day of NEMWeb files ingested, then 50 req/s of mixed reads.
-  // SQLITE_CACHE_KB / READ_CACHE_PAGES in the bench's environment are passed on (else defaults).
+  // SQLITE_CACHE_KB, READ_CACHE_PAGES and LOG_LEVEL in the bench's environment are passed on.
   const { benchEdge } = await import('./edge')
   const bounds = Object.fromEntries(
-    ['SQLITE_CACHE_KB', 'READ_CACHE_PAGES'].flatMap((k) => {
+    ['SQLITE_CACHE_KB', 'READ_CACHE_PAGES', 'LOG_LEVEL'].flatMap((k) => {
       const value = process.env[k]
       return value ? [[k, value]] : []
     })
