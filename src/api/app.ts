@@ -2,7 +2,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { GridEvent } from '@/canonical'
 import { DomainError } from '@/lib'
 import type { Logger, ReadinessReport, SourceStatus } from '@/observability'
-import type { Queries } from '@/projection/queries'
+import type { ReadPort } from '@/projection/read-port'
 import { type AuthConfig, authenticate } from './auth'
 import { authorize } from './authorize'
 import { dlqRouter } from './dlq/dlq.router'
@@ -25,7 +25,7 @@ import { statsRouter } from './stats/stats.router'
 import { weatherRouter } from './weather/weather.router'
 
 export interface ApiDeps {
-  readonly queries: Queries
+  readonly queries: ReadPort
   readonly publish: (events: readonly GridEvent[]) => Promise<void>
   readonly readiness: () => Promise<ReadinessReport>
   /** Whether restarting the process could fix something (`/health`); absent = always alive. */

@@ -20,11 +20,11 @@ import {
 import {
   createLagMonitor,
   createProjector,
-  createQueries,
+  createReadPort,
   type LagMonitor,
   openProjectionDb,
   type ProjectionDb,
-  type Queries,
+  type ReadPort,
 } from '@/projection'
 import type { Poller } from '@/sources'
 import type { Config } from '../config'
@@ -59,7 +59,7 @@ export interface GridPulseNode {
   readonly fetch: GridPulseApi['fetch']
   readonly db: ProjectionDb
   readonly bus: EventBus
-  readonly queries: Queries
+  readonly queries: ReadPort
   readonly keys: KeyStore
   readonly metrics: Metrics
   readonly readiness: () => Promise<ReadinessReport>
@@ -170,7 +170,7 @@ function authFor(config: Config['auth'], keys: KeyStore): NonNullable<ApiDeps['a
 }
 
 /** Starts the lag monitor and returns it with its timer's closer (a fresh look every 5 s). */
-async function startLagMonitor(bus: EventBus, queries: Queries, topics: readonly string[]) {
+async function startLagMonitor(bus: EventBus, queries: ReadPort, topics: readonly string[]) {
   const lag = createLagMonitor({
     endOffsets: () => bus.endOffsets(topics),
     positions: () => queries.positions(PROJECTION_CONSUMER),
@@ -212,7 +212,7 @@ export async function createNode(
   closers.push({ name: 'event log', close: () => bus.close() })
 
   const metrics = createMetrics({ version: VERSION })
-  const queries = createQueries(db)
+  const queries = createReadPort(db)
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
     observeProjected(metrics, batch, eventTimeOf)
     overrides.onProjected?.(batch)
@@ -279,7 +279,7 @@ function createNodeApi(
   config: Config,
   overrides: NodeOverrides,
   deps: {
-    readonly queries: Queries
+    readonly queries: ReadPort
     readonly keys: KeyStore
     readonly sink: EventBus
     readonly readiness: () => Promise<ReadinessReport>

@@ -1,16 +1,16 @@
-import type { Queries } from '@/projection/queries'
+import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
 import { envelope } from '../common'
 import { createRouter } from '../router'
 import { getGenerationMix, listReconciliation } from './generation.routes'
 
 export const generationRouter = (deps: {
-  queries: Pick<Queries, 'generationMix' | 'reconciliation'>
+  queries: Pick<ReadPort, 'dispatch' | 'reconciliation'>
 }) =>
   createRouter()
     .openapi(getGenerationMix, (c) => {
       const { region_id, interval_end } = c.req.valid('query')
-      const mix = deps.queries.generationMix(region_id, interval_end)
+      const mix = deps.queries.dispatch.generationMix(region_id, interval_end)
       if (!mix)
         return problem(
           c,

@@ -1,5 +1,5 @@
 import type { FuelType, RegionId } from '@/canonical'
-import type { Queries } from '@/projection/queries'
+import type { ReadPort } from '@/projection/read-port'
 
 /** One filled revision slot of a manual reading, as the write path sees it. */
 export interface Slot {
@@ -27,7 +27,7 @@ const MAX_PENDING_KEYS = 10_000
  * key run one at a time on this node. Across nodes, the projection's first-writer-wins per slot
  * (src/projection/apply.ts) keeps history intact; see the comment there.
  */
-export function createManualWrites(queries: Pick<Queries, 'dispatch'>) {
+export function createManualWrites(queries: Pick<ReadPort, 'dispatch'>) {
   const pending = new Map<string, Map<number, Slot>>()
   const tails = new Map<string, Promise<unknown>>()
   const id = (k: ManualKey) => `${k.region_id}|${k.fuel_type}|${k.interval_end}`

@@ -5,7 +5,7 @@ import {
   manualSignViolation,
 } from '@/canonical'
 import { DomainError, FIVE_MINUTES_MS, intervalEndFor, toUtcIso, toUtcIsoMs } from '@/lib'
-import type { Queries } from '@/projection/queries'
+import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
 import { envelope } from '../common'
 import { createRouter } from '../router'
@@ -19,7 +19,7 @@ import {
 } from './market.routes'
 
 export interface MarketDeps {
-  readonly queries: Pick<Queries, 'dispatch' | 'prices' | 'interconnectors'>
+  readonly queries: Pick<ReadPort, 'dispatch' | 'prices' | 'interconnectors'>
   /** Publishes through the event log (embedded or Kafka); resolves once durable. */
   readonly publish: (events: readonly GridEvent[]) => Promise<void>
   readonly now: () => number

@@ -1,6 +1,6 @@
 import { toUtcIso } from '@/lib'
 import type { SourceStatus } from '@/observability'
-import type { Queries } from '@/projection/queries'
+import type { ReadPort } from '@/projection/read-port'
 import { createRouter } from '../router'
 import { listSources } from './sources.routes'
 
@@ -9,7 +9,7 @@ const GAP_WINDOW_MS = 48 * 3600 * 1000 // NEMWeb Current keeps about 48 hours
 const PUBLICATION_GRACE_MS = 10 * 60 * 1000
 
 export const sourcesRouter = (deps: {
-  queries: Pick<Queries, 'stats' | 'gaps'>
+  queries: Pick<ReadPort, 'stats' | 'gaps'>
   sources: () => readonly SourceStatus[]
   now: () => number
 }) =>

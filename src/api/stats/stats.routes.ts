@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { STATS_TOTALS } from '@/projection/queries'
+import { STATS_TOTALS } from '@/projection/read-port'
 import { problemResponses } from '../problem'
 
 const n = z.number().nullable()

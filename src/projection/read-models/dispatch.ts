@@ -229,8 +229,9 @@ export interface DispatchQueries {
   generationMix(regionId: RegionId, intervalEnd?: string): GenerationMix | undefined
 }
 
-export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries> = {
+export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries, 'dispatch'> = {
   eventType: 'MarketDispatchEvent',
+  port: 'dispatch',
   table: dispatch,
   time: dispatch.intervalEnd,
   dispatchIntervals: true,

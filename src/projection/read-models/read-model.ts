@@ -97,8 +97,10 @@ export interface RegionStatsSpec {
  * One stream's read model: its table, how an event becomes a row (the writer) and how rows are read
  * back (its queries, returning canonical events). Registered in `read-models/index.ts`.
  */
-export interface ReadModel<T extends GridEventType, Q> {
+export interface ReadModel<T extends GridEventType, Q, P extends string = string> {
   readonly eventType: T
+  /** The stream's name on the read port (`ReadPort[port]` is what `queries` returns). */
+  readonly port: P
   /** The stream's table; its name is the stream's key in the `/api/v1/stats` totals. */
   readonly table: SQLiteTable
   /** Column holding the event time (epoch ms): newest interval per source. */

@@ -8,7 +8,7 @@ import {
   topicFor,
 } from '@/canonical'
 import { oneEventOfEachType } from '../../../tests/support/events'
-import { createProjector, createQueries, openProjectionDb } from '..'
+import { createProjector, createReadPort, openProjectionDb } from '..'
 import * as schema from '../schema'
 import { READ_MODELS } from './index'
 
@@ -23,7 +23,7 @@ async function projected(events: readonly GridEvent[]) {
       partition: 0,
       records: batch.map((event, i) => ({ offset: BigInt(i), kind: 'event' as const, event })),
     })
-  return createQueries(db)
+  return createReadPort(db)
 }
 
 describe('read-model list', () => {
