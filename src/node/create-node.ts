@@ -180,6 +180,38 @@ async function startLagMonitor(bus: EventBus, queries: ReadPort, topics: readonl
   return { lag, closer: { name: 'lag monitor', close: () => clearInterval(timer) } }
 }
 
+/** The key store (access.sqlite) and the projection (projection.sqlite), in that order. */
+function openStores(config: Config, overrides: NodeOverrides, log: Logger, closers: Closer[]) {
+  // A node given both of its stores (an in-memory one in tests) touches no data directory.
+  if (!overrides.bus || !overrides.projectionPath || !overrides.accessPath)
+    mkdirSync(config.data.dir, { recursive: true })
+  // Before the projection: its migrations drop the table old keys are carried over from.
+  const keys = openKeyStore(overrides.accessPath ?? config.data.accessPath, {
+    carryOverFrom: overrides.projectionPath ?? config.data.projectionPath,
+  })
+  closers.push({ name: 'key store', close: () => keys.close() })
+  if (keys.carriedOver > 0)
+    log.info({ keys: keys.carriedOver }, 'API keys carried over from projection.sqlite')
+  const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath)
+  closers.push({ name: 'projection db', close: () => db.sqlite.close() })
+  return { keys, db }
+}
+
+/** Shuts the node down (exit 70) when liveness fails: plain Docker never restarts an unhealthy container. */
+function watchdogFor(
+  liveness: () => Liveness,
+  log: Logger,
+  failure: ReturnType<typeof createFailure>
+): Closer {
+  const watchdog = startWatchdog({
+    liveness,
+    log,
+    stopping: () => failure.code() !== undefined,
+    fail: failure.fail,
+  })
+  return { name: 'watchdog', close: () => clearInterval(watchdog) }
+}
+
 /**
  * The composition root of a node: databases, event log, projection consumer, pollers, lag,
  * liveness, readiness, metrics and the API, in dependency order. `gridpulse serve` puts an HTTP
@@ -195,18 +227,7 @@ export async function createNode(
   const loops = createLoopRegistry()
   const pollers: { source: string; poller: Poller }[] = []
 
-  // A node given both of its stores (an in-memory one in tests) touches no data directory.
-  if (!overrides.bus || !overrides.projectionPath || !overrides.accessPath)
-    mkdirSync(config.data.dir, { recursive: true })
-  // Before the projection: its migrations drop the table old keys are carried over from.
-  const keys = openKeyStore(overrides.accessPath ?? config.data.accessPath, {
-    carryOverFrom: overrides.projectionPath ?? config.data.projectionPath,
-  })
-  closers.push({ name: 'key store', close: () => keys.close() })
-  if (keys.carriedOver > 0)
-    log.info({ keys: keys.carriedOver }, 'API keys carried over from projection.sqlite')
-  const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath)
-  closers.push({ name: 'projection db', close: () => db.sqlite.close() })
+  const { keys, db } = openStores(config, overrides, log, closers)
   const bus =
     overrides.bus ?? (await openEventLog(config, { log, loops, fail: failure.fail, pollers }))
   closers.push({ name: 'event log', close: () => bus.close() })
@@ -227,13 +248,7 @@ export async function createNode(
   const { lag, closer } = await startLagMonitor(bus, queries, topics)
   closers.push(closer)
   const liveness = createLiveness({ bus, loops, lag, stallMs: config.liveness.stallMs })
-  const watchdog = startWatchdog({
-    liveness,
-    log,
-    stopping: () => failure.code() !== undefined,
-    fail: failure.fail,
-  })
-  closers.push({ name: 'watchdog', close: () => clearInterval(watchdog) })
+  closers.push(watchdogFor(liveness, log, failure))
   const maxLag = config.readiness.maxLag
   const readiness = createNodeReadiness({ db, queries, bus, lag, loops, sources, maxLag })
 
