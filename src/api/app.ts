@@ -80,6 +80,7 @@ const RESOURCES: readonly Resource[] = [
       version: deps.version,
       readiness: deps.readiness,
       liveness: deps.liveness ?? (() => ({ alive: true })),
+      totals: deps.queries.totals,
     }),
   (deps, now) => marketRouter({ queries: deps.queries, publish: deps.publish, now }),
   (deps) => weatherRouter({ queries: deps.queries }),

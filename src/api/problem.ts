@@ -11,6 +11,12 @@ export const ProblemSchema = z
     detail: z.string().optional(),
     instance: z.string().optional(),
     correlation_id: z.string().optional(),
+    error: z
+      .string()
+      .describe("The seed API's error member: the title, for clients written against it"),
+    message: z
+      .string()
+      .describe("The seed API's message member: the detail (or the title when there is none)"),
     errors: z
       .array(
         z.object({
@@ -63,6 +69,8 @@ export function problemBody(
     ...(detail ? { detail } : {}),
     instance: c.req.path,
     correlation_id: c.get('correlationId'),
+    error: TITLES[code],
+    message: detail ?? TITLES[code],
     ...(errors?.length ? { errors } : {}),
   }
 }

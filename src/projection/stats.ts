@@ -82,15 +82,26 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
     `SELECT COUNT(*) AS n FROM "${getTableName(deadLetters)}"`
   )
   const intervals = prepareIntervalStatements(db)
+  // Counted once per projection commit: `/health` reads them on every probe.
+  let counted: { version: number; totals: Record<string, number> } | undefined
+  const totals = (): Record<string, number> => {
+    if (counted?.version !== db.version.current)
+      counted = {
+        version: db.version.current,
+        totals: Object.fromEntries([
+          ...streams.map((stream) => [stream.name, count(stream.total)]),
+          [getTableName(deadLetters), count(deadLetterTotal)],
+        ]),
+      }
+    return counted.totals
+  }
   return {
+    /** Rows per stream (keys: `STATS_TOTALS`), recounted only after a projection commit. */
+    totals,
     stats(): Stats {
-      const totals: Record<string, number> = Object.fromEntries([
-        ...streams.map((stream) => [stream.name, count(stream.total)]),
-        [getTableName(deadLetters), count(deadLetterTotal)],
-      ])
       const latest = reconciliation.latest()
       return {
-        totals,
+        totals: totals(),
         regions: regionStats(streams),
         sources: sourceStats(streams),
         scada_unmapped: latest

@@ -46,7 +46,23 @@ export const StatsSchema = z
       })
       .nullable()
       .describe('Newest SCADA interval: output of units missing from the DUID mapping'),
+    total_dispatch_events: z.number().int().describe('As in the seed API: `totals.dispatch`'),
+    total_weather_events: z.number().int().describe('As in the seed API: `totals.weather`'),
+    region_stats: z
+      .record(
+        z.string(),
+        z.object({
+          count: z.number().int(),
+          avg_mw: n,
+          max_mw: n,
+          min_mw: n,
+        })
+      )
+      .describe(
+        'As in the seed API: dispatch rows and their MW per region (regions with dispatch only)'
+      ),
     correlation_id: z.string(),
+    timestamp: z.iso.datetime().describe('When the figures were served, UTC'),
   })
   .openapi('Stats')
 
