@@ -14,7 +14,12 @@ import type { SourceRejection } from '../rejection'
 import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles } from './dispatch-is'
 import { normalizeDispatchScada } from './dispatch-scada'
 import { AemoSourceError } from './errors'
-import { parseArchiveListing, parseCurrentListing } from './listing'
+import {
+  type ArchiveListingEntry,
+  type ListingEntry,
+  parseArchiveListing,
+  parseCurrentListing,
+} from './listing'
 import { INTERCONNECTOR_TABLES, normalizeInterconnectors } from './interconnector'
 import {
   checkContext,
@@ -330,10 +335,7 @@ export function createNemwebCycle(options: {
       spec.prefix
     )
     const cursor = await options.sink.readSourceCheckpoint(spec.source)
-    const since = now() - lookback
-    const pending = entries
-      .filter((e) => (cursor ? e.name > cursor : Date.parse(e.interval_end) >= since))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const pending = pendingFiles(entries, cursor, now() - lookback)
     const batch = pending.slice(0, maxFiles)
     let events = 0
     let rejected = 0
@@ -341,57 +343,79 @@ export function createNemwebCycle(options: {
     for (const entry of batch) {
       if (signal.aborted) break
       const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      const outcome = await fetchAndProcess(
-        options.kind,
-        onBase(options.baseUrl, entry.href),
-        entry.name,
-        ctx,
-        { log: options.log, ...options.http, signal }
-      )
-      if (outcome === 'gone') {
-        options.log.warn(
-          { file: entry.name },
-          'file rotated out of Current before download; the gap report will show it'
-        )
-        await options.sink.publish([], { checkpoint: { source: spec.source, cursor: entry.name } })
-        continue
-      }
-      await commit(options.sink, spec.source, entry.name, outcome)
+      const url = onBase(options.baseUrl, entry.href)
+      const http = { log: options.log, ...options.http, signal }
+      const outcome = await fetchAndProcess(options.kind, url, entry.name, ctx, http)
+      await publishFile(options.sink, options.log, spec.source, entry.name, outcome)
+      if (outcome === 'gone') continue
       events += outcome.events.length
       rejected += outcome.deadLetters.length
       if (outcome.lastDataAt) lastDataAt = Math.max(lastDataAt ?? 0, outcome.lastDataAt)
-      if (outcome.deadLetters.length > 0) {
-        options.log.warn(
-          {
-            file: entry.name,
-            rejected: outcome.deadLetters.length,
-            codes: [...new Set(outcome.deadLetters.map((d) => d.code))],
-          },
-          'input rejected to the DLQ'
-        )
-      }
     }
     const more = pending.length > batch.length
     // Remember the listing's validators only once everything it listed is in: otherwise a 304
     // would hide the files still pending.
-    if (!more && !signal.aborted) {
-      validators = {}
-      const etag = listing.headers.get('etag')
-      const lastModified = listing.headers.get('last-modified')
-      if (etag) validators['If-None-Match'] = etag
-      if (lastModified) validators['If-Modified-Since'] = lastModified
-    }
+    if (!more && !signal.aborted) validators = validatorsOf(listing.headers)
     return { events, rejected, lastItem: batch.at(-1)?.name, lastDataAt, more }
   }
 }
 
 /**
- * `gridpulse backfill`: ingests NEMWeb Archive daily zips (zips of the day's 5-minute zips) for
- * market dates `from`..`to` inclusive, in order, through the same normalisation and the same log.
- * Resumable: each day keeps its own cursor (the last inner file committed), so an interrupted run
- * continues where it stopped and a finished day is skipped.
+ * The listed files not ingested yet, in name order (names sort by interval): those after the
+ * cursor, or on a fresh node (no cursor) those whose interval ends at or after `since`.
  */
-export async function runBackfill(options: {
+const pendingFiles = (
+  entries: readonly ListingEntry[],
+  cursor: string | undefined,
+  since: number
+): ListingEntry[] =>
+  entries
+    .filter((e) => (cursor ? e.name > cursor : Date.parse(e.interval_end) >= since))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+
+/**
+ * Commits one fetched file with the cursor and logs what it sent to the DLQ. A file that rotated
+ * out of Current before its download only moves the cursor past it.
+ */
+async function publishFile(
+  sink: Sink,
+  log: Logger,
+  source: string,
+  name: string,
+  outcome: FileOutcome | 'gone'
+): Promise<void> {
+  if (outcome === 'gone') {
+    log.warn(
+      { file: name },
+      'file rotated out of Current before download; the gap report will show it'
+    )
+    await sink.publish([], { checkpoint: { source, cursor: name } })
+    return
+  }
+  await commit(sink, source, name, outcome)
+  if (outcome.deadLetters.length > 0) {
+    log.warn(
+      {
+        file: name,
+        rejected: outcome.deadLetters.length,
+        codes: [...new Set(outcome.deadLetters.map((d) => d.code))],
+      },
+      'input rejected to the DLQ'
+    )
+  }
+}
+
+/** The conditional-request headers that ask for the listing only when it has changed. */
+function validatorsOf(headers: Headers): Record<string, string> {
+  const validators: Record<string, string> = {}
+  const etag = headers.get('etag')
+  const lastModified = headers.get('last-modified')
+  if (etag) validators['If-None-Match'] = etag
+  if (lastModified) validators['If-Modified-Since'] = lastModified
+  return validators
+}
+
+interface BackfillOptions {
   readonly baseUrl: string
   readonly kind: NemwebKind
   readonly from: string
@@ -402,11 +426,48 @@ export async function runBackfill(options: {
   readonly signal?: AbortSignal
   readonly now?: () => number
   readonly newId?: () => string
-}): Promise<{ days: number; files: number; events: number; rejected: number; missing: string[] }> {
+}
+
+interface BackfillTotals {
+  days: number
+  files: number
+  events: number
+  rejected: number
+  missing: string[]
+}
+
+/** One backfill run: its options, the report's source name, a context per file, the running totals. */
+interface Backfill {
+  readonly options: BackfillOptions
+  readonly source: string
+  readonly newCtx: () => NormalizeContext
+  readonly totals: BackfillTotals
+}
+
+/** One market date of a backfill: its Archive zip and its own checkpoint. */
+interface BackfillDay {
+  readonly day: string
+  readonly entry: ArchiveListingEntry
+  /** Checkpoint source of this day; its cursor is the last inner file committed, then `COMPLETE`. */
+  readonly checkpoint: string
+}
+
+/**
+ * `gridpulse backfill`: ingests NEMWeb Archive daily zips (zips of the day's 5-minute zips) for
+ * market dates `from`..`to` inclusive, in order, through the same normalisation and the same log.
+ * Resumable: each day keeps its own cursor (the last inner file committed), so an interrupted run
+ * continues where it stopped and a finished day is skipped.
+ */
+export async function runBackfill(options: BackfillOptions): Promise<BackfillTotals> {
   const spec = NEMWEB[options.kind]
   const now = options.now ?? Date.now
   const newId = options.newId ?? (() => crypto.randomUUID())
-  const totals = { days: 0, files: 0, events: 0, rejected: 0, missing: [] as string[] }
+  const run: Backfill = {
+    options,
+    source: spec.source,
+    newCtx: () => ({ correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }),
+    totals: { days: 0, files: 0, events: 0, rejected: 0, missing: [] },
+  }
   const archiveUrl = new URL(spec.archive, options.baseUrl).toString()
   const listing = await httpGet(archiveUrl, { ...options.http, signal: options.signal })
   if (listing.status !== 200)
@@ -418,87 +479,114 @@ export async function runBackfill(options: {
   )
   for (let day = options.from; day <= options.to; day = nextDay(day)) {
     if (options.signal?.aborted) break
-    const checkpointSource = `${spec.source}:archive:${day}`
-    const done = await options.sink.readSourceCheckpoint(checkpointSource)
-    if (done === COMPLETE) {
-      options.progress(`${options.kind} ${day}: already ingested, skipped`)
-      continue
-    }
-    const entry = days.get(day)
-    if (!entry) {
-      totals.missing.push(day)
-      options.progress(`${options.kind} ${day}: not in the archive listing`)
-      continue
-    }
-    // A day that can never be read (too large, a size or CRC lie) is one dead letter and is marked
-    // done: rerunning would fetch the same bytes and fail the same way. A cut-off download throws
-    // instead, and a rerun fetches it again.
-    const rejectDay = async (code: string, reason: string, raw: string, sha256: string) => {
-      const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      await options.sink.deadLetter([
-        deadLetterFor(options.kind, { name: entry.name, sha256 }, ctx, {
-          code,
-          reason,
-          row: null,
-          raw,
-        }),
-      ])
-      await options.sink.publish([], { checkpoint: { source: checkpointSource, cursor: COMPLETE } })
-      totals.rejected++
-      options.progress(`${options.kind} ${day}: ${entry.name} rejected (${code}): ${reason}`)
-    }
-    const url = onBase(options.baseUrl, entry.href)
-    let response: Awaited<ReturnType<typeof httpGet>>
-    try {
-      // A daily archive zip is megabytes: allow it more time and size than a 5-minute file.
-      response = await httpGet(url, {
-        timeoutMs: 300_000,
-        maxBytes: NEMWEB_CAPS.archiveDay.downloadBytes,
-        ...options.http,
-        signal: options.signal,
-      })
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
-      await rejectDay('file_too_large', error.message, url, sha256Hex(url))
-      continue
-    }
-    if (response.status !== 200) throw statusError(`GET ${entry.name}`, response.status)
-    // Inner zips are opened one by one by processFile, so one corrupt member is one dead letter.
-    let inner: ZipEntry[]
-    try {
-      inner = (await unzipEntriesAsync(response.body, NEMWEB_CAPS.archiveDay.zip))
-        .filter((m) => /\.zip$/i.test(m.name))
-        .sort((a, b) => (a.name < b.name ? -1 : 1))
-    } catch (error) {
-      if (!(error instanceof AemoSourceError) || error.retryable) throw error
-      const raw = `base64:${Buffer.from(response.body.subarray(0, 64 * 1024)).toString('base64')}`
-      await rejectDay(error.code, error.message, raw, sha256Hex(response.body))
-      continue
-    }
-    let index = 0
-    for (const member of inner) {
-      index++
-      if (options.signal?.aborted) break
-      if (done && member.name <= done) continue
-      const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      const outcome = await processDownloadedFile(
-        options.kind,
-        { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) },
-        ctx
-      )
-      await commit(options.sink, checkpointSource, member.name, outcome)
-      totals.files++
-      totals.events += outcome.events.length
-      totals.rejected += outcome.deadLetters.length
-      options.progress(
-        `${options.kind} ${day}: ${index}/${inner.length} files, ${totals.events} events, ${totals.rejected} rejected`
-      )
-    }
-    if (options.signal?.aborted) break
-    await options.sink.publish([], { checkpoint: { source: checkpointSource, cursor: COMPLETE } })
-    totals.days++
+    await backfillDay(run, day, days.get(day))
   }
-  return totals
+  return run.totals
+}
+
+/** One market date: skipped when complete, else its inner files after the day's cursor. */
+async function backfillDay(
+  run: Backfill,
+  day: string,
+  entry: ArchiveListingEntry | undefined
+): Promise<void> {
+  const { options, totals } = run
+  const checkpoint = `${run.source}:archive:${day}`
+  const done = await options.sink.readSourceCheckpoint(checkpoint)
+  if (done === COMPLETE) {
+    options.progress(`${options.kind} ${day}: already ingested, skipped`)
+    return
+  }
+  if (!entry) {
+    totals.missing.push(day)
+    options.progress(`${options.kind} ${day}: not in the archive listing`)
+    return
+  }
+  const members = await downloadDay(run, { day, entry, checkpoint })
+  if (members === null) return
+  let index = 0
+  for (const member of members) {
+    index++
+    if (options.signal?.aborted) break
+    if (done && member.name <= done) continue
+    const outcome = await processDownloadedFile(
+      options.kind,
+      { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) },
+      run.newCtx()
+    )
+    await commit(options.sink, checkpoint, member.name, outcome)
+    totals.files++
+    totals.events += outcome.events.length
+    totals.rejected += outcome.deadLetters.length
+    options.progress(
+      `${options.kind} ${day}: ${index}/${members.length} files, ${totals.events} events, ${totals.rejected} rejected`
+    )
+  }
+  if (options.signal?.aborted) return
+  await options.sink.publish([], { checkpoint: { source: checkpoint, cursor: COMPLETE } })
+  totals.days++
+}
+
+/**
+ * The day's inner 5-minute zips in name order, or null when the day was rejected. Inner zips are
+ * opened one by one by processFile later, so one corrupt member is one dead letter.
+ */
+async function downloadDay(run: Backfill, target: BackfillDay): Promise<ZipEntry[] | null> {
+  const { options } = run
+  const url = onBase(options.baseUrl, target.entry.href)
+  let response: Awaited<ReturnType<typeof httpGet>>
+  try {
+    // A daily archive zip is megabytes: allow it more time and size than a 5-minute file.
+    response = await httpGet(url, {
+      timeoutMs: 300_000,
+      maxBytes: NEMWEB_CAPS.archiveDay.downloadBytes,
+      ...options.http,
+      signal: options.signal,
+    })
+  } catch (error) {
+    if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
+    await rejectDay(run, target, 'file_too_large', error.message, url, sha256Hex(url))
+    return null
+  }
+  if (response.status !== 200) throw statusError(`GET ${target.entry.name}`, response.status)
+  try {
+    return (await unzipEntriesAsync(response.body, NEMWEB_CAPS.archiveDay.zip))
+      .filter((m) => /\.zip$/i.test(m.name))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+  } catch (error) {
+    if (!(error instanceof AemoSourceError) || error.retryable) throw error
+    const raw = `base64:${Buffer.from(response.body.subarray(0, 64 * 1024)).toString('base64')}`
+    await rejectDay(run, target, error.code, error.message, raw, sha256Hex(response.body))
+    return null
+  }
+}
+
+/**
+ * A day that can never be read (too large, a size or CRC lie) is one dead letter and is marked
+ * done: rerunning would fetch the same bytes and fail the same way. A cut-off download throws
+ * instead, and a rerun fetches it again.
+ */
+async function rejectDay(
+  run: Backfill,
+  { day, entry, checkpoint }: BackfillDay,
+  code: string,
+  reason: string,
+  raw: string,
+  sha256: string
+): Promise<void> {
+  const { options } = run
+  const ctx = run.newCtx()
+  await options.sink.deadLetter([
+    deadLetterFor(options.kind, { name: entry.name, sha256 }, ctx, {
+      code,
+      reason,
+      row: null,
+      raw,
+    }),
+  ])
+  await options.sink.publish([], { checkpoint: { source: checkpoint, cursor: COMPLETE } })
+  run.totals.rejected++
+  options.progress(`${options.kind} ${day}: ${entry.name} rejected (${code}): ${reason}`)
 }
 
 // Sorts after every file name, so "done" also means "skip every member".
