@@ -70,7 +70,7 @@ describe('a seed API client', () => {
     const missing = await harness.api.request('/api/v1/nothing-here')
     expect(missing.status).toBe(404)
     expect(missing.headers.get('content-type')).toBe('application/problem+json')
-    const body = await missing.json()
+    const body = await json(missing)
     expect(body.error).toBe(body.title)
     expect(body.message).toBe(body.detail)
     const invalid = await json(
