@@ -21,7 +21,7 @@ describe('a seed API client', () => {
       body: JSON.stringify({ region_id: 'NSW1', fuel_type: 'wind', value_mw: 120 }),
     })
     expect(posted.status).toBe(202)
-    const accepted = await posted.json()
+    const accepted = await json(posted)
     expect(accepted).toMatchObject({ status: 'accepted', correlation_id: 'seed-client-1' })
     expect(typeof accepted.event_id).toBe('string')
     await harness.api.request('/api/v1/dispatch', {
