@@ -154,9 +154,11 @@ function createLoopTracker(options: SuperviseOptions, now: () => number) {
     stopped: () => enter('stopped'),
     /** The run called `up()` at `upAt`. */
     up(upAt: number) {
+      // Down from the first failure of this outage, across its restart flips.
+      const downMs = upAt - (downSince ?? upAt)
       enter('running')
       downSince = null
-      if (down) log.info({ restarts, down_ms: upAt - since }, `${options.name} is running again`)
+      if (down) log.info({ restarts, down_ms: downMs }, `${options.name} is running again`)
       down = false
       lastError = null
     },

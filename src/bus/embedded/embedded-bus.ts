@@ -354,7 +354,7 @@ async function pollOnce(
     const { records, poison } = decodeRows(rows, topic, partition, deps.now, clog)
     // Poison first: once the batch's checkpoint moves past it, the DLQ must already hold it.
     if (poison.length > 0) {
-      deps.write(poison.map(encodeDeadLetter))
+      await deps.write(poison.map(encodeDeadLetter))
       clog.warn({ 'kafka.topic': topic, count: poison.length }, 'poison messages sent to the DLQ')
     }
     await sub.onBatch({ topic, partition, records })
