@@ -218,6 +218,10 @@ export async function createNode(
     overrides.onProjected?.(batch)
   })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
+  // Every topic has its applied counter from the first scrape (dashboards show 0, not "No data").
+  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
+  if (config.bus.kind === 'kafka' && config.bus.security.tls?.ca)
+    metrics.observeCertificates('kafka_tls_ca', config.bus.security.tls.ca)
   const sink = instrumentedSink(bus, metrics)
 
   const sources = createSourceRegistry()
@@ -313,6 +317,7 @@ function createNodeApi(
           lag: deps.lag,
           loops: () => deps.loops.list(),
           sources: () => deps.sources.list(),
+          readiness: deps.readiness,
         })
       : undefined,
   })
