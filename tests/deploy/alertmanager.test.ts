@@ -94,7 +94,7 @@ describe.skipIf(!alertmanager)('a real Alertmanager running it', () => {
         `--web.listen-address=127.0.0.1:${port}`,
         '--cluster.listen-address=',
       ],
-      { stdout: 'ignore', stderr: 'pipe' }
+      { stdout: 'ignore', stderr: 'ignore' }
     )
     await waitFor(
       () =>
