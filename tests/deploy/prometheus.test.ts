@@ -158,16 +158,22 @@ describe.skipIf(!prometheus)('the dashboard and the rules in a real Prometheus',
 
   /** Resolves once both nodes were scraped after `since`, and every rule group evaluated after that. */
   async function scrapedAndEvaluatedAfter(since: number) {
-    await waitFor(
+    const scraped = await waitFor(
       async () => {
         const scrapes = ((await promApi(prom, 'targets')).activeTargets as Obj[])
           .filter((t) => t.labels.job === 'gridpulse')
           .map((t) => Date.parse(t.lastScrape))
-        if (scrapes.length !== 2 || scrapes.some((at) => !(at > since))) return false
-        const groups = (await promApi(prom, 'rules')).groups as Obj[]
-        return groups.every((g) => Date.parse(g.lastEvaluation) > Math.max(...scrapes))
+        return scrapes.length === 2 && scrapes.every((at) => at > since) && Math.max(...scrapes)
       },
-      'scrapes of both nodes and a rule evaluation after the traffic',
+      'scrapes of both nodes',
+      60_000
+    )
+    await waitFor(
+      async () =>
+        ((await promApi(prom, 'rules')).groups as Obj[]).every(
+          (g) => Date.parse(g.lastEvaluation) > scraped
+        ),
+      'every rule group evaluated after those scrapes',
       60_000
     )
   }
@@ -337,6 +343,13 @@ describe.skipIf(!prometheus)('the dashboard and the rules in a real Prometheus',
         'Source openmeteo.forecast has not been polled successfully since its node started (never)',
     })
     expect(on('GridPulseSourceStale')).toEqual(['openmeteo.forecast'])
+    // …and DOWN on the dashboard from the start, the AEMO sources UP.
+    const up = (await query('job_source:gridpulse_source_up')).result as Obj[]
+    expect(Object.fromEntries(up.map((r) => [r.metric.source, r.value[1]]))).toEqual({
+      'aemo.dispatchis': '1',
+      'aemo.dispatch_scada': '1',
+      'openmeteo.forecast': '0',
+    })
     expect(on('GridPulseKafkaUnreachable')).toEqual([node2])
     expect(on('GridPulseGatewayDown')).toEqual([`127.0.0.1:${ports.kong}`])
     expect(on('GridPulseNodeDown')).toEqual([])
