@@ -152,7 +152,8 @@ export function createMetrics(options: { version: string }) {
       labelNames: ['event_type'],
       // AEMO publishes ~30-60 s after the interval ends; weather is 15-minutely. Up to 2 days: a
       // node catching up what NEMWeb's Current still holds (~48 h) after an outage; 7 days: events
-      // held that long in the outbox while Kafka was down (its retention).
+      // projected that long after they happened (an outbox that rode out a Kafka outage, or a
+      // projection rebuilt from the log, which reaches back to Kafka's 7-day retention).
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400, 172_800, 604_800],
       registers: [registry],
     }),

@@ -19,7 +19,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
 import { toUtcIso } from '@/lib'
-import { RENEWED_CA } from '../support/certificates'
 import { waitFor } from '../support/events'
 import { buildDispatchIsZip, buildDispatchScadaZip } from '../support/nemweb-fixtures'
 import { startNemwebServer } from '../support/nemweb-server'
@@ -31,11 +30,37 @@ import { ROOT, run, skipNotice } from './support'
 type Obj = Record<string, any>
 
 const prometheus = Bun.which('prometheus')
-if (!prometheus)
+const openssl = Bun.which('openssl')
+if (!prometheus || !openssl)
   skipNotice(
     'the dashboard and rules in a real Prometheus',
-    'prometheus not on PATH (apt-get install prometheus)'
+    'prometheus or openssl not on PATH (apt-get install prometheus openssl)'
   )
+
+/** A throwaway self-signed CA certificate valid for `days` from now (its key is discarded). */
+function caCertificate(dir: string, name: string, days: number): string {
+  const r = run(
+    [
+      openssl!,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      join(dir, `${name}.key`),
+      '-days',
+      String(days),
+      '-subj',
+      `/CN=${name}`,
+    ],
+    { cwd: dir }
+  )
+  if (r.code !== 0) throw new Error(`openssl: ${r.stderr}`)
+  return r.stdout
+}
 
 /** Prometheus's HTTP API: the `data` of a successful answer, or a thrown error with its message. */
 async function promApi(base: string, path: string, params: Record<string, string> = {}) {
@@ -45,7 +70,7 @@ async function promApi(base: string, path: string, params: Record<string, string
   return body.data
 }
 
-describe.skipIf(!prometheus)('the dashboard and the rules in a real Prometheus', () => {
+describe.skipIf(!prometheus || !openssl)('the dashboard and the rules in a real Prometheus', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gridpulse-prom-'))
   const procs: Subprocess[] = []
   const nemweb = startNemwebServer()
@@ -94,7 +119,11 @@ describe.skipIf(!prometheus)('the dashboard and the rules in a real Prometheus',
     expect(created.code).toBe(0)
     writeKey = created.stdout.trim().split('\n')[0]!
     const one = spawn(gridpulse('serve'), env1)
-    writeFileSync(join(dir, 'kafka-ca.pem'), RENEWED_CA)
+    // A CA bundle with one certificate expiring in 10 days and one in 400.
+    writeFileSync(
+      join(dir, 'kafka-ca.pem'),
+      caCertificate(dir, 'expiring-ca', 10) + caCertificate(dir, 'current-ca', 400)
+    )
     const two = spawn(gridpulse('serve'), {
       DATA_DIR: join(dir, 'node2'),
       PORT: String(ports.node2),
@@ -356,7 +385,13 @@ describe.skipIf(!prometheus)('the dashboard and the rules in a real Prometheus',
     expect(on('GridPulseNodeNotReady')).toEqual([])
     // 2 of 5 API requests were 401, far below 0.2/s over 5 minutes.
     expect(on('GridPulseAuthFailuresHigh')).toEqual([])
-    // The certificate node 2 loaded (notAfter 2028-01-06) is more than 21 days away.
-    expect(on('GridPulseCertificateExpiringSoon')).toEqual([])
+    // Of the two certificates node 2 loaded, the one with 10 days left.
+    const expiring = alerts.filter((a) => a.name === 'GridPulseCertificateExpiringSoon')
+    expect(expiring.map((a) => a.on)).toEqual([node2])
+    expect(expiring[0]!.summary).toMatch(
+      new RegExp(
+        `^Certificate CN=expiring-ca \\(kafka_tls_ca\\) on ${node2} expires in 9d 23h \\d+m \\d+s$`
+      )
+    )
   })
 })
