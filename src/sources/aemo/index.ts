@@ -104,7 +104,6 @@ export {
  * modification time) and `Reports/Archive` daily zips, hrefs resolved against the listing URL.
  */
 export {
-  currentFilePosition,
   currentFileTime,
   parseCurrentListing,
   parseArchiveListing,

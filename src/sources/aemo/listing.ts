@@ -137,14 +137,6 @@ export function currentFileTime(prefix: NemwebFilePrefix, name: string): string 
 }
 
 /**
- * Where a Current file stands in ingestion order: by the time in its name, then by name. For the
- * 5-minute reports that is plain name order; rooftop PV names put the estimate type before the
- * time, so name order alone would run every MEASUREMENT file before any SATELLITE one.
- */
-export const currentFilePosition = (prefix: NemwebFilePrefix, name: string): string =>
-  `${currentFileTime(prefix, name) ?? ''}|${name}`
-
-/**
  * The files of a NEMWeb `Reports/Current/…` listing whose names are those of `prefix` (e.g.
  * `<prefix>_YYYYMMDDHHmm_<16 digits>.zip`), sorted by the time in the name then name, each once.
  */

@@ -17,9 +17,7 @@ import { normalizeRooftopPv } from './rooftop-pv'
 import { AemoSourceError } from './errors'
 import {
   type ArchiveListingEntry,
-  currentFilePosition,
   type ListingEntry,
-  type NemwebFilePrefix,
   parseArchiveListing,
   parseCurrentListing,
 } from './listing'
@@ -355,8 +353,7 @@ export function createNemwebCycle(options: {
       listingUrl,
       spec.prefix
     )
-    const cursor = await options.sink.readSourceCheckpoint(spec.source)
-    const pending = pendingFiles(spec.prefix, entries, cursor, now() - lookback)
+    const pending = await pendingFiles(options.kind, options.sink, entries, now() - lookback)
     const batch = pending.slice(0, maxFiles)
     let events = 0
     let rejected = 0
@@ -367,7 +364,8 @@ export function createNemwebCycle(options: {
       const url = onBase(options.baseUrl, entry.href)
       const http = { log: options.log, ...options.http, signal }
       const outcome = await fetchAndProcess(options.kind, url, entry.name, ctx, http)
-      await publishFile(options.sink, options.log, spec.source, entry.name, outcome)
+      const checkpoint = checkpointFor(options.kind, entry.name)
+      await publishFile(options.sink, options.log, checkpoint, entry.name, outcome)
       if (outcome === 'gone') continue
       events += outcome.events.length
       rejected += outcome.deadLetters.length
@@ -382,22 +380,35 @@ export function createNemwebCycle(options: {
 }
 
 /**
- * The listed files not ingested yet, in ingestion order (the time in the name, then the name):
- * those after the cursor (the last file committed), or on a fresh node (no cursor) those whose
- * name's time is at or after `since`.
+ * The checkpoint a Current file's cursor lives under: the source's own. Names sort by interval
+ * within one report, so one cursor per report suffices — except for rooftop PV, whose MEASUREMENT
+ * and SATELLITE files of a half hour carry the same time and can appear in either order (a late
+ * MEASUREMENT after its SATELLITE): each estimate type keeps a cursor of its own.
  */
-function pendingFiles(
-  prefix: NemwebFilePrefix,
+export function checkpointFor(kind: NemwebKind, name: string): string {
+  const source = NEMWEB[kind].source
+  if (kind !== 'rooftop') return source
+  return `${source}:${/_SATELLITE_/i.test(name) ? 'satellite' : 'measurement'}`
+}
+
+/**
+ * The listed files not ingested yet, in listing order (by the time in the name, then the name):
+ * those after their checkpoint's cursor (the last file committed), or on a fresh node (no cursor)
+ * those whose name's time is at or after `since`.
+ */
+async function pendingFiles(
+  kind: NemwebKind,
+  sink: Sink,
   entries: readonly ListingEntry[],
-  cursor: string | undefined,
   since: number
-): ListingEntry[] {
-  const after = cursor === undefined ? undefined : currentFilePosition(prefix, cursor)
-  return entries
-    .map((e) => ({ e, at: currentFilePosition(prefix, e.name) }))
-    .filter(({ e, at }) => (after !== undefined ? at > after : Date.parse(e.interval_end) >= since))
-    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
-    .map(({ e }) => e)
+): Promise<ListingEntry[]> {
+  const cursors = new Map<string, string | undefined>()
+  for (const checkpoint of new Set(entries.map((e) => checkpointFor(kind, e.name))))
+    cursors.set(checkpoint, await sink.readSourceCheckpoint(checkpoint))
+  return entries.filter((e) => {
+    const cursor = cursors.get(checkpointFor(kind, e.name))
+    return cursor ? e.name > cursor : Date.parse(e.interval_end) >= since
+  })
 }
 
 /**
