@@ -59,7 +59,10 @@ async function openBackfillLog(config: Config): Promise<EventBus> {
     : createEmbeddedBus({ path: config.data.logPath, log })
 }
 
-/** `gridpulse backfill`: NEMWeb Archive zips (daily; weekly for rooftop PV) into the event log; a rerun resumes. */
+/**
+ * `gridpulse backfill`: NEMWeb Archive zips (daily; weekly for rooftop PV) into the event log; a
+ * rerun resumes.
+ */
 export async function backfill(config: Config, args: string[]): Promise<number> {
   const range = parseArgs(args)
   if (!range) {

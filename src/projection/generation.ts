@@ -98,6 +98,9 @@ export interface GenerationQueries {
   renewables(q: RangeQuery & { regionId: RegionId }): Page<RenewablesInterval>
 }
 
+/** One fuel's SCADA sum for an interval (its share comes with the mix's total). */
+type FuelRow = Omit<GenerationMix['fuels'][number], 'share'>
+
 interface PreferredRooftop {
   readonly t: number
   readonly power: number
@@ -128,7 +131,7 @@ export function createGenerationQueries(db: ProjectionDb): GenerationQueries {
         ? Date.parse(intervalEnd)
         : (latestScadaInterval.get({ region: regionId }) as { t: number | null }).t
       if (t === null || t === undefined) return undefined
-      const rows = mixRows.all({ region: regionId, t }) as GenerationMix['fuels']
+      const rows = mixRows.all({ region: regionId, t }) as FuelRow[]
       if (rows.length === 0) return undefined
       const half = halfHourEndFor(t)
       const rooftop = preferredRooftop(regionId, half, half).get(half)
@@ -159,14 +162,12 @@ export function createGenerationQueries(db: ProjectionDb): GenerationQueries {
 function mixOf(
   regionId: RegionId,
   t: number,
-  scadaRows: GenerationMix['fuels'],
+  scadaRows: FuelRow[],
   rooftop: PreferredRooftop | undefined
 ): GenerationMix {
-  const rows = rooftop
-    ? [
-        ...scadaRows,
-        { fuel_type: 'rooftop_solar' as const, value_mw: rooftop.power, unit_count: 0, share: 0 },
-      ]
+  // Rooftop PV is an estimate for the region, not units: no DUIDs behind it.
+  const rows: FuelRow[] = rooftop
+    ? [...scadaRows, { fuel_type: 'rooftop_solar', value_mw: rooftop.power, unit_count: 0 }]
     : scadaRows
   const total = rows.reduce((sum, r) => sum + r.value_mw, 0)
   return {
@@ -209,6 +210,7 @@ function renewablesInterval(
   rooftop: PreferredRooftop | undefined
 ): RenewablesInterval {
   const fuels: { fuel_type: FuelType; value_mw: number }[] = [
+    // Everything neither renewable nor a battery (coal, gas, …), summed: only the total matters.
     { fuel_type: 'other', value_mw: r.total - r.battery - r.wind - r.utility_solar - r.hydro },
     { fuel_type: 'wind', value_mw: r.wind },
     { fuel_type: 'utility_solar', value_mw: r.utility_solar },

@@ -125,10 +125,10 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
     },
 
     /**
-     * Missing intervals of a source (at its cadence, `SOURCE_CADENCE_MS`), from the projection. `missing`: interval ends with no
-     * data in the window (holes between ingested intervals, and intervals that should have arrived
-     * by `expectedUntilMs` after the newest one: a stall still going on), newest first, at most
-     * `limit`. `ranges`: the same as spans, newest first, not bounded by the window: an open span
+     * Missing intervals of a source (at its cadence, `SOURCE_CADENCE_MS`), from the projection.
+     * `missing`: interval ends with no data in the window (holes between ingested intervals, and
+     * intervals that should have arrived by `expectedUntilMs` after the newest one: a stall still
+     * going on), newest first, at most `limit`. `ranges`: the same as spans, newest first, not bounded by the window: an open span
      * (`to: null`) runs from the newest ingested interval — or, for a source with no data at all,
      * from `openSinceMs` (the node's start) — to now, so a source that never delivered or stalled
      * beyond the window is reported, not `[]`. An open span with nothing overdue yet is reported

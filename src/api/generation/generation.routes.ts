@@ -3,6 +3,7 @@ import {
   FuelTypeSchema,
   RegionIdSchema,
   RooftopEstimateTypeSchema,
+  RooftopPvEventSchema,
   ScadaReconciliationEventSchema,
 } from '@/canonical'
 import { component, pageOf, rangeQuery } from '../common'
@@ -13,9 +14,7 @@ const RooftopSourceSchema = z
     interval_end: z.string().describe('End of the half hour of the rooftop estimate, UTC'),
     estimate_type: RooftopEstimateTypeSchema,
     quality_indicator: z.number().nullable().describe("AEMO's QI of the estimate (0–1)"),
-    basis: z
-      .enum(['region', 'sub_regions'])
-      .describe("The region's own row, or the sum of all its sub-regions (no row of its own)"),
+    basis: RooftopPvEventSchema.shape.basis,
   })
   .describe(
     'The rooftop PV estimate in `fuels` as `rooftop_solar`: the preferred estimate (MEASUREMENT where it exists, ' +

@@ -18,7 +18,7 @@ export interface RangeQuery {
   readonly cursor?: string
 }
 
-export interface Cursor {
+interface Cursor {
   readonly t: number
   readonly id: string
 }

@@ -61,6 +61,14 @@ interface Slot {
 
 type Reject = (code: string, reason: string, row: MmsRow, table: string) => void
 
+/** Why a row cannot be used; becomes a `SourceRejection` carrying the row's line. */
+class Problem {
+  constructor(
+    readonly code: string,
+    readonly reason: string
+  ) {}
+}
+
 /**
  * Normalises one `ROOFTOP.ACTUAL` file (a live NEMWeb `PUBLIC_ROOFTOP_PV_ACTUAL_*` zip, a weekly
  * Archive member, or the MMSDM month) into one `RooftopPvEvent` per (region, half hour, estimate
@@ -126,13 +134,6 @@ function readEstimates(parsed: ParsedSourceFile, reject: Reject): Map<string, Es
     }
   }
   return estimates
-}
-
-class Problem {
-  constructor(
-    readonly code: string,
-    readonly reason: string
-  ) {}
 }
 
 /** One D row → an estimate, or why it cannot be used. */
