@@ -20,6 +20,7 @@ import {
 } from './middleware'
 import { accessResponses, type ProblemCode, type ProblemStatus, problem } from './problem'
 import { rateLimit } from './rate-limit'
+import { rooftopRouter } from './rooftop/rooftop.router'
 import { type AppEnv, createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
 import { statsRouter } from './stats/stats.router'
@@ -86,6 +87,7 @@ const RESOURCES: readonly Resource[] = [
   (deps) => weatherRouter({ queries: deps.queries }),
   (deps) => statsRouter({ queries: deps.queries }),
   (deps) => generationRouter({ queries: deps.queries }),
+  (deps) => rooftopRouter({ queries: deps.queries }),
   (deps) => dlqRouter({ queries: deps.queries, publish: deps.publish }),
   (deps, now) => sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }),
   () => docsRouter(),

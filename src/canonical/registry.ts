@@ -6,6 +6,7 @@ import type { EventSpecOf } from './event-spec'
 import { interconnectorFlow } from './events/interconnector-flow'
 import { marketDispatch } from './events/market-dispatch'
 import { regionPrice } from './events/region-price'
+import { rooftopPv } from './events/rooftop-pv'
 import { scadaReconciliation } from './events/scada-reconciliation'
 import { weatherObservation } from './events/weather-observation'
 import type { EventTopic } from './streams'
@@ -19,6 +20,7 @@ const EVENTS = [
   regionPrice,
   weatherObservation,
   scadaReconciliation,
+  rooftopPv,
 ] as const
 
 type Defined = (typeof EVENTS)[number]

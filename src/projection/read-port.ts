@@ -1,13 +1,22 @@
 import type { GridEventType } from '@/canonical'
 import { readPositions } from './checkpoints'
 import type { ProjectionDb } from './db'
+import { createGenerationQueries } from './generation'
 import { createDeadLetterQueries } from './read-models/dead-letters'
 import { READ_MODEL_LIST, READ_MODELS } from './read-models/index'
 import { createStatsQueries } from './stats'
 
-export type { DispatchRevision, GenerationMix } from './read-models/dispatch'
+export type { GenerationMix, RenewablesInterval } from './generation'
+export type { DispatchRevision } from './read-models/dispatch'
+export type { RooftopPvEstimate } from './read-models/rooftop-pv'
 export type { Page, RangeQuery } from './read-models/pager'
-export { type GapRange, type RegionStats, STATS_TOTALS, type Stats } from './stats'
+export {
+  type GapRange,
+  type RegionStats,
+  SOURCE_CADENCE_MS,
+  STATS_TOTALS,
+  type Stats,
+} from './stats'
 
 type Models = typeof READ_MODELS
 /** Every stream's queries under its read model's `port` name: a new read model adds its own. */
@@ -27,6 +36,8 @@ export function createReadPort(db: ProjectionDb) {
   return {
     ...streams,
     deadLetters: createDeadLetterQueries(db),
+    /** Across streams: the generation mix and renewables share (SCADA with rooftop PV). */
+    generation: createGenerationQueries(db),
     ...createStatsQueries(db, streams.reconciliation),
     /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
     positions: (consumer: string) => readPositions(db, consumer),

@@ -27,6 +27,13 @@ export const StatsSchema = z
         temperature_c_min: n,
         temperature_c_avg: n,
         temperature_c_max: n,
+        rooftop_pv_count: z
+          .number()
+          .int()
+          .describe('Rooftop PV estimates of the region (both types, half-hourly)'),
+        power_mw_min: n.describe('Rooftop PV estimates: lowest MW'),
+        power_mw_avg: n,
+        power_mw_max: n,
       })
     ),
     sources: z.array(

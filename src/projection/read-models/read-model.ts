@@ -105,7 +105,10 @@ export interface ReadModel<T extends GridEventType, Q, P extends string = string
   readonly table: SQLiteTable
   /** Column holding the event time (epoch ms): newest interval per source. */
   readonly time: SQLiteColumn
-  /** True when rows are 5-minute dispatch intervals: their intervals count for the gap report. */
+  /**
+   * True when rows are market intervals (5-minute dispatch, 30-minute rooftop PV): their interval
+   * ends count for their source's gap report.
+   */
   readonly dispatchIntervals: boolean
   readonly regionStats: RegionStatsSpec | null
   readonly writer: (db: ProjectionDb, context: WriterContext) => Writer<T>
