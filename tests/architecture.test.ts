@@ -44,7 +44,7 @@ const OWNED_BY: Record<string, readonly string[]> = {
   'prom-client': ['observability'],
 }
 // api may use only the read port of the projection, and access only through its public surface.
-const API_PROJECTION_ENTRY = '@/projection/queries'
+const API_PROJECTION_ENTRY = '@/projection/read-port'
 const API_ACCESS_ENTRY = '@/access'
 
 const IMPORT = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gm

@@ -1,8 +1,9 @@
+import type { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { GridEvent } from '@/canonical'
 import { DomainError } from '@/lib'
 import type { Logger, ReadinessReport, SourceStatus } from '@/observability'
-import type { Queries } from '@/projection/queries'
+import type { ReadPort } from '@/projection/read-port'
 import { type AuthConfig, authenticate } from './auth'
 import { authorize } from './authorize'
 import { dlqRouter } from './dlq/dlq.router'
@@ -19,13 +20,14 @@ import {
 } from './middleware'
 import { accessResponses, type ProblemCode, type ProblemStatus, problem } from './problem'
 import { rateLimit } from './rate-limit'
-import { createRouter } from './router'
+import { rooftopRouter } from './rooftop/rooftop.router'
+import { type AppEnv, createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
 import { statsRouter } from './stats/stats.router'
 import { weatherRouter } from './weather/weather.router'
 
 export interface ApiDeps {
-  readonly queries: Queries
+  readonly queries: ReadPort
   readonly publish: (events: readonly GridEvent[]) => Promise<void>
   readonly readiness: () => Promise<ReadinessReport>
   /** Whether restarting the process could fix something (`/health`); absent = always alive. */
@@ -66,6 +68,31 @@ export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] =
   ],
 }
 
+type Router = ReturnType<typeof createRouter>
+
+/**
+ * Every resource, in the order the OpenAPI document lists them: a new resource is one line here.
+ * Each router receives only the slice of the read port it reads.
+ */
+type Resource = (deps: ApiDeps, now: () => number) => Hono<AppEnv>
+const RESOURCES: readonly Resource[] = [
+  (deps) =>
+    healthRouter({
+      version: deps.version,
+      readiness: deps.readiness,
+      liveness: deps.liveness ?? (() => ({ alive: true })),
+      totals: deps.queries.totals,
+    }),
+  (deps, now) => marketRouter({ queries: deps.queries, publish: deps.publish, now }),
+  (deps) => weatherRouter({ queries: deps.queries }),
+  (deps) => statsRouter({ queries: deps.queries }),
+  (deps) => generationRouter({ queries: deps.queries }),
+  (deps) => rooftopRouter({ queries: deps.queries }),
+  (deps) => dlqRouter({ queries: deps.queries, publish: deps.publish }),
+  (deps, now) => sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }),
+  () => docsRouter(),
+]
+
 /**
  * The HTTP API as a pure factory: no ports opened, no environment read. `gridpulse serve` hands `fetch`
  * to `Bun.serve`; tests call `app.request()` directly.
@@ -74,7 +101,17 @@ export function createApi(deps: ApiDeps) {
   const now = deps.now ?? Date.now
   const log = deps.log.child({ component: 'api' })
   const app = createRouter()
+  useMiddleware(app, deps, log, now)
+  for (const resource of RESOURCES) app.route('/', resource(deps, now))
+  documentAccess(app)
+  serveDocumentAndMetrics(app, deps)
+  app.notFound((c) => problem(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`))
+  app.onError(errorHandler(log))
+  return acceptBarePaths(app)
+}
 
+/** Cross-cutting concerns, in order; one concern per middleware. */
+function useMiddleware(app: Router, deps: ApiDeps, log: Logger, now: () => number) {
   app.use('*', correlationId(deps.generateId))
   app.use('*', requestLog(log, deps.observeRequest))
   app.use('*', securityHeaders())
@@ -83,7 +120,7 @@ export function createApi(deps: ApiDeps) {
     '*',
     methodGuard(() => app.routes)
   )
-  // Who is calling → how much they may call → what they may do: one concern per middleware.
+  // Who is calling → how much they may call → what they may do.
   const auth = deps.auth ?? { mode: 'none' }
   if (auth.mode !== 'none') {
     app.use('/api/*', authenticate(auth))
@@ -107,24 +144,10 @@ export function createApi(deps: ApiDeps) {
     description:
       'A per-team key (`gpk_…`). Behind Kong, Kong checks it; standalone, GridPulse does.',
   })
+}
 
-  app.route(
-    '/',
-    healthRouter({
-      version: deps.version,
-      readiness: deps.readiness,
-      liveness: deps.liveness ?? (() => ({ alive: true })),
-    })
-  )
-  app.route('/', marketRouter({ queries: deps.queries, publish: deps.publish, now }))
-  app.route('/', weatherRouter({ queries: deps.queries }))
-  app.route('/', statsRouter({ queries: deps.queries }))
-  app.route('/', generationRouter({ queries: deps.queries }))
-  app.route('/', dlqRouter({ queries: deps.queries, publish: deps.publish }))
-  app.route('/', sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }))
-  app.route('/', docsRouter())
-
-  documentAccess(app)
+/** `/openapi.json` (built once, on first request), `/` → `/docs`, and `/metrics` when given. */
+function serveDocumentAndMetrics(app: Router, deps: ApiDeps) {
   let document: string | undefined
   app.get('/openapi.json', (c) => {
     document ??= JSON.stringify(openApiDocument(app))
@@ -140,13 +163,15 @@ export function createApi(deps: ApiDeps) {
       c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType })
     )
   }
+}
 
-  app.notFound((c) => problem(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`))
-  app.onError((error, c) => {
+/** Every error as problem+json: domain errors by their code, framework errors by their status. */
+function errorHandler(log: Logger): Parameters<Router['onError']>[0] {
+  return (error, c) => {
     if (error instanceof DomainError) {
       // A retryable refusal (the outbox is full) tells the client when to come back.
       if (error.retryable && error.status === 503) c.header('Retry-After', '30')
-      return problem(c, error.status as ProblemStatus, error.code as ProblemCode, error.message)
+      return problem(c, error.status, error.code, error.message)
     }
     if (error instanceof HTTPException) {
       // Hono's validator throws 400 for bodies that are not JSON.
@@ -173,10 +198,15 @@ export function createApi(deps: ApiDeps) {
       'internal',
       'an internal error occurred; quote the correlation id when reporting it'
     )
-  })
-  // HTTP/1.0 without Host (or with a Host that is not a valid authority): Bun then hands over a
-  // bare path as `request.url`, which Hono cannot route (every such request was a 404). Give it an
-  // origin; nothing in the API depends on the host.
+  }
+}
+
+/**
+ * HTTP/1.0 without Host (or with a Host that is not a valid authority): Bun then hands over a bare
+ * path as `request.url`, which Hono cannot route (every such request was a 404). Give it an origin;
+ * nothing in the API depends on the host.
+ */
+function acceptBarePaths(app: Router): Router {
   const fetch = app.fetch
   app.fetch = (request, ...rest) =>
     request.url.startsWith('/')
@@ -186,7 +216,7 @@ export function createApi(deps: ApiDeps) {
 }
 
 /** Every `/api/*` operation documents the responses its middleware can give (see accessResponses). */
-function documentAccess(app: ReturnType<typeof createRouter>) {
+function documentAccess(app: Router) {
   for (const def of app.openAPIRegistry.definitions) {
     if (def.type !== 'route' || !def.route.path.startsWith('/api/')) continue
     def.route = {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { silentLogger } from '@/observability'
 import { type KeyStore, openKeyStore } from '@/access'
-import { createQueries, openProjectionDb } from '@/projection'
+import { createReadPort, openProjectionDb } from '@/projection'
 import { createApi } from './app'
 import { type AuthConfig, matchesSecret } from './auth'
 
@@ -10,7 +10,7 @@ const T0 = Date.parse('2026-04-01T00:00:10Z')
 function setup(auth: (verify: KeyStore['verify']) => AuthConfig, now = () => T0) {
   const keys = openKeyStore(':memory:')
   const api = createApi({
-    queries: createQueries(openProjectionDb(':memory:')),
+    queries: createReadPort(openProjectionDb(':memory:')),
     publish: async () => {},
     readiness: async () => ({ ready: true, checks: {} }),
     log: silentLogger(),

@@ -60,6 +60,11 @@ export const MetaSchema = z
       .nullable()
       .describe('Pass as `cursor` for the next (older) page; null on the last page'),
     correlation_id: z.string(),
+    region_filter: z
+      .string()
+      .nullable()
+      .describe('The `region_id` asked for, or null (as in the seed API)'),
+    timestamp: z.iso.datetime().describe('When the page was served, UTC (as in the seed API)'),
   })
   .openapi('PageMeta')
 
@@ -74,7 +79,10 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
 export const component = <S extends z.ZodObject>(schema: S, name: string) =>
   z.object(schema.shape).strict().openapi(name) as unknown as S
 
-/** The seed's list envelope: `{ data, meta: { count, limit, next_cursor, correlation_id } }`. */
+/**
+ * The list envelope: the seed's `{ data, meta: { count, region_filter, correlation_id, timestamp } }`
+ * with paging (`limit`, `next_cursor`). `region_filter` is the validated `region_id` parameter.
+ */
 export const envelope = <T>(
   c: Context,
   page: { data: T[]; nextCursor: string | null },
@@ -86,6 +94,8 @@ export const envelope = <T>(
     limit,
     next_cursor: page.nextCursor,
     correlation_id: c.get('correlationId') as string,
+    region_filter: c.req.query('region_id') ?? null,
+    timestamp: new Date().toISOString(),
   },
 })
 

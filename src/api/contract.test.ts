@@ -321,7 +321,7 @@ describe('requests Bun cannot give a URL', () => {
         ])
         socket.end()
         expect(answer).toStartWith('HTTP/1.1 200')
-        expect(answer).toContain('"status":"ok"')
+        expect(answer).toContain('"status":"healthy"')
       }
     } finally {
       server.stop(true)

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { ERROR_CODES, type ErrorCode } from '@/lib'
 
 /** RFC 9457 problem details. `type` URIs form a closed set; `detail` never carries stack traces or SQL. */
 export const ProblemSchema = z
@@ -10,6 +11,12 @@ export const ProblemSchema = z
     detail: z.string().optional(),
     instance: z.string().optional(),
     correlation_id: z.string().optional(),
+    error: z
+      .string()
+      .describe("The seed API's error member: the title, for clients written against it"),
+    message: z
+      .string()
+      .describe("The seed API's message member: the detail (or the title when there is none)"),
     errors: z
       .array(
         z.object({
@@ -24,7 +31,10 @@ export const ProblemSchema = z
 export type Problem = z.infer<typeof ProblemSchema>
 
 const TITLES = {
-  validation_failed: 'Request validation failed',
+  // The domain's own codes (lib/errors.ts), so any DomainError maps to a problem without a cast.
+  ...(Object.fromEntries(Object.entries(ERROR_CODES).map(([code, { title }]) => [code, title])) as {
+    readonly [C in ErrorCode]: (typeof ERROR_CODES)[C]['title']
+  }),
   malformed_json: 'Request body is not valid JSON',
   malformed_encoding: 'Request body does not match its Content-Encoding',
   unsupported_media_type: 'Unsupported media type',
@@ -36,8 +46,6 @@ const TITLES = {
   not_replayable: 'Cannot be replayed as is',
   conflict: 'Conflicts with what was already written',
   method_not_allowed: 'Method not allowed',
-  upstream_unavailable: 'Temporarily unavailable',
-  outbox_full: 'The outbox is full; retry later',
   stalled: 'A supervised loop has stalled; restart the process',
   internal: 'Internal error',
 } as const
@@ -61,6 +69,8 @@ export function problemBody(
     ...(detail ? { detail } : {}),
     instance: c.req.path,
     correlation_id: c.get('correlationId'),
+    error: TITLES[code],
+    message: detail ?? TITLES[code],
     ...(errors?.length ? { errors } : {}),
   }
 }

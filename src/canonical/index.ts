@@ -24,6 +24,15 @@ export {
 } from './events/market-dispatch'
 export { type RegionPriceEvent, RegionPriceEventSchema } from './events/region-price'
 export {
+  ROOFTOP_SUB_REGIONS,
+  type RooftopEstimateType,
+  RooftopEstimateTypeSchema,
+  type RooftopPvEvent,
+  RooftopPvEventSchema,
+  type RooftopSubRegionId,
+  RooftopSubRegionIdSchema,
+} from './events/rooftop-pv'
+export {
   type ScadaReconciliationEvent,
   ScadaReconciliationEventSchema,
 } from './events/scada-reconciliation'

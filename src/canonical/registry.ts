@@ -3,41 +3,51 @@ import { uuidV5 } from '@/lib'
 import type { EventEnvelope } from './envelope'
 import { SCHEMA_VERSION } from './envelope'
 import type { EventSpecOf } from './event-spec'
-import { InterconnectorFlowEventSchema, interconnectorFlow } from './events/interconnector-flow'
-import { MarketDispatchEventSchema, marketDispatch } from './events/market-dispatch'
-import { RegionPriceEventSchema, regionPrice } from './events/region-price'
-import { ScadaReconciliationEventSchema, scadaReconciliation } from './events/scada-reconciliation'
-import { WeatherObservationSchema, weatherObservation } from './events/weather-observation'
+import { interconnectorFlow } from './events/interconnector-flow'
+import { marketDispatch } from './events/market-dispatch'
+import { regionPrice } from './events/region-price'
+import { rooftopPv } from './events/rooftop-pv'
+import { scadaReconciliation } from './events/scada-reconciliation'
+import { weatherObservation } from './events/weather-observation'
 import type { EventTopic } from './streams'
 
-// Adding an event type: its file in events/, one line in the union and one in SPECS. The two are
-// checked against each other (a type without a spec, or a spec without a type, does not compile),
-// and every helper below is derived from the registry with no default branch.
-export const GridEventSchema = z.discriminatedUnion('event_type', [
-  InterconnectorFlowEventSchema,
-  MarketDispatchEventSchema,
-  RegionPriceEventSchema,
-  WeatherObservationSchema,
-  ScadaReconciliationEventSchema,
-])
+// Adding an event type: its file in events/ (`defineEvent`) and one line here. The union, the
+// registry and every helper below derive from this list with no default branch, so an event type
+// cannot exist without its spec.
+const EVENTS = [
+  interconnectorFlow,
+  marketDispatch,
+  regionPrice,
+  weatherObservation,
+  scadaReconciliation,
+  rooftopPv,
+] as const
+
+type Defined = (typeof EVENTS)[number]
+type SchemasOf<L extends readonly Defined[]> = { -readonly [K in keyof L]: L[K]['schema'] }
+
+export const GridEventSchema = z.discriminatedUnion(
+  'event_type',
+  // `map` over a tuple is typed as an array; the mapped tuple type restores the members.
+  EVENTS.map((e) => e.schema) as unknown as SchemasOf<typeof EVENTS>
+)
 export type GridEvent = z.infer<typeof GridEventSchema>
 export type GridEventType = GridEvent['event_type']
 export type EventOf<T extends GridEventType> = Extract<GridEvent, { event_type: T }>
 
-const SPECS = {
-  InterconnectorFlowEvent: interconnectorFlow,
-  MarketDispatchEvent: marketDispatch,
-  RegionPriceEvent: regionPrice,
-  WeatherObservation: weatherObservation,
-  ScadaReconciliationEvent: scadaReconciliation,
-} as const satisfies { readonly [T in GridEventType]: EventSpecOf<EventOf<T>, never> }
+type DefinedOf<T extends GridEventType> = Extract<Defined, { readonly type: T }>
 
 /** The fields an event type's id is made of (see each `events/<event>.ts`). */
-export type IdentityOf<T extends GridEventType> = Parameters<(typeof SPECS)[T]['identity']>[0]
+export type IdentityOf<T extends GridEventType> = Parameters<DefinedOf<T>['identity']>[0]
 export type EventSpec<T extends GridEventType> = EventSpecOf<EventOf<T>, IdentityOf<T>>
 
 /** Every event type's spec. Indexing with a generic `T` keeps the type: no casts downstream. */
-export const EVENT_REGISTRY: { readonly [T in GridEventType]: EventSpec<T> } = SPECS
+export const EVENT_REGISTRY = Object.fromEntries(EVENTS.map((e) => [e.type, e])) as unknown as {
+  readonly [T in GridEventType]: EventSpec<T>
+}
+// What the cast above takes on trust, checked: each listed spec is its type's spec.
+type Checked = { [T in GridEventType]: DefinedOf<T> extends EventSpec<T> ? true : never }
+true satisfies Checked[GridEventType]
 
 /** Every event type, in registry order. */
 export const EVENT_TYPES = Object.keys(EVENT_REGISTRY) as GridEventType[]

@@ -1,13 +1,13 @@
 import { createApi, openApiDocument } from '@/api'
 import { VERSION } from '@/node'
 import { silentLogger } from '@/observability'
-import { createQueries, openProjectionDb } from '@/projection'
+import { createReadPort, openProjectionDb } from '@/projection'
 
 /** `gridpulse openapi`: prints the OpenAPI 3.1 document of this build (no data directory needed). */
 export function openapi(): number {
   const db = openProjectionDb(':memory:')
   const api = createApi({
-    queries: createQueries(db),
+    queries: createReadPort(db),
     publish: async () => {},
     readiness: async () => ({ ready: true, checks: {} }),
     log: silentLogger(),

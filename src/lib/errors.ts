@@ -1,13 +1,23 @@
 /**
- * A typed error with a stable `code` (the last segment of the problem `type` URI on the wire),
- * the HTTP status it maps to, and whether retrying can help.
+ * Every code a DomainError can carry: the HTTP status it maps to, whether retrying can help, and
+ * the problem title the API shows (the code is the last segment of the problem `type` URI).
  */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, retryable: false, title: 'Request validation failed' },
+  upstream_unavailable: { status: 503, retryable: true, title: 'Temporarily unavailable' },
+  upstream_too_large: { status: 503, retryable: false, title: 'Upstream response too large' },
+  outbox_full: { status: 503, retryable: true, title: 'The outbox is full; retry later' },
+} as const satisfies Record<string, { status: number; retryable: boolean; title: string }>
+export type ErrorCode = keyof typeof ERROR_CODES
+export type ErrorStatus = (typeof ERROR_CODES)[ErrorCode]['status']
+
+/** A typed error: its code's status and retryability come from ERROR_CODES unless overridden. */
 export class DomainError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
-    readonly status: 400 | 404 | 409 | 413 | 415 | 422 | 429 | 503 = 400,
-    readonly retryable = false,
+    readonly status: ErrorStatus = ERROR_CODES[code].status,
+    readonly retryable: boolean = ERROR_CODES[code].retryable,
     options?: { cause?: unknown }
   ) {
     super(message, options)
@@ -38,7 +48,7 @@ export class UpstreamError extends DomainError {
   constructor(
     readonly reason: Exclude<SourceFailureReason, 'internal'>,
     message: string,
-    options?: { cause?: unknown; code?: string; retryable?: boolean }
+    options?: { cause?: unknown; code?: ErrorCode; retryable?: boolean }
   ) {
     super(
       options?.code ?? 'upstream_unavailable',

@@ -1,6 +1,8 @@
 export {
   classifySourceFailure,
   DomainError,
+  ERROR_CODES,
+  type ErrorCode,
   SOURCE_FAILURE_REASONS,
   type SourceFailureReason,
   UpstreamError,

@@ -2,7 +2,7 @@ import { type KeyStore, openKeyStore } from '@/access'
 import { mkdirSync } from 'node:fs'
 import { type ApiDeps, createApi, type GridPulseApi } from '@/api'
 import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
-import { DLQ_TOPICS, EVENT_TOPICS, eventTimeOf } from '@/canonical'
+import { DLQ_TOPICS, EVENT_TOPICS, EVENT_TYPES, eventTimeOf } from '@/canonical'
 import { createLoopRegistry, type LoopRegistry, type Supervisor } from '@/lib'
 import {
   createLogger,
@@ -20,11 +20,11 @@ import {
 import {
   createLagMonitor,
   createProjector,
-  createQueries,
+  createReadPort,
   type LagMonitor,
   openProjectionDb,
   type ProjectionDb,
-  type Queries,
+  type ReadPort,
 } from '@/projection'
 import type { Poller } from '@/sources'
 import type { Config } from '../config'
@@ -59,7 +59,7 @@ export interface GridPulseNode {
   readonly fetch: GridPulseApi['fetch']
   readonly db: ProjectionDb
   readonly bus: EventBus
-  readonly queries: Queries
+  readonly queries: ReadPort
   readonly keys: KeyStore
   readonly metrics: Metrics
   readonly readiness: () => Promise<ReadinessReport>
@@ -175,7 +175,7 @@ function authFor(config: Config['auth'], keys: KeyStore): NonNullable<ApiDeps['a
 }
 
 /** Starts the lag monitor and returns it with its timer's closer (a fresh look every 5 s). */
-async function startLagMonitor(bus: EventBus, queries: Queries, topics: readonly string[]) {
+async function startLagMonitor(bus: EventBus, queries: ReadPort, topics: readonly string[]) {
   const lag = createLagMonitor({
     endOffsets: () => bus.endOffsets(topics),
     positions: () => queries.positions(PROJECTION_CONSUMER),
@@ -183,6 +183,41 @@ async function startLagMonitor(bus: EventBus, queries: Queries, topics: readonly
   await lag.refresh()
   const timer = setInterval(() => void lag.refresh(), 5_000)
   return { lag, closer: { name: 'lag monitor', close: () => clearInterval(timer) } }
+}
+
+/** The key store (access.sqlite) and the projection (projection.sqlite), in that order. */
+function openStores(config: Config, overrides: NodeOverrides, log: Logger, closers: Closer[]) {
+  // A node given both of its stores (an in-memory one in tests) touches no data directory.
+  if (!overrides.bus || !overrides.projectionPath || !overrides.accessPath)
+    mkdirSync(config.data.dir, { recursive: true })
+  // Before the projection: its migrations drop the table old keys are carried over from.
+  const keys = openKeyStore(overrides.accessPath ?? config.data.accessPath, {
+    carryOverFrom: overrides.projectionPath ?? config.data.projectionPath,
+  })
+  closers.push({ name: 'key store', close: () => keys.close() })
+  if (keys.carriedOver > 0)
+    log.info({ keys: keys.carriedOver }, 'API keys carried over from projection.sqlite')
+  const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath, {
+    cacheKb: config.memory.sqliteCacheKb,
+    readCachePages: config.memory.readCachePages,
+  })
+  closers.push({ name: 'projection db', close: () => db.sqlite.close() })
+  return { keys, db }
+}
+
+/** Shuts the node down (exit 70) when liveness fails: plain Docker never restarts an unhealthy container. */
+function watchdogFor(
+  liveness: () => Liveness,
+  log: Logger,
+  failure: ReturnType<typeof createFailure>
+): Closer {
+  const watchdog = startWatchdog({
+    liveness,
+    log,
+    stopping: () => failure.code() !== undefined,
+    fail: failure.fail,
+  })
+  return { name: 'watchdog', close: () => clearInterval(watchdog) }
 }
 
 /**
@@ -200,32 +235,27 @@ export async function createNode(
   const loops = createLoopRegistry()
   const pollers: { source: string; poller: Poller }[] = []
 
-  // A node given both of its stores (an in-memory one in tests) touches no data directory.
-  if (!overrides.bus || !overrides.projectionPath || !overrides.accessPath)
-    mkdirSync(config.data.dir, { recursive: true })
-  // Before the projection: its migrations drop the table old keys are carried over from.
-  const keys = openKeyStore(overrides.accessPath ?? config.data.accessPath, {
-    carryOverFrom: overrides.projectionPath ?? config.data.projectionPath,
-  })
-  closers.push({ name: 'key store', close: () => keys.close() })
-  if (keys.carriedOver > 0)
-    log.info({ keys: keys.carriedOver }, 'API keys carried over from projection.sqlite')
-  const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath, {
-    cacheKb: config.memory.sqliteCacheKb,
-    readCachePages: config.memory.readCachePages,
-  })
-  closers.push({ name: 'projection db', close: () => db.sqlite.close() })
+  const { keys, db } = openStores(config, overrides, log, closers)
   const bus =
     overrides.bus ?? (await openEventLog(config, { log, loops, fail: failure.fail, pollers }))
   closers.push({ name: 'event log', close: () => bus.close() })
 
   const metrics = createMetrics({ version: VERSION })
-  const queries = createQueries(db)
+  const queries = createReadPort(db)
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
     observeProjected(metrics, batch, eventTimeOf)
     overrides.onProjected?.(batch)
   })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
+  // Known label sets have their series from the first scrape: dashboards show 0, not "No data",
+  // and rate() counts the first event too (a series born at 1 has no earlier sample to rise from).
+  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
+  for (const event_type of EVENT_TYPES) {
+    metrics.endToEndLatency.zero({ event_type })
+    metrics.historicalEvents.inc({ event_type }, 0)
+  }
+  if (config.bus.kind === 'kafka' && config.bus.security.tls?.ca)
+    metrics.observeCertificates('kafka_tls_ca', config.bus.security.tls.ca)
   const sink = instrumentedSink(bus, metrics)
 
   const sources = createSourceRegistry()
@@ -235,13 +265,7 @@ export async function createNode(
   const { lag, closer } = await startLagMonitor(bus, queries, topics)
   closers.push(closer)
   const liveness = createLiveness({ bus, loops, lag, stallMs: config.liveness.stallMs })
-  const watchdog = startWatchdog({
-    liveness,
-    log,
-    stopping: () => failure.code() !== undefined,
-    fail: failure.fail,
-  })
-  closers.push({ name: 'watchdog', close: () => clearInterval(watchdog) })
+  closers.push(watchdogFor(liveness, log, failure))
   const maxLag = config.readiness.maxLag
   const readiness = createNodeReadiness({ db, queries, bus, lag, loops, sources, maxLag })
 
@@ -287,7 +311,7 @@ function createNodeApi(
   config: Config,
   overrides: NodeOverrides,
   deps: {
-    readonly queries: Queries
+    readonly queries: ReadPort
     readonly keys: KeyStore
     readonly sink: EventBus
     readonly readiness: () => Promise<ReadinessReport>
@@ -321,6 +345,7 @@ function createNodeApi(
           lag: deps.lag,
           loops: () => deps.loops.list(),
           sources: () => deps.sources.list(),
+          readiness: deps.readiness,
         })
       : undefined,
   })

@@ -12,7 +12,7 @@ import {
   type LagMonitor,
   type ProjectionDb,
   projectionLagCheck,
-  type Queries,
+  type ReadPort,
 } from '@/projection'
 import { EX_SOFTWARE } from './version'
 
@@ -116,7 +116,7 @@ function loopsCheck(list: readonly LoopStatus[]) {
 /** `/ready`: the checks of a node, required (database, event log, projection) or reported. */
 export function createNodeReadiness(deps: {
   readonly db: ProjectionDb
-  readonly queries: Queries
+  readonly queries: ReadPort
   readonly bus: EventBus
   readonly lag: LagMonitor
   readonly loops: LoopRegistry

@@ -1,15 +1,17 @@
 export { isMigrated, migrate, openProjectionDb, type ProjectionDb } from './db'
 export { createProjector, type Projector } from './projector'
 export {
-  createQueries,
+  createReadPort,
   type GapRange,
   type DispatchRevision,
   type GenerationMix,
   type Page,
-  type Queries,
+  type RenewablesInterval,
+  type RooftopPvEstimate,
+  type ReadPort,
   type RangeQuery,
   type Stats,
-} from './queries'
+} from './read-port'
 export {
   createLagMonitor,
   type LagMonitor,

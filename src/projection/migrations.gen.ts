@@ -30,5 +30,10 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
     "tag": "0005_drop_api_keys",
     "hash": "a75d4febe7cd0687a213a4feed00952c11f2900c7dec6c1266d6f9559c8f1468",
     "sql": "DROP TABLE `api_keys`;"
+  },
+  {
+    "tag": "0006_rooftop_pv",
+    "hash": "c21c941972e57402fc0843875c575c830546267354674cb9d317af35d4593490",
+    "sql": "CREATE TABLE `rooftop_pv` (\n\t`event_id` text PRIMARY KEY NOT NULL,\n\t`correlation_id` text NOT NULL,\n\t`source` text NOT NULL,\n\t`source_file` text,\n\t`source_sha256` text,\n\t`schema_version` integer NOT NULL,\n\t`ingested_at` integer NOT NULL,\n\t`projected_at` integer NOT NULL,\n\t`region_id` text NOT NULL,\n\t`interval_end` integer NOT NULL,\n\t`estimate_type` text NOT NULL,\n\t`power_mw` real NOT NULL,\n\t`quality_indicator` real,\n\t`basis` text NOT NULL,\n\t`sub_regions` text NOT NULL,\n\t`last_changed` integer,\n\t`preferred` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `rooftop_pv_by_time` ON `rooftop_pv` (`interval_end`,`event_id`);--> statement-breakpoint\nCREATE INDEX `rooftop_pv_by_region_time` ON `rooftop_pv` (`region_id`,`interval_end`,`event_id`);"
   }
 ]

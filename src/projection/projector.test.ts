@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import type { ConsumedBatch } from '@/bus'
 import { dispatchEvent, priceEvent } from '../../tests/support/events'
-import { createProjector, createQueries, openProjectionDb } from '.'
+import { createProjector, createReadPort, openProjectionDb } from '.'
 
 const batchOf = (
   topic: string,
@@ -25,7 +25,7 @@ describe('projector', () => {
     await projector.project(batch)
     await projector.project(batch)
 
-    expect(createQueries(db).prices.list({ regionId: 'NSW1', limit: 10 }).data).toHaveLength(1)
+    expect(createReadPort(db).prices.list({ regionId: 'NSW1', limit: 10 }).data).toHaveLength(1)
     expect(projector.startOffset('market.prices', 0)).toBe(42n)
   })
 
@@ -37,7 +37,7 @@ describe('projector', () => {
     await projector.project(batchOf('market.prices', 1, 0n, [event]))
     await projector.project(batchOf('market.prices', 1, 1n, [event]))
 
-    const page = createQueries(db).prices.list({ limit: 10 })
+    const page = createReadPort(db).prices.list({ limit: 10 })
     expect(page.data).toEqual([event])
   })
 
@@ -61,7 +61,7 @@ describe('projector', () => {
 
     await expect(projector.project(batch)).rejects.toThrow()
 
-    expect(createQueries(db).dispatch.list({ limit: 10 }).data).toHaveLength(0)
+    expect(createReadPort(db).dispatch.list({ limit: 10 }).data).toHaveLength(0)
     expect(projector.startOffset('market.dispatch', 2)).toBeUndefined()
   })
 
@@ -77,7 +77,7 @@ describe('projector', () => {
       )
     )
     await projector.project(batchOf('market.dispatch', 0, 0n, events as never))
-    const queries = createQueries(db)
+    const queries = createReadPort(db)
 
     const first = queries.dispatch.list({ limit: 2 })
     const second = queries.dispatch.list({ limit: 2, cursor: first.nextCursor! })

@@ -6,6 +6,7 @@ export { deadLetters } from './read-models/dead-letters'
 export { dispatch, dispatchRevisions } from './read-models/dispatch'
 export { interconnectorFlows } from './read-models/interconnector-flows'
 export { prices } from './read-models/prices'
+export { rooftopPv } from './read-models/rooftop-pv'
 export { scadaReconciliation } from './read-models/scada-reconciliation'
 export { weather } from './read-models/weather'
 

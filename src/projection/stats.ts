@@ -17,8 +17,8 @@ export const STATS_TOTALS: readonly string[] = [
 /**
  * A span of missing data: `from` is the end of the last interval before it (UTC, ISO-8601), `to`
  * the end of the last missing interval, or null while the gap is still open (nothing since).
- * `intervals`: 5-minute intervals in it that should have been published by now (null when the
- * source has no 5-minute cadence).
+ * `intervals`: intervals of the source's cadence (5 minutes; 30 for rooftop PV) in it that should
+ * have been published by now (null when the source has no fixed cadence).
  */
 export interface GapRange {
   readonly from: string
@@ -40,6 +40,10 @@ export interface RegionStats {
   readonly temperature_c_min: number | null
   readonly temperature_c_avg: number | null
   readonly temperature_c_max: number | null
+  readonly rooftop_pv_count: number
+  readonly power_mw_min: number | null
+  readonly power_mw_avg: number | null
+  readonly power_mw_max: number | null
 }
 
 export interface Stats {
@@ -61,125 +65,54 @@ export interface Stats {
   } | null
 }
 
-const STEP = 300_000
+/** The sources with a fixed cadence, and its length: their missing intervals can be counted. */
+export const SOURCE_CADENCE_MS = {
+  'aemo.dispatchis': 300_000,
+  'aemo.dispatch_scada': 300_000,
+  'aemo.rooftop_pv': 1_800_000,
+} as const
+type GapSource = keyof typeof SOURCE_CADENCE_MS
+
+type Statement = ReturnType<ProjectionDb['sqlite']['prepare']>
+type StreamStatements = ReturnType<typeof prepareStreams>[number]
+interface GapOptions {
+  readonly limit?: number
+  readonly openSinceMs?: number
+  readonly down?: boolean
+}
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const count = (statement: { get(): unknown }) => (statement.get() as { n: number }).n
 
 /** Statistics and the gap report, over every read model of the list. */
 export function createStatsQueries(db: ProjectionDb, reconciliation: ReconciliationQueries) {
-  const q = (sql: string) => db.sqlite.prepare(sql)
-  const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-  const streams = READ_MODEL_LIST.map((m) => {
-    const table = `"${getTableName(m.table)}"`
-    const time = `"${m.time.name}"`
-    return {
-      name: getTableName(m.table),
-      total: q(`SELECT COUNT(*) AS n FROM ${table}`),
-      perSource: q(
-        `SELECT source, COUNT(*) AS n, MAX(${time}) AS newest, MAX(ingested_at) AS ingested FROM ${table} GROUP BY source`
-      ),
-      regions: m.regionStats && {
-        spec: m.regionStats,
-        statement: q(
-          `SELECT "${m.regionStats.region.name}" AS region, COUNT(*) AS n, MIN("${m.regionStats.value.name}") AS lo,
-           AVG("${m.regionStats.value.name}") AS mean, MAX("${m.regionStats.value.name}") AS hi
-           FROM ${table} GROUP BY "${m.regionStats.region.name}"`
-        ),
-      },
-    }
-  })
-  const deadLetterTotal = q(`SELECT COUNT(*) AS n FROM "${getTableName(deadLetters)}"`)
-  // A source's 5-minute intervals are those of every stream it feeds (UNION: distinct, ordered).
-  const intervalModels = READ_MODEL_LIST.filter((m) => m.dispatchIntervals)
-  const intervalsSince = q(
-    `${intervalModels
-      .map(
-        (m) =>
-          `SELECT "${m.time.name}" AS t FROM "${getTableName(m.table)}" WHERE source = $source AND "${m.time.name}" >= $since`
-      )
-      .join(' UNION ')} ORDER BY t`
+  const streams = prepareStreams(db)
+  const deadLetterTotal = db.sqlite.prepare(
+    `SELECT COUNT(*) AS n FROM "${getTableName(deadLetters)}"`
   )
-  const newestInterval = q(
-    `SELECT MAX(t) AS t FROM (${intervalModels
-      .map(
-        (m) =>
-          `SELECT MAX("${m.time.name}") AS t FROM "${getTableName(m.table)}" WHERE source = $source`
-      )
-      .join(' UNION ALL ')})`
-  )
-
+  const intervals = prepareIntervalStatements(db)
+  // Counted once per projection commit: `/health` reads them on every probe.
+  let counted: { version: number; totals: Record<string, number> } | undefined
+  const totals = (): Record<string, number> => {
+    if (counted?.version !== db.version.current)
+      counted = {
+        version: db.version.current,
+        totals: Object.fromEntries([
+          ...streams.map((stream) => [stream.name, count(stream.total)]),
+          [getTableName(deadLetters), count(deadLetterTotal)],
+        ]),
+      }
+    return counted.totals
+  }
   return {
+    /** Rows per stream (keys: `STATS_TOTALS`), recounted only after a projection commit. */
+    totals,
     stats(): Stats {
-      const count = (statement: { get(): unknown }) => (statement.get() as { n: number }).n
-      const totals: Record<string, number> = Object.fromEntries([
-        ...streams.map((stream) => [stream.name, count(stream.total)]),
-        [getTableName(deadLetters), count(deadLetterTotal)],
-      ])
-      const regionRows = new Map<string, Record<string, string | number | null>>()
-      const merged = new Map<
-        string,
-        { events: number; newest: number | null; ingested: number | null }
-      >()
-      for (const stream of streams) {
-        if (stream.regions) {
-          const { spec, statement } = stream.regions
-          for (const r of statement.all() as {
-            region: string
-            n: number
-            lo: unknown
-            mean: unknown
-            hi: unknown
-          }[]) {
-            const row = regionRows.get(r.region) ?? {}
-            row[spec.count] = r.n
-            row[`${spec.prefix}_min`] = num(r.lo)
-            row[`${spec.prefix}_avg`] = num(r.mean)
-            row[`${spec.prefix}_max`] = num(r.hi)
-            regionRows.set(r.region, row)
-          }
-        }
-        for (const r of stream.perSource.all() as {
-          source: string
-          n: number
-          newest: number | null
-          ingested: number | null
-        }[]) {
-          const m = merged.get(r.source) ?? { events: 0, newest: null, ingested: null }
-          m.events += r.n
-          m.newest = Math.max(m.newest ?? -Infinity, Number(r.newest ?? -Infinity))
-          m.ingested = Math.max(m.ingested ?? -Infinity, Number(r.ingested ?? -Infinity))
-          merged.set(r.source, m)
-        }
-      }
-      // A region absent from one stream gets that stream's zero count and null bounds.
-      const empty: Record<string, number | null> = {}
-      for (const stream of streams) {
-        if (!stream.regions) continue
-        const { count, prefix } = stream.regions.spec
-        Object.assign(empty, {
-          [count]: 0,
-          [`${prefix}_min`]: null,
-          [`${prefix}_avg`]: null,
-          [`${prefix}_max`]: null,
-        })
-      }
-      const regions = [...regionRows.keys()]
-        .sort()
-        .map(
-          (region_id) =>
-            ({ region_id, ...empty, ...regionRows.get(region_id) }) as unknown as RegionStats
-        )
-      const sources = [...merged.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([source, m]) => ({
-          source,
-          events: m.events,
-          newest_interval: Number.isFinite(m.newest) ? toUtcIso(m.newest!) : null,
-          newest_ingested_at: Number.isFinite(m.ingested) ? toUtcIsoMs(m.ingested!) : null,
-        }))
       const latest = reconciliation.latest()
       return {
-        totals,
-        regions,
-        sources,
+        totals: totals(),
+        regions: regionStats(streams),
+        sources: sourceStats(streams),
         scada_unmapped: latest
           ? {
               interval_end: latest.interval_end,
@@ -192,57 +125,175 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
     },
 
     /**
-     * Missing 5-minute intervals of a source, from the projection. `missing`: interval ends with no
-     * data in the window (holes between ingested intervals, and intervals that should have arrived
-     * by `expectedUntilMs` after the newest one: a stall still going on), newest first, at most
-     * `limit`. `ranges`: the same as spans, newest first, not bounded by the window: an open span
+     * Missing intervals of a source (at its cadence, `SOURCE_CADENCE_MS`), from the projection.
+     * `missing`: interval ends with no data in the window (holes between ingested intervals, and
+     * intervals that should have arrived by `expectedUntilMs` after the newest one: a stall still
+     * going on), newest first, at most `limit`. `ranges`: the same as spans, newest first, not bounded by the window: an open span
      * (`to: null`) runs from the newest ingested interval — or, for a source with no data at all,
      * from `openSinceMs` (the node's start) — to now, so a source that never delivered or stalled
      * beyond the window is reported, not `[]`. An open span with nothing overdue yet is reported
      * only when `down` (the source is known to be failing).
      */
     gaps(
-      source: 'aemo.dispatchis' | 'aemo.dispatch_scada',
+      source: GapSource,
       sinceMs: number,
       /** The newest interval end that should exist by now: a stall still going on is a gap too. */
       expectedUntilMs: number,
-      options: { limit?: number; openSinceMs?: number; down?: boolean } = {}
+      options: GapOptions = {}
     ): { missing: string[]; ranges: GapRange[] } {
-      const limit = options.limit ?? 100
-      const times = (intervalsSince.all({ source, since: sinceMs }) as { t: number }[]).map(
+      const times = (intervals.since.all({ source, since: sinceMs }) as { t: number }[]).map(
         (r) => r.t
       )
-      const missing: string[] = []
-      const ranges: GapRange[] = []
-      const until = expectedUntilMs - (expectedUntilMs % STEP)
       // The newest interval ever ingested, even when it is older than the window (a long stall).
       const newest =
         times.at(-1) ??
-        (newestInterval.get({ source }) as { t: number | null } | null)?.t ??
+        (intervals.newest.get({ source }) as { t: number | null } | null)?.t ??
         undefined
-      const openFrom = newest ?? options.openSinceMs
-      if (openFrom !== undefined) {
-        // Interval ends after openFrom, up to `until`: overdue and missing.
-        const first = openFrom - (openFrom % STEP) + STEP
-        const overdue = until >= first ? (until - first) / STEP + 1 : 0
-        if (overdue > 0 || options.down)
-          ranges.push({ from: toUtcIso(openFrom), to: null, intervals: overdue })
-        for (let t = until; t >= first && t >= sinceMs && missing.length < limit; t -= STEP)
-          missing.push(toUtcIso(t))
-      }
-      for (let i = times.length - 1; i > 0; i--) {
-        const [prev, next] = [times[i - 1]!, times[i]!]
-        if (next - prev <= STEP) continue
-        if (ranges.length < limit)
-          ranges.push({
-            from: toUtcIso(prev),
-            to: toUtcIso(next - STEP),
-            intervals: (next - prev) / STEP - 1,
-          })
-        for (let t = next - STEP; t > prev && missing.length < limit; t -= STEP)
-          missing.push(toUtcIso(t))
-      }
-      return { missing, ranges }
+      return findGaps(times, newest, sinceMs, expectedUntilMs, SOURCE_CADENCE_MS[source], options)
     },
   }
+}
+
+/** Per stream: its total, its per-source newest rows and, where it has them, its region figures. */
+function prepareStreams(db: ProjectionDb) {
+  const q = (sql: string) => db.sqlite.prepare(sql)
+  return READ_MODEL_LIST.map((m) => {
+    const table = `"${getTableName(m.table)}"`
+    const time = `"${m.time.name}"`
+    const spec = m.regionStats
+    return {
+      name: getTableName(m.table),
+      total: q(`SELECT COUNT(*) AS n FROM ${table}`),
+      perSource: q(
+        `SELECT source, COUNT(*) AS n, MAX(${time}) AS newest, MAX(ingested_at) AS ingested FROM ${table} GROUP BY source`
+      ),
+      regions: spec && {
+        spec,
+        statement: q(
+          `SELECT "${spec.region.name}" AS region, COUNT(*) AS n, MIN("${spec.value.name}") AS lo,
+           AVG("${spec.value.name}") AS mean, MAX("${spec.value.name}") AS hi
+           FROM ${table} GROUP BY "${spec.region.name}"`
+        ),
+      },
+    }
+  })
+}
+
+/** A source's intervals are those of every stream it feeds (UNION: distinct, ordered). */
+function prepareIntervalStatements(db: ProjectionDb): { since: Statement; newest: Statement } {
+  const models = READ_MODEL_LIST.filter((m) => m.dispatchIntervals)
+  const from = (m: (typeof models)[number]) => `"${getTableName(m.table)}"`
+  return {
+    since: db.sqlite.prepare(
+      `${models
+        .map(
+          (m) =>
+            `SELECT "${m.time.name}" AS t FROM ${from(m)} WHERE source = $source AND "${m.time.name}" >= $since`
+        )
+        .join(' UNION ')} ORDER BY t`
+    ),
+    newest: db.sqlite.prepare(
+      `SELECT MAX(t) AS t FROM (${models
+        .map((m) => `SELECT MAX("${m.time.name}") AS t FROM ${from(m)} WHERE source = $source`)
+        .join(' UNION ALL ')})`
+    ),
+  }
+}
+
+/** One row per region; a region absent from one stream gets that stream's zero count and null bounds. */
+function regionStats(streams: readonly StreamStatements[]): RegionStats[] {
+  const rows = new Map<string, Record<string, string | number | null>>()
+  const empty: Record<string, number | null> = {}
+  for (const { regions } of streams) {
+    if (!regions) continue
+    const { count: countKey, prefix } = regions.spec
+    Object.assign(empty, {
+      [countKey]: 0,
+      [`${prefix}_min`]: null,
+      [`${prefix}_avg`]: null,
+      [`${prefix}_max`]: null,
+    })
+    for (const r of regions.statement.all() as {
+      region: string
+      n: number
+      lo: unknown
+      mean: unknown
+      hi: unknown
+    }[]) {
+      const row = rows.get(r.region) ?? {}
+      row[countKey] = r.n
+      row[`${prefix}_min`] = num(r.lo)
+      row[`${prefix}_avg`] = num(r.mean)
+      row[`${prefix}_max`] = num(r.hi)
+      rows.set(r.region, row)
+    }
+  }
+  return [...rows.keys()]
+    .sort()
+    .map((region_id) => ({ region_id, ...empty, ...rows.get(region_id) }) as unknown as RegionStats)
+}
+
+/** Events, newest interval and newest ingest per source, over every stream it feeds. */
+function sourceStats(streams: readonly StreamStatements[]): Stats['sources'] {
+  const merged = new Map<string, { events: number; newest: number; ingested: number }>()
+  for (const stream of streams) {
+    for (const r of stream.perSource.all() as {
+      source: string
+      n: number
+      newest: number | null
+      ingested: number | null
+    }[]) {
+      const m = merged.get(r.source) ?? { events: 0, newest: -Infinity, ingested: -Infinity }
+      m.events += r.n
+      m.newest = Math.max(m.newest, Number(r.newest ?? -Infinity))
+      m.ingested = Math.max(m.ingested, Number(r.ingested ?? -Infinity))
+      merged.set(r.source, m)
+    }
+  }
+  return [...merged.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([source, m]) => ({
+      source,
+      events: m.events,
+      newest_interval: Number.isFinite(m.newest) ? toUtcIso(m.newest) : null,
+      newest_ingested_at: Number.isFinite(m.ingested) ? toUtcIsoMs(m.ingested) : null,
+    }))
+}
+
+/** The gap report from a source's ingested interval ends (ascending) and its newest one. */
+function findGaps(
+  times: readonly number[],
+  newest: number | undefined,
+  sinceMs: number,
+  expectedUntilMs: number,
+  step: number,
+  options: GapOptions
+): { missing: string[]; ranges: GapRange[] } {
+  const limit = options.limit ?? 100
+  const missing: string[] = []
+  const ranges: GapRange[] = []
+  const until = expectedUntilMs - (expectedUntilMs % step)
+  const openFrom = newest ?? options.openSinceMs
+  if (openFrom !== undefined) {
+    // Interval ends after openFrom, up to `until`: overdue and missing.
+    const first = openFrom - (openFrom % step) + step
+    const overdue = until >= first ? (until - first) / step + 1 : 0
+    if (overdue > 0 || options.down)
+      ranges.push({ from: toUtcIso(openFrom), to: null, intervals: overdue })
+    for (let t = until; t >= first && t >= sinceMs && missing.length < limit; t -= step)
+      missing.push(toUtcIso(t))
+  }
+  for (let i = times.length - 1; i > 0; i--) {
+    const [prev, next] = [times[i - 1]!, times[i]!]
+    if (next - prev <= step) continue
+    if (ranges.length < limit)
+      ranges.push({
+        from: toUtcIso(prev),
+        to: toUtcIso(next - step),
+        intervals: (next - prev) / step - 1,
+      })
+    for (let t = next - step; t > prev && missing.length < limit; t -= step)
+      missing.push(toUtcIso(t))
+  }
+  return { missing, ranges }
 }

@@ -98,29 +98,11 @@ export function createPoller(options: {
 }): Poller {
   const { status, log } = options
   const now = options.now ?? Date.now
-  const wait = options.sleep ?? sleep
   const policy = { ...OUTAGE_DEFAULTS, ...definedOnly(options.outage ?? {}) }
-  let lastOutageLogAt = 0
-  // A wake during a cycle must not be lost: it cuts the wait after that cycle.
-  let woken = false
-  let interrupt = () => {}
-  const pause = (ms: number, signal: AbortSignal) => {
-    if (woken) {
-      woken = false
-      return Promise.resolve()
-    }
-    const early = new AbortController()
-    interrupt = () => early.abort()
-    return wait(ms, AbortSignal.any([signal, early.signal])).finally(() => {
-      interrupt = () => {}
-      woken = false
-    })
-  }
+  const recordFailure = createFailureRecorder(status, log, policy, now, options.random)
+  const { pause, wake } = createWakeablePause(options.sleep ?? sleep)
   return {
-    wake() {
-      woken = true
-      interrupt()
-    },
+    wake,
     async run(signal) {
       while (!signal.aborted) {
         let delay = options.everyMs
@@ -131,62 +113,116 @@ export function createPoller(options: {
             await pause(delay, signal)
             continue
           }
-          status.lastAttemptAt = attemptAt
-          status.lastSuccessAt = now()
-          if (status.downSince !== null) {
-            log.info(
-              {
-                outage_ms: status.lastSuccessAt - status.downSince,
-                failures: status.consecutiveFailures,
-                down_since: iso(status.downSince),
-              },
-              'source recovered'
-            )
-          }
-          status.downSince = null
-          status.consecutiveFailures = 0
-          status.lastError = null
-          status.lastFailureReason = null
-          if (result.lastItem) status.lastItem = result.lastItem
-          if (result.lastDataAt !== undefined)
-            status.lastDataAt = Math.max(status.lastDataAt ?? 0, result.lastDataAt)
+          recordSuccess(status, log, result, attemptAt, now())
           if (result.more) delay = 0
-          if (result.events > 0 || result.rejected > 0) {
-            log.info(
-              { events: result.events, rejected: result.rejected, item: result.lastItem },
-              'poll cycle done'
-            )
-          }
         } catch (error) {
           if (signal.aborted) break // a poll cut short by shutdown is not an outage
-          const reason = classifySourceFailure(error)
-          status.lastAttemptAt = attemptAt
-          status.consecutiveFailures++
-          status.failures[reason]++
-          status.lastFailureReason = reason
-          status.lastError = (error instanceof Error ? error.message : String(error)).slice(0, 500)
-          delay = failureDelayMs(status.consecutiveFailures, policy, options.random)
-          const fields = {
-            reason,
-            error: status.lastError,
-            failures: status.consecutiveFailures,
-            retry_in_ms: delay,
-          }
-          const at = now()
-          if (status.downSince === null) {
-            status.downSince = attemptAt
-            lastOutageLogAt = at
-            log.warn(fields, 'source down')
-          } else if (at - lastOutageLogAt >= policy.logEveryMs) {
-            lastOutageLogAt = at
-            log.warn({ ...fields, down_since: iso(status.downSince) }, 'source still down')
-          } else {
-            log.debug(fields, 'poll failed')
-          }
+          delay = recordFailure(error, attemptAt)
         }
         await pause(delay, signal)
       }
     },
+  }
+}
+
+/** A sleep that `wake()` cuts short; a wake during a cycle is not lost: it skips the next wait. */
+function createWakeablePause(wait: (ms: number, signal: AbortSignal) => Promise<void>) {
+  let woken = false
+  let interrupt = () => {}
+  return {
+    pause(ms: number, signal: AbortSignal): Promise<void> {
+      if (woken) {
+        woken = false
+        return Promise.resolve()
+      }
+      const early = new AbortController()
+      interrupt = () => early.abort()
+      return wait(ms, AbortSignal.any([signal, early.signal])).finally(() => {
+        interrupt = () => {}
+        woken = false
+      })
+    },
+    wake() {
+      woken = true
+      interrupt()
+    },
+  }
+}
+
+/** A successful poll: the status is healthy again (a recovery is logged) and carries the result. */
+function recordSuccess(
+  status: SourceStatus,
+  log: Logger,
+  result: CycleResult,
+  attemptAt: number,
+  at: number
+): void {
+  status.lastAttemptAt = attemptAt
+  status.lastSuccessAt = at
+  if (status.downSince !== null) {
+    log.info(
+      {
+        outage_ms: status.lastSuccessAt - status.downSince,
+        failures: status.consecutiveFailures,
+        down_since: iso(status.downSince),
+      },
+      'source recovered'
+    )
+  }
+  status.downSince = null
+  status.consecutiveFailures = 0
+  status.lastError = null
+  status.lastFailureReason = null
+  if (result.lastItem) status.lastItem = result.lastItem
+  if (result.lastDataAt !== undefined)
+    status.lastDataAt = Math.max(status.lastDataAt ?? 0, result.lastDataAt)
+  if (result.events > 0 || result.rejected > 0) {
+    log.info(
+      { events: result.events, rejected: result.rejected, item: result.lastItem },
+      'poll cycle done'
+    )
+  }
+}
+
+/**
+ * Records a failed poll on the status and returns the backoff delay before the next one. The
+ * first failure of an outage is logged as "source down", later ones as "source still down" at
+ * most once per `logEveryMs`, the rest at debug.
+ */
+function createFailureRecorder(
+  status: SourceStatus,
+  log: Logger,
+  policy: Required<OutagePolicy>,
+  now: () => number,
+  random?: () => number
+): (error: unknown, attemptAt: number) => number {
+  let lastOutageLogAt = 0
+  return (error, attemptAt) => {
+    const reason = classifySourceFailure(error)
+    status.lastAttemptAt = attemptAt
+    status.consecutiveFailures++
+    status.failures[reason]++
+    status.lastFailureReason = reason
+    status.lastError = (error instanceof Error ? error.message : String(error)).slice(0, 500)
+    const delay = failureDelayMs(status.consecutiveFailures, policy, random)
+    const fields = {
+      reason,
+      error: status.lastError,
+      failures: status.consecutiveFailures,
+      retry_in_ms: delay,
+    }
+    const at = now()
+    if (status.downSince === null) {
+      status.downSince = attemptAt
+      lastOutageLogAt = at
+      log.warn(fields, 'source down')
+    } else if (at - lastOutageLogAt >= policy.logEveryMs) {
+      lastOutageLogAt = at
+      log.warn({ ...fields, down_since: iso(status.downSince) }, 'source still down')
+    } else {
+      log.debug(fields, 'poll failed')
+    }
+    return delay
   }
 }
 

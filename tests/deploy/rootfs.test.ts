@@ -130,7 +130,7 @@ describe.skipIf(!!reason)('the binary in a distroless-like root filesystem', () 
         if (!health) await Bun.sleep(100)
       }
       expect(health?.status).toBe(200)
-      expect(((await health!.json()) as { status: string }).status).toBe('ok')
+      expect(((await health!.json()) as { status: string }).status).toBe('healthy')
 
       const hc = run(inRootfs(['healthcheck'], { PORT: String(port) }))
       expect(hc.code).toBe(0)

@@ -4,7 +4,7 @@ import type { ConsumedBatch, Consumer, EventBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS, type GridEvent, REGION_IDS } from '@/canonical'
 import { partitionFor } from '@/lib'
 import { createReadiness, silentLogger } from '@/observability'
-import { createProjector, createQueries, openProjectionDb } from '@/projection'
+import { createProjector, createReadPort, openProjectionDb } from '@/projection'
 import { dispatchEvent, priceEvent, waitFor, weatherEvent } from '../support/events'
 import {
   announceSkip,
@@ -46,7 +46,7 @@ describe.skipIf(!KAFKA_BROKERS)('Kafka bus on a real broker', () => {
         await projector.project(batch)
       },
     })
-    const queries = createQueries(db)
+    const queries = createReadPort(db)
     api = createApi({
       queries,
       publish: (events) => bus.publish(events),

@@ -3,7 +3,7 @@ import { createApi } from '@/api'
 import type { EventBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { createReadiness, silentLogger } from '@/observability'
-import { createProjector, createQueries, openProjectionDb } from '@/projection'
+import { createProjector, createReadPort, openProjectionDb } from '@/projection'
 import { waitFor } from '../support/events'
 import { announceSkip, KAFKA_BROKERS, openTestBus, tempDir, uniquePrefix } from './support'
 
@@ -20,7 +20,7 @@ async function openNode(prefix: string, dir: string, nodeId: string) {
     startOffset: projector.startOffset,
     onBatch: projector.project,
   })
-  const queries = createQueries(db)
+  const queries = createReadPort(db)
   const api = createApi({
     queries,
     publish: (events) => bus.publish(events),

@@ -3,7 +3,7 @@ import { Partitioners } from 'kafkajs'
 import type { Consumer, EventBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS } from '@/canonical'
 import { partitionFor } from '@/lib'
-import { createProjector, createQueries, openProjectionDb } from '@/projection'
+import { createProjector, createReadPort, openProjectionDb } from '@/projection'
 import { dispatchEvent, waitFor } from '../support/events'
 import {
   announceSkip,
@@ -44,7 +44,7 @@ describe.skipIf(!KAFKA_BROKERS)('poison messages on a real broker', () => {
   }, 30_000)
 
   test('a raw invalid message goes to dlq.<topic> with the reason, and the partition keeps flowing', async () => {
-    const queries = createQueries(db)
+    const queries = createReadPort(db)
     const kafka = plainKafka()
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner })
     await producer.connect()

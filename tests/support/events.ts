@@ -9,6 +9,7 @@ import {
   type SourceName,
   type WeatherObservation,
 } from '@/canonical'
+import { toUtcIso } from '@/lib'
 
 // Values below are copied from real AEMO/Open-Meteo fixture rows where a test depends on them;
 // elsewhere they only need to be valid canonical events.
@@ -147,5 +148,17 @@ export function oneEventOfEachType(interval_end = '2026-04-01T00:05:00Z'): {
         unmapped_units: [{ duid: 'NEWUNIT1', value_mw: 5 }],
       }
     ),
+    // The half hour holding `interval_end`; NSW1's MEASUREMENT row of 2026/04/01 10:30 (NEM time)
+    // in the April 2026 rooftop archive, for the default interval.
+    RooftopPvEvent: createEvent('RooftopPvEvent', envelope('aemo.rooftop_pv'), {
+      region_id: 'NSW1',
+      interval_end: toUtcIso(Math.ceil(Date.parse(interval_end) / 1_800_000) * 1_800_000),
+      estimate_type: 'MEASUREMENT',
+      power_mw: 4483.887,
+      quality_indicator: 1,
+      basis: 'region',
+      sub_regions: [],
+      last_changed: '2026-04-01T00:49:06Z',
+    }),
   }
 }

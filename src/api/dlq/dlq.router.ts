@@ -1,12 +1,12 @@
 import { type GridEvent, GridEventSchema } from '@/canonical'
-import type { Queries } from '@/projection/queries'
+import type { ReadPort } from '@/projection/read-port'
 import { issuesToErrors, problem } from '../problem'
 import { envelope } from '../common'
 import { createRouter } from '../router'
 import { listDeadLetters, replayDeadLetter } from './dlq.routes'
 
 export const dlqRouter = (deps: {
-  queries: Pick<Queries, 'deadLetters'>
+  queries: Pick<ReadPort, 'deadLetters'>
   publish: (events: readonly GridEvent[]) => Promise<void>
 }) =>
   createRouter()

@@ -1,16 +1,16 @@
-import type { Queries } from '@/projection/queries'
+import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
 import { envelope } from '../common'
 import { createRouter } from '../router'
-import { getGenerationMix, listReconciliation } from './generation.routes'
+import { getGenerationMix, listReconciliation, listRenewables } from './generation.routes'
 
 export const generationRouter = (deps: {
-  queries: Pick<Queries, 'generationMix' | 'reconciliation'>
+  queries: Pick<ReadPort, 'generation' | 'reconciliation'>
 }) =>
   createRouter()
     .openapi(getGenerationMix, (c) => {
       const { region_id, interval_end } = c.req.valid('query')
-      const mix = deps.queries.generationMix(region_id, interval_end)
+      const mix = deps.queries.generation.mix(region_id, interval_end)
       if (!mix)
         return problem(
           c,
@@ -19,6 +19,11 @@ export const generationRouter = (deps: {
           `no SCADA generation for ${region_id}${interval_end ? ` at ${interval_end}` : ''}`
         )
       return c.json({ ...mix, correlation_id: c.get('correlationId') }, 200)
+    })
+    .openapi(listRenewables, (c) => {
+      const { region_id, ...q } = c.req.valid('query')
+      const page = deps.queries.generation.renewables({ ...q, regionId: region_id })
+      return c.json(envelope(c, page, q.limit), 200)
     })
     .openapi(listReconciliation, (c) => {
       const q = c.req.valid('query')

@@ -10,11 +10,29 @@ export const healthRouter = (deps: {
   version: string
   readiness: () => Promise<ReadinessReport>
   liveness: () => Liveness
+  /** Rows per stream (recounted only after a projection commit: cheap enough for every probe). */
+  totals: () => Record<string, number>
 }) =>
   createRouter()
     .openapi(getHealth, (c) => {
       const live = deps.liveness()
-      if (live.alive) return c.json({ status: 'ok' as const, version: deps.version }, 200)
+      if (live.alive) {
+        const totals = deps.totals()
+        // The seed API's body (status "healthy", service, cache_stats), plus the version.
+        return c.json(
+          {
+            status: 'healthy' as const,
+            service: 'gridpulse-api' as const,
+            version: deps.version,
+            timestamp: new Date().toISOString(),
+            cache_stats: {
+              dispatch_events: totals.dispatch ?? 0,
+              weather_events: totals.weather ?? 0,
+            },
+          },
+          200
+        )
+      }
       return c.json(problemBody(c, 503, 'stalled', live.detail), 503, {
         'Content-Type': 'application/problem+json',
       })

@@ -15,7 +15,17 @@ export const getHealth = createRoute({
       description: 'Alive',
       content: {
         'application/json': {
-          schema: z.object({ status: z.literal('ok'), version: z.string() }).openapi('Health'),
+          schema: z
+            .object({
+              status: z.literal('healthy'),
+              service: z.literal('gridpulse-api'),
+              version: z.string(),
+              timestamp: z.iso.datetime(),
+              cache_stats: z
+                .object({ dispatch_events: z.number().int(), weather_events: z.number().int() })
+                .describe('Rows in the projection, as the seed API reported its cache'),
+            })
+            .openapi('Health'),
         },
       },
     },

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { createReadiness, silentLogger } from '@/observability'
-import { createQueries, openProjectionDb } from '@/projection'
+import { createReadPort, openProjectionDb } from '@/projection'
 import { expectProblem } from '../../../tests/support/api'
 import { createApi } from '../app'
 
@@ -8,7 +8,7 @@ describe('GET /ready', () => {
   test('is 503 problem+json listing the failing check', async () => {
     const db = openProjectionDb(':memory:')
     const api = createApi({
-      queries: createQueries(db),
+      queries: createReadPort(db),
       publish: async () => {},
       readiness: createReadiness({
         database: { required: true, run: () => ({ ok: true }) },

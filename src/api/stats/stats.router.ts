@@ -1,8 +1,41 @@
-import type { Queries } from '@/projection/queries'
+import type { ReadPort, Stats } from '@/projection/read-port'
 import { createRouter } from '../router'
 import { getStats } from './stats.routes'
 
-export const statsRouter = (deps: { queries: Pick<Queries, 'stats'> }) =>
-  createRouter().openapi(getStats, (c) =>
-    c.json({ ...deps.queries.stats(), correlation_id: c.get('correlationId') }, 200)
-  )
+/**
+ * The seed API's figures, kept for its clients: dispatch and weather totals, and per region the
+ * count, mean, max and min of dispatch MW (regions with dispatch rows only).
+ */
+function seedFigures(stats: Stats) {
+  return {
+    total_dispatch_events: stats.totals.dispatch ?? 0,
+    total_weather_events: stats.totals.weather ?? 0,
+    region_stats: Object.fromEntries(
+      stats.regions
+        .filter((r) => r.dispatch_count > 0)
+        .map((r) => [
+          r.region_id,
+          {
+            count: r.dispatch_count,
+            avg_mw: r.value_mw_avg,
+            max_mw: r.value_mw_max,
+            min_mw: r.value_mw_min,
+          },
+        ])
+    ),
+  }
+}
+
+export const statsRouter = (deps: { queries: Pick<ReadPort, 'stats'> }) =>
+  createRouter().openapi(getStats, (c) => {
+    const stats = deps.queries.stats()
+    return c.json(
+      {
+        ...stats,
+        ...seedFigures(stats),
+        correlation_id: c.get('correlationId'),
+        timestamp: new Date().toISOString(),
+      },
+      200
+    )
+  })

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { STATS_TOTALS } from '@/projection/queries'
+import { STATS_TOTALS } from '@/projection/read-port'
 import { problemResponses } from '../problem'
 
 const n = z.number().nullable()
@@ -27,6 +27,13 @@ export const StatsSchema = z
         temperature_c_min: n,
         temperature_c_avg: n,
         temperature_c_max: n,
+        rooftop_pv_count: z
+          .number()
+          .int()
+          .describe('Rooftop PV estimates of the region (both types, half-hourly)'),
+        power_mw_min: n.describe('Rooftop PV estimates: lowest MW'),
+        power_mw_avg: n,
+        power_mw_max: n,
       })
     ),
     sources: z.array(
@@ -46,7 +53,23 @@ export const StatsSchema = z
       })
       .nullable()
       .describe('Newest SCADA interval: output of units missing from the DUID mapping'),
+    total_dispatch_events: z.number().int().describe('As in the seed API: `totals.dispatch`'),
+    total_weather_events: z.number().int().describe('As in the seed API: `totals.weather`'),
+    region_stats: z
+      .record(
+        z.string(),
+        z.object({
+          count: z.number().int(),
+          avg_mw: n,
+          max_mw: n,
+          min_mw: n,
+        })
+      )
+      .describe(
+        'As in the seed API: dispatch rows and their MW per region (regions with dispatch only)'
+      ),
     correlation_id: z.string(),
+    timestamp: z.iso.datetime().describe('When the figures were served, UTC'),
   })
   .openapi('Stats')
 

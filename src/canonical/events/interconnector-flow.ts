@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { envelopeShape, UtcInstantSchema } from '../envelope'
-import type { EventSpecOf } from '../event-spec'
+import { defineEvent } from '../event-spec'
 import { MW } from '../quantities'
 import { TOPICS } from '../streams'
 
@@ -32,11 +32,12 @@ export interface InterconnectorFlowIdentity {
   readonly interval_end: string
 }
 
-export const interconnectorFlow: EventSpecOf<InterconnectorFlowEvent, InterconnectorFlowIdentity> =
-  {
-    schema: InterconnectorFlowEventSchema,
-    topic: TOPICS.interconnectors,
-    key: (e) => e.interconnector_id,
-    identity: (id) => [id.interconnector_id, id.interval_end],
-    time: (e) => e.interval_end,
-  }
+export const interconnectorFlow = defineEvent<
+  typeof InterconnectorFlowEventSchema,
+  InterconnectorFlowIdentity
+>(InterconnectorFlowEventSchema, {
+  topic: TOPICS.interconnectors,
+  key: (e) => e.interconnector_id,
+  identity: (id) => [id.interconnector_id, id.interval_end],
+  time: (e) => e.interval_end,
+})

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { envelopeShape, UtcInstantSchema } from '../envelope'
-import type { EventSpecOf } from '../event-spec'
+import { defineEvent } from '../event-spec'
 import { FuelTypeSchema } from '../fuel-type'
 import { MW } from '../quantities'
 import { RegionIdSchema } from '../region'
@@ -50,13 +50,15 @@ export interface MarketDispatchIdentity {
   readonly revision?: number
 }
 
-export const marketDispatch: EventSpecOf<MarketDispatchEvent, MarketDispatchIdentity> = {
-  schema: MarketDispatchEventSchema,
-  topic: TOPICS.dispatch,
-  key: (e) => e.region_id,
-  identity: (id) =>
-    id.revision !== undefined && id.revision > 1
-      ? [id.region_id, id.fuel_type, id.interval_end, `r${id.revision}`]
-      : [id.region_id, id.fuel_type, id.interval_end],
-  time: (e) => e.interval_end,
-}
+export const marketDispatch = defineEvent<typeof MarketDispatchEventSchema, MarketDispatchIdentity>(
+  MarketDispatchEventSchema,
+  {
+    topic: TOPICS.dispatch,
+    key: (e) => e.region_id,
+    identity: (id) =>
+      id.revision !== undefined && id.revision > 1
+        ? [id.region_id, id.fuel_type, id.interval_end, `r${id.revision}`]
+        : [id.region_id, id.fuel_type, id.interval_end],
+    time: (e) => e.interval_end,
+  }
+)

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { envelopeShape, UtcInstantSchema } from '../envelope'
-import type { EventSpecOf } from '../event-spec'
+import { defineEvent } from '../event-spec'
 import { MW, PRICE } from '../quantities'
 import { RegionIdSchema } from '../region'
 import { TOPICS } from '../streams'
@@ -29,10 +29,12 @@ export interface RegionPriceIdentity {
   readonly interval_end: string
 }
 
-export const regionPrice: EventSpecOf<RegionPriceEvent, RegionPriceIdentity> = {
-  schema: RegionPriceEventSchema,
-  topic: TOPICS.prices,
-  key: (e) => e.region_id,
-  identity: (id) => [id.region_id, id.interval_end],
-  time: (e) => e.interval_end,
-}
+export const regionPrice = defineEvent<typeof RegionPriceEventSchema, RegionPriceIdentity>(
+  RegionPriceEventSchema,
+  {
+    topic: TOPICS.prices,
+    key: (e) => e.region_id,
+    identity: (id) => [id.region_id, id.interval_end],
+    time: (e) => e.interval_end,
+  }
+)

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { envelopeShape, UtcInstantSchema } from '../envelope'
-import type { EventSpecOf } from '../event-spec'
+import { defineEvent } from '../event-spec'
 import { NEM_KEY, TOPICS } from '../streams'
 
 /**
@@ -36,15 +36,14 @@ export interface ScadaReconciliationIdentity {
   readonly interval_end: string
 }
 
-export const scadaReconciliation: EventSpecOf<
-  ScadaReconciliationEvent,
+export const scadaReconciliation = defineEvent<
+  typeof ScadaReconciliationEventSchema,
   ScadaReconciliationIdentity
-> = {
-  schema: ScadaReconciliationEventSchema,
+>(ScadaReconciliationEventSchema, {
   // Beside the dispatch events it reconciles, so a consumer of the topic sees both in order.
   topic: TOPICS.dispatch,
   // NEM-wide: one key, so the reconciliations stay in order among themselves.
   key: () => NEM_KEY,
   identity: (id) => [id.interval_end],
   time: (e) => e.interval_end,
-}
+})

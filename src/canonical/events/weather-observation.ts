@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { envelopeShape, UtcInstantSchema } from '../envelope'
-import type { EventSpecOf } from '../event-spec'
+import { defineEvent } from '../event-spec'
 import { RegionIdSchema } from '../region'
 import { TOPICS } from '../streams'
 
@@ -29,10 +29,12 @@ export interface WeatherObservationIdentity {
   readonly observed_at: string
 }
 
-export const weatherObservation: EventSpecOf<WeatherObservation, WeatherObservationIdentity> = {
-  schema: WeatherObservationSchema,
+export const weatherObservation = defineEvent<
+  typeof WeatherObservationSchema,
+  WeatherObservationIdentity
+>(WeatherObservationSchema, {
   topic: TOPICS.weather,
   key: (e) => e.region_id,
   identity: (id) => [id.region_id, id.location, id.observed_at],
   time: (e) => e.observed_at,
-}
+})

@@ -102,42 +102,7 @@ const toDispatch = (row: DispatchRow): MarketDispatchEvent => ({
  * `validation_failed`) and changes nothing. History is never silently rewritten.
  */
 function createManualDispatchWriter(db: ProjectionDb, context: WriterContext) {
-  const slot = db.sqlite.prepare(
-    `SELECT event_id AS eventId, value_mw AS valueMw, written_by AS writtenBy FROM dispatch_revisions
-     WHERE region_id = $regionId AND fuel_type = $fuelType AND interval_end = $intervalEnd AND revision = $revision`
-  )
-  const insertRevision = upsertStatement(db, dispatchRevisions, 'ignore')
-  const columns = Object.entries(getTableColumns(dispatch))
-  // The current row of the key follows the highest revision; the partial unique index
-  // dispatch_manual_key is the conflict target, so a manual key never has two current rows.
-  const upsertCurrent = db.sqlite.prepare(
-    `INSERT INTO "${getTableName(dispatch)}" (${columns.map(([, c]) => `"${c.name}"`).join(', ')})
-     VALUES (${columns.map(([key]) => `$${key}`).join(', ')})
-     ON CONFLICT ("region_id", "fuel_type", "interval_end") WHERE source = 'api'
-     DO UPDATE SET ${columns.map(([, c]) => `"${c.name}" = excluded."${c.name}"`).join(', ')}
-     WHERE excluded."revision" > "dispatch"."revision"`
-  )
-
-  const reject = (event: MarketDispatchEvent, code: string, reason: string) => {
-    const raw = JSON.stringify(event)
-    context.deadLetter(
-      createDeadLetter({
-        origin: 'projection',
-        identity: raw,
-        topic: EVENT_REGISTRY.MarketDispatchEvent.topic,
-        code,
-        reason,
-        correlation_id: event.correlation_id,
-        source: event.source,
-        source_file: null,
-        row: null,
-        raw,
-        // The write's own time, not the projection's: every node records the same dead letter.
-        failed_at: event.ingested_at,
-      })
-    )
-  }
-
+  const { slot, insertRevision, upsertCurrent } = manualStatements(db)
   return (event: MarketDispatchEvent, envelope: EnvelopeParams): void => {
     const revision = event.revision ?? 1 // events from before revisions existed are first writes
     const key = {
@@ -145,37 +110,10 @@ function createManualDispatchWriter(db: ProjectionDb, context: WriterContext) {
       fuelType: event.fuel_type,
       intervalEnd: Date.parse(event.interval_end),
     }
-    const what = `${event.region_id} ${event.fuel_type} at ${event.interval_end}`
-    const sign = manualSignViolation(event.fuel_type, event.value_mw)
-    if (sign) return reject(event, 'validation_failed', sign)
-    const taken = slot.get({ ...key, revision }) as { eventId: string; valueMw: number } | null
-    if (taken) {
-      // The same value again (a retried POST, a redelivery) is not a conflict: first writer stays.
-      if (taken.valueMw !== event.value_mw)
-        reject(
-          event,
-          'conflict',
-          `revision ${revision} of ${what} is already ${taken.valueMw} MW (event ${taken.eventId}); ${event.value_mw} MW was not applied`
-        )
-      return
-    }
-    const previous =
-      revision > 1
-        ? (slot.get({ ...key, revision: revision - 1 }) as { valueMw: number } | null)
-        : null
-    if (revision > 1 && !previous)
-      return reject(
-        event,
-        'conflict',
-        `revision ${revision} of ${what} has no revision ${revision - 1} to replace`
-      )
-    if (previous && previous.valueMw !== event.previous_value_mw)
-      return reject(
-        event,
-        'conflict',
-        `revision ${revision} of ${what} was written against ${event.previous_value_mw} MW but revision ${revision - 1} is ${previous.valueMw} MW`
-      )
-    const previousValueMw = previous?.valueMw ?? null
+    const check = checkManualSlot(event, revision, (r) => slot.get({ ...key, revision: r }) as Slot)
+    if (check.kind === 'refused') return rejectManual(context, event, check.code, check.reason)
+    if (check.kind === 'duplicate') return
+    const previousValueMw = check.previousValueMw
     const writtenBy = event.written_by ?? null
     insertRevision.run({
       ...key,
@@ -199,6 +137,91 @@ function createManualDispatchWriter(db: ProjectionDb, context: WriterContext) {
   }
 }
 
+type Slot = { eventId: string; valueMw: number } | null
+
+function manualStatements(db: ProjectionDb) {
+  const columns = Object.entries(getTableColumns(dispatch))
+  return {
+    slot: db.sqlite.prepare(
+      `SELECT event_id AS eventId, value_mw AS valueMw, written_by AS writtenBy FROM dispatch_revisions
+       WHERE region_id = $regionId AND fuel_type = $fuelType AND interval_end = $intervalEnd AND revision = $revision`
+    ),
+    insertRevision: upsertStatement(db, dispatchRevisions, 'ignore'),
+    // The current row of the key follows the highest revision; the partial unique index
+    // dispatch_manual_key is the conflict target, so a manual key never has two current rows.
+    upsertCurrent: db.sqlite.prepare(
+      `INSERT INTO "${getTableName(dispatch)}" (${columns.map(([, c]) => `"${c.name}"`).join(', ')})
+       VALUES (${columns.map(([key]) => `$${key}`).join(', ')})
+       ON CONFLICT ("region_id", "fuel_type", "interval_end") WHERE source = 'api'
+       DO UPDATE SET ${columns.map(([, c]) => `"${c.name}" = excluded."${c.name}"`).join(', ')}
+       WHERE excluded."revision" > "dispatch"."revision"`
+    ),
+  }
+}
+
+/** Whether a manual event fills its slot, repeats it, or is refused (and why), in log order. */
+function checkManualSlot(
+  event: MarketDispatchEvent,
+  revision: number,
+  slotOf: (revision: number) => Slot
+):
+  | { kind: 'fill'; previousValueMw: number | null }
+  | { kind: 'duplicate' }
+  | { kind: 'refused'; code: 'validation_failed' | 'conflict'; reason: string } {
+  const what = `${event.region_id} ${event.fuel_type} at ${event.interval_end}`
+  const sign = manualSignViolation(event.fuel_type, event.value_mw)
+  if (sign) return { kind: 'refused', code: 'validation_failed', reason: sign }
+  const taken = slotOf(revision)
+  if (taken) {
+    // The same value again (a retried POST, a redelivery) is not a conflict: first writer stays.
+    if (taken.valueMw === event.value_mw) return { kind: 'duplicate' }
+    return {
+      kind: 'refused',
+      code: 'conflict',
+      reason: `revision ${revision} of ${what} is already ${taken.valueMw} MW (event ${taken.eventId}); ${event.value_mw} MW was not applied`,
+    }
+  }
+  const previous = revision > 1 ? slotOf(revision - 1) : null
+  if (revision > 1 && !previous)
+    return {
+      kind: 'refused',
+      code: 'conflict',
+      reason: `revision ${revision} of ${what} has no revision ${revision - 1} to replace`,
+    }
+  if (previous && previous.valueMw !== event.previous_value_mw)
+    return {
+      kind: 'refused',
+      code: 'conflict',
+      reason: `revision ${revision} of ${what} was written against ${event.previous_value_mw} MW but revision ${revision - 1} is ${previous.valueMw} MW`,
+    }
+  return { kind: 'fill', previousValueMw: previous?.valueMw ?? null }
+}
+
+function rejectManual(
+  context: WriterContext,
+  event: MarketDispatchEvent,
+  code: string,
+  reason: string
+): void {
+  const raw = JSON.stringify(event)
+  context.deadLetter(
+    createDeadLetter({
+      origin: 'projection',
+      identity: raw,
+      topic: EVENT_REGISTRY.MarketDispatchEvent.topic,
+      code,
+      reason,
+      correlation_id: event.correlation_id,
+      source: event.source,
+      source_file: null,
+      row: null,
+      raw,
+      // The write's own time, not the projection's: every node records the same dead letter.
+      failed_at: event.ingested_at,
+    })
+  )
+}
+
 /** One revision of a manual reading, oldest first in a history. */
 export interface DispatchRevision {
   readonly event_id: string
@@ -210,27 +233,16 @@ export interface DispatchRevision {
   readonly correlation_id: string
 }
 
-export interface GenerationMix {
-  readonly region_id: RegionId
-  readonly interval_end: string
-  readonly total_mw: number
-  readonly fuels: { fuel_type: FuelType; value_mw: number; share: number; unit_count: number }[]
-}
-
 export interface DispatchQueries {
   list(q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }): Page<MarketDispatchEvent>
   /** Every revision of the manual reading for (region, fuel, interval), oldest first. */
   revisions(regionId: RegionId, fuelType: FuelType, intervalEnd: string): DispatchRevision[]
   byEventId(eventId: string): MarketDispatchEvent | undefined
-  /**
-   * MW and share by fuel type for one region and interval (the newest SCADA interval by default).
-   * Shares are of the region's net total, so loads (negative) reduce the denominator.
-   */
-  generationMix(regionId: RegionId, intervalEnd?: string): GenerationMix | undefined
 }
 
-export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries> = {
+export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries, 'dispatch'> = {
   eventType: 'MarketDispatchEvent',
+  port: 'dispatch',
   table: dispatch,
   time: dispatch.intervalEnd,
   dispatchIntervals: true,
@@ -277,14 +289,6 @@ export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries
        FROM dispatch_revisions WHERE region_id = $regionId AND fuel_type = $fuelType AND interval_end = $intervalEnd
        ORDER BY revision`
     )
-    const latestScadaInterval = db.sqlite.prepare(
-      "SELECT MAX(interval_end) AS t FROM dispatch WHERE region_id = $region AND source = 'aemo.dispatch_scada'"
-    )
-    const mixRows = db.sqlite.prepare(
-      `SELECT fuel_type AS fuelType, SUM(value_mw) AS valueMw, SUM(unit_count) AS unitCount FROM dispatch
-       WHERE region_id = $region AND interval_end = $t AND source = 'aemo.dispatch_scada'
-       GROUP BY fuel_type ORDER BY SUM(value_mw) DESC`
-    )
     return {
       list: (q) => page(q),
       revisions(regionId, fuelType, intervalEnd) {
@@ -298,30 +302,6 @@ export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries
       byEventId(eventId) {
         const row = db.orm.select().from(dispatch).where(eq(dispatch.eventId, eventId)).get()
         return row ? toDispatch(row) : undefined
-      },
-      generationMix(regionId, intervalEnd) {
-        const t = intervalEnd
-          ? Date.parse(intervalEnd)
-          : (latestScadaInterval.get({ region: regionId }) as { t: number | null }).t
-        if (t === null || t === undefined) return undefined
-        const rows = mixRows.all({ region: regionId, t }) as {
-          fuelType: FuelType
-          valueMw: number
-          unitCount: number
-        }[]
-        if (rows.length === 0) return undefined
-        const total = rows.reduce((sum, r) => sum + r.valueMw, 0)
-        return {
-          region_id: regionId,
-          interval_end: toUtcIso(t),
-          total_mw: Math.round(total * 1e6) / 1e6,
-          fuels: rows.map((r) => ({
-            fuel_type: r.fuelType,
-            value_mw: r.valueMw,
-            unit_count: r.unitCount,
-            share: total === 0 ? 0 : Math.round((r.valueMw / total) * 1e6) / 1e6,
-          })),
-        }
       },
     }
   },

@@ -3,6 +3,7 @@ import { dispatchReadModel } from './dispatch'
 import { interconnectorFlowsReadModel } from './interconnector-flows'
 import { pricesReadModel } from './prices'
 import type { ReadModel } from './read-model'
+import { rooftopPvReadModel } from './rooftop-pv'
 import { scadaReconciliationReadModel } from './scada-reconciliation'
 import { weatherReadModel } from './weather'
 
@@ -17,6 +18,7 @@ export const READ_MODELS = {
   WeatherObservation: weatherReadModel,
   InterconnectorFlowEvent: interconnectorFlowsReadModel,
   ScadaReconciliationEvent: scadaReconciliationReadModel,
+  RooftopPvEvent: rooftopPvReadModel,
 } as const satisfies { readonly [T in GridEventType]: ReadModel<T, unknown> }
 
 export type AnyReadModel = (typeof READ_MODELS)[GridEventType]

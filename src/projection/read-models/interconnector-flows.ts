@@ -44,9 +44,11 @@ export interface InterconnectorQueries {
 
 export const interconnectorFlowsReadModel: ReadModel<
   'InterconnectorFlowEvent',
-  InterconnectorQueries
+  InterconnectorQueries,
+  'interconnectors'
 > = {
   eventType: 'InterconnectorFlowEvent',
+  port: 'interconnectors',
   table: interconnectorFlows,
   time: interconnectorFlows.intervalEnd,
   dispatchIntervals: true,

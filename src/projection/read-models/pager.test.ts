@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import { priceEvent } from '../../../tests/support/events'
-import { createProjector, createQueries, openProjectionDb } from '..'
+import { createProjector, createReadPort, openProjectionDb } from '..'
 
 // The memory bounds a small node sets (README: READ_CACHE_PAGES, SQLITE_CACHE_KB).
 describe('read caches', () => {
@@ -14,7 +14,7 @@ describe('read caches', () => {
       partition: 0,
       records: events.map((event, i) => ({ offset: BigInt(i), kind: 'event' as const, event })),
     })
-    return createQueries(db).prices
+    return createReadPort(db).prices
   }
 
   test('a repeated list page is served from memory, and at most READ_CACHE_PAGES are kept', async () => {

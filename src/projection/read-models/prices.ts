@@ -40,8 +40,9 @@ export interface PriceQueries {
   list(q: RangeQuery & { regionId?: RegionId }): Page<RegionPriceEvent>
 }
 
-export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries> = {
+export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'prices'> = {
   eventType: 'RegionPriceEvent',
+  port: 'prices',
   table: prices,
   time: prices.intervalEnd,
   dispatchIntervals: true,

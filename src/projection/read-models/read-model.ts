@@ -97,13 +97,18 @@ export interface RegionStatsSpec {
  * One stream's read model: its table, how an event becomes a row (the writer) and how rows are read
  * back (its queries, returning canonical events). Registered in `read-models/index.ts`.
  */
-export interface ReadModel<T extends GridEventType, Q> {
+export interface ReadModel<T extends GridEventType, Q, P extends string = string> {
   readonly eventType: T
+  /** The stream's name on the read port (`ReadPort[port]` is what `queries` returns). */
+  readonly port: P
   /** The stream's table; its name is the stream's key in the `/api/v1/stats` totals. */
   readonly table: SQLiteTable
   /** Column holding the event time (epoch ms): newest interval per source. */
   readonly time: SQLiteColumn
-  /** True when rows are 5-minute dispatch intervals: their intervals count for the gap report. */
+  /**
+   * True when rows are market intervals (5-minute dispatch, 30-minute rooftop PV): their interval
+   * ends count for their source's gap report.
+   */
   readonly dispatchIntervals: boolean
   readonly regionStats: RegionStatsSpec | null
   readonly writer: (db: ProjectionDb, context: WriterContext) => Writer<T>

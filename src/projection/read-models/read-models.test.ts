@@ -8,7 +8,7 @@ import {
   topicFor,
 } from '@/canonical'
 import { oneEventOfEachType } from '../../../tests/support/events'
-import { createProjector, createQueries, openProjectionDb } from '..'
+import { createProjector, createReadPort, openProjectionDb } from '..'
 import * as schema from '../schema'
 import { READ_MODELS } from './index'
 
@@ -23,7 +23,7 @@ async function projected(events: readonly GridEvent[]) {
       partition: 0,
       records: batch.map((event, i) => ({ offset: BigInt(i), kind: 'event' as const, event })),
     })
-  return createQueries(db)
+  return createReadPort(db)
 }
 
 describe('read-model list', () => {
@@ -54,12 +54,13 @@ describe('given one event of every type, when projected', () => {
     expect(queries.weather.list(all).data).toEqual([events.WeatherObservation])
     expect(queries.interconnectors.list(all).data).toEqual([events.InterconnectorFlowEvent])
     expect(queries.reconciliation.list(all).data).toEqual([events.ScadaReconciliationEvent])
+    expect(queries.rooftop.list(all).data).toEqual([{ ...events.RooftopPvEvent, preferred: true }])
     expect(queries.dispatch.byEventId(events.MarketDispatchEvent.event_id)).toEqual(
       events.MarketDispatchEvent
     )
   })
 
-  test('the stats count every stream, interconnector flows and SCADA reconciliation included', async () => {
+  test('the stats count every stream, interconnector flows, SCADA reconciliation and rooftop PV included', async () => {
     const stats = (await projected(Object.values(events))).stats()
     expect(stats.totals).toEqual({
       dispatch: 1,
@@ -67,12 +68,14 @@ describe('given one event of every type, when projected', () => {
       weather: 1,
       interconnector_flows: 1,
       scada_reconciliation: 1,
+      rooftop_pv: 1,
       dead_letters: 0,
     })
     // Each source's events: all the streams it feeds.
     expect(stats.sources.map((s) => [s.source, s.events])).toEqual([
       ['aemo.dispatch_scada', 2],
       ['aemo.dispatchis', 2],
+      ['aemo.rooftop_pv', 1],
       ['openmeteo.forecast', 1],
     ])
     expect(stats.regions).toEqual([
@@ -90,6 +93,10 @@ describe('given one event of every type, when projected', () => {
         temperature_c_min: 21.5,
         temperature_c_avg: 21.5,
         temperature_c_max: 21.5,
+        rooftop_pv_count: 1,
+        power_mw_min: 4483.887,
+        power_mw_avg: 4483.887,
+        power_mw_max: 4483.887,
       },
     ])
     expect(stats.scada_unmapped).toEqual({

@@ -42,9 +42,11 @@ export interface ReconciliationQueries {
 
 export const scadaReconciliationReadModel: ReadModel<
   'ScadaReconciliationEvent',
-  ReconciliationQueries
+  ReconciliationQueries,
+  'reconciliation'
 > = {
   eventType: 'ScadaReconciliationEvent',
+  port: 'reconciliation',
   table: scadaReconciliation,
   time: scadaReconciliation.intervalEnd,
   dispatchIntervals: true,

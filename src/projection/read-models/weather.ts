@@ -47,8 +47,9 @@ export interface WeatherQueries {
   list(q: RangeQuery & { regionId?: RegionId }): Page<WeatherObservation>
 }
 
-export const weatherReadModel: ReadModel<'WeatherObservation', WeatherQueries> = {
+export const weatherReadModel: ReadModel<'WeatherObservation', WeatherQueries, 'weather'> = {
   eventType: 'WeatherObservation',
+  port: 'weather',
   table: weather,
   time: weather.observedAt,
   // Hourly-ish model output, not dispatch intervals: no gap report.

@@ -150,24 +150,39 @@ export const findTables = (csv: MmsCsv, report: string, sub: string): MmsTable[]
 export function parseMmsCsv(input: string | Uint8Array, options: MmsCsvOptions): MmsCsv {
   let text = typeof input === 'string' ? input : decoder.decode(input)
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-  const wanted = options.tables ? new Set(options.tables) : null
+  const state: ParseState = {
+    wanted: options.tables ? new Set(options.tables) : null,
+    tables: [],
+    current: new Map(),
+    skipped: new Set(),
+    rejects: [],
+    header: null,
+    footerCount: null,
+    footerLine: 0,
+    lastKey: '',
+    lastTable: undefined,
+  }
+  const { lineCount, lastContentLine } = forEachLine(text, (raw, line) =>
+    readRecord(state, raw, line)
+  )
+  if (options.strictFooter) checkFooter(state, lineCount, lastContentLine)
+  const { header, footerCount, tables, rejects } = state
+  return { header, footerCount, lineCount, tables, rejects }
+}
 
-  const tables: MmsTable[] = []
-  // Key `REPORT,SUB,VERSION` (as written in the row prefix) → the table of the last I row with that key.
-  const current = new Map<string, MmsTable>()
-  // Keys of tables filtered out by `options.tables`, so their D rows are not reported as orphans.
-  const skipped = new Set<string>()
-  const rejects: SourceRejection[] = []
-  let header: string[] | null = null
-  let footerCount: number | null = null
-  let footerLine = 0
-  let lastContentLine = 0
-  let lastKey = ''
-  let lastTable: MmsTable | undefined
-
+/**
+ * Calls `onLine` with every non-blank line (CRLF or LF ending removed) and its 1-based number.
+ * Returns the number of lines (a final line ending does not start a new line) and of the last
+ * non-blank one.
+ */
+function forEachLine(
+  text: string,
+  onLine: (raw: string, line: number) => void
+): { lineCount: number; lastContentLine: number } {
   const n = text.length
   let pos = 0
   let line = 0
+  let lastContentLine = 0
   while (pos < n) {
     let end = text.indexOf('\n', pos)
     if (end === -1) end = n
@@ -177,133 +192,163 @@ export function parseMmsCsv(input: string | Uint8Array, options: MmsCsvOptions):
     line++
     if (raw.length === 0) continue
     lastContentLine = line
-    const kind = raw.charCodeAt(0)
+    onLine(raw, line)
+  }
+  return { lineCount: line, lastContentLine }
+}
 
-    // Record type by its first character: 67 C, 68 D, 73 I; 44 is the comma after it.
-    if (kind === 68 && raw.charCodeAt(1) === 44) {
-      const prefixEnd = nthComma(raw, 4)
-      const key = prefixEnd === -1 ? raw.slice(2) : raw.slice(2, prefixEnd)
-      const table = key === lastKey ? lastTable : current.get(key)
-      if (table === undefined) {
-        if (skipped.has(key)) continue
-        const [report = '', sub = ''] = key.split(',')
-        if (wanted && !wanted.has(`${report}.${sub}`)) continue
-        rejects.push({
-          code: 'orphan_data_row',
-          reason: `D row for ${key.replaceAll(',', '.')} has no preceding I row with that version`,
-          row: line,
-          raw,
-          table: key.replaceAll(',', '.'),
-        })
-        continue
-      }
-      lastKey = key
-      lastTable = table
-      const fields = splitCsvLine(raw)
-      if (fields === null) {
-        rejects.push({
-          code: 'malformed_quotes',
-          reason: 'unbalanced or misplaced quotes',
-          row: line,
-          raw,
-          table: table.id,
-        })
-        continue
-      }
-      if (fields.length !== table.columns.length + 4) {
-        rejects.push({
-          code: 'column_count_mismatch',
-          reason: `${fields.length - 4} values for ${table.columns.length} columns of ${table.id} (I row at line ${table.headerLine})`,
-          row: line,
-          raw,
-          table: table.id,
-        })
-        continue
-      }
-      table.rows.push({ line, raw, fields })
-      continue
-    }
+/** What `parseMmsCsv` has read so far. */
+interface ParseState {
+  readonly wanted: ReadonlySet<string> | null
+  readonly tables: MmsTable[]
+  /** Key `REPORT,SUB,VERSION` (as written in the row prefix) → the table of the last I row with that key. */
+  readonly current: Map<string, MmsTable>
+  /** Keys of tables filtered out by `options.tables`, so their D rows are not reported as orphans. */
+  readonly skipped: Set<string>
+  readonly rejects: SourceRejection[]
+  header: string[] | null
+  footerCount: number | null
+  footerLine: number
+  /** The table of the previous D row: consecutive D rows nearly always share it. */
+  lastKey: string
+  lastTable: MmsTable | undefined
+}
 
-    if (raw.charCodeAt(1) !== 44 || (kind !== 67 && kind !== 73)) {
-      rejects.push({
-        code: 'unknown_record_type',
-        reason: 'line is not a C, I or D record',
-        row: line,
-        raw,
-      })
-      continue
-    }
-    const fields = splitCsvLine(raw)
-    if (fields === null) {
-      rejects.push({
-        code: 'malformed_quotes',
-        reason: 'unbalanced or misplaced quotes',
-        row: line,
-        raw,
-      })
-      continue
-    }
-    if (kind === 67) {
-      if (fields[1] === 'END OF REPORT') {
-        const count = fields[2] ?? ''
-        footerCount = /^\d{1,9}$/.test(count) ? Number(count) : null
-        footerLine = line
-      } else if (line === 1) {
-        header = fields
-      }
-      continue
-    }
-    // I row: a (re)declaration of a table's columns.
-    if (fields.length < 5) {
-      rejects.push({
-        code: 'malformed_header_row',
-        reason: 'I row without column names',
-        row: line,
-        raw,
-      })
-      continue
-    }
-    const [, report = '', sub = '', version = ''] = fields
-    const key = `${report},${sub},${version}`
-    lastKey = ''
-    if (wanted && !wanted.has(`${report}.${sub}`)) {
-      skipped.add(key)
-      continue
-    }
-    const columns = fields.slice(4)
-    const existing = current.get(key)
-    if (
-      existing &&
-      existing.columns.length === columns.length &&
-      existing.columns.every((c, i) => c === columns[i])
+/** One non-blank line: a D row into its table, a C or I row into the file's state, or a reject. */
+function readRecord(state: ParseState, raw: string, line: number): void {
+  const kind = raw.charCodeAt(0)
+  // Record type by its first character: 67 C, 68 D, 73 I; 44 is the comma after it.
+  if (kind === 68 && raw.charCodeAt(1) === 44) return readDataRow(state, raw, line)
+  if (raw.charCodeAt(1) !== 44 || (kind !== 67 && kind !== 73)) {
+    state.rejects.push({
+      code: 'unknown_record_type',
+      reason: 'line is not a C, I or D record',
+      row: line,
+      raw,
+    })
+    return
+  }
+  const fields = splitCsvLine(raw)
+  if (fields === null) {
+    state.rejects.push({
+      code: 'malformed_quotes',
+      reason: 'unbalanced or misplaced quotes',
+      row: line,
+      raw,
+    })
+    return
+  }
+  if (kind === 67) readComment(state, fields, line)
+  else readTableHeader(state, fields, raw, line)
+}
+
+/** A D row: appended to the table of the last I row with its key, when it fits that table. */
+function readDataRow(state: ParseState, raw: string, line: number): void {
+  const prefixEnd = nthComma(raw, 4)
+  const key = prefixEnd === -1 ? raw.slice(2) : raw.slice(2, prefixEnd)
+  const table = key === state.lastKey ? state.lastTable : state.current.get(key)
+  if (table === undefined) {
+    if (state.skipped.has(key)) return
+    const [report = '', sub = ''] = key.split(',')
+    if (state.wanted && !state.wanted.has(`${report}.${sub}`)) return
+    state.rejects.push({
+      code: 'orphan_data_row',
+      reason: `D row for ${key.replaceAll(',', '.')} has no preceding I row with that version`,
+      row: line,
+      raw,
+      table: key.replaceAll(',', '.'),
+    })
+    return
+  }
+  state.lastKey = key
+  state.lastTable = table
+  const fields = splitCsvLine(raw)
+  if (fields === null) {
+    state.rejects.push({
+      code: 'malformed_quotes',
+      reason: 'unbalanced or misplaced quotes',
+      row: line,
+      raw,
+      table: table.id,
+    })
+    return
+  }
+  if (fields.length !== table.columns.length + 4) {
+    state.rejects.push({
+      code: 'column_count_mismatch',
+      reason: `${fields.length - 4} values for ${table.columns.length} columns of ${table.id} (I row at line ${table.headerLine})`,
+      row: line,
+      raw,
+      table: table.id,
+    })
+    return
+  }
+  table.rows.push({ line, raw, fields })
+}
+
+/** A C row: the footer `C,"END OF REPORT",n`, the file header when it is line 1, else a comment. */
+function readComment(state: ParseState, fields: string[], line: number): void {
+  if (fields[1] === 'END OF REPORT') {
+    const count = fields[2] ?? ''
+    state.footerCount = /^\d{1,9}$/.test(count) ? Number(count) : null
+    state.footerLine = line
+  } else if (line === 1) {
+    state.header = fields
+  }
+}
+
+/** An I row: a (re)declaration of a table's columns; repeating the same columns changes nothing. */
+function readTableHeader(state: ParseState, fields: string[], raw: string, line: number): void {
+  if (fields.length < 5) {
+    state.rejects.push({
+      code: 'malformed_header_row',
+      reason: 'I row without column names',
+      row: line,
+      raw,
+    })
+    return
+  }
+  const [, report = '', sub = '', version = ''] = fields
+  const key = `${report},${sub},${version}`
+  state.lastKey = ''
+  if (state.wanted && !state.wanted.has(`${report}.${sub}`)) {
+    state.skipped.add(key)
+    return
+  }
+  const columns = fields.slice(4)
+  const existing = state.current.get(key)
+  if (
+    existing &&
+    existing.columns.length === columns.length &&
+    existing.columns.every((c, i) => c === columns[i])
+  )
+    return
+  const table: MmsTable = {
+    id: `${report}.${sub}.${version}`,
+    report,
+    sub,
+    version,
+    headerLine: line,
+    columns,
+    rows: [],
+  }
+  state.current.set(key, table)
+  state.tables.push(table)
+}
+
+/** A live file must end with a footer that counts its lines: anything else is a cut-off download. */
+function checkFooter(state: ParseState, lineCount: number, lastContentLine: number): void {
+  const { footerCount, footerLine } = state
+  if (footerLine === 0 || footerCount === null) {
+    throw new AemoSourceError(
+      'csv_footer_missing',
+      `no valid C,"END OF REPORT",n footer in ${lineCount} lines: the file is truncated`
     )
-      continue
-    const table: MmsTable = {
-      id: `${report}.${sub}.${version}`,
-      report,
-      sub,
-      version,
-      headerLine: line,
-      columns,
-      rows: [],
-    }
-    current.set(key, table)
-    tables.push(table)
   }
-
-  if (options.strictFooter) {
-    if (footerLine === 0 || footerCount === null) {
-      throw new AemoSourceError(
-        'csv_footer_missing',
-        `no valid C,"END OF REPORT",n footer in ${line} lines: the file is truncated`
-      )
-    }
-    if (footerCount !== line || footerLine !== lastContentLine) {
-      throw new AemoSourceError(
-        'csv_line_count_mismatch',
-        `footer says ${footerCount} lines (at line ${footerLine}) but the file has ${line}`
-      )
-    }
+  if (footerCount !== lineCount || footerLine !== lastContentLine) {
+    throw new AemoSourceError(
+      'csv_line_count_mismatch',
+      `footer says ${footerCount} lines (at line ${footerLine}) but the file has ${lineCount}`
+    )
   }
-  return { header, footerCount, lineCount: line, tables, rejects }
 }

@@ -88,6 +88,16 @@ interface Group {
 
 type Reject = (code: string, reason: string, row: MmsRow, table: string) => void
 
+/** One interval's sums in integer watts, and its (region, fuel) groups of mapped DUIDs. */
+interface IntervalSums {
+  total: number
+  mapped: number
+  unmapped: number
+  load: number
+  readonly unmappedDuids: { duid: string; value_mw: number; value_w: number }[]
+  readonly groups: Map<string, Group>
+}
+
 /**
  * Normalises one Dispatch_SCADA file (the NEMWeb zip or its CSV, live or MMSDM archive) into one
  * `MarketDispatchEvent` per (interval, region, fuel type): the sum of the group's SCADAVALUE in MW
@@ -122,61 +132,9 @@ export function normalizeDispatchScada(
   const intervals = [...readReadings(parsed, reject)].sort(([a], [b]) => a - b)
   for (const [ms, byDuid] of intervals) {
     const intervalEnd = toUtcIso(ms)
-    let total = 0
-    let mapped = 0
-    let unmappedTotal = 0
-    let load = 0
-    const unmapped: { duid: string; value_mw: number; value_w: number }[] = []
-    const groups = new Map<string, Group>()
-    for (const [duid, readings] of byDuid) {
-      const reading = single(duid, readings, reject)
-      if (reading === null) continue
-      const { watts } = reading
-      total += watts
-      const info = duids.get(duid)
-      if (info === undefined) {
-        unmapped.push({ duid, value_mw: wattsToMegawatts(watts), value_w: watts })
-        unmappedTotal += watts
-        continue
-      }
-      mapped += watts
-      const isLoad = info.dispatch_type === 'load'
-      if (isLoad) load += watts
-      const generation = isLoad && watts !== 0 ? -watts : watts
-      const fuel: FuelType =
-        info.fuel_type === 'battery_discharging' && generation < 0
-          ? 'battery_charging'
-          : info.fuel_type
-      const key = `${info.region_id}|${fuel}`
-      const group = groups.get(key)
-      if (group) {
-        group.watts += generation
-        group.units++
-        group.rows.push(reading.row)
-      } else {
-        groups.set(key, {
-          region: info.region_id,
-          fuel,
-          watts: generation,
-          units: 1,
-          rows: [reading.row],
-        })
-      }
-    }
-    unmapped.sort((a, b) => compareText(a.duid, b.duid))
-    reconciliation.push({
-      interval_end: intervalEnd,
-      total_mw: wattsToMegawatts(total),
-      mapped_mw: wattsToMegawatts(mapped),
-      unmapped_mw: wattsToMegawatts(unmappedTotal),
-      load_mw: wattsToMegawatts(load),
-      total_w: total,
-      mapped_w: mapped,
-      unmapped_w: unmappedTotal,
-      load_w: load,
-      unmapped_duids: unmapped,
-    })
-    const sorted = [...groups.values()].sort(
+    const sums = sumInterval(byDuid, duids, reject)
+    reconciliation.push(reconcile(intervalEnd, sums))
+    const sorted = [...sums.groups.values()].sort(
       (a, b) => compareText(a.region, b.region) || compareText(a.fuel, b.fuel)
     )
     for (const g of sorted) {
@@ -209,6 +167,68 @@ export function normalizeDispatchScada(
   rejects.sort((a, b) => (a.row ?? 0) - (b.row ?? 0) || compareText(a.code, b.code))
   return { events, reconciliation, rejects }
 }
+
+/** Sums one interval's readings: unmapped DUIDs aside, mapped ones by (region, fuel), loads as negative generation. */
+function sumInterval(byDuid: Map<string, Reading[]>, duids: DuidMap, reject: Reject): IntervalSums {
+  const sums: IntervalSums = {
+    total: 0,
+    mapped: 0,
+    unmapped: 0,
+    load: 0,
+    unmappedDuids: [],
+    groups: new Map(),
+  }
+  for (const [duid, readings] of byDuid) {
+    const reading = single(duid, readings, reject)
+    if (reading === null) continue
+    const { watts } = reading
+    sums.total += watts
+    const info = duids.get(duid)
+    if (info === undefined) {
+      sums.unmappedDuids.push({ duid, value_mw: wattsToMegawatts(watts), value_w: watts })
+      sums.unmapped += watts
+      continue
+    }
+    sums.mapped += watts
+    const isLoad = info.dispatch_type === 'load'
+    if (isLoad) sums.load += watts
+    const generation = isLoad && watts !== 0 ? -watts : watts
+    const fuel: FuelType =
+      info.fuel_type === 'battery_discharging' && generation < 0
+        ? 'battery_charging'
+        : info.fuel_type
+    const key = `${info.region_id}|${fuel}`
+    const group = sums.groups.get(key)
+    if (group) {
+      group.watts += generation
+      group.units++
+      group.rows.push(reading.row)
+    } else {
+      sums.groups.set(key, {
+        region: info.region_id,
+        fuel,
+        watts: generation,
+        units: 1,
+        rows: [reading.row],
+      })
+    }
+  }
+  sums.unmappedDuids.sort((a, b) => compareText(a.duid, b.duid))
+  return sums
+}
+
+const reconcile = (intervalEnd: string, sums: IntervalSums): ScadaReconciliation => ({
+  interval_end: intervalEnd,
+  total_mw: wattsToMegawatts(sums.total),
+  mapped_mw: wattsToMegawatts(sums.mapped),
+  unmapped_mw: wattsToMegawatts(sums.unmapped),
+  load_mw: wattsToMegawatts(sums.load),
+  total_w: sums.total,
+  mapped_w: sums.mapped,
+  unmapped_w: sums.unmapped,
+  load_w: sums.load,
+  unmapped_duids: sums.unmappedDuids,
+})
 
 /** The file's valid readings: interval end (epoch ms) → DUID → its rows (normally one). */
 function readReadings(

@@ -121,6 +121,22 @@ export interface DuidMapBuild {
   readonly skippedRows: number
 }
 
+/** A Load without a fuel: it takes the fuel of its station's generating units, once all are known. */
+interface PendingLoad {
+  readonly duid: string
+  readonly station: string
+  readonly dispatch: DispatchType
+  readonly region: RegionId
+}
+
+/** What the rules make of one sheet row. */
+type RowOutcome =
+  | { readonly kind: 'skipped' }
+  | { readonly kind: 'error'; readonly message: string }
+  | { readonly kind: 'mapped'; readonly duid: string; readonly info: DuidInfo }
+  | { readonly kind: 'pending'; readonly load: PendingLoad }
+  | { readonly kind: 'excluded'; readonly duid: string; readonly station: string }
+
 /**
  * Applies the rules to every sheet row. Throws (listing every offender) on a row no rule covers,
  * an unknown region or dispatch type, or a DUID listed twice with different mappings, so a new
@@ -131,12 +147,7 @@ export function buildDuidMap(rows: readonly RegistrationRow[]): DuidMapBuild {
   const duids = new Map<string, DuidInfo>()
   const excluded: { duid: string; station: string; reason: string }[] = []
   let skippedRows = 0
-  const pending: {
-    duid: string
-    row: RegistrationRow
-    dispatch: DispatchType
-    region: RegionId
-  }[] = []
+  const pending: PendingLoad[] = []
 
   const put = (duid: string, info: DuidInfo) => {
     const known = duids.get(duid)
@@ -149,65 +160,31 @@ export function buildDuidMap(rows: readonly RegistrationRow[]): DuidMapBuild {
   }
 
   for (const row of rows) {
-    const duid = row.duid.trim()
-    if (duid === '' || duid === '-') {
-      skippedRows++
-      continue
-    }
-    const region = row.region.trim()
-    if (!(REGION_IDS as readonly string[]).includes(region)) {
-      errors.push(`${duid}: unknown region ${JSON.stringify(row.region)}`)
-      continue
-    }
-    const dispatch = DISPATCH_TYPES[norm(row.dispatchType)]
-    if (dispatch === undefined) {
-      errors.push(`${duid}: unknown dispatch type ${JSON.stringify(row.dispatchType)}`)
-      continue
-    }
-    const station = row.station.replace(/\s+/g, ' ').trim()
-    const rule = FUEL_RULES.find((r) => r.test(row))
-    if (rule) {
-      put(duid, {
-        region_id: region as RegionId,
-        fuel_type: rule.fuel(row),
-        dispatch_type: dispatch,
-        station,
-      })
-    } else if (dispatch === 'load' && blank(row.fuelPrimary)) {
-      pending.push({ duid, row, dispatch, region: region as RegionId })
-    } else if (
-      blank(row.fuelPrimary) &&
-      blank(row.fuelDescriptor) &&
-      blank(row.technologyPrimary) &&
-      blank(row.technologyDescriptor)
-    ) {
+    const outcome = classifyRow(row)
+    if (outcome.kind === 'skipped') skippedRows++
+    else if (outcome.kind === 'error') errors.push(outcome.message)
+    else if (outcome.kind === 'mapped') put(outcome.duid, outcome.info)
+    else if (outcome.kind === 'pending') pending.push(outcome.load)
+    else {
+      const { duid, station } = outcome
       excluded.push({
         duid,
         station,
         reason: 'no fuel or technology: interconnector, not generation',
       })
-    } else {
-      errors.push(
-        `${duid}: no rule for ${JSON.stringify([row.fuelPrimary, row.fuelDescriptor, row.technologyPrimary, row.technologyDescriptor])}`
-      )
     }
   }
 
-  for (const { duid, row, dispatch, region } of pending) {
-    const station = row.station.replace(/\s+/g, ' ').trim()
-    const fuels = new Set(
-      [...duids.values()]
-        .filter((d) => d.station === station && d.dispatch_type !== 'load')
-        .map((d) => d.fuel_type)
-    )
-    const [fuel] = fuels
-    if (fuels.size !== 1 || fuel === undefined) {
+  for (const load of pending) {
+    const fuel = stationFuel(load.station, duids)
+    if (typeof fuel === 'string') {
+      const { region, dispatch, station } = load
+      put(load.duid, { region_id: region, fuel_type: fuel, dispatch_type: dispatch, station })
+    } else {
       errors.push(
-        `${duid}: load without a fuel, and station ${JSON.stringify(station)} has generating fuels ${JSON.stringify([...fuels])}`
+        `${load.duid}: load without a fuel, and station ${JSON.stringify(load.station)} has generating fuels ${JSON.stringify(fuel)}`
       )
-      continue
     }
-    put(duid, { region_id: region, fuel_type: fuel, dispatch_type: dispatch, station })
   }
 
   if (errors.length > 0)
@@ -218,4 +195,59 @@ export function buildDuidMap(rows: readonly RegistrationRow[]): DuidMapBuild {
     excluded: excluded.sort((a, b) => (a.duid < b.duid ? -1 : 1)),
     skippedRows,
   }
+}
+
+/** One row through the rules: `FUEL_RULES`, then `STATION_RULE` (pending), then `EXCLUSION_RULE`. */
+function classifyRow(row: RegistrationRow): RowOutcome {
+  const duid = row.duid.trim()
+  if (duid === '' || duid === '-') return { kind: 'skipped' }
+  const region = row.region.trim()
+  if (!(REGION_IDS as readonly string[]).includes(region)) {
+    return { kind: 'error', message: `${duid}: unknown region ${JSON.stringify(row.region)}` }
+  }
+  const dispatch = DISPATCH_TYPES[norm(row.dispatchType)]
+  if (dispatch === undefined) {
+    const message = `${duid}: unknown dispatch type ${JSON.stringify(row.dispatchType)}`
+    return { kind: 'error', message }
+  }
+  const station = row.station.replace(/\s+/g, ' ').trim()
+  const rule = FUEL_RULES.find((r) => r.test(row))
+  if (rule) {
+    const info: DuidInfo = {
+      region_id: region as RegionId,
+      fuel_type: rule.fuel(row),
+      dispatch_type: dispatch,
+      station,
+    }
+    return { kind: 'mapped', duid, info }
+  }
+  if (dispatch === 'load' && blank(row.fuelPrimary)) {
+    return { kind: 'pending', load: { duid, station, dispatch, region: region as RegionId } }
+  }
+  if (
+    blank(row.fuelPrimary) &&
+    blank(row.fuelDescriptor) &&
+    blank(row.technologyPrimary) &&
+    blank(row.technologyDescriptor)
+  ) {
+    return { kind: 'excluded', duid, station }
+  }
+  const cells = [
+    row.fuelPrimary,
+    row.fuelDescriptor,
+    row.technologyPrimary,
+    row.technologyDescriptor,
+  ]
+  return { kind: 'error', message: `${duid}: no rule for ${JSON.stringify(cells)}` }
+}
+
+/** The one fuel of a station's generating units, or every fuel found when there is not exactly one. */
+function stationFuel(station: string, duids: ReadonlyMap<string, DuidInfo>): FuelType | FuelType[] {
+  const fuels = new Set(
+    [...duids.values()]
+      .filter((d) => d.station === station && d.dispatch_type !== 'load')
+      .map((d) => d.fuel_type)
+  )
+  const [fuel] = fuels
+  return fuels.size === 1 && fuel !== undefined ? fuel : [...fuels]
 }

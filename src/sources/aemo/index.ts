@@ -35,6 +35,13 @@ export {
 } from './dispatch-scada'
 
 /**
+ * Normalises one rooftop PV file (`ROOFTOP.ACTUAL`: live `PUBLIC_ROOFTOP_PV_ACTUAL_*`, weekly
+ * Archive member or MMSDM month) into `RooftopPvEvent`s per (region, half hour, estimate type);
+ * sub-regions are a breakdown of their region, summed only when the region's own row is absent.
+ */
+export { normalizeRooftopPv, ROOFTOP_PV_TABLES } from './rooftop-pv'
+
+/**
  * Reads an upstream file (zip or CSV) into MMS tables, keeping only the listed `REPORT.SUB`
  * tables; also the types shared by the normalisers (`SourceFile`, `NormalizeContext`).
  */
@@ -97,6 +104,7 @@ export {
  * modification time) and `Reports/Archive` daily zips, hrefs resolved against the listing URL.
  */
 export {
+  currentFileTime,
   parseCurrentListing,
   parseArchiveListing,
   type ListingEntry,

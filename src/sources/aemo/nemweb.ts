@@ -13,11 +13,18 @@ import type { CycleContext, CycleResult, Sink } from '../poller'
 import type { SourceRejection } from '../rejection'
 import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles } from './dispatch-is'
 import { normalizeDispatchScada } from './dispatch-scada'
+import { normalizeRooftopPv } from './rooftop-pv'
 import { AemoSourceError } from './errors'
-import { parseArchiveListing, parseCurrentListing } from './listing'
+import {
+  type ArchiveListingEntry,
+  type ListingEntry,
+  parseArchiveListing,
+  parseCurrentListing,
+} from './listing'
 import { INTERCONNECTOR_TABLES, normalizeInterconnectors } from './interconnector'
 import {
   checkContext,
+  compareText,
   envelopeFor,
   type NormalizeContext,
   type ReadOptions,
@@ -34,9 +41,9 @@ import {
   type ZipLimits,
 } from './zip'
 
-export type NemwebKind = 'dispatchis' | 'scada'
+export type NemwebKind = 'dispatchis' | 'scada' | 'rooftop'
 
-/** NEMWeb's layout for the two reports GridPulse reads (paths as served by nemweb.com.au). */
+/** NEMWeb's layout for the reports GridPulse reads (paths as served by nemweb.com.au). */
 export const NEMWEB = {
   dispatchis: {
     source: 'aemo.dispatchis',
@@ -51,6 +58,15 @@ export const NEMWEB = {
     current: '/Reports/Current/Dispatch_SCADA/',
     archive: '/Reports/Archive/Dispatch_SCADA/',
     topic: TOPICS.dispatch,
+  },
+  // Half-hourly, MEASUREMENT and SATELLITE files side by side; Current keeps ~14 days, the Archive
+  // weekly zips of them.
+  rooftop: {
+    source: 'aemo.rooftop_pv',
+    prefix: 'PUBLIC_ROOFTOP_PV_ACTUAL',
+    current: '/Reports/Current/ROOFTOP_PV/ACTUAL/',
+    archive: '/Reports/Archive/ROOFTOP_PV/ACTUAL/',
+    topic: TOPICS.rooftop,
   },
 } as const
 
@@ -128,6 +144,14 @@ export function processFile(
         events: [...prices.events, ...flows.events],
         deadLetters: [...prices.rejects, ...flows.rejects].map(deadLetter),
         lastDataAt: newest(prices.events),
+      }
+    }
+    if (kind === 'rooftop') {
+      const rooftop = normalizeRooftopPv(file, ctx, options)
+      return {
+        events: rooftop.events,
+        deadLetters: rooftop.rejects.map(deadLetter),
+        lastDataAt: newest(rooftop.events),
       }
     }
     const result = normalizeDispatchScada(file, ctx, options)
@@ -329,11 +353,7 @@ export function createNemwebCycle(options: {
       listingUrl,
       spec.prefix
     )
-    const cursor = await options.sink.readSourceCheckpoint(spec.source)
-    const since = now() - lookback
-    const pending = entries
-      .filter((e) => (cursor ? e.name > cursor : Date.parse(e.interval_end) >= since))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const pending = await pendingFiles(options.kind, options.sink, entries, now() - lookback)
     const batch = pending.slice(0, maxFiles)
     let events = 0
     let rejected = 0
@@ -341,57 +361,99 @@ export function createNemwebCycle(options: {
     for (const entry of batch) {
       if (signal.aborted) break
       const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      const outcome = await fetchAndProcess(
-        options.kind,
-        onBase(options.baseUrl, entry.href),
-        entry.name,
-        ctx,
-        { log: options.log, ...options.http, signal }
-      )
-      if (outcome === 'gone') {
-        options.log.warn(
-          { file: entry.name },
-          'file rotated out of Current before download; the gap report will show it'
-        )
-        await options.sink.publish([], { checkpoint: { source: spec.source, cursor: entry.name } })
-        continue
-      }
-      await commit(options.sink, spec.source, entry.name, outcome)
+      const url = onBase(options.baseUrl, entry.href)
+      const http = { log: options.log, ...options.http, signal }
+      const outcome = await fetchAndProcess(options.kind, url, entry.name, ctx, http)
+      const checkpoint = checkpointFor(options.kind, entry.name)
+      await publishFile(options.sink, options.log, checkpoint, entry.name, outcome)
+      if (outcome === 'gone') continue
       events += outcome.events.length
       rejected += outcome.deadLetters.length
       if (outcome.lastDataAt) lastDataAt = Math.max(lastDataAt ?? 0, outcome.lastDataAt)
-      if (outcome.deadLetters.length > 0) {
-        options.log.warn(
-          {
-            file: entry.name,
-            rejected: outcome.deadLetters.length,
-            codes: [...new Set(outcome.deadLetters.map((d) => d.code))],
-          },
-          'input rejected to the DLQ'
-        )
-      }
     }
     const more = pending.length > batch.length
     // Remember the listing's validators only once everything it listed is in: otherwise a 304
     // would hide the files still pending.
-    if (!more && !signal.aborted) {
-      validators = {}
-      const etag = listing.headers.get('etag')
-      const lastModified = listing.headers.get('last-modified')
-      if (etag) validators['If-None-Match'] = etag
-      if (lastModified) validators['If-Modified-Since'] = lastModified
-    }
+    if (!more && !signal.aborted) validators = validatorsOf(listing.headers)
     return { events, rejected, lastItem: batch.at(-1)?.name, lastDataAt, more }
   }
 }
 
 /**
- * `gridpulse backfill`: ingests NEMWeb Archive daily zips (zips of the day's 5-minute zips) for
- * market dates `from`..`to` inclusive, in order, through the same normalisation and the same log.
- * Resumable: each day keeps its own cursor (the last inner file committed), so an interrupted run
- * continues where it stopped and a finished day is skipped.
+ * The checkpoint a Current file's cursor lives under: the source's own. Names sort by interval
+ * within one report, so one cursor per report suffices — except for rooftop PV, whose MEASUREMENT
+ * and SATELLITE files of a half hour carry the same time and can appear in either order (a late
+ * MEASUREMENT after its SATELLITE): each estimate type keeps a cursor of its own.
  */
-export async function runBackfill(options: {
+export function checkpointFor(kind: NemwebKind, name: string): string {
+  const source = NEMWEB[kind].source
+  if (kind !== 'rooftop') return source
+  return `${source}:${/_SATELLITE_/i.test(name) ? 'satellite' : 'measurement'}`
+}
+
+/**
+ * The listed files not ingested yet, in listing order (by the time in the name, then the name):
+ * those after their checkpoint's cursor (the last file committed), or on a fresh node (no cursor)
+ * those whose name's time is at or after `since`.
+ */
+async function pendingFiles(
+  kind: NemwebKind,
+  sink: Sink,
+  entries: readonly ListingEntry[],
+  since: number
+): Promise<ListingEntry[]> {
+  const cursors = new Map<string, string | undefined>()
+  for (const checkpoint of new Set(entries.map((e) => checkpointFor(kind, e.name))))
+    cursors.set(checkpoint, await sink.readSourceCheckpoint(checkpoint))
+  return entries.filter((e) => {
+    const cursor = cursors.get(checkpointFor(kind, e.name))
+    return cursor ? e.name > cursor : Date.parse(e.interval_end) >= since
+  })
+}
+
+/**
+ * Commits one fetched file with the cursor and logs what it sent to the DLQ. A file that rotated
+ * out of Current before its download only moves the cursor past it.
+ */
+async function publishFile(
+  sink: Sink,
+  log: Logger,
+  source: string,
+  name: string,
+  outcome: FileOutcome | 'gone'
+): Promise<void> {
+  if (outcome === 'gone') {
+    log.warn(
+      { file: name },
+      'file rotated out of Current before download; the gap report will show it'
+    )
+    await sink.publish([], { checkpoint: { source, cursor: name } })
+    return
+  }
+  await commit(sink, source, name, outcome)
+  if (outcome.deadLetters.length > 0) {
+    log.warn(
+      {
+        file: name,
+        rejected: outcome.deadLetters.length,
+        codes: [...new Set(outcome.deadLetters.map((d) => d.code))],
+      },
+      'input rejected to the DLQ'
+    )
+  }
+}
+
+/** The conditional-request headers that ask for the listing only when it has changed. */
+function validatorsOf(headers: Headers): Record<string, string> {
+  const validators: Record<string, string> = {}
+  const etag = headers.get('etag')
+  const lastModified = headers.get('last-modified')
+  if (etag) validators['If-None-Match'] = etag
+  if (lastModified) validators['If-Modified-Since'] = lastModified
+  return validators
+}
+
+interface BackfillOptions {
   readonly baseUrl: string
   readonly kind: NemwebKind
   readonly from: string
@@ -402,107 +464,223 @@ export async function runBackfill(options: {
   readonly signal?: AbortSignal
   readonly now?: () => number
   readonly newId?: () => string
-}): Promise<{ days: number; files: number; events: number; rejected: number; missing: string[] }> {
+}
+
+interface BackfillTotals {
+  /** Archive zips completed: one per market date, or per week and estimate type for rooftop PV. */
+  days: number
+  files: number
+  events: number
+  rejected: number
+  missing: string[]
+}
+
+/** One backfill run: its options, the report's source name, a context per file, the running totals. */
+interface Backfill {
+  readonly options: BackfillOptions
+  readonly source: string
+  readonly newCtx: () => NormalizeContext
+  readonly totals: BackfillTotals
+}
+
+/**
+ * One Archive zip of a backfill — a market date's, or a rooftop PV week's — and its own checkpoint.
+ * `entry` is absent when the listing has no zip for `label` (a market date): reported missing.
+ */
+interface ArchiveTarget {
+  readonly label: string
+  readonly entry?: ArchiveListingEntry
+  /** Checkpoint source of this zip; its cursor is the last inner file committed, then `COMPLETE`. */
+  readonly checkpoint: string
+}
+
+/**
+ * `gridpulse backfill`: ingests NEMWeb Archive zips (zips of Current files: a day's for the 5-minute
+ * reports, a week's per estimate type for rooftop PV) for market dates `from`..`to` inclusive, in
+ * order, through the same normalisation and the same log. Resumable: each zip keeps its own cursor
+ * (the last inner file committed), so an interrupted run continues where it stopped and a finished
+ * zip is skipped.
+ */
+export async function runBackfill(options: BackfillOptions): Promise<BackfillTotals> {
   const spec = NEMWEB[options.kind]
   const now = options.now ?? Date.now
   const newId = options.newId ?? (() => crypto.randomUUID())
-  const totals = { days: 0, files: 0, events: 0, rejected: 0, missing: [] as string[] }
+  const run: Backfill = {
+    options,
+    source: spec.source,
+    newCtx: () => ({ correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }),
+    totals: { days: 0, files: 0, events: 0, rejected: 0, missing: [] },
+  }
   const archiveUrl = new URL(spec.archive, options.baseUrl).toString()
   const listing = await httpGet(archiveUrl, { ...options.http, signal: options.signal })
   if (listing.status !== 200)
     throw statusError(`archive listing ${shortUrl(archiveUrl)}`, listing.status)
-  const days = new Map(
-    parseArchiveListing(new TextDecoder().decode(listing.body), archiveUrl, spec.prefix).map(
-      (e) => [e.market_date, e]
-    )
+  const entries = parseArchiveListing(
+    new TextDecoder().decode(listing.body),
+    archiveUrl,
+    spec.prefix
   )
-  for (let day = options.from; day <= options.to; day = nextDay(day)) {
+  const targets =
+    options.kind === 'rooftop'
+      ? weeklyTargets(run.source, entries, options.from, options.to)
+      : dailyTargets(run.source, entries, options.from, options.to)
+  for (const target of targets) {
     if (options.signal?.aborted) break
-    const checkpointSource = `${spec.source}:archive:${day}`
-    const done = await options.sink.readSourceCheckpoint(checkpointSource)
-    if (done === COMPLETE) {
-      options.progress(`${options.kind} ${day}: already ingested, skipped`)
-      continue
-    }
-    const entry = days.get(day)
-    if (!entry) {
-      totals.missing.push(day)
-      options.progress(`${options.kind} ${day}: not in the archive listing`)
-      continue
-    }
-    // A day that can never be read (too large, a size or CRC lie) is one dead letter and is marked
-    // done: rerunning would fetch the same bytes and fail the same way. A cut-off download throws
-    // instead, and a rerun fetches it again.
-    const rejectDay = async (code: string, reason: string, raw: string, sha256: string) => {
-      const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      await options.sink.deadLetter([
-        deadLetterFor(options.kind, { name: entry.name, sha256 }, ctx, {
-          code,
-          reason,
-          row: null,
-          raw,
-        }),
-      ])
-      await options.sink.publish([], { checkpoint: { source: checkpointSource, cursor: COMPLETE } })
-      totals.rejected++
-      options.progress(`${options.kind} ${day}: ${entry.name} rejected (${code}): ${reason}`)
-    }
-    const url = onBase(options.baseUrl, entry.href)
-    let response: Awaited<ReturnType<typeof httpGet>>
-    try {
-      // A daily archive zip is megabytes: allow it more time and size than a 5-minute file.
-      response = await httpGet(url, {
-        timeoutMs: 300_000,
-        maxBytes: NEMWEB_CAPS.archiveDay.downloadBytes,
-        ...options.http,
-        signal: options.signal,
-      })
-    } catch (error) {
-      if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
-      await rejectDay('file_too_large', error.message, url, sha256Hex(url))
-      continue
-    }
-    if (response.status !== 200) throw statusError(`GET ${entry.name}`, response.status)
-    // Inner zips are opened one by one by processFile, so one corrupt member is one dead letter.
-    let inner: ZipEntry[]
-    try {
-      inner = (await unzipEntriesAsync(response.body, NEMWEB_CAPS.archiveDay.zip))
-        .filter((m) => /\.zip$/i.test(m.name))
-        .sort((a, b) => (a.name < b.name ? -1 : 1))
-    } catch (error) {
-      if (!(error instanceof AemoSourceError) || error.retryable) throw error
-      const raw = `base64:${Buffer.from(response.body.subarray(0, 64 * 1024)).toString('base64')}`
-      await rejectDay(error.code, error.message, raw, sha256Hex(response.body))
-      continue
-    }
-    let index = 0
-    for (const member of inner) {
-      index++
-      if (options.signal?.aborted) break
-      if (done && member.name <= done) continue
-      const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
-      const outcome = await processDownloadedFile(
-        options.kind,
-        { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) },
-        ctx
-      )
-      await commit(options.sink, checkpointSource, member.name, outcome)
-      totals.files++
-      totals.events += outcome.events.length
-      totals.rejected += outcome.deadLetters.length
-      options.progress(
-        `${options.kind} ${day}: ${index}/${inner.length} files, ${totals.events} events, ${totals.rejected} rejected`
-      )
-    }
-    if (options.signal?.aborted) break
-    await options.sink.publish([], { checkpoint: { source: checkpointSource, cursor: COMPLETE } })
-    totals.days++
+    await backfillArchive(run, target)
   }
-  return totals
+  return run.totals
+}
+
+/** The 5-minute reports: one zip per market date, `<prefix>_YYYYMMDD.zip`. */
+function dailyTargets(
+  source: string,
+  entries: readonly ArchiveListingEntry[],
+  from: string,
+  to: string
+): ArchiveTarget[] {
+  const byDay = new Map(entries.map((e) => [e.market_date, e]))
+  const targets: ArchiveTarget[] = []
+  for (let day = from; day <= to; day = nextDay(day))
+    targets.push({ label: day, entry: byDay.get(day), checkpoint: `${source}:archive:${day}` })
+  return targets
+}
+
+/**
+ * Rooftop PV: AEMO archives each estimate type as weekly zips (`…_MEASUREMENT_20240118.zip` holds
+ * the files named from 2024-01-18 00:00 for seven days). A zip covers its date up to the next zip of
+ * its type (the newest: seven days); every zip overlapping `from`..`to` is ingested whole (the
+ * event ids make the overlap harmless). Dates no zip covers are reported missing.
+ */
+function weeklyTargets(
+  source: string,
+  entries: readonly ArchiveListingEntry[],
+  from: string,
+  to: string
+): ArchiveTarget[] {
+  const targets: ArchiveTarget[] = []
+  const covered = new Set<string>()
+  for (const type of ['MEASUREMENT', 'SATELLITE']) {
+    const ofType = entries.filter((e) => e.name.toUpperCase().includes(`_${type}_`))
+    ofType.forEach((entry, i) => {
+      const until = ofType[i + 1]?.market_date ?? addDays(entry.market_date, 7)
+      if (entry.market_date > to || until <= from) return
+      targets.push({ label: entry.name, entry, checkpoint: `${source}:archive:${entry.name}` })
+      for (let d = entry.market_date; d < until; d = nextDay(d)) covered.add(d)
+    })
+  }
+  targets.sort((a, b) => compareText(a.entry!.market_date, b.entry!.market_date))
+  for (let day = from; day <= to; day = nextDay(day))
+    if (!covered.has(day)) targets.push({ label: day, checkpoint: `${source}:archive:${day}` })
+  return targets
+}
+
+/** One Archive zip: skipped when complete, else its inner files after the zip's cursor. */
+async function backfillArchive(run: Backfill, target: ArchiveTarget): Promise<void> {
+  const { options, totals } = run
+  const { label, entry, checkpoint } = target
+  const done = await options.sink.readSourceCheckpoint(checkpoint)
+  if (done === COMPLETE) {
+    options.progress(`${options.kind} ${label}: already ingested, skipped`)
+    return
+  }
+  if (!entry) {
+    totals.missing.push(label)
+    options.progress(`${options.kind} ${label}: not in the archive listing`)
+    return
+  }
+  const members = await downloadArchive(run, { label, entry, checkpoint })
+  if (members === null) return
+  let index = 0
+  for (const member of members) {
+    index++
+    if (options.signal?.aborted) break
+    if (done && member.name <= done) continue
+    const outcome = await processDownloadedFile(
+      options.kind,
+      { name: member.name, bytes: member.bytes, sha256: sha256Hex(member.bytes) },
+      run.newCtx()
+    )
+    await commit(options.sink, checkpoint, member.name, outcome)
+    totals.files++
+    totals.events += outcome.events.length
+    totals.rejected += outcome.deadLetters.length
+    options.progress(
+      `${options.kind} ${label}: ${index}/${members.length} files, ${totals.events} events, ${totals.rejected} rejected`
+    )
+  }
+  if (options.signal?.aborted) return
+  await options.sink.publish([], { checkpoint: { source: checkpoint, cursor: COMPLETE } })
+  totals.days++
+}
+
+/**
+ * The zip's inner Current zips in name order, or null when the zip was rejected. Inner zips are
+ * opened one by one by processFile later, so one corrupt member is one dead letter.
+ */
+async function downloadArchive(
+  run: Backfill,
+  target: ArchiveTarget & { readonly entry: ArchiveListingEntry }
+): Promise<ZipEntry[] | null> {
+  const { options } = run
+  const url = onBase(options.baseUrl, target.entry.href)
+  let response: Awaited<ReturnType<typeof httpGet>>
+  try {
+    // A daily archive zip is megabytes: allow it more time and size than a 5-minute file.
+    response = await httpGet(url, {
+      timeoutMs: 300_000,
+      maxBytes: NEMWEB_CAPS.archiveDay.downloadBytes,
+      ...options.http,
+      signal: options.signal,
+    })
+  } catch (error) {
+    if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
+    await rejectArchive(run, target, 'file_too_large', error.message, url, sha256Hex(url))
+    return null
+  }
+  if (response.status !== 200) throw statusError(`GET ${target.entry.name}`, response.status)
+  try {
+    return (await unzipEntriesAsync(response.body, NEMWEB_CAPS.archiveDay.zip))
+      .filter((m) => /\.zip$/i.test(m.name))
+      .sort((a, b) => (a.name < b.name ? -1 : 1))
+  } catch (error) {
+    if (!(error instanceof AemoSourceError) || error.retryable) throw error
+    const raw = `base64:${Buffer.from(response.body.subarray(0, 64 * 1024)).toString('base64')}`
+    await rejectArchive(run, target, error.code, error.message, raw, sha256Hex(response.body))
+    return null
+  }
+}
+
+/**
+ * An Archive zip that can never be read (too large, a size or CRC lie) is one dead letter and is
+ * marked done: rerunning would fetch the same bytes and fail the same way. A cut-off download
+ * throws instead, and a rerun fetches it again.
+ */
+async function rejectArchive(
+  run: Backfill,
+  { label, entry, checkpoint }: ArchiveTarget & { readonly entry: ArchiveListingEntry },
+  code: string,
+  reason: string,
+  raw: string,
+  sha256: string
+): Promise<void> {
+  const { options } = run
+  const ctx = run.newCtx()
+  await options.sink.deadLetter([
+    deadLetterFor(options.kind, { name: entry.name, sha256 }, ctx, {
+      code,
+      reason,
+      row: null,
+      raw,
+    }),
+  ])
+  await options.sink.publish([], { checkpoint: { source: checkpoint, cursor: COMPLETE } })
+  run.totals.rejected++
+  options.progress(`${options.kind} ${label}: ${entry.name} rejected (${code}): ${reason}`)
 }
 
 // Sorts after every file name, so "done" also means "skip every member".
 const COMPLETE = '~complete'
 
-const nextDay = (day: string) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
+const addDays = (day: string, days: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
+const nextDay = (day: string) => addDays(day, 1)

@@ -104,6 +104,9 @@ export interface ParsedForecast {
   }[]
 }
 
+type ForecastReject = ParsedForecast['rejects'][number]
+type ForecastContext = { correlationId: string; sourceFile: string; ingestedAt: number }
+
 /**
  * Turns one Open-Meteo response body into observations. Pure: every failure is a rejection with a
  * reason (upstream error body, invalid JSON, schema mismatch, wrong array length), never a throw;
@@ -112,24 +115,29 @@ export interface ParsedForecast {
 export function parseForecast(
   body: string,
   locations: readonly WeatherLocation[],
-  ctx: { correlationId: string; sourceFile: string; ingestedAt: number }
+  ctx: ForecastContext
 ): ParsedForecast {
-  const rejects: ParsedForecast['rejects'][number][] = []
+  const items = responseItems(body, locations.length)
+  if (!Array.isArray(items)) return { events: [], rejects: [items] }
+  const sha = sha256Hex(body)
+  const events: WeatherObservation[] = []
+  const rejects: ForecastReject[] = []
+  items.forEach((item, index) => {
+    const result = readLocation(item, locations[index]!, ctx, sha)
+    if ('code' in result) rejects.push({ ...result, index, raw: JSON.stringify(item) })
+    else events.push(result)
+  })
+  return { events, rejects }
+}
+
+/** The body's per-location items (one per requested location, in order), or why there are none. */
+function responseItems(body: string, expected: number): unknown[] | ForecastReject {
+  const whole = (code: string, reason: string) => ({ code, reason, index: null, raw: body })
   let json: unknown
   try {
     json = JSON.parse(body)
   } catch (error) {
-    return {
-      events: [],
-      rejects: [
-        {
-          code: 'invalid_json',
-          reason: `invalid JSON: ${(error as Error).message}`,
-          index: null,
-          raw: body,
-        },
-      ],
-    }
+    return whole('invalid_json', `invalid JSON: ${(error as Error).message}`)
   }
   if (
     json &&
@@ -138,106 +146,91 @@ export function parseForecast(
     (json as { error?: unknown }).error === true
   ) {
     const reason = String((json as { reason?: unknown }).reason ?? 'unspecified')
-    return {
-      events: [],
-      rejects: [
-        { code: 'upstream_error', reason: `Open-Meteo error: ${reason}`, index: null, raw: body },
-      ],
-    }
+    return whole('upstream_error', `Open-Meteo error: ${reason}`)
   }
   const items = Array.isArray(json) ? json : [json]
-  if (items.length !== locations.length) {
+  if (items.length !== expected) {
+    return whole('schema_mismatch', `expected ${expected} locations, got ${items.length}`)
+  }
+  return items
+}
+
+/** One location's item as an observation, or why it cannot be one. */
+function readLocation(
+  item: unknown,
+  location: WeatherLocation,
+  ctx: ForecastContext,
+  sha: string
+): WeatherObservation | { code: string; reason: string } {
+  const parsed = LocationResponseSchema.safeParse(item)
+  if (!parsed.success) {
     return {
-      events: [],
-      rejects: [
-        {
-          code: 'schema_mismatch',
-          reason: `expected ${locations.length} locations, got ${items.length}`,
-          index: null,
-          raw: body,
-        },
-      ],
+      code: 'schema_mismatch',
+      reason: `${location.name}: ${describeIssues(parsed.error.issues)}`,
     }
   }
-  const sha = sha256Hex(body)
-  const events: WeatherObservation[] = []
-  items.forEach((item, index) => {
-    const location = locations[index]!
-    const raw = JSON.stringify(item)
-    const parsed = LocationResponseSchema.safeParse(item)
-    if (!parsed.success) {
-      rejects.push({
-        code: 'schema_mismatch',
-        reason: `${location.name}: ${describeIssues(parsed.error.issues)}`,
-        index,
-        raw,
-      })
-      return
+  const { current, current_units: units = {}, utc_offset_seconds } = parsed.data
+  const windFactor = WIND_TO_KMH[units.wind_speed_10m ?? 'km/h']
+  if (windFactor === undefined) {
+    return {
+      code: 'schema_mismatch',
+      reason: `${location.name}: unknown wind unit ${units.wind_speed_10m}`,
     }
-    const { current, current_units: units = {}, utc_offset_seconds } = parsed.data
-    const windFactor = WIND_TO_KMH[units.wind_speed_10m ?? 'km/h']
-    const fahrenheit = units.temperature_2m === '°F'
-    if (windFactor === undefined) {
-      rejects.push({
-        code: 'schema_mismatch',
-        reason: `${location.name}: unknown wind unit ${units.wind_speed_10m}`,
-        index,
-        raw,
-      })
-      return
+  }
+  const observedMs = observedAtMs(current, utc_offset_seconds)
+  // The format check lets through impossible dates (2026-13-45T99:99): reject, do not throw.
+  if (!Number.isFinite(observedMs)) {
+    return {
+      code: 'schema_mismatch',
+      reason: `${location.name}: current.time ${JSON.stringify(current.time)} is not a time`,
     }
-    const v = (x: number | null | undefined) => (x === undefined ? null : x)
-    const observedMs = observedAtMs(current, utc_offset_seconds)
-    // The format check lets through impossible dates (2026-13-45T99:99): reject, do not throw.
-    if (!Number.isFinite(observedMs)) {
-      rejects.push({
-        code: 'schema_mismatch',
-        reason: `${location.name}: current.time ${JSON.stringify(current.time)} is not a time`,
-        index,
-        raw,
-      })
-      return
-    }
-    const observed_at = toUtcIso(observedMs)
-    const envelope = {
-      correlation_id: ctx.correlationId,
-      source: 'openmeteo.forecast',
-      source_file: ctx.sourceFile,
-      source_sha256: sha,
-      ingested_at: toUtcIsoMs(ctx.ingestedAt),
-    } as const
-    const candidate = createEvent('WeatherObservation', envelope, {
-      region_id: location.region_id,
-      location: location.name,
-      latitude: location.latitude,
-      longitude: location.longitude,
-      observed_at,
-      temperature_c:
-        current.temperature_2m == null
-          ? null
-          : fahrenheit
-            ? round1(((current.temperature_2m - 32) * 5) / 9)
-            : current.temperature_2m,
-      relative_humidity_pct: v(current.relative_humidity_2m),
-      wind_speed_kmh:
-        current.wind_speed_10m == null ? null : round1(current.wind_speed_10m * windFactor),
-      wind_direction_deg: v(current.wind_direction_10m),
-      cloud_cover_pct: v(current.cloud_cover),
-      shortwave_radiation_wm2: v(current.shortwave_radiation),
-    })
-    const event = WeatherObservationSchema.safeParse(candidate)
-    if (!event.success) {
-      rejects.push({
-        code: 'out_of_range',
-        reason: `${location.name}: ${describeIssues(event.error.issues)}`,
-        index,
-        raw,
-      })
-      return
-    }
-    events.push(event.data)
+  }
+  const envelope = {
+    correlation_id: ctx.correlationId,
+    source: 'openmeteo.forecast',
+    source_file: ctx.sourceFile,
+    source_sha256: sha,
+    ingested_at: toUtcIsoMs(ctx.ingestedAt),
+  } as const
+  const candidate = createEvent('WeatherObservation', envelope, {
+    region_id: location.region_id,
+    location: location.name,
+    latitude: location.latitude,
+    longitude: location.longitude,
+    observed_at: toUtcIso(observedMs),
+    ...measurements(current, windFactor, units.temperature_2m === '°F'),
   })
-  return { events, rejects }
+  const event = WeatherObservationSchema.safeParse(candidate)
+  if (!event.success) {
+    return {
+      code: 'out_of_range',
+      reason: `${location.name}: ${describeIssues(event.error.issues)}`,
+    }
+  }
+  return event.data
+}
+
+/** The observation's measurements in canonical units (°C, km/h); absent variables are null. */
+function measurements(
+  current: LocationResponse['current'],
+  windFactor: number,
+  fahrenheit: boolean
+) {
+  const v = (x: number | null | undefined) => (x === undefined ? null : x)
+  return {
+    temperature_c:
+      current.temperature_2m == null
+        ? null
+        : fahrenheit
+          ? round1(((current.temperature_2m - 32) * 5) / 9)
+          : current.temperature_2m,
+    relative_humidity_pct: v(current.relative_humidity_2m),
+    wind_speed_kmh:
+      current.wind_speed_10m == null ? null : round1(current.wind_speed_10m * windFactor),
+    wind_direction_deg: v(current.wind_direction_10m),
+    cloud_cover_pct: v(current.cloud_cover),
+    shortwave_radiation_wm2: v(current.shortwave_radiation),
+  }
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10
