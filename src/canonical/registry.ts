@@ -5,6 +5,7 @@ import { SCHEMA_VERSION } from './envelope'
 import type { EventSpecOf } from './event-spec'
 import { interconnectorFlow } from './events/interconnector-flow'
 import { marketDispatch } from './events/market-dispatch'
+import { regionFcasPrice } from './events/region-fcas-price'
 import { regionPrice } from './events/region-price'
 import { scadaReconciliation } from './events/scada-reconciliation'
 import { weatherObservation } from './events/weather-observation'
@@ -19,6 +20,7 @@ const EVENTS = [
   regionPrice,
   weatherObservation,
   scadaReconciliation,
+  regionFcasPrice,
 ] as const
 
 type Defined = (typeof EVENTS)[number]

@@ -7,6 +7,7 @@ import { createStatsQueries } from './stats'
 
 export type { DispatchRevision, GenerationMix } from './read-models/dispatch'
 export type { Page, RangeQuery } from './read-models/pager'
+export type { RegionCurtailment, RegionStorage } from './read-models/prices'
 export { type GapRange, type RegionStats, STATS_TOTALS, type Stats } from './stats'
 
 type Models = typeof READ_MODELS

@@ -88,6 +88,18 @@ describe('normalizeDispatchIs over the April 2026 archive (PRICE v5 + REGIONSUM 
       available_generation_mw: expect.any(Number),
       net_interchange_mw: expect.any(Number),
       intervention: false,
+      price_status: 'FIRM',
+      apc_flag: 0,
+      market_suspended_flag: 0,
+      ocd_status: 'NOT_OCD',
+      mii_status: 'MII_PRICE_ACCEPTED',
+      ss_solar_uigf_mw: expect.any(Number),
+      ss_wind_uigf_mw: expect.any(Number),
+      ss_solar_cleared_mw: expect.any(Number),
+      ss_wind_cleared_mw: expect.any(Number),
+      bdu_cleared_gen_mw: 0,
+      bdu_cleared_load_mw: 22,
+      bdu_energy_storage_mwh: 1702.03835,
     })
   })
 
