@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles } from '@/sources/aemo'
-import { readSourceFile } from '../../sources/aemo/source-file'
+import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles, readSourceFile } from '@/sources/aemo'
 import { expectProblem, json } from '../../../tests/support/api'
 import { waitFor } from '../../../tests/support/events'
 import { createHarness } from '../../../tests/support/harness'
@@ -44,7 +43,7 @@ describe('curtailment and storage of the archive months', () => {
       await harness.bus.publish(events)
     }
     await waitFor(() => harness.queries.stats().totals.prices === 5760, 'projected', 60_000)
-  })
+  }, 90_000)
   afterAll(() => harness?.close())
 
   /** Every row of a list route (pages of 1000), each page checked by its schema. */
