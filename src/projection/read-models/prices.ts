@@ -54,7 +54,7 @@ type PriceRow = typeof prices.$inferSelect
  * without binary floating-point noise (4268.80845 − 3329.75799 is 939.05046, not
  * 939.0504600000001). Sums of curtailments are rounded the same way.
  */
-export function curtailmentMw(available: number | null, cleared: number | null): number | null {
+function curtailmentMw(available: number | null, cleared: number | null): number | null {
   if (available === null || cleared === null) return null
   return Math.max(0, round5(available - cleared))
 }
