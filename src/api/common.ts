@@ -78,6 +78,9 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
  * A field with a default (added to an event later: events stored before it read as the default)
  * is always in a response, so it is documented as required, without the default.
  */
+const withDescriptionOf = (from: z.ZodType, to: z.ZodType) =>
+  from.description === undefined ? to : to.describe(from.description)
+
 export const component = <S extends z.ZodObject>(schema: S, name: string) =>
   z
     .object(
@@ -85,7 +88,7 @@ export const component = <S extends z.ZodObject>(schema: S, name: string) =>
         Object.entries(schema.shape).map(([key, field]) => [
           key,
           field instanceof z.ZodDefault
-            ? (field.unwrap() as z.ZodType).describe(field.description ?? '')
+            ? withDescriptionOf(field, field.unwrap() as z.ZodType)
             : field,
         ])
       )
