@@ -22,6 +22,13 @@ export {
   type MarketDispatchEvent,
   MarketDispatchEventSchema,
 } from './events/market-dispatch'
+export {
+  FCAS_SERVICES,
+  type FcasService,
+  FcasServiceSchema,
+  type RegionFcasPriceEvent,
+  RegionFcasPriceEventSchema,
+} from './events/region-fcas-price'
 export { type RegionPriceEvent, RegionPriceEventSchema } from './events/region-price'
 export {
   ROOFTOP_SUB_REGIONS,

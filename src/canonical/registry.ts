@@ -5,6 +5,7 @@ import { SCHEMA_VERSION } from './envelope'
 import type { EventSpecOf } from './event-spec'
 import { interconnectorFlow } from './events/interconnector-flow'
 import { marketDispatch } from './events/market-dispatch'
+import { regionFcasPrice } from './events/region-fcas-price'
 import { regionPrice } from './events/region-price'
 import { rooftopPv } from './events/rooftop-pv'
 import { scadaReconciliation } from './events/scada-reconciliation'
@@ -21,6 +22,7 @@ const EVENTS = [
   weatherObservation,
   scadaReconciliation,
   rooftopPv,
+  regionFcasPrice,
 ] as const
 
 type Defined = (typeof EVENTS)[number]

@@ -7,6 +7,8 @@ export const TOPICS = {
   interconnectors: 'market.interconnectors',
   // Not in the seed: AEMO's half-hourly rooftop PV estimates (ROOFTOP_PV/ACTUAL), keyed by region.
   rooftop: 'market.rooftop_pv',
+  // Not in the seed: FCAS prices (DISPATCH.PRICE), one event per region, service and interval.
+  fcas: 'market.fcas',
 } as const
 export type EventTopic = (typeof TOPICS)[keyof typeof TOPICS]
 export const EVENT_TOPICS: readonly EventTopic[] = Object.values(TOPICS)

@@ -10,6 +10,7 @@ export type { GenerationMix, RenewablesInterval } from './generation'
 export type { DispatchRevision } from './read-models/dispatch'
 export type { RooftopPvEstimate } from './read-models/rooftop-pv'
 export type { Page, RangeQuery } from './read-models/pager'
+export type { RegionCurtailment, RegionStorage } from './read-models/prices'
 export {
   type GapRange,
   type RegionStats,

@@ -44,6 +44,24 @@ export interface RegionStats {
   readonly power_mw_min: number | null
   readonly power_mw_avg: number | null
   readonly power_mw_max: number | null
+  /** Intervals with curtailment figures (REGIONSUM versions with semi-scheduled columns). */
+  readonly curtailment_count: number
+  /** Semi-scheduled solar + wind curtailment, MW. */
+  readonly curtailment_mw_min: number | null
+  readonly curtailment_mw_avg: number | null
+  readonly curtailment_mw_max: number | null
+  /** Intervals with battery (BDU) storage figures. */
+  readonly storage_count: number
+  /** Energy stored in the region's bidirectional units, MWh. */
+  readonly storage_mwh_min: number | null
+  readonly storage_mwh_avg: number | null
+  readonly storage_mwh_max: number | null
+  /** FCAS prices (one per service and interval). */
+  readonly fcas_count: number
+  /** Over every service, AUD/MW/h. */
+  readonly fcas_price_min: number | null
+  readonly fcas_price_avg: number | null
+  readonly fcas_price_max: number | null
 }
 
 export interface Stats {
@@ -160,21 +178,23 @@ function prepareStreams(db: ProjectionDb) {
   return READ_MODEL_LIST.map((m) => {
     const table = `"${getTableName(m.table)}"`
     const time = `"${m.time.name}"`
-    const spec = m.regionStats
     return {
       name: getTableName(m.table),
       total: q(`SELECT COUNT(*) AS n FROM ${table}`),
       perSource: q(
         `SELECT source, COUNT(*) AS n, MAX(${time}) AS newest, MAX(ingested_at) AS ingested FROM ${table} GROUP BY source`
       ),
-      regions: spec && {
-        spec,
-        statement: q(
-          `SELECT "${spec.region.name}" AS region, COUNT(*) AS n, MIN("${spec.value.name}") AS lo,
-           AVG("${spec.value.name}") AS mean, MAX("${spec.value.name}") AS hi
-           FROM ${table} GROUP BY "${spec.region.name}"`
-        ),
-      },
+      regions: m.regionStats.map((spec) => {
+        const value = `"${spec.value.name}"`
+        return {
+          spec,
+          statement: q(
+            `SELECT "${spec.region.name}" AS region, COUNT(${spec.counts === 'rows' ? '*' : value}) AS n,
+             MIN(${value}) AS lo, AVG(${value}) AS mean, MAX(${value}) AS hi
+             FROM ${table} GROUP BY "${spec.region.name}"`
+          ),
+        }
+      }),
     }
   })
 }
@@ -204,8 +224,7 @@ function prepareIntervalStatements(db: ProjectionDb): { since: Statement; newest
 function regionStats(streams: readonly StreamStatements[]): RegionStats[] {
   const rows = new Map<string, Record<string, string | number | null>>()
   const empty: Record<string, number | null> = {}
-  for (const { regions } of streams) {
-    if (!regions) continue
+  for (const regions of streams.flatMap((s) => s.regions)) {
     const { count: countKey, prefix } = regions.spec
     Object.assign(empty, {
       [countKey]: 0,

@@ -198,6 +198,22 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
     ).toBe(true)
   })
 
+  test('the FCAS stream and the price, FCAS, curtailment and storage routes have panels of their own', () => {
+    const spec = JSON.parse(readFileSync(join(ROOT, 'openapi/gridpulse.openapi.json'), 'utf8'))
+    const has = (...parts: string[]) => exprs.some((e) => parts.every((p) => e.includes(p)))
+    expect(has('gridpulse_events_ingested_total', 'event_type="RegionFcasPriceEvent"')).toBe(true)
+    expect(has('gridpulse_dlq_records_total', 'market.fcas')).toBe(true)
+    // Latency per stream and p99 per route: the end-to-end and request-duration panels split by
+    // every event type and every route (no filter), so the new stream and routes appear there.
+    expect(has('gridpulse_end_to_end_latency_seconds_bucket', 'by (le, event_type)')).toBe(true)
+    expect(has('gridpulse_http_request_duration_seconds_bucket', 'by (le, route)')).toBe(true)
+    expect(has('gridpulse_consumer_lag', 'fcas')).toBe(true)
+    for (const route of ['/api/v1/prices/fcas', '/api/v1/curtailment', '/api/v1/storage']) {
+      expect(Object.keys(spec.paths)).toContain(route)
+      expect(has('gridpulse_http_request_duration_seconds_count', route)).toBe(true)
+    }
+  })
+
   test('panels use the provisioned datasource, unique ids, and fit the 24-column grid', async () => {
     const ds = (await yaml('deploy/grafana/provisioning/datasources/prometheus.yaml'))
       .datasources[0]

@@ -12,11 +12,13 @@ describe('Kafka topic layout', () => {
       'weather.observations': 3,
       'market.interconnectors': 3,
       'market.rooftop_pv': 3,
+      'market.fcas': 3,
       'dlq.market.dispatch': 1,
       'dlq.market.prices': 1,
       'dlq.weather.observations': 1,
       'dlq.market.interconnectors': 1,
       'dlq.market.rooftop_pv': 1,
+      'dlq.market.fcas': 1,
       'gridpulse.source-checkpoints': 1,
       'gridpulse.leadership': 1,
     })

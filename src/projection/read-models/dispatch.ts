@@ -246,12 +246,15 @@ export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries
   table: dispatch,
   time: dispatch.intervalEnd,
   dispatchIntervals: true,
-  regionStats: {
-    region: dispatch.regionId,
-    value: dispatch.valueMw,
-    count: 'dispatch_count',
-    prefix: 'value_mw',
-  },
+  regionStats: [
+    {
+      region: dispatch.regionId,
+      value: dispatch.valueMw,
+      count: 'dispatch_count',
+      prefix: 'value_mw',
+      counts: 'rows',
+    },
+  ],
   writer(db, context) {
     const upsert = upsertStatement(db, dispatch, 'update')
     const writeManual = createManualDispatchWriter(db, context)

@@ -1,5 +1,6 @@
 import type { GridEventType } from '@/canonical'
 import { dispatchReadModel } from './dispatch'
+import { fcasPricesReadModel } from './fcas-prices'
 import { interconnectorFlowsReadModel } from './interconnector-flows'
 import { pricesReadModel } from './prices'
 import type { ReadModel } from './read-model'
@@ -19,6 +20,7 @@ export const READ_MODELS = {
   InterconnectorFlowEvent: interconnectorFlowsReadModel,
   ScadaReconciliationEvent: scadaReconciliationReadModel,
   RooftopPvEvent: rooftopPvReadModel,
+  RegionFcasPriceEvent: fcasPricesReadModel,
 } as const satisfies { readonly [T in GridEventType]: ReadModel<T, unknown> }
 
 export type AnyReadModel = (typeof READ_MODELS)[GridEventType]

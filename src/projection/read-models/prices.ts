@@ -2,7 +2,13 @@ import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core
 import type { RegionId, RegionPriceEvent } from '@/canonical'
 import { toUtcIso } from '@/lib'
 import { createPager, type Page, type RangeQuery } from './pager'
-import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import {
+  envelopeColumns,
+  envelopeOf,
+  firmStays,
+  type ReadModel,
+  upsertStatement,
+} from './read-model'
 
 export const prices = sqliteTable(
   'prices',
@@ -15,6 +21,23 @@ export const prices = sqliteTable(
     availableGenerationMw: real('available_generation_mw'),
     netInterchangeMw: real('net_interchange_mw'),
     intervention: integer('intervention', { mode: 'boolean' }).notNull(),
+    priceStatus: text('price_status'),
+    apcFlag: integer('apc_flag'),
+    marketSuspendedFlag: integer('market_suspended_flag'),
+    ocdStatus: text('ocd_status'),
+    miiStatus: text('mii_status'),
+    ssSolarUigfMw: real('ss_solar_uigf_mw'),
+    ssWindUigfMw: real('ss_wind_uigf_mw'),
+    ssSolarClearedMw: real('ss_solar_cleared_mw'),
+    ssWindClearedMw: real('ss_wind_cleared_mw'),
+    bduClearedGenMw: real('bdu_cleared_gen_mw'),
+    bduClearedLoadMw: real('bdu_cleared_load_mw'),
+    bduEnergyStorageMwh: real('bdu_energy_storage_mwh'),
+    // Derived when the row is written (see `curtailmentMw`), so range queries, stats and
+    // aggregates read a column instead of repeating the rule.
+    solarCurtailmentMw: real('solar_curtailment_mw'),
+    windCurtailmentMw: real('wind_curtailment_mw'),
+    curtailmentMw: real('curtailment_mw'),
   },
   (t) => [
     index('prices_by_time').on(t.intervalEnd, t.eventId),
@@ -22,6 +45,20 @@ export const prices = sqliteTable(
   ]
 )
 type PriceRow = typeof prices.$inferSelect
+
+/**
+ * Curtailment, MW: what semi-scheduled plant could have produced (UIGF) minus what it was
+ * dispatched (cleared), never negative (cleared can exceed the forecast: 3 intervals of the April
+ * 2026 sample, down to −10.98 MW, count as 0), null when either figure is. AEMO publishes both with
+ * 5 decimals (NUMBER(15,5)), so the difference is rounded to 5 decimals: exact at AEMO's precision,
+ * without binary floating-point noise (4268.80845 − 3329.75799 is 939.05046, not
+ * 939.0504600000001). Sums of curtailments are rounded the same way.
+ */
+function curtailmentMw(available: number | null, cleared: number | null): number | null {
+  if (available === null || cleared === null) return null
+  return Math.max(0, round5(available - cleared))
+}
+const round5 = (mw: number) => Math.round(mw * 1e5) / 1e5
 
 const toPrice = (row: PriceRow): RegionPriceEvent => ({
   ...envelopeOf(row),
@@ -34,10 +71,78 @@ const toPrice = (row: PriceRow): RegionPriceEvent => ({
   net_interchange_mw: row.netInterchangeMw,
   // Raw reads return SQLite's 0/1.
   intervention: Boolean(row.intervention),
+  price_status: row.priceStatus,
+  apc_flag: row.apcFlag,
+  market_suspended_flag: row.marketSuspendedFlag,
+  ocd_status: row.ocdStatus,
+  mii_status: row.miiStatus,
+  ss_solar_uigf_mw: row.ssSolarUigfMw,
+  ss_wind_uigf_mw: row.ssWindUigfMw,
+  ss_solar_cleared_mw: row.ssSolarClearedMw,
+  ss_wind_cleared_mw: row.ssWindClearedMw,
+  bdu_cleared_gen_mw: row.bduClearedGenMw,
+  bdu_cleared_load_mw: row.bduClearedLoadMw,
+  bdu_energy_storage_mwh: row.bduEnergyStorageMwh,
 })
 
+/** Semi-scheduled solar and wind of one region and interval: availability, dispatch, curtailment (MW). */
+export interface RegionCurtailment {
+  readonly event_id: string
+  readonly region_id: RegionId
+  readonly interval_end: string
+  readonly solar_available_mw: number | null
+  readonly solar_cleared_mw: number | null
+  readonly solar_curtailment_mw: number | null
+  readonly wind_available_mw: number | null
+  readonly wind_cleared_mw: number | null
+  readonly wind_curtailment_mw: number | null
+  readonly curtailment_mw: number | null
+  readonly intervention: boolean
+}
+
+const toCurtailment = (row: PriceRow): RegionCurtailment => ({
+  event_id: row.eventId,
+  region_id: row.regionId as RegionId,
+  interval_end: toUtcIso(row.intervalEnd),
+  solar_available_mw: row.ssSolarUigfMw,
+  solar_cleared_mw: row.ssSolarClearedMw,
+  solar_curtailment_mw: row.solarCurtailmentMw,
+  wind_available_mw: row.ssWindUigfMw,
+  wind_cleared_mw: row.ssWindClearedMw,
+  wind_curtailment_mw: row.windCurtailmentMw,
+  curtailment_mw: row.curtailmentMw,
+  intervention: Boolean(row.intervention),
+})
+
+/** The region's grid batteries (bidirectional units) in one interval. */
+export interface RegionStorage {
+  readonly event_id: string
+  readonly region_id: RegionId
+  readonly interval_end: string
+  readonly charge_mw: number | null
+  readonly discharge_mw: number | null
+  readonly stored_energy_mwh: number | null
+  readonly intervention: boolean
+}
+
+const toStorage = (row: PriceRow): RegionStorage => ({
+  event_id: row.eventId,
+  region_id: row.regionId as RegionId,
+  interval_end: toUtcIso(row.intervalEnd),
+  charge_mw: row.bduClearedLoadMw,
+  discharge_mw: row.bduClearedGenMw,
+  stored_energy_mwh: row.bduEnergyStorageMwh,
+  intervention: Boolean(row.intervention),
+})
+
+type RegionRange = RangeQuery & { regionId?: RegionId }
+
 export interface PriceQueries {
-  list(q: RangeQuery & { regionId?: RegionId }): Page<RegionPriceEvent>
+  list(q: RegionRange): Page<RegionPriceEvent>
+  /** The same rows as curtailment figures (null where the file's REGIONSUM version had none). */
+  curtailment(q: RegionRange): Page<RegionCurtailment>
+  /** The same rows as battery figures (null where the file's REGIONSUM version had none). */
+  storage(q: RegionRange): Page<RegionStorage>
 }
 
 export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'prices'> = {
@@ -46,15 +151,34 @@ export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'price
   table: prices,
   time: prices.intervalEnd,
   dispatchIntervals: true,
-  regionStats: {
-    region: prices.regionId,
-    value: prices.rrpAudMwh,
-    count: 'price_count',
-    prefix: 'rrp',
-  },
+  regionStats: [
+    {
+      region: prices.regionId,
+      value: prices.rrpAudMwh,
+      count: 'price_count',
+      prefix: 'rrp',
+      counts: 'rows',
+    },
+    {
+      region: prices.regionId,
+      value: prices.curtailmentMw,
+      count: 'curtailment_count',
+      prefix: 'curtailment_mw',
+      counts: 'values',
+    },
+    {
+      region: prices.regionId,
+      value: prices.bduEnergyStorageMwh,
+      count: 'storage_count',
+      prefix: 'storage_mwh',
+      counts: 'values',
+    },
+  ],
   writer(db) {
-    const upsert = upsertStatement(db, prices, 'update')
+    const upsert = upsertStatement(db, prices, 'update', firmStays('prices'))
     return (event, envelope) => {
+      const solar = curtailmentMw(event.ss_solar_uigf_mw, event.ss_solar_cleared_mw)
+      const wind = curtailmentMw(event.ss_wind_uigf_mw, event.ss_wind_cleared_mw)
       upsert.run({
         ...envelope,
         regionId: event.region_id,
@@ -64,19 +188,36 @@ export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'price
         availableGenerationMw: event.available_generation_mw,
         netInterchangeMw: event.net_interchange_mw,
         intervention: event.intervention ? 1 : 0,
+        priceStatus: event.price_status,
+        apcFlag: event.apc_flag,
+        marketSuspendedFlag: event.market_suspended_flag,
+        ocdStatus: event.ocd_status,
+        miiStatus: event.mii_status,
+        ssSolarUigfMw: event.ss_solar_uigf_mw,
+        ssWindUigfMw: event.ss_wind_uigf_mw,
+        ssSolarClearedMw: event.ss_solar_cleared_mw,
+        ssWindClearedMw: event.ss_wind_cleared_mw,
+        bduClearedGenMw: event.bdu_cleared_gen_mw,
+        bduClearedLoadMw: event.bdu_cleared_load_mw,
+        bduEnergyStorageMwh: event.bdu_energy_storage_mwh,
+        solarCurtailmentMw: solar,
+        windCurtailmentMw: wind,
+        curtailmentMw: solar === null || wind === null ? null : round5(solar + wind),
       })
     }
   },
   queries(db) {
-    const page = createPager<PriceRow, RegionPriceEvent, RangeQuery & { regionId?: RegionId }>(
-      db,
-      prices,
-      prices.intervalEnd,
-      prices.eventId,
-      { regionId: prices.regionId },
-      toPrice,
-      (r) => ({ t: r.intervalEnd, id: r.eventId })
-    )
-    return { list: (q) => page(q) }
+    const pager = <T>(toCanonical: (row: PriceRow) => T) =>
+      createPager<PriceRow, T, RegionRange>(
+        db,
+        prices,
+        prices.intervalEnd,
+        prices.eventId,
+        { regionId: prices.regionId },
+        toCanonical,
+        (r) => ({ t: r.intervalEnd, id: r.eventId })
+      )
+    const [list, curtailment, storage] = [pager(toPrice), pager(toCurtailment), pager(toStorage)]
+    return { list, curtailment, storage }
   },
 }

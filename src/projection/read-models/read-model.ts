@@ -49,12 +49,14 @@ export const envelopeOf = (row: EnvelopeRow) => ({
 /**
  * `INSERT … ON CONFLICT (key) DO UPDATE` for every column of a drizzle table, as one raw bun:sqlite
  * statement with named parameters (the columns' property names). Written from the schema, run
- * without drizzle's per-call parameter mapping: this is the projector's hot path.
+ * without drizzle's per-call parameter mapping: this is the projector's hot path. `updateWhen`
+ * (SQL over the stored row, by table name, and `excluded`) keeps the stored row when it is false.
  */
 export function upsertStatement(
   db: ProjectionDb,
   table: SQLiteTable,
-  conflict: 'update' | 'ignore'
+  conflict: 'update' | 'ignore',
+  updateWhen?: string
 ) {
   const columns = Object.entries(getTableColumns(table))
   const names = columns.map(([, c]) => `"${c.name}"`).join(', ')
@@ -66,11 +68,20 @@ export function upsertStatement(
       : `DO UPDATE SET ${columns
           .filter(([, c]) => !c.primary)
           .map(([, c]) => `"${c.name}" = excluded."${c.name}"`)
-          .join(', ')}`
+          .join(', ')}${updateWhen ? ` WHERE ${updateWhen}` : ''}`
   return db.sqlite.prepare(
     `INSERT INTO "${getTableName(table)}" (${names}) VALUES (${params}) ON CONFLICT ("${key}") ${onConflict}`
   )
 }
+
+/**
+ * The `updateWhen` of a price stream (energy and FCAS): a stored price is replaced by a later event
+ * with the same id (same region, service and interval: a re-published or backfilled file), in log
+ * order, except that a FIRM price is never replaced by one that is not FIRM. AEMO marks a price FIRM
+ * once its review is over, so re-ingesting an older file cannot un-firm it.
+ */
+export const firmStays = (table: string) =>
+  `NOT ("${table}"."price_status" IS 'FIRM' AND excluded."price_status" IS NOT 'FIRM')`
 
 /** Writes one event's row(s); prepared once, run per event inside the projector's transaction. */
 export type Writer<T extends GridEventType> = (event: EventOf<T>, envelope: EnvelopeParams) => void
@@ -91,6 +102,8 @@ export interface RegionStatsSpec {
   readonly value: SQLiteColumn
   readonly count: RegionCount
   readonly prefix: RegionMetric
+  /** What `count` counts: the stream's rows, or only those where `value` is not null. */
+  readonly counts: 'rows' | 'values'
 }
 
 /**
@@ -110,7 +123,8 @@ export interface ReadModel<T extends GridEventType, Q, P extends string = string
    * ends count for their source's gap report.
    */
   readonly dispatchIntervals: boolean
-  readonly regionStats: RegionStatsSpec | null
+  /** Per-region figures of `/api/v1/stats` (none, one, or several columns). */
+  readonly regionStats: readonly RegionStatsSpec[]
   readonly writer: (db: ProjectionDb, context: WriterContext) => Writer<T>
   readonly queries: (db: ProjectionDb) => Q
 }

@@ -66,12 +66,15 @@ export const rooftopPvReadModel: ReadModel<'RooftopPvEvent', RooftopQueries, 'ro
   table: rooftopPv,
   time: rooftopPv.intervalEnd,
   dispatchIntervals: true,
-  regionStats: {
-    region: rooftopPv.regionId,
-    value: rooftopPv.powerMw,
-    count: 'rooftop_pv_count',
-    prefix: 'power_mw',
-  },
+  regionStats: [
+    {
+      region: rooftopPv.regionId,
+      value: rooftopPv.powerMw,
+      count: 'rooftop_pv_count',
+      prefix: 'power_mw',
+      counts: 'rows',
+    },
+  ],
   writer(db) {
     const upsert = upsertStatement(db, rooftopPv, 'update')
     const measured = db.sqlite.prepare(

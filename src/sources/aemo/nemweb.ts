@@ -90,7 +90,7 @@ export interface FileOutcome {
   readonly lastDataAt?: number
 }
 
-type Rejected = Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw'> & { table?: string }
+type Rejected = Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw' | 'table' | 'topic'>
 
 /** A dead letter for a whole file or one of its rows; the id is stable across re-ingestion. */
 function deadLetterFor(
@@ -102,9 +102,14 @@ function deadLetterFor(
   const spec = NEMWEB[kind]
   return createDeadLetter({
     origin: 'nemweb',
-    identity: `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`,
-    // Rejected interconnector rows belong with the flows, the rest of the file with its main topic.
-    topic: r.table?.startsWith('DISPATCH.INTERCONNECTORRES') ? TOPICS.interconnectors : spec.topic,
+    // A row read for two streams (DISPATCH.PRICE: energy and FCAS) may be rejected by both: the
+    // topic keeps their ids apart (and leaves the ids of single-stream rejects as they were).
+    identity: `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}${r.topic ? `|${r.topic}` : ''}`,
+    // Rejected interconnector rows belong with the flows, FCAS values with the FCAS prices, the
+    // rest of the file with its main topic.
+    topic:
+      r.topic ??
+      (r.table?.startsWith('DISPATCH.INTERCONNECTORRES') ? TOPICS.interconnectors : spec.topic),
     reason: r.table ? `${r.table}: ${r.reason}` : r.reason,
     code: r.code,
     correlation_id: ctx.correlationId,
@@ -131,7 +136,8 @@ export function processFile(
   const deadLetter = (r: Rejected) => deadLetterFor(kind, file, ctx, r)
   try {
     if (kind === 'dispatchis') {
-      // One parse of the file serves prices (PRICE + REGIONSUM) and flows (INTERCONNECTORRES).
+      // One parse of the file serves prices (PRICE + REGIONSUM), FCAS prices (PRICE) and flows
+      // (INTERCONNECTORRES).
       checkContext(ctx)
       const parsed = readSourceFile(
         file,
@@ -141,7 +147,7 @@ export function processFile(
       const prices = normalizeDispatchIsFiles([parsed], ctx)
       const flows = normalizeInterconnectors(parsed, ctx)
       return {
-        events: [...prices.events, ...flows.events],
+        events: [...prices.events, ...prices.fcas, ...flows.events],
         deadLetters: [...prices.rejects, ...flows.rejects].map(deadLetter),
         lastDataAt: newest(prices.events),
       }

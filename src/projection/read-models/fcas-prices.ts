@@ -1,0 +1,95 @@
+import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import type { FcasService, RegionFcasPriceEvent, RegionId } from '@/canonical'
+import { toUtcIso } from '@/lib'
+import { createPager, type Page, type RangeQuery } from './pager'
+import {
+  envelopeColumns,
+  envelopeOf,
+  firmStays,
+  type ReadModel,
+  upsertStatement,
+} from './read-model'
+
+export const fcasPrices = sqliteTable(
+  'fcas_prices',
+  {
+    ...envelopeColumns(),
+    regionId: text('region_id').notNull(),
+    service: text('service').notNull(),
+    intervalEnd: integer('interval_end').notNull(),
+    priceAudMwH: real('price_aud_mw_h').notNull(),
+    apcFlag: integer('apc_flag'),
+    priceStatus: text('price_status'),
+    intervention: integer('intervention', { mode: 'boolean' }).notNull(),
+  },
+  (t) => [
+    index('fcas_prices_by_time').on(t.intervalEnd, t.eventId),
+    index('fcas_prices_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
+    index('fcas_prices_by_service_time').on(t.service, t.intervalEnd, t.eventId),
+    index('fcas_prices_by_region_service_time').on(t.regionId, t.service, t.intervalEnd, t.eventId),
+  ]
+)
+type FcasRow = typeof fcasPrices.$inferSelect
+
+const toFcasPrice = (row: FcasRow): RegionFcasPriceEvent => ({
+  ...envelopeOf(row),
+  event_type: 'RegionFcasPriceEvent',
+  region_id: row.regionId as RegionId,
+  service: row.service as FcasService,
+  interval_end: toUtcIso(row.intervalEnd),
+  price_aud_mw_h: row.priceAudMwH,
+  apc_flag: row.apcFlag,
+  price_status: row.priceStatus,
+  // Raw reads return SQLite's 0/1.
+  intervention: Boolean(row.intervention),
+})
+
+type FcasQuery = RangeQuery & { regionId?: RegionId; service?: FcasService }
+
+export interface FcasQueries {
+  list(q: FcasQuery): Page<RegionFcasPriceEvent>
+}
+
+export const fcasPricesReadModel: ReadModel<'RegionFcasPriceEvent', FcasQueries, 'fcas'> = {
+  eventType: 'RegionFcasPriceEvent',
+  port: 'fcas',
+  table: fcasPrices,
+  time: fcasPrices.intervalEnd,
+  dispatchIntervals: true,
+  regionStats: [
+    {
+      region: fcasPrices.regionId,
+      value: fcasPrices.priceAudMwH,
+      count: 'fcas_count',
+      prefix: 'fcas_price',
+      counts: 'rows',
+    },
+  ],
+  writer(db) {
+    const upsert = upsertStatement(db, fcasPrices, 'update', firmStays('fcas_prices'))
+    return (event, envelope) => {
+      upsert.run({
+        ...envelope,
+        regionId: event.region_id,
+        service: event.service,
+        intervalEnd: Date.parse(event.interval_end),
+        priceAudMwH: event.price_aud_mw_h,
+        apcFlag: event.apc_flag,
+        priceStatus: event.price_status,
+        intervention: event.intervention ? 1 : 0,
+      })
+    }
+  },
+  queries(db) {
+    const list = createPager<FcasRow, RegionFcasPriceEvent, FcasQuery>(
+      db,
+      fcasPrices,
+      fcasPrices.intervalEnd,
+      fcasPrices.eventId,
+      { regionId: fcasPrices.regionId, service: fcasPrices.service },
+      toFcasPrice,
+      (r) => ({ t: r.intervalEnd, id: r.eventId })
+    )
+    return { list }
+  },
+}
