@@ -15,7 +15,7 @@ import { join } from 'node:path'
 export type Arch = 'x64' | 'arm64'
 
 /** npm's name for the runtime package of a Linux architecture (glibc, non-baseline). */
-export const runtimePackage = (arch: Arch) =>
+const runtimePackage = (arch: Arch) =>
   `@oven/bun-linux-${arch === 'arm64' ? 'aarch64' : 'x64'}`
 
 interface LockedPackage {
@@ -26,7 +26,7 @@ interface LockedPackage {
 }
 
 /** bun.lock's entry for a package: `"name": ["name@version", "", {meta}, "sha512-…"]`. */
-export async function lockedPackage(root: string, name: string): Promise<LockedPackage> {
+async function lockedPackage(root: string, name: string): Promise<LockedPackage> {
   const lock = Bun.JSONC.parse(await Bun.file(join(root, 'bun.lock')).text()) as {
     packages: Record<string, [string, string, unknown, string]>
   }
