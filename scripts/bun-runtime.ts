@@ -15,8 +15,7 @@ import { join } from 'node:path'
 export type Arch = 'x64' | 'arm64'
 
 /** npm's name for the runtime package of a Linux architecture (glibc, non-baseline). */
-const runtimePackage = (arch: Arch) =>
-  `@oven/bun-linux-${arch === 'arm64' ? 'aarch64' : 'x64'}`
+const runtimePackage = (arch: Arch) => `@oven/bun-linux-${arch === 'arm64' ? 'aarch64' : 'x64'}`
 
 interface LockedPackage {
   readonly name: string
