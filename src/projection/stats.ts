@@ -112,6 +112,35 @@ function perCommit<T>(db: ProjectionDb, compute: () => T): () => T {
   }
 }
 
+/**
+ * A source's interval ends since the start of the window's hour, read once per commit and hour
+ * (`/api/v1/sources` asks on every call with a window that moves by the millisecond), with the
+ * newest interval ever ingested (older than the window after a long stall).
+ */
+function createIntervalReader(
+  db: ProjectionDb,
+  intervals: { since: Statement; newest: Statement }
+) {
+  const read = new Map<GapSource, { key: string; times: number[]; newest: number | undefined }>()
+  return (source: GapSource, sinceMs: number) => {
+    const from = sinceMs - (sinceMs % 3_600_000)
+    const key = `${db.version.current}/${from}`
+    let entry = read.get(source)
+    if (entry?.key !== key) {
+      const times = (intervals.since.all({ source, since: from }) as { t: number }[]).map(
+        (r) => r.t
+      )
+      const newest =
+        times.at(-1) ??
+        (intervals.newest.get({ source }) as { t: number | null } | null)?.t ??
+        undefined
+      entry = { key, times, newest }
+      read.set(source, entry)
+    }
+    return entry
+  }
+}
+
 /** Statistics and the gap report, over every read model of the list. */
 export function createStatsQueries(db: ProjectionDb, reconciliation: ReconciliationQueries) {
   const streams = prepareStreams(db)
@@ -144,27 +173,7 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
         : null,
     }
   })
-  // A source's interval ends since the start of the window's hour, read once per commit and hour
-  // (`/api/v1/sources` asks on every call with a window that moves by the millisecond).
-  const read = new Map<GapSource, { key: string; times: number[]; newest: number | undefined }>()
-  const readIntervals = (source: GapSource, sinceMs: number) => {
-    const from = sinceMs - (sinceMs % 3_600_000)
-    const key = `${db.version.current}/${from}`
-    let entry = read.get(source)
-    if (entry?.key !== key) {
-      const times = (intervals.since.all({ source, since: from }) as { t: number }[]).map(
-        (r) => r.t
-      )
-      // The newest interval ever ingested, even when it is older than the window (a long stall).
-      const newest =
-        times.at(-1) ??
-        (intervals.newest.get({ source }) as { t: number | null } | null)?.t ??
-        undefined
-      entry = { key, times, newest }
-      read.set(source, entry)
-    }
-    return entry
-  }
+  const readIntervals = createIntervalReader(db, intervals)
   return {
     /** Rows per stream (keys: `STATS_TOTALS`), recounted only after a projection commit. */
     totals,
