@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { type BunSQLiteDatabase, drizzle } from 'drizzle-orm/bun-sqlite'
+import { type ChangeLog, createChangeLog } from './changes'
 import { MIGRATIONS } from './migrations.gen'
 import * as schema from './schema'
 
@@ -8,6 +9,8 @@ export interface ProjectionDb {
   readonly orm: BunSQLiteDatabase<typeof schema>
   /** Bumped after every committed projection transaction: read caches key on it. */
   readonly version: { current: number }
+  /** What each committed projection transaction changed (event types and time spans). */
+  readonly changes: ChangeLog
 }
 
 /**
@@ -20,7 +23,12 @@ export function openProjectionDb(path: string, options: { migrate?: boolean } = 
   sqlite.run('PRAGMA synchronous = NORMAL')
   sqlite.run('PRAGMA foreign_keys = ON')
   sqlite.run('PRAGMA busy_timeout = 5000')
-  const db = { sqlite, orm: drizzle(sqlite, { schema }), version: { current: 0 } }
+  const db = {
+    sqlite,
+    orm: drizzle(sqlite, { schema }),
+    version: { current: 0 },
+    changes: createChangeLog(),
+  }
   if (options.migrate ?? true) migrate(db)
   return db
 }

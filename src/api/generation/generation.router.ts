@@ -1,8 +1,8 @@
 import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
-import { envelope } from '../common'
 import { createRouter } from '../router'
-import { getGenerationMix, listReconciliation } from './generation.routes'
+import { serveSeries } from '../series'
+import { getGenerationMix, listReconciliation, RECONCILIATION } from './generation.routes'
 
 export const generationRouter = (deps: {
   queries: Pick<ReadPort, 'dispatch' | 'reconciliation'>
@@ -21,7 +21,5 @@ export const generationRouter = (deps: {
       return c.json({ ...mix, correlation_id: c.get('correlationId') }, 200)
     })
     .openapi(listReconciliation, (c) => {
-      const q = c.req.valid('query')
-      const page = deps.queries.reconciliation.list(q)
-      return c.json(envelope(c, page, q.limit), 200)
+      return serveSeries(c, RECONCILIATION, deps.queries.reconciliation, c.req.valid('query'))
     })

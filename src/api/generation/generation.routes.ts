@@ -1,7 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { FuelTypeSchema, RegionIdSchema, ScadaReconciliationEventSchema } from '@/canonical'
-import { component, pageOf, rangeQuery } from '../common'
+import { component, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
+import { seriesContract, seriesQuery } from '../series'
+
+export const RECONCILIATION = seriesContract(
+  'reconciliation',
+  component(ScadaReconciliationEventSchema, 'ScadaReconciliationEvent'),
+  { page: 'ReconciliationPage', bucket: 'ReconciliationBucket' },
+  'A page of reconciliations, newest first'
+)
 
 export const GenerationMixSchema = z
   .object({
@@ -53,19 +61,9 @@ export const listReconciliation = createRoute({
   tags: ['Market'],
   summary:
     'Where every SCADA MW went per interval: generation, loads and the unmapped remainder with its DUIDs',
-  request: { query: z.object(rangeQuery).strict() },
+  request: { query: z.object({ ...rangeQuery, ...seriesQuery }).strict() },
   responses: {
-    200: {
-      description: 'A page of reconciliations, newest first',
-      content: {
-        'application/json': {
-          schema: pageOf(
-            component(ScadaReconciliationEventSchema, 'ScadaReconciliationEvent'),
-            'ReconciliationPage'
-          ),
-        },
-      },
-    },
+    200: RECONCILIATION.ok,
     ...problemResponses(400),
   },
 })

@@ -1,8 +1,10 @@
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { RegionId, RegionPriceEvent } from '@/canonical'
-import { toUtcIso } from '@/lib'
-import { createPager, type Page, type RangeQuery } from './pager'
+import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
+import { countTrue, mean, power, price } from './aggregate'
+import type { RangeQuery } from './pager'
 import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const prices = sqliteTable(
   'prices',
@@ -36,9 +38,35 @@ const toPrice = (row: PriceRow): RegionPriceEvent => ({
   intervention: Boolean(row.intervention),
 })
 
-export interface PriceQueries {
-  list(q: RangeQuery & { regionId?: RegionId }): Page<RegionPriceEvent>
+const series: SeriesSpec<PriceRow, RegionPriceEvent> = {
+  eventType: 'RegionPriceEvent',
+  table: prices,
+  time: prices.intervalEnd,
+  id: prices.eventId,
+  filters: { regionId: prices.regionId },
+  toCanonical: toPrice,
+  cadenceMs: FIVE_MINUTES_MS,
+  aggregate: {
+    series: { region_id: prices.regionId },
+    measures: [
+      price('rrp_aud_mwh', prices.rrpAudMwh, 'AUD/MWh', {
+        column: prices.totalDemandMw,
+        name: 'total_demand_mw',
+      }),
+      power('total_demand_mw', prices.totalDemandMw, 'total_demand_mwh'),
+      // Capacity on offer, not a flow: its "energy" would mean nothing.
+      mean('available_generation_mw', prices.availableGenerationMw, 'MW'),
+      power('net_interchange_mw', prices.netInterchangeMw, 'net_interchange_mwh'),
+      countTrue('intervention_intervals', prices.intervention, 'an intervention run in effect'),
+    ],
+  },
 }
+
+export type PriceQueries = SeriesQueries<
+  PriceRow,
+  RegionPriceEvent,
+  RangeQuery & { regionId?: RegionId }
+>
 
 export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'prices'> = {
   eventType: 'RegionPriceEvent',
@@ -67,16 +95,6 @@ export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'price
       })
     }
   },
-  queries(db) {
-    const page = createPager<PriceRow, RegionPriceEvent, RangeQuery & { regionId?: RegionId }>(
-      db,
-      prices,
-      prices.intervalEnd,
-      prices.eventId,
-      { regionId: prices.regionId },
-      toPrice,
-      (r) => ({ t: r.intervalEnd, id: r.eventId })
-    )
-    return { list: (q) => page(q) }
-  },
+  series,
+  queries: (db) => createSeriesQueries(db, series),
 }

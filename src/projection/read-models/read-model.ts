@@ -4,6 +4,7 @@ import type { DeadLetter, EventOf, GridEventType, SourceName } from '@/canonical
 import { toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from '../db'
 import type { RegionStats } from '../stats'
+import type { SeriesSpec } from './series'
 
 // Times are stored as epoch milliseconds (UTC) so range filters and ordering use integer indexes;
 // the queries turn them back into ISO-8601 UTC strings of the canonical model.
@@ -108,6 +109,11 @@ export interface ReadModel<T extends GridEventType, Q, P extends string = string
   /** True when rows are 5-minute dispatch intervals: their intervals count for the gap report. */
   readonly dispatchIntervals: boolean
   readonly regionStats: RegionStatsSpec | null
+  /**
+   * A time series the API serves as a list, a CSV export and `interval=` aggregates; its queries
+   * come from `createSeriesQueries(db, series)`. Absent for streams that are not time series.
+   */
+  readonly series?: SeriesSpec<never, unknown>
   readonly writer: (db: ProjectionDb, context: WriterContext) => Writer<T>
   readonly queries: (db: ProjectionDb) => Q
 }
