@@ -55,8 +55,8 @@ export const IntervalSchema = z
 export const seriesQuery = { interval: IntervalSchema, format: FormatSchema }
 
 const CSV_DESCRIPTION =
-  'RFC 4180, UTF-8, CRLF: a header row with the JSON field names in the JSON order (the list item, or the ' +
-  'bucket with `interval`), then one record per item, newest first, with the same filters as JSON. Null is an ' +
+  'RFC 4180, UTF-8, CRLF: a header row with the JSON field names in the order of the schema (the list ' +
+  'item, or the bucket with `interval`), then one record per item, newest first, with the same filters as JSON. Null is an ' +
   'empty field; a nested value (e.g. `unmapped_units`) is its JSON text in one field; a field holding `"`, `,`, ' +
   'CR or LF is quoted, inner quotes doubled; a text starting with `=`, `+`, `-`, `@`, tab or CR gets a leading ' +
   "`'` (spreadsheets would run it as a formula). A bulk export: the body streams every matching row without the " +

@@ -135,68 +135,18 @@ const MEMO_ROWS = 50_000
  * nothing) and spans as many buckets as the rows still wanted need, at the number of series per
  * bucket seen so far (one bucket first). Every query is a range scan of the (series filter, time)
  * index: `time > lo AND time <= hi`, both bounds always bound.
- *
- * Buckets are whole (the range never cuts one), so a computed bucket does not depend on the query
- * that asked for it: it is kept, per filters and width, until the projector commits a change of
- * this stream inside it (`db.changes`). Settled history is aggregated once; a new interval costs
- * one bucket.
  */
 function createAggregator<Row, T>(db: ProjectionDb, spec: SeriesSpec<Row, T>) {
-  const statements = new Map<string, Statement>()
   const sql = aggregateSql(spec, spec.cadenceMs / 3_600_000)
-  const memo = new Map<string, { seq: number; rows: Computed[] }>()
-  let memoRows = 0
-  const prepared = (key: string, text: () => string) => {
-    let s = statements.get(key)
-    if (!s) {
-      s = db.sqlite.prepare(text())
-      statements.set(key, s)
-    }
-    return s
-  }
-  /** Every bucket ending in (start, end], newest first: from the memo, or computed by runs. */
-  function bucketsIn(
-    q: WindowQuery,
-    bound: ReturnType<typeof bindFilters>,
-    start: number,
-    end: number
-  ) {
-    const b = BUCKETINGS[q.interval]
-    const at = (e: number) => `${q.interval}|${bound.key}|${e}`
-    const out: Computed[] = []
-    let runEnd: number | undefined
-    const compute = (lo: number, hi: number) => {
-      const seq = db.changes.seq
-      const rows = prepared(`buckets|${bound.present}|${q.interval}`, () =>
-        sql.buckets(bound.present, b)
+  const prepared = statementCache(db)
+  const bucketsIn = createBucketStore(
+    db,
+    spec,
+    (q, bound, lo, hi) =>
+      prepared(`buckets|${bound.present}|${q.interval}`, () =>
+        sql.buckets(bound.present, BUCKETINGS[q.interval])
       ).all({ ...bound.values, lo, hi }) as Record<string, string | number | null>[]
-      const byEnd = Map.groupBy(
-        rows.map((r) => toBucket(r, b, spec)),
-        (r) => r.end
-      )
-      if (memoRows > MEMO_ROWS) {
-        memo.clear()
-        memoRows = 0
-      }
-      for (let e = hi; e > lo; e = b.back(e, 1)) {
-        const bucket = byEnd.get(e) ?? []
-        memo.set(at(e), { seq, rows: bucket })
-        memoRows += bucket.length
-        out.push(...bucket)
-      }
-    }
-    for (let e = end; e > start; e = b.back(e, 1)) {
-      const hit = memo.get(at(e))
-      const fresh = hit && !db.changes.changedSince(spec.eventType, hit.seq, b.back(e, 1), e)
-      if (fresh) {
-        if (runEnd !== undefined) compute(e, runEnd)
-        runEnd = undefined
-        out.push(...hit.rows)
-      } else runEnd ??= e
-    }
-    if (runEnd !== undefined) compute(start, runEnd)
-    return out
-  }
+  )
   return {
     *windows(q: WindowQuery, wanted: number, perWindow: number) {
       const b = BUCKETINGS[q.interval]
@@ -234,6 +184,69 @@ function createAggregator<Row, T>(db: ProjectionDb, spec: SeriesSpec<Row, T>) {
   }
 }
 
+/** Prepared statements by key, prepared on first use (one per combination of filters and width). */
+function statementCache(db: ProjectionDb) {
+  const statements = new Map<string, Statement>()
+  return (key: string, text: () => string): Statement => {
+    let s = statements.get(key)
+    if (!s) {
+      s = db.sqlite.prepare(text())
+      statements.set(key, s)
+    }
+    return s
+  }
+}
+
+type Bound = ReturnType<typeof bindFilters>
+type GroupedRow = Record<string, string | number | null>
+
+/**
+ * Buckets are whole (the range never cuts one), so a computed bucket does not depend on the query
+ * that asked for it: it is kept, per filters and width, until the projector commits a change of
+ * this stream inside it (`db.changes`). Settled history is aggregated once; a new interval costs
+ * one bucket. Returns every bucket ending in (start, end], newest first: kept ones as they are,
+ * the others computed by runs of consecutive buckets (one range query each).
+ */
+function createBucketStore<Row, T>(
+  db: ProjectionDb,
+  spec: SeriesSpec<Row, T>,
+  query: (q: WindowQuery, bound: Bound, lo: number, hi: number) => GroupedRow[]
+) {
+  const memo = new Map<string, { seq: number; rows: Computed[] }>()
+  let memoRows = 0
+  return (q: WindowQuery, bound: Bound, start: number, end: number): Computed[] => {
+    const b = BUCKETINGS[q.interval]
+    const at = (e: number) => `${q.interval}|${bound.key}|${e}`
+    const out: Computed[] = []
+    const compute = (lo: number, hi: number) => {
+      const seq = db.changes.seq
+      const rows = query(q, bound, lo, hi).map((r) => toBucket(r, b, spec))
+      const byEnd = Map.groupBy(rows, (r) => r.end)
+      if (memoRows > MEMO_ROWS) {
+        memo.clear()
+        memoRows = 0
+      }
+      for (let e = hi; e > lo; e = b.back(e, 1)) {
+        const bucket = byEnd.get(e) ?? []
+        memo.set(at(e), { seq, rows: bucket })
+        memoRows += bucket.length
+        out.push(...bucket)
+      }
+    }
+    let runEnd: number | undefined
+    for (let e = end; e > start; e = b.back(e, 1)) {
+      const hit = memo.get(at(e))
+      if (hit && !db.changes.changedSince(spec.eventType, hit.seq, b.back(e, 1), e)) {
+        if (runEnd !== undefined) compute(e, runEnd)
+        runEnd = undefined
+        out.push(...hit.rows)
+      } else runEnd ??= e
+    }
+    if (runEnd !== undefined) compute(start, runEnd)
+    return out
+  }
+}
+
 /** What a window of buckets depends on (the filters are the query's other fields). */
 type WindowQuery = Omit<ExportQuery<AggregateQuery<RangeQuery>>, 'limit'>
 
@@ -260,11 +273,7 @@ function bucketRange(q: { from?: string; to?: string }, b: Bucketing) {
 const strip = ({ cursor: _c, end: _e, key: _k, ...bucket }: Computed): Bucket => bucket
 
 /** A grouped row → the bucket the API returns, with its keyset position. */
-function toBucket<Row, T>(
-  row: Record<string, string | number | null>,
-  b: Bucketing,
-  spec: SeriesSpec<Row, T>
-): Computed {
+function toBucket<Row, T>(row: GroupedRow, b: Bucketing, spec: SeriesSpec<Row, T>): Computed {
   const { bucket_end, interval_count, series_key, ...rest } = row
   const end = bucket_end as number
   const present = interval_count as number
