@@ -9,7 +9,7 @@ import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles } from '@/sources/aemo/dis
 import { normalizeDispatchScada } from '@/sources/aemo/dispatch-scada'
 import { readSourceFile } from '@/sources/aemo/source-file'
 import { json } from '../../../tests/support/api'
-import { waitFor } from '../../../tests/support/events'
+import { waitFor, weatherEvent } from '../../../tests/support/events'
 import { createHarness } from '../../../tests/support/harness'
 import { AEMO_FIXTURES, fixtureCsvText, fixtureFile } from '../../../tests/support/nemweb-fixtures'
 
@@ -206,6 +206,44 @@ describe('generation mix, SA1 (SCADA by fuel)', () => {
       // Both buckets lack the missing interval only: 5 of 6, 287 of 288.
       expect(page.data[0].completeness).toBe(interval === '30m' ? 0.833333 : 0.996528)
     }
+  })
+})
+
+describe('weather, at its 15-minute cadence', () => {
+  test('an hour expects 4 observations; temperature mean/min/max; wind direction is the mean vector', async () => {
+    // 2026-10-03 20:15 … 21:00 NEM: the hour (20:00, 21:00] NEM, one observation missing (20:30).
+    const observations = [
+      ['2026-10-03T10:15:00Z', 17.5, 350],
+      ['2026-10-03T10:45:00Z', 16.5, 10],
+      ['2026-10-03T11:00:00Z', 15.9, 20],
+    ] as const
+    await harness.bus.publish(
+      observations.map(([t, temperature, direction]) => ({
+        ...weatherEvent('TAS1', 'Hobart', t, temperature),
+        wind_direction_deg: direction,
+      }))
+    )
+    await waitFor(() => harness.queries.stats().totals.weather === 3, 'weather projected')
+    const [bucket] = (await get('/api/v1/weather?region_id=TAS1&interval=1h')).data
+    expect(bucket).toMatchObject({
+      region_id: 'TAS1',
+      location: 'Hobart',
+      bucket_start: '2026-10-03T10:00:00Z',
+      bucket_end: '2026-10-03T11:00:00Z',
+      interval_count: 3,
+      expected_intervals: 4,
+      completeness: 0.75,
+      temperature_c_min: 15.9,
+      temperature_c_max: 17.5,
+    })
+    expect(bucket.temperature_c).toBeCloseTo((17.5 + 16.5 + 15.9) / 3, 5)
+    const rad = observations.map(([, , d]) => (d * Math.PI) / 180)
+    const mean = Math.atan2(
+      rad.reduce((a, r) => a + Math.sin(r), 0),
+      rad.reduce((a, r) => a + Math.cos(r), 0)
+    )
+    expect(bucket.wind_direction_deg).toBeCloseTo(((((mean * 180) / Math.PI) % 360) + 360) % 360, 5)
+    expect(bucket.wind_direction_deg).toBeLessThan(10)
   })
 })
 
