@@ -100,7 +100,7 @@ export function createSeriesQueries<Row, T, Q extends RangeQuery>(
       const data = rows.slice(0, q.limit)
       return {
         data: data.map(strip),
-        nextCursor: more ? data[data.length - 1]!.cursor : null,
+        nextCursor: more ? cursorOf(data[data.length - 1]!) : null,
       }
     },
     /** Every bucket (or the first `limit`), window by window: the CSV export of an aggregate. */
@@ -124,9 +124,14 @@ export type SeriesQueries<Row, T, Q extends RangeQuery> = ReturnType<
 >
 
 /** A bucket as computed: its fields, its end (ms) and its series key, for ordering and cursors. */
-type Computed = Bucket & { readonly cursor: string; readonly end: number; readonly key: string }
+type Computed = Bucket & { readonly end: number; readonly key: string }
 
-/** Bucket rows kept in memory per read model; past this the memo starts again (rebuilt on demand). */
+const cursorOf = (b: Computed) => encodeCursor({ t: b.end, id: b.key })
+
+/**
+ * Bucket rows kept in memory per read model (an empty bucket counts as one); past this the memo
+ * starts again, rebuilt on demand.
+ */
 const MEMO_ROWS = 50_000
 
 /**
@@ -229,7 +234,7 @@ function createBucketStore<Row, T>(
       for (let e = hi; e > lo; e = b.back(e, 1)) {
         const bucket = byEnd.get(e) ?? []
         memo.set(at(e), { seq, rows: bucket })
-        memoRows += bucket.length
+        memoRows += Math.max(1, bucket.length)
         out.push(...bucket)
       }
     }
@@ -270,7 +275,7 @@ function bucketRange(q: { from?: string; to?: string }, b: Bucketing) {
   }
 }
 
-const strip = ({ cursor: _c, end: _e, key: _k, ...bucket }: Computed): Bucket => bucket
+const strip = ({ end: _e, key: _k, ...bucket }: Computed): Bucket => bucket
 
 /** A grouped row → the bucket the API returns, with its keyset position. */
 function toBucket<Row, T>(row: GroupedRow, b: Bucketing, spec: SeriesSpec<Row, T>): Computed {
@@ -290,7 +295,6 @@ function toBucket<Row, T>(row: GroupedRow, b: Bucketing, spec: SeriesSpec<Row, T
     ...Object.fromEntries(
       spec.aggregate.measures.flatMap((m) => m.fields).map((f) => [f.name, rest[f.name]!])
     ),
-    cursor: encodeCursor({ t: end, id: series_key as string }),
     end,
     key: series_key as string,
   }
@@ -312,7 +316,7 @@ function aggregateSql<Row, T>(spec: SeriesSpec<Row, T>, hours: number) {
     ].join(' AND ')
   const series = Object.entries(spec.aggregate.series)
   const key = series.length
-    ? `'s' || hex(${series.map(([, c]) => `"${c.name}"`).join(' || char(31) || ')})`
+    ? `'s' || hex(${series.map(([, c]) => `coalesce("${c.name}", '')`).join(' || char(31) || ')})`
     : `'s'`
   const measures = spec.aggregate.measures.flatMap((m) => {
     const exprs = m.sql(hours)
