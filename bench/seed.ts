@@ -51,6 +51,18 @@ export async function seedPrices(
         available_generation_mw: 12_000,
         net_interchange_mw: -300 + (i % 600),
         intervention: false,
+        price_status: 'FIRM',
+        apc_flag: 0,
+        market_suspended_flag: 0,
+        ocd_status: null,
+        mii_status: null,
+        ss_solar_uigf_mw: 900,
+        ss_wind_uigf_mw: 1200,
+        ss_solar_cleared_mw: 850,
+        ss_wind_cleared_mw: 1100 + (i % 50),
+        bdu_cleared_gen_mw: 40,
+        bdu_cleared_load_mw: 0,
+        bdu_energy_storage_mwh: 300 + (i % 100),
       })
     )
   )

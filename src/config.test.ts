@@ -27,6 +27,9 @@ describe('loadConfig', () => {
       everyMs: 900_000,
     })
     expect(config.sources.aemo.baseUrl).toBe('https://nemweb.com.au')
+    // Rooftop PV is on by default and polled once a minute (it is half-hourly).
+    expect([...config.sources.enabled]).toEqual(['aemo', 'rooftop', 'openmeteo'])
+    expect(config.sources.aemo.rooftopEveryMs).toBe(60_000)
   })
 
   test('a failing source backs off 2 s to 5 min and is reminded about every 10 min, unless told otherwise', () => {

@@ -58,13 +58,16 @@ const EnvSchema = z
     AEMO_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
     // How far back a node with no checkpoint starts (Current keeps ~48 h; a checkpoint catches up all of it).
     AEMO_INITIAL_LOOKBACK_MINUTES: z.coerce.number().int().min(0).max(1e9).default(60),
+    // Rooftop PV is half-hourly and published ~20 minutes after its half hour: a minute is plenty.
+    AEMO_ROOFTOP_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     OPENMETEO_BASE_URL: url.default('https://api.open-meteo.com'),
     OPENMETEO_POLL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     WEATHER_LOCATIONS: WeatherLocationsSchema.optional(),
     // `none` runs no poller: an API-only node, or a benchmark.
+    // `aemo`: DispatchIS and Dispatch_SCADA; `rooftop`: AEMO's rooftop PV estimates.
     SOURCES: csv
-      .pipe(z.array(z.enum(['aemo', 'openmeteo', 'none'])))
-      .default(['aemo', 'openmeteo']),
+      .pipe(z.array(z.enum(['aemo', 'rooftop', 'openmeteo', 'none'])))
+      .default(['aemo', 'rooftop', 'openmeteo']),
     // A failing source's polls back off from SOURCE_BACKOFF_INITIAL_MS, doubling (with jitter) up to
     // SOURCE_BACKOFF_MAX_MS; while it stays down one warning per SOURCE_DOWN_LOG_EVERY_SECONDS.
     SOURCE_BACKOFF_INITIAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
@@ -217,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
         baseUrl: e.AEMO_BASE_URL,
         everyMs: e.AEMO_POLL_SECONDS * 1000,
         initialLookbackMs: e.AEMO_INITIAL_LOOKBACK_MINUTES * 60_000,
+        rooftopEveryMs: e.AEMO_ROOFTOP_POLL_SECONDS * 1000,
       },
       openMeteo: {
         baseUrl: e.OPENMETEO_BASE_URL,

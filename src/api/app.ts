@@ -6,8 +6,10 @@ import type { Logger, ReadinessReport, SourceStatus } from '@/observability'
 import type { ReadPort } from '@/projection/read-port'
 import { type AuthConfig, authenticate } from './auth'
 import { authorize } from './authorize'
+import { curtailmentStorageRouter } from './curtailment-storage/curtailment-storage.router'
 import { dlqRouter } from './dlq/dlq.router'
 import { docsRouter } from './docs/docs'
+import { fcasRouter } from './fcas/fcas.router'
 import { generationRouter } from './generation/generation.router'
 import { healthRouter, type Liveness } from './health/health.router'
 import { marketRouter } from './market/market.router'
@@ -20,6 +22,7 @@ import {
 } from './middleware'
 import { accessResponses, type ProblemCode, type ProblemStatus, problem } from './problem'
 import { rateLimit } from './rate-limit'
+import { rooftopRouter } from './rooftop/rooftop.router'
 import { type AppEnv, createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
 import { statsRouter } from './stats/stats.router'
@@ -51,8 +54,9 @@ export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] =
     title: 'GridPulse API',
     version: '1.0.0',
     description:
-      'Australian NEM market data (AEMO NEMWeb dispatch prices, demand and generation by fuel) and Open-Meteo weather, ' +
+      'Australian NEM market data (AEMO NEMWeb dispatch prices, FCAS prices, demand, curtailment, storage and generation by fuel) and Open-Meteo weather, ' +
       'normalised to one canonical model. Times are ISO-8601 UTC; NEM market time is UTC+10 without daylight saving. ' +
+      'Units are in the field names and descriptions: energy prices AUD/MWh, FCAS prices AUD/MW/h, power MW, stored energy MWh. ' +
       'Errors are RFC 9457 problem+json. Every response carries X-Correlation-ID.',
   },
   // Relative: /docs "Try it" and other clients call whatever host and port served the document
@@ -83,9 +87,12 @@ const RESOURCES: readonly Resource[] = [
       totals: deps.queries.totals,
     }),
   (deps, now) => marketRouter({ queries: deps.queries, publish: deps.publish, now }),
+  (deps) => fcasRouter({ queries: deps.queries }),
+  (deps) => curtailmentStorageRouter({ queries: deps.queries }),
   (deps) => weatherRouter({ queries: deps.queries }),
   (deps) => statsRouter({ queries: deps.queries }),
   (deps) => generationRouter({ queries: deps.queries }),
+  (deps) => rooftopRouter({ queries: deps.queries }),
   (deps) => dlqRouter({ queries: deps.queries, publish: deps.publish }),
   (deps, now) => sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }),
   () => docsRouter(),

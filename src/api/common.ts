@@ -78,9 +78,26 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
  * Names a canonical schema as an OpenAPI component. The canonical model stays HTTP-free, and zod
  * binds methods per instance at construction, so a canonical schema built before
  * @hono/zod-openapi loaded has no `.openapi()`: rebuild the object (same field schemas) here.
+ * A field with a default (added to an event later: events stored before it read as the default)
+ * is always in a response, so it is documented as required, without the default.
  */
+const withDescriptionOf = (from: z.ZodType, to: z.ZodType) =>
+  from.description === undefined ? to : to.describe(from.description)
+
 export const component = <S extends z.ZodObject>(schema: S, name: string) =>
-  z.object(schema.shape).strict().openapi(name) as unknown as S
+  z
+    .object(
+      Object.fromEntries(
+        Object.entries(schema.shape).map(([key, field]) => [
+          key,
+          field instanceof z.ZodDefault
+            ? withDescriptionOf(field, field.unwrap() as z.ZodType)
+            : field,
+        ])
+      )
+    )
+    .strict()
+    .openapi(name) as unknown as S
 
 /**
  * The list envelope: the seed's `{ data, meta: { count, region_filter, correlation_id, timestamp } }`

@@ -64,11 +64,15 @@ describe('the OpenAPI document', () => {
     const series = [
       '/api/v1/dispatch',
       '/api/v1/prices',
+      '/api/v1/prices/fcas',
+      '/api/v1/curtailment',
+      '/api/v1/storage',
       '/api/v1/weather',
       '/api/v1/interconnectors',
+      '/api/v1/generation/rooftop',
       '/api/v1/generation/reconciliation',
     ]
-    for (const path of [...series, '/api/v1/dlq']) {
+    for (const path of [...series, '/api/v1/generation/renewables', '/api/v1/dlq']) {
       const op = doc.paths[path]!.get
       expect(param(op, 'format')?.schema.enum, path).toEqual(['json', 'csv'])
       expect(op.responses['200'].content['text/csv'].schema.type, path).toBe('string')

@@ -11,9 +11,8 @@ import {
   type Page,
   type RangeQuery,
   type RowStream,
-  type SeriesPort,
 } from '@/projection/read-port'
-import { envelope, MetaSchema, pageOf } from './common'
+import { envelope, MAX_LIMIT, MetaSchema, pageOf } from './common'
 import { CSV_CONTENT_TYPE, csvBody } from './csv'
 import type { AppEnv } from './router'
 
@@ -85,19 +84,20 @@ function bucketFieldSchema(field: BucketField, item: z.ZodObject): z.ZodType {
 }
 
 /**
- * A time series' HTTP contract, from its read model's declaration: the 200 response (a JSON page of
- * items or of buckets, or CSV) and the CSV columns, which are the JSON fields, in order.
+ * A time series' HTTP contract, from its read model's declaration (`name`: its port, or a view's
+ * name): the 200 response (a JSON page of items or of buckets, or CSV) and the CSV columns, which
+ * are the JSON fields, in order.
  */
 export function seriesContract<S extends z.ZodObject>(
-  port: SeriesPort,
+  name: string,
   item: S,
   names: { readonly page: string; readonly bucket: string },
   description: string
 ) {
+  const fields = BUCKET_FIELDS[name]
+  if (!fields) throw new Error(`no read model declares a series or view named ${name}`)
   const bucket = z
-    .object(
-      Object.fromEntries(BUCKET_FIELDS[port].map((f) => [f.name, bucketFieldSchema(f, item)]))
-    )
+    .object(Object.fromEntries(fields.map((f) => [f.name, bucketFieldSchema(f, item)])))
     .strict()
     .openapi(names.bucket)
   const page = pageOf(item, names.page)
@@ -105,7 +105,7 @@ export function seriesContract<S extends z.ZodObject>(
     .object({ data: z.array(bucket), meta: BucketMetaSchema })
     .openapi(`${names.bucket}Page`)
   return {
-    name: port as string,
+    name,
     /** The JSON page of list items (without `interval`). */
     page,
     listColumns: Object.keys(item.shape),
@@ -180,6 +180,34 @@ export function serveSeries<T extends object, Q extends RangeQuery>(
   return csv(c, `${contract.name}-${interval}`, contract.bucketColumns, () =>
     reader.exportAggregate(exportQuery(c, aggregate))
   )
+}
+
+/**
+ * The export of a list that has no statement of its own (computed across streams): its pages one
+ * after another by its own cursor, 1,000 rows at a time, so it streams like the others.
+ */
+export function byPages<T, Q extends RangeQuery>(list: (q: Q) => Page<T>): ListReader<T, Q> {
+  return {
+    list,
+    export(q) {
+      let cursor = q.cursor
+      let left = q.limit ?? Number.POSITIVE_INFINITY
+      let done = false
+      return {
+        next() {
+          if (done || left <= 0) return null
+          const page = list({ ...q, cursor, limit: Math.min(MAX_LIMIT, left) } as Q)
+          left -= page.data.length
+          cursor = page.nextCursor ?? undefined
+          done = page.nextCursor === null
+          return page.data
+        },
+        close: () => {
+          done = true
+        },
+      }
+    },
+  }
 }
 
 /** CSV has no page size: `limit` (which defaults to 100 for JSON) counts only when it was given. */

@@ -6,7 +6,7 @@ export const SCHEMA_VERSION = 1 as const
 export const UtcInstantSchema = z.iso.datetime().describe('ISO-8601 instant, UTC')
 
 export const SourceNameSchema = z
-  .enum(['aemo.dispatchis', 'aemo.dispatch_scada', 'openmeteo.forecast', 'api'])
+  .enum(['aemo.dispatchis', 'aemo.dispatch_scada', 'aemo.rooftop_pv', 'openmeteo.forecast', 'api'])
   .describe('Where the event came from')
 export type SourceName = z.infer<typeof SourceNameSchema>
 

@@ -22,7 +22,23 @@ export {
   type MarketDispatchEvent,
   MarketDispatchEventSchema,
 } from './events/market-dispatch'
+export {
+  FCAS_SERVICES,
+  type FcasService,
+  FcasServiceSchema,
+  type RegionFcasPriceEvent,
+  RegionFcasPriceEventSchema,
+} from './events/region-fcas-price'
 export { type RegionPriceEvent, RegionPriceEventSchema } from './events/region-price'
+export {
+  ROOFTOP_SUB_REGIONS,
+  type RooftopEstimateType,
+  RooftopEstimateTypeSchema,
+  type RooftopPvEvent,
+  RooftopPvEventSchema,
+  type RooftopSubRegionId,
+  RooftopSubRegionIdSchema,
+} from './events/rooftop-pv'
 export {
   type ScadaReconciliationEvent,
   ScadaReconciliationEventSchema,

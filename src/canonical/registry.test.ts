@@ -32,6 +32,8 @@ const samples: GridEvent[] = [
   all.WeatherObservation,
   all.ScadaReconciliationEvent,
   all.InterconnectorFlowEvent,
+  all.RooftopPvEvent,
+  all.RegionFcasPriceEvent,
 ]
 
 describe('event registry', () => {
@@ -49,6 +51,8 @@ describe('event registry', () => {
       ['WeatherObservation', '4627476e-4af8-5479-8069-3ed71e572094'],
       ['ScadaReconciliationEvent', '46978828-1725-5c58-ad3d-72642be03439'],
       ['InterconnectorFlowEvent', '5949f16f-9301-587d-b239-c64aa8bc4b97'],
+      ['RooftopPvEvent', '853bcb7d-1d7d-5394-a253-4e4398d90aa7'],
+      ['RegionFcasPriceEvent', '40989b32-b1ee-519e-be37-9e144555573e'],
     ])
     for (const e of samples) expect(GridEventSchema.parse(e)).toEqual(e)
   })
@@ -61,6 +65,28 @@ describe('event registry', () => {
     expect(eventIdFor({ ...id, ...key, revision: 3 })).toBe('27d25bb2-548d-51c2-815c-624adcc43471')
   })
 
+  test('a half hour’s two rooftop estimates have ids of their own; a republished one keeps its id', () => {
+    const id = { event_type: 'RooftopPvEvent', source: 'aemo.rooftop_pv' } as const
+    const key = { region_id: 'SA1' as const, interval_end: '2026-04-01T02:00:00Z' }
+    const measurement = eventIdFor({ ...id, ...key, estimate_type: 'MEASUREMENT' })
+    const satellite = eventIdFor({ ...id, ...key, estimate_type: 'SATELLITE' })
+    expect(measurement).not.toBe(satellite)
+    const event = createEvent(
+      'RooftopPvEvent',
+      { ...envelope, source: 'aemo.rooftop_pv' },
+      {
+        ...key,
+        estimate_type: 'MEASUREMENT',
+        power_mw: 1,
+        quality_indicator: 1,
+        basis: 'region',
+        sub_regions: [],
+        last_changed: null,
+      }
+    )
+    expect(event.event_id).toBe(measurement)
+  })
+
   test('topic, key and event time come from each type’s spec', () => {
     expect(samples.map((e) => [topicFor(e), keyFor(e), eventTimeOf(e)])).toEqual([
       ['market.dispatch', 'NSW1', T],
@@ -68,8 +94,47 @@ describe('event registry', () => {
       ['weather.observations', 'NSW1', '2026-04-01T00:00:00Z'],
       ['market.dispatch', 'NEM', T],
       ['market.interconnectors', 'VIC1-NSW1', T],
+      ['market.rooftop_pv', 'NSW1', '2026-04-01T00:30:00Z'],
+      ['market.fcas', 'NSW1', T],
     ])
     for (const type of EVENT_TYPES) expect(EVENT_TOPICS).toContain(EVENT_REGISTRY[type].topic)
+  })
+
+  test('a RegionPriceEvent written before the price flags and REGIONSUM figures existed still parses, as nulls', () => {
+    // What the log holds from before those fields (schema_version 1 then and now): additive,
+    // nullable fields are backward compatible, so the version did not change.
+    const {
+      price_status: _s,
+      apc_flag: _a,
+      market_suspended_flag: _m,
+      ocd_status: _o,
+      mii_status: _i,
+      ss_solar_uigf_mw: _su,
+      ss_wind_uigf_mw: _wu,
+      ss_solar_cleared_mw: _sc,
+      ss_wind_cleared_mw: _wc,
+      bdu_cleared_gen_mw: _g,
+      bdu_cleared_load_mw: _l,
+      bdu_energy_storage_mwh: _e,
+      ...before
+    } = all.RegionPriceEvent
+    const parsed = GridEventSchema.parse(JSON.parse(JSON.stringify(before)))
+    expect(parsed).toEqual({
+      ...before,
+      price_status: null,
+      apc_flag: null,
+      market_suspended_flag: null,
+      ocd_status: null,
+      mii_status: null,
+      ss_solar_uigf_mw: null,
+      ss_wind_uigf_mw: null,
+      ss_solar_cleared_mw: null,
+      ss_wind_cleared_mw: null,
+      bdu_cleared_gen_mw: null,
+      bdu_cleared_load_mw: null,
+      bdu_energy_storage_mwh: null,
+    })
+    expect(parsed.schema_version).toBe(1)
   })
 
   test('a built event that breaks its schema is caught by the schema, not by the builder', () => {

@@ -5,7 +5,9 @@ import { SCHEMA_VERSION } from './envelope'
 import type { EventSpecOf } from './event-spec'
 import { interconnectorFlow } from './events/interconnector-flow'
 import { marketDispatch } from './events/market-dispatch'
+import { regionFcasPrice } from './events/region-fcas-price'
 import { regionPrice } from './events/region-price'
+import { rooftopPv } from './events/rooftop-pv'
 import { scadaReconciliation } from './events/scada-reconciliation'
 import { weatherObservation } from './events/weather-observation'
 import type { EventTopic } from './streams'
@@ -19,6 +21,8 @@ const EVENTS = [
   regionPrice,
   weatherObservation,
   scadaReconciliation,
+  rooftopPv,
+  regionFcasPrice,
 ] as const
 
 type Defined = (typeof EVENTS)[number]

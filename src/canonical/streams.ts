@@ -5,6 +5,10 @@ export const TOPICS = {
   weather: 'weather.observations',
   // Not in the seed: interconnector flows (DISPATCH.INTERCONNECTORRES), keyed by interconnector.
   interconnectors: 'market.interconnectors',
+  // Not in the seed: AEMO's half-hourly rooftop PV estimates (ROOFTOP_PV/ACTUAL), keyed by region.
+  rooftop: 'market.rooftop_pv',
+  // Not in the seed: FCAS prices (DISPATCH.PRICE), one event per region, service and interval.
+  fcas: 'market.fcas',
 } as const
 export type EventTopic = (typeof TOPICS)[keyof typeof TOPICS]
 export const EVENT_TOPICS: readonly EventTopic[] = Object.values(TOPICS)

@@ -7,7 +7,7 @@ import { type NemwebKind, runBackfill } from '@/sources'
 import type { Config } from '../config'
 
 const USAGE =
-  'usage: gridpulse backfill --source dispatchis|scada|dispatch --from YYYY-MM-DD [--to YYYY-MM-DD]'
+  'usage: gridpulse backfill --source dispatchis|scada|dispatch|rooftop --from YYYY-MM-DD [--to YYYY-MM-DD]'
 
 /** `--source`, `--from`, `--to` (market dates, inclusive); undefined when they do not make a range. */
 function parseArgs(args: string[]) {
@@ -22,7 +22,7 @@ function parseArgs(args: string[]) {
   const kinds: readonly NemwebKind[] =
     source === 'dispatch'
       ? ['dispatchis', 'scada']
-      : source === 'dispatchis' || source === 'scada'
+      : source === 'dispatchis' || source === 'scada' || source === 'rooftop'
         ? [source]
         : []
   if (
@@ -59,7 +59,10 @@ async function openBackfillLog(config: Config): Promise<EventBus> {
     : createEmbeddedBus({ path: config.data.logPath, log })
 }
 
-/** `gridpulse backfill`: NEMWeb Archive daily zips into the event log; a rerun resumes. */
+/**
+ * `gridpulse backfill`: NEMWeb Archive zips (daily; weekly for rooftop PV) into the event log; a
+ * rerun resumes.
+ */
 export async function backfill(config: Config, args: string[]): Promise<number> {
   const range = parseArgs(args)
   if (!range) {
@@ -85,7 +88,7 @@ export async function backfill(config: Config, args: string[]): Promise<number> 
           process.stderr.write(process.stderr.isTTY ? `\r\x1b[2K${line}` : `${line}\n`),
       })
       process.stderr.write(
-        `\n${kind}: ${result.days} days, ${result.files} files, ${result.events} events, ${result.rejected} rejected${result.missing.length ? `; not in the archive: ${result.missing.join(', ')}` : ''}\n`
+        `\n${kind}: ${result.days} ${kind === 'rooftop' ? 'weekly archives' : 'days'}, ${result.files} files, ${result.events} events, ${result.rejected} rejected${result.missing.length ? `; not in the archive: ${result.missing.join(', ')}` : ''}\n`
       )
       if (abort.signal.aborted) {
         process.stderr.write('interrupted; run the same command again to resume\n')

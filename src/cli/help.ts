@@ -9,9 +9,10 @@ Commands:
   migrate      apply database migrations and exit
   openapi      print the OpenAPI 3.1 document of this build
   healthcheck  GET /health on 127.0.0.1:$PORT; exit 0 when alive (for distroless images)
-  backfill --source dispatchis|scada|dispatch --from YYYY-MM-DD --to YYYY-MM-DD
-               ingest NEMWeb Archive daily zips (market dates, inclusive) into the event log;
-               resumable: a rerun skips finished days and continues an interrupted one
+  backfill --source dispatchis|scada|dispatch|rooftop --from YYYY-MM-DD --to YYYY-MM-DD
+               ingest NEMWeb Archive zips (market dates, inclusive; rooftop: the weekly zips
+               covering them) into the event log; resumable: a rerun skips finished zips and
+               continues an interrupted one
   keys create --consumer NAME --scope read|write
                create an API key for a team (printed once; only its hash is stored)
   keys list    list keys (id, consumer, scope, created, revoked)

@@ -4,13 +4,18 @@ import { createLoopRegistry, stalledLoops, supervise, type SupervisorLog } from 
 /** A logger that records (level, message) pairs. */
 function recordingLog() {
   const lines: { level: string; msg: string }[] = []
+  const fields: Record<string, unknown>[] = []
+  const record = (level: string) => (f: object, msg: string) => {
+    lines.push({ level, msg })
+    fields.push(f as Record<string, unknown>)
+  }
   const log: SupervisorLog = {
     child: () => log,
-    debug: (_f, msg) => lines.push({ level: 'debug', msg }),
-    info: (_f, msg) => lines.push({ level: 'info', msg }),
-    warn: (_f, msg) => lines.push({ level: 'warn', msg }),
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
   }
-  return { log, lines }
+  return { log, lines, fields }
 }
 
 const until = async (condition: () => boolean, what: string, timeoutMs = 5_000) => {
@@ -43,8 +48,11 @@ describe('supervise', () => {
     expect(supervisor.status().restarts).toBeGreaterThanOrEqual(9)
   })
 
-  test('logs one line when the loop goes down and one when it is back, not one per attempt', async () => {
-    const { log, lines } = recordingLog()
+  test('logs one line when the loop goes down and one when it is back (with how long it was down), not one per attempt', async () => {
+    const { log, lines, fields } = recordingLog()
+    // Each clock read advances 1 s: the outage spans many reads, so down_ms is well above zero.
+    let clock = 0
+    const now = () => (clock += 1_000)
     let runs = 0
     let release!: () => void
     const held = new Promise<void>((resolve) => {
@@ -53,6 +61,7 @@ describe('supervise', () => {
     const supervisor = supervise({
       name: 'consumer',
       log,
+      now,
       baseMs: 1,
       capMs: 2,
       minMs: 0,
@@ -71,6 +80,8 @@ describe('supervise', () => {
     expect(lines.filter((l) => l.level === 'info')).toEqual([
       { level: 'info', msg: 'consumer is running again' },
     ])
+    const back = fields[lines.findIndex((l) => l.level === 'info')]!
+    expect(back.down_ms as number).toBeGreaterThanOrEqual(5_000)
     expect(supervisor.status()).toMatchObject({ restarts: 5, lastError: null })
     release()
     await supervisor.stop()

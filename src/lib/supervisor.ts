@@ -82,12 +82,50 @@ export interface Supervisor {
  */
 export function supervise(options: SuperviseOptions): Supervisor {
   const now = options.now ?? Date.now
+  const abort = new AbortController()
+  const tracker = createLoopTracker(options, now)
+  options.registry?.add(tracker.status)
+
+  const done = (async () => {
+    while (!abort.signal.aborted) {
+      tracker.starting()
+      let upAt: number | undefined
+      const up = () => {
+        if (abort.signal.aborted || upAt !== undefined) return
+        upAt = now()
+        tracker.up(upAt)
+      }
+      let error: unknown
+      try {
+        await options.run(abort.signal, up)
+      } catch (e) {
+        error = e
+      }
+      if (abort.signal.aborted) break
+      await sleep(tracker.down(error, upAt), abort.signal)
+    }
+    tracker.stopped()
+  })()
+
+  return {
+    status: tracker.status,
+    async stop() {
+      abort.abort()
+      await done
+    },
+  }
+}
+
+/**
+ * One supervised loop's bookkeeping: its state as `/health` and `/metrics` see it, the log line of
+ * each state change, and the backoff before the next start.
+ */
+function createLoopTracker(options: SuperviseOptions, now: () => number) {
   const baseMs = options.baseMs ?? 500
   const capMs = options.capMs ?? 30_000
   const minMs = options.minMs ?? 100
   const healthyAfterMs = options.healthyAfterMs ?? 60_000
   const log = options.log.child({ loop: options.name })
-  const abort = new AbortController()
   let state: LoopState = 'starting'
   let since = now()
   let downSince: number | null = since
@@ -102,66 +140,48 @@ export function supervise(options: SuperviseOptions): Supervisor {
     if (state !== next) since = now()
     state = next
   }
-  const status = (): LoopStatus => ({
-    name: options.name,
-    critical: options.critical ?? false,
-    state,
-    since,
-    downSince,
-    restarts,
-    lastError,
-  })
-  options.registry?.add(status)
-
-  const done = (async () => {
-    while (!abort.signal.aborted) {
-      enter('starting')
-      let upAt: number | undefined
-      const up = () => {
-        if (abort.signal.aborted || upAt !== undefined) return
-        upAt = now()
-        enter('running')
-        downSince = null
-        if (down) log.info({ restarts, down_ms: upAt - since }, `${options.name} is running again`)
-        down = false
-        lastError = null
-      }
-      let error: unknown
-      try {
-        await options.run(abort.signal, up)
-      } catch (e) {
-        error = e
-      }
-      if (abort.signal.aborted) break
+  return {
+    status: (): LoopStatus => ({
+      name: options.name,
+      critical: options.critical ?? false,
+      state,
+      since,
+      downSince,
+      restarts,
+      lastError,
+    }),
+    starting: () => enter('starting'),
+    stopped: () => enter('stopped'),
+    /** The run called `up()` at `upAt`. */
+    up(upAt: number) {
+      // Down from the first failure of this outage, across its restart flips.
+      const downMs = upAt - (downSince ?? upAt)
+      enter('running')
+      downSince = null
+      if (down) log.info({ restarts, down_ms: downMs }, `${options.name} is running again`)
+      down = false
+      lastError = null
+    },
+    /** The run settled (with `error`, or undefined for a plain return): the backoff before the next, ms. */
+    down(error: unknown, upAt: number | undefined): number {
       downSince ??= now()
       if (upAt !== undefined && now() - upAt >= healthyAfterMs) attempt = 0
       attempt++
       restarts++
-      lastError =
-        error === undefined
-          ? 'the loop ended'
-          : error instanceof Error
-            ? error.message
-            : String(error)
+      lastError = describeEnd(error)
       const retryInMs = minMs + backoffMs(attempt, baseMs, capMs, options.random)
       const fields = { err: error, restarts, retry_in_ms: retryInMs }
       if (!down) log.warn(fields, `${options.name} stopped; restarting it`)
       else log.debug(fields, `${options.name} is still down; restarting it`)
       down = true
       enter('restarting')
-      await sleep(retryInMs, abort.signal)
-    }
-    enter('stopped')
-  })()
-
-  return {
-    status,
-    async stop() {
-      abort.abort()
-      await done
+      return retryInMs
     },
   }
 }
+
+const describeEnd = (error: unknown): string =>
+  error === undefined ? 'the loop ended' : error instanceof Error ? error.message : String(error)
 
 /**
  * Liveness of a set of loops: the critical loops that have been down for longer than `stallMs`.

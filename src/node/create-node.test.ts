@@ -94,6 +94,13 @@ describe('createNode', () => {
         '{event_type="RegionPriceEvent"}'
       )
     ).toBe(1)
+    // Topics nothing reached yet are there at 0, and readiness is on the page for alerting.
+    expect(
+      samples(page, 'gridpulse_projection_events_applied_total').get(
+        '{topic="weather.observations"}'
+      )
+    ).toBe(0)
+    expect(samples(page, 'gridpulse_node_ready')).toEqual(new Map([['', 1]]))
     expect(node.exitCode()).toBeUndefined()
   })
 
@@ -137,6 +144,9 @@ describe('createNode', () => {
     expect(report.checks.loops.loops).toEqual([
       expect.objectContaining({ name: 'poller openmeteo.forecast', state: 'running' }),
     ])
+    expect(samples(page, 'gridpulse_loop_restarts_total')).toEqual(
+      new Map([['{loop="poller openmeteo.forecast"}', 0]])
+    )
   })
 
   test('given its stores in memory, it touches no data directory', async () => {

@@ -2,7 +2,7 @@ import { type KeyStore, openKeyStore } from '@/access'
 import { mkdirSync } from 'node:fs'
 import { type ApiDeps, createApi, type GridPulseApi } from '@/api'
 import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
-import { DLQ_TOPICS, EVENT_TOPICS, eventTimeOf } from '@/canonical'
+import { DLQ_TOPICS, EVENT_TOPICS, EVENT_TYPES, eventTimeOf } from '@/canonical'
 import { createLoopRegistry, type LoopRegistry, type Supervisor } from '@/lib'
 import {
   createLogger,
@@ -239,6 +239,15 @@ export async function createNode(
     overrides.onProjected?.(batch)
   })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
+  // Known label sets have their series from the first scrape: dashboards show 0, not "No data",
+  // and rate() counts the first event too (a series born at 1 has no earlier sample to rise from).
+  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
+  for (const event_type of EVENT_TYPES) {
+    metrics.endToEndLatency.zero({ event_type })
+    metrics.historicalEvents.inc({ event_type }, 0)
+  }
+  if (config.bus.kind === 'kafka' && config.bus.security.tls?.ca)
+    metrics.observeCertificates('kafka_tls_ca', config.bus.security.tls.ca)
   const sink = instrumentedSink(bus, metrics)
 
   const sources = createSourceRegistry()
@@ -328,6 +337,7 @@ function createNodeApi(
           lag: deps.lag,
           loops: () => deps.loops.list(),
           sources: () => deps.sources.list(),
+          readiness: deps.readiness,
         })
       : undefined,
   })

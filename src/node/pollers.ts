@@ -52,27 +52,34 @@ export function createPollers(
     })
     pollers.push({ source, poller })
   }
-  if (config.enabled.has('aemo')) {
-    for (const kind of ['dispatchis', 'scada'] as const) {
-      const source = NEMWEB[kind].source
-      const status = registry.register(source, config.aemo.everyMs)
-      const plog = log.child({ component: `sources.aemo.${kind}` })
-      const cycle = createNemwebCycle({
-        baseUrl: config.aemo.baseUrl,
-        kind,
-        sink,
-        log: plog,
-        initialLookbackMs: config.aemo.initialLookbackMs,
-      })
-      const poller = createPoller({
-        status,
-        everyMs: config.aemo.everyMs,
-        outage: config.outage,
-        log: plog,
-        cycle: leaderOnly(bus, cycle),
-      })
-      pollers.push({ source, poller })
-    }
+  // The NEMWeb reports each source name enables, and how often each is polled.
+  const nemweb = [
+    ...(config.enabled.has('aemo')
+      ? (['dispatchis', 'scada'] as const).map((kind) => ({ kind, everyMs: config.aemo.everyMs }))
+      : []),
+    ...(config.enabled.has('rooftop')
+      ? [{ kind: 'rooftop' as const, everyMs: config.aemo.rooftopEveryMs }]
+      : []),
+  ]
+  for (const { kind, everyMs } of nemweb) {
+    const source = NEMWEB[kind].source
+    const status = registry.register(source, everyMs)
+    const plog = log.child({ component: `sources.aemo.${kind}` })
+    const cycle = createNemwebCycle({
+      baseUrl: config.aemo.baseUrl,
+      kind,
+      sink,
+      log: plog,
+      initialLookbackMs: config.aemo.initialLookbackMs,
+    })
+    const poller = createPoller({
+      status,
+      everyMs,
+      outage: config.outage,
+      log: plog,
+      cycle: leaderOnly(bus, cycle),
+    })
+    pollers.push({ source, poller })
   }
   return pollers
 }

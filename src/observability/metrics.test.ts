@@ -1,6 +1,8 @@
 import { expect, test } from 'bun:test'
+import { OLDER_CA, RENEWED_CA } from '../../tests/support/certificates'
 import { createSourceRegistry } from './health'
 import { createMetrics } from './metrics'
+import { observeProjected } from './pipeline-metrics'
 
 /** The samples of one metric family in a Prometheus text page, by their label set. */
 function samples(text: string, name: string): Map<string, number> {
@@ -24,6 +26,13 @@ test('every registered source has its source series from the first scrape, at 0'
   )
   expect(samples(text, 'gridpulse_source_last_attempt_timestamp_seconds')).toEqual(
     new Map([['{source="aemo.dispatchis"}', 0]])
+  )
+  expect(samples(text, 'gridpulse_source_last_data_timestamp_seconds')).toEqual(
+    new Map([['{source="aemo.dispatchis"}', 0]])
+  )
+  // Alerts judge staleness against the configured poll period.
+  expect(samples(text, 'gridpulse_source_poll_interval_seconds')).toEqual(
+    new Map([['{source="aemo.dispatchis"}', 5]])
   )
   const failures = samples(text, 'gridpulse_source_failures_total')
   expect([...failures.keys()].sort()).toEqual(
@@ -51,4 +60,63 @@ test('the failure counter follows the running totals across scrapes, once each',
   expect(
     samples(await metrics.registry.metrics(), 'gridpulse_source_last_attempt_timestamp_seconds')
   ).toEqual(new Map([['{source="openmeteo.forecast"}', 1_790_000_000]]))
+})
+
+test('a CA bundle exports the latest notAfter per subject; a block that does not parse is skipped', async () => {
+  const metrics = createMetrics({ version: 'test' })
+  const garbage = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
+  metrics.observeCertificates('kafka_tls_ca', `${RENEWED_CA}\n${garbage}\n${OLDER_CA}\n`)
+  expect(
+    samples(await metrics.registry.metrics(), 'gridpulse_certificate_expiry_timestamp_seconds')
+  ).toEqual(
+    new Map([
+      [
+        '{purpose="kafka_tls_ca",subject="O=GridPulse test, CN=gridpulse-test-ca"}',
+        Date.parse('2028-01-06T13:01:24Z') / 1000,
+      ],
+    ])
+  )
+})
+
+test('events ingested more than two days after their own time are counted apart from live latency', async () => {
+  const metrics = createMetrics({ version: 'test' })
+  const now = Date.parse('2026-12-02T12:00:30Z')
+  const event = (time: string, ingested_at: string) => ({
+    kind: 'event' as const,
+    event: { event_type: 'RegionPriceEvent', ingested_at, time },
+  })
+  observeProjected(
+    metrics,
+    {
+      topic: 'market.prices',
+      records: [
+        // Live: published a minute after the interval ended.
+        event('2026-12-02T11:55:00Z', '2026-12-02T11:56:00.000Z'),
+        // A node catching up NEMWeb's Current after a day down: late, but live data.
+        event('2026-12-01T12:00:00Z', '2026-12-02T12:00:00.000Z'),
+        // Backfilled from the Archive: a month old when ingested.
+        event('2026-11-01T00:05:00Z', '2026-12-02T12:00:00.000Z'),
+      ],
+    },
+    (e) => e.time,
+    now
+  )
+  const text = await metrics.registry.metrics()
+  expect(samples(text, 'gridpulse_end_to_end_latency_seconds_count')).toEqual(
+    new Map([['{event_type="RegionPriceEvent"}', 2]])
+  )
+  // 330 s and one day + 30 s: both below the 2-day bucket, so the top bucket is no catch-all.
+  expect(
+    samples(text, 'gridpulse_end_to_end_latency_seconds_bucket').get(
+      '{le="86400",event_type="RegionPriceEvent"}'
+    )
+  ).toBe(1)
+  expect(
+    samples(text, 'gridpulse_end_to_end_latency_seconds_bucket').get(
+      '{le="172800",event_type="RegionPriceEvent"}'
+    )
+  ).toBe(2)
+  expect(samples(text, 'gridpulse_historical_events_projected_total')).toEqual(
+    new Map([['{event_type="RegionPriceEvent"}', 1]])
+  )
 })

@@ -1,6 +1,16 @@
+import { X509Certificate } from 'node:crypto'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { SOURCE_FAILURE_REASONS, type SourceFailureReason } from '@/lib'
 import type { SourceStatus } from './health'
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g
+
+/**
+ * An event ingested this long after its own time can only have come from NEMWeb's Archive (Current
+ * keeps ~48 h) or be a manual write for an old interval: it says nothing about live latency, so it
+ * is counted apart instead of filling the histogram's top bucket.
+ */
+export const HISTORICAL_AFTER_SECONDS = 2 * 86_400
 
 /**
  * GridPulse's Prometheus metrics. Names follow Prometheus conventions (base units, `_total` for
@@ -45,6 +55,24 @@ export function createMetrics(options: { version: string }) {
     labelNames: ['source'],
     registers: [registry],
   })
+  const sourceLastData = new Gauge({
+    name: 'gridpulse_source_last_data_timestamp_seconds',
+    help: 'Unix time of the newest interval end / observation time ingested from each source; 0 until the first',
+    labelNames: ['source'],
+    registers: [registry],
+  })
+  const sourcePollInterval = new Gauge({
+    name: 'gridpulse_source_poll_interval_seconds',
+    help: 'How often each source is polled when it is up (AEMO_POLL_SECONDS, OPENMETEO_POLL_SECONDS)',
+    labelNames: ['source'],
+    registers: [registry],
+  })
+  const certificateExpiry = new Gauge({
+    name: 'gridpulse_certificate_expiry_timestamp_seconds',
+    help: 'Unix time at which each certificate GridPulse loaded stops being valid (notAfter), by purpose and subject',
+    labelNames: ['purpose', 'subject'],
+    registers: [registry],
+  })
   // Failures already added to the counter, per source and reason: the statuses hold running totals.
   const counted = new Map<string, number>()
 
@@ -63,6 +91,8 @@ export function createMetrics(options: { version: string }) {
       for (const s of statuses) {
         sourceLastAttempt.set({ source: s.source }, (s.lastAttemptAt ?? 0) / 1000)
         sourceLastSuccess.set({ source: s.source }, (s.lastSuccessAt ?? 0) / 1000)
+        sourceLastData.set({ source: s.source }, (s.lastDataAt ?? 0) / 1000)
+        sourcePollInterval.set({ source: s.source }, s.expectedEveryMs / 1000)
         for (const reason of SOURCE_FAILURE_REASONS as readonly SourceFailureReason[]) {
           const key = `${s.source}\u0000${reason}`
           const delta = s.failures[reason] - (counted.get(key) ?? 0)
@@ -70,6 +100,27 @@ export function createMetrics(options: { version: string }) {
           counted.set(key, Math.max(counted.get(key) ?? 0, s.failures[reason]))
         }
       }
+    },
+    /**
+     * The notAfter of every certificate in a PEM bundle (the Kafka TLS CA), so expiry can be
+     * alerted on weeks ahead. Of two certificates with the same subject (a renewed CA beside the
+     * old one) the later expiry counts: the other is not what breaks first. A block that does not
+     * parse is skipped (it cannot say when it expires; the TLS handshake reports it).
+     */
+    observeCertificates(purpose: string, pem: string) {
+      const latest = new Map<string, number>()
+      for (const block of pem.match(PEM_CERTIFICATE) ?? []) {
+        let cert: X509Certificate
+        try {
+          cert = new X509Certificate(block)
+        } catch {
+          continue
+        }
+        const subject = cert.subject.split('\n').join(', ')
+        latest.set(subject, Math.max(latest.get(subject) ?? 0, cert.validToDate.getTime() / 1000))
+      }
+      for (const [subject, notAfter] of latest)
+        certificateExpiry.set({ purpose, subject }, notAfter)
     },
     eventsIngested: new Counter({
       name: 'gridpulse_events_ingested_total',
@@ -97,17 +148,26 @@ export function createMetrics(options: { version: string }) {
     }),
     endToEndLatency: new Histogram({
       name: 'gridpulse_end_to_end_latency_seconds',
-      help: 'From the end of the upstream interval (or observation time) to the event being queryable',
+      help: 'From the end of the upstream interval (or observation time) to the event being queryable; live events only (see gridpulse_historical_events_projected_total)',
       labelNames: ['event_type'],
-      // AEMO publishes ~30-60 s after the interval ends; weather is 15-minutely.
-      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400],
+      // AEMO publishes ~30-60 s after the interval ends; weather is 15-minutely. Up to 2 days: a
+      // node catching up what NEMWeb's Current still holds (~48 h) after an outage; 7 days: events
+      // projected that long after they happened (an outbox that rode out a Kafka outage, or a
+      // projection rebuilt from the log, which reaches back to Kafka's 7-day retention).
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400, 172_800, 604_800],
+      registers: [registry],
+    }),
+    historicalEvents: new Counter({
+      name: 'gridpulse_historical_events_projected_total',
+      help: `Events projected that were ingested more than ${HISTORICAL_AFTER_SECONDS} s after their interval end / observation time (Archive backfill, manual writes for old intervals): counted here instead of in the end-to-end latency histogram`,
+      labelNames: ['event_type'],
       registers: [registry],
     }),
     httpDuration: new Histogram({
       name: 'gridpulse_http_request_duration_seconds',
       help: 'HTTP request duration by route pattern and status',
       labelNames: ['method', 'route', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     outboxDepth: new Gauge({
@@ -131,6 +191,11 @@ export function createMetrics(options: { version: string }) {
       name: 'gridpulse_loop_restarts_total',
       help: 'Restarts of each supervised loop by its supervisor',
       labelNames: ['loop'],
+      registers: [registry],
+    }),
+    nodeReady: new Gauge({
+      name: 'gridpulse_node_ready',
+      help: 'Whether /ready answers 200 (1) or 503 (0) at the time of the scrape',
       registers: [registry],
     }),
     brokerConnected: new Gauge({

@@ -1,6 +1,6 @@
 import type { LoopStatus } from '@/lib'
 import type { SourceStatus } from './health'
-import type { Metrics } from './metrics'
+import { HISTORICAL_AFTER_SECONDS, type Metrics } from './metrics'
 
 // Observability knows no domain module (STYLE.md §9): the pipeline's shapes are described here by
 // the few fields the metrics read, and the bus's and canonical types fit them structurally.
@@ -42,6 +42,8 @@ export function instrumentedSink<
 
 interface ProjectedEvent {
   readonly event_type: string
+  /** When GridPulse normalised the event (ISO-8601). */
+  readonly ingested_at: string
   /** Only a SCADA reconciliation carries it (MW). */
   readonly unmapped_mw?: number
 }
@@ -52,7 +54,9 @@ type ProjectedRecord<E extends ProjectedEvent> =
 
 /**
  * After a committed batch: applied counts, DLQ records, and interval end → queryable latency.
- * `eventTime` is the event's interval end or observation time (ISO-8601).
+ * `eventTime` is the event's interval end or observation time (ISO-8601). Whether an event is
+ * historical is judged by when it was ingested, not projected: an event held in the outbox through
+ * a long Kafka outage was live when it arrived, and its latency is what operators must see.
  */
 export function observeProjected<E extends ProjectedEvent>(
   metrics: Metrics,
@@ -67,7 +71,13 @@ export function observeProjected<E extends ProjectedEvent>(
     else if (record.kind === 'event') {
       const e = record.event
       const at = Date.parse(eventTime(e))
-      metrics.endToEndLatency.observe({ event_type: e.event_type }, Math.max(0, (now - at) / 1000))
+      if ((Date.parse(e.ingested_at) - at) / 1000 > HISTORICAL_AFTER_SECONDS)
+        metrics.historicalEvents.inc({ event_type: e.event_type })
+      else
+        metrics.endToEndLatency.observe(
+          { event_type: e.event_type },
+          Math.max(0, (now - at) / 1000)
+        )
       if (e.event_type === 'ScadaReconciliationEvent' && e.unmapped_mw !== undefined)
         metrics.scadaUnmapped.set(e.unmapped_mw * 1e6)
     }
@@ -75,8 +85,9 @@ export function observeProjected<E extends ProjectedEvent>(
 }
 
 /**
- * The `/metrics` page: copies the live state (log health, lag, loops, sources) into the gauges,
- * then renders the registry.
+ * The `/metrics` page: copies the live state (readiness, log health, lag, loops, sources) into the
+ * gauges, then renders the registry. Every loop has its restart counter from the first scrape, at 0
+ * until it restarts, so `increase()` sees the first restart too.
  */
 export function createMetricsPage(options: {
   readonly metrics: Metrics
@@ -91,6 +102,7 @@ export function createMetricsPage(options: {
   }
   readonly loops: () => readonly LoopStatus[]
   readonly sources: () => readonly SourceStatus[]
+  readonly readiness: () => Promise<{ readonly ready: boolean }>
 }): { readonly contentType: string; readonly render: () => Promise<string> } {
   const { metrics, lag } = options
   const restartsSeen = new Map<string, number>()
@@ -99,6 +111,7 @@ export function createMetricsPage(options: {
     render: async () => {
       const health = options.logHealth()
       if (health.connected) await lag.refresh()
+      metrics.nodeReady.set((await options.readiness()).ready ? 1 : 0)
       metrics.outboxDepth.set(health.outboxDepth)
       if (health.outboxMaxEvents !== undefined) metrics.outboxMax.set(health.outboxMaxEvents)
       metrics.brokerConnected.set(health.connected ? 1 : 0)
@@ -111,8 +124,8 @@ export function createMetricsPage(options: {
       for (const l of options.loops()) {
         metrics.loopUp.set({ loop: l.name }, l.state === 'running' ? 1 : 0)
         const seen = restartsSeen.get(l.name) ?? 0
-        if (l.restarts > seen) metrics.loopRestarts.inc({ loop: l.name }, l.restarts - seen)
-        restartsSeen.set(l.name, l.restarts)
+        metrics.loopRestarts.inc({ loop: l.name }, Math.max(0, l.restarts - seen))
+        restartsSeen.set(l.name, Math.max(seen, l.restarts))
       }
       metrics.observeSources(options.sources())
       return metrics.registry.metrics()

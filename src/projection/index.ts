@@ -6,6 +6,8 @@ export {
   type DispatchRevision,
   type GenerationMix,
   type Page,
+  type RenewablesInterval,
+  type RooftopPvEstimate,
   type ReadPort,
   type RangeQuery,
   type Stats,

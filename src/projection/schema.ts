@@ -4,8 +4,10 @@ import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 // lives in its read model (read-models/<stream>.ts); the tables below belong to no stream.
 export { deadLetters } from './read-models/dead-letters'
 export { dispatch, dispatchRevisions } from './read-models/dispatch'
+export { fcasPrices } from './read-models/fcas-prices'
 export { interconnectorFlows } from './read-models/interconnector-flows'
 export { prices } from './read-models/prices'
+export { rooftopPv } from './read-models/rooftop-pv'
 export { scadaReconciliation } from './read-models/scada-reconciliation'
 export { weather } from './read-models/weather'
 

@@ -17,8 +17,8 @@ export const STATS_TOTALS: readonly string[] = [
 /**
  * A span of missing data: `from` is the end of the last interval before it (UTC, ISO-8601), `to`
  * the end of the last missing interval, or null while the gap is still open (nothing since).
- * `intervals`: 5-minute intervals in it that should have been published by now (null when the
- * source has no 5-minute cadence).
+ * `intervals`: intervals of the source's cadence (5 minutes; 30 for rooftop PV) in it that should
+ * have been published by now (null when the source has no fixed cadence).
  */
 export interface GapRange {
   readonly from: string
@@ -40,6 +40,28 @@ export interface RegionStats {
   readonly temperature_c_min: number | null
   readonly temperature_c_avg: number | null
   readonly temperature_c_max: number | null
+  readonly rooftop_pv_count: number
+  readonly power_mw_min: number | null
+  readonly power_mw_avg: number | null
+  readonly power_mw_max: number | null
+  /** Intervals with curtailment figures (REGIONSUM versions with semi-scheduled columns). */
+  readonly curtailment_count: number
+  /** Semi-scheduled solar + wind curtailment, MW. */
+  readonly curtailment_mw_min: number | null
+  readonly curtailment_mw_avg: number | null
+  readonly curtailment_mw_max: number | null
+  /** Intervals with battery (BDU) storage figures. */
+  readonly storage_count: number
+  /** Energy stored in the region's bidirectional units, MWh. */
+  readonly storage_mwh_min: number | null
+  readonly storage_mwh_avg: number | null
+  readonly storage_mwh_max: number | null
+  /** FCAS prices (one per service and interval). */
+  readonly fcas_count: number
+  /** Over every service, AUD/MW/h. */
+  readonly fcas_price_min: number | null
+  readonly fcas_price_avg: number | null
+  readonly fcas_price_max: number | null
 }
 
 export interface Stats {
@@ -61,11 +83,16 @@ export interface Stats {
   } | null
 }
 
-const STEP = 300_000
+/** The sources with a fixed cadence, and its length: their missing intervals can be counted. */
+export const SOURCE_CADENCE_MS = {
+  'aemo.dispatchis': 300_000,
+  'aemo.dispatch_scada': 300_000,
+  'aemo.rooftop_pv': 1_800_000,
+} as const
+type GapSource = keyof typeof SOURCE_CADENCE_MS
 
 type Statement = ReturnType<ProjectionDb['sqlite']['prepare']>
 type StreamStatements = ReturnType<typeof prepareStreams>[number]
-type GapSource = 'aemo.dispatchis' | 'aemo.dispatch_scada'
 interface GapOptions {
   readonly limit?: number
   readonly openSinceMs?: number
@@ -116,10 +143,10 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
     },
 
     /**
-     * Missing 5-minute intervals of a source, from the projection. `missing`: interval ends with no
-     * data in the window (holes between ingested intervals, and intervals that should have arrived
-     * by `expectedUntilMs` after the newest one: a stall still going on), newest first, at most
-     * `limit`. `ranges`: the same as spans, newest first, not bounded by the window: an open span
+     * Missing intervals of a source (at its cadence, `SOURCE_CADENCE_MS`), from the projection.
+     * `missing`: interval ends with no data in the window (holes between ingested intervals, and
+     * intervals that should have arrived by `expectedUntilMs` after the newest one: a stall still
+     * going on), newest first, at most `limit`. `ranges`: the same as spans, newest first, not bounded by the window: an open span
      * (`to: null`) runs from the newest ingested interval — or, for a source with no data at all,
      * from `openSinceMs` (the node's start) — to now, so a source that never delivered or stalled
      * beyond the window is reported, not `[]`. An open span with nothing overdue yet is reported
@@ -140,7 +167,7 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
         times.at(-1) ??
         (intervals.newest.get({ source }) as { t: number | null } | null)?.t ??
         undefined
-      return findGaps(times, newest, sinceMs, expectedUntilMs, options)
+      return findGaps(times, newest, sinceMs, expectedUntilMs, SOURCE_CADENCE_MS[source], options)
     },
   }
 }
@@ -151,26 +178,28 @@ function prepareStreams(db: ProjectionDb) {
   return READ_MODEL_LIST.map((m) => {
     const table = `"${getTableName(m.table)}"`
     const time = `"${m.time.name}"`
-    const spec = m.regionStats
     return {
       name: getTableName(m.table),
       total: q(`SELECT COUNT(*) AS n FROM ${table}`),
       perSource: q(
         `SELECT source, COUNT(*) AS n, MAX(${time}) AS newest, MAX(ingested_at) AS ingested FROM ${table} GROUP BY source`
       ),
-      regions: spec && {
-        spec,
-        statement: q(
-          `SELECT "${spec.region.name}" AS region, COUNT(*) AS n, MIN("${spec.value.name}") AS lo,
-           AVG("${spec.value.name}") AS mean, MAX("${spec.value.name}") AS hi
-           FROM ${table} GROUP BY "${spec.region.name}"`
-        ),
-      },
+      regions: m.regionStats.map((spec) => {
+        const value = `"${spec.value.name}"`
+        return {
+          spec,
+          statement: q(
+            `SELECT "${spec.region.name}" AS region, COUNT(${spec.counts === 'rows' ? '*' : value}) AS n,
+             MIN(${value}) AS lo, AVG(${value}) AS mean, MAX(${value}) AS hi
+             FROM ${table} GROUP BY "${spec.region.name}"`
+          ),
+        }
+      }),
     }
   })
 }
 
-/** A source's 5-minute intervals are those of every stream it feeds (UNION: distinct, ordered). */
+/** A source's intervals are those of every stream it feeds (UNION: distinct, ordered). */
 function prepareIntervalStatements(db: ProjectionDb): { since: Statement; newest: Statement } {
   const models = READ_MODEL_LIST.filter((m) => m.dispatchIntervals)
   const from = (m: (typeof models)[number]) => `"${getTableName(m.table)}"`
@@ -195,8 +224,7 @@ function prepareIntervalStatements(db: ProjectionDb): { since: Statement; newest
 function regionStats(streams: readonly StreamStatements[]): RegionStats[] {
   const rows = new Map<string, Record<string, string | number | null>>()
   const empty: Record<string, number | null> = {}
-  for (const { regions } of streams) {
-    if (!regions) continue
+  for (const regions of streams.flatMap((s) => s.regions)) {
     const { count: countKey, prefix } = regions.spec
     Object.assign(empty, {
       [countKey]: 0,
@@ -257,32 +285,33 @@ function findGaps(
   newest: number | undefined,
   sinceMs: number,
   expectedUntilMs: number,
+  step: number,
   options: GapOptions
 ): { missing: string[]; ranges: GapRange[] } {
   const limit = options.limit ?? 100
   const missing: string[] = []
   const ranges: GapRange[] = []
-  const until = expectedUntilMs - (expectedUntilMs % STEP)
+  const until = expectedUntilMs - (expectedUntilMs % step)
   const openFrom = newest ?? options.openSinceMs
   if (openFrom !== undefined) {
     // Interval ends after openFrom, up to `until`: overdue and missing.
-    const first = openFrom - (openFrom % STEP) + STEP
-    const overdue = until >= first ? (until - first) / STEP + 1 : 0
+    const first = openFrom - (openFrom % step) + step
+    const overdue = until >= first ? (until - first) / step + 1 : 0
     if (overdue > 0 || options.down)
       ranges.push({ from: toUtcIso(openFrom), to: null, intervals: overdue })
-    for (let t = until; t >= first && t >= sinceMs && missing.length < limit; t -= STEP)
+    for (let t = until; t >= first && t >= sinceMs && missing.length < limit; t -= step)
       missing.push(toUtcIso(t))
   }
   for (let i = times.length - 1; i > 0; i--) {
     const [prev, next] = [times[i - 1]!, times[i]!]
-    if (next - prev <= STEP) continue
+    if (next - prev <= step) continue
     if (ranges.length < limit)
       ranges.push({
         from: toUtcIso(prev),
-        to: toUtcIso(next - STEP),
-        intervals: (next - prev) / STEP - 1,
+        to: toUtcIso(next - step),
+        intervals: (next - prev) / step - 1,
       })
-    for (let t = next - STEP; t > prev && missing.length < limit; t -= STEP)
+    for (let t = next - step; t > prev && missing.length < limit; t -= step)
       missing.push(toUtcIso(t))
   }
   return { missing, ranges }

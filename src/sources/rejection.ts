@@ -1,3 +1,5 @@
+import type { EventTopic } from '@/canonical'
+
 /**
  * One input record a source adapter refused, with enough context to put it on `dlq.<topic>`
  * verbatim: the rest of the file is still ingested (one bad row must not stop a region).
@@ -15,4 +17,9 @@ export interface SourceRejection {
   readonly table?: string
   /** Name of the upstream file the row came from, when the adapter read several files at once. */
   readonly file?: string
+  /**
+   * The stream whose dead letters it belongs to, when not the source's main topic (a DispatchIS
+   * row's bad FCAS value goes to `dlq.market.fcas`, its bad RRP to `dlq.market.prices`).
+   */
+  readonly topic?: EventTopic
 }

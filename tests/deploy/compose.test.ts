@@ -86,7 +86,7 @@ describe('the real Compose accepts compose.yaml', () => {
           { cwd: dir }
         )
         expect(services.stdout.trim().split('\n').sort()).toEqual(
-          ['gridpulse', 'grafana', 'kafka', 'kong', 'prometheus'].sort()
+          ['alertmanager', 'gridpulse', 'grafana', 'kafka', 'kong', 'prometheus'].sort()
         )
       } finally {
         rmSync(dir, { recursive: true, force: true })
@@ -203,6 +203,7 @@ describe('the real Compose accepts compose.yaml', () => {
           kafka: ['KAFKA_GRIDPULSE_PASSWORD', 'KAFKA_UI_PASSWORD'],
           'kafka-ui': ['KAFKA_UI_PASSWORD'],
           prometheus: [],
+          alertmanager: [],
         }
         expect(Object.keys(config.services).sort()).toEqual(Object.keys(allowed).sort())
         for (const [service, definition] of Object.entries(config.services as Obj)) {
@@ -291,8 +292,11 @@ describe('compose.yaml structure', () => {
     expect(images.kong).toMatch(new RegExp(`^kong:3\\.9\\.\\d+${digest}$`))
     expect(images.prometheus).toMatch(new RegExp(`^prom/prometheus:v\\d+\\.\\d+\\.\\d+${digest}$`))
     expect(images.grafana).toMatch(new RegExp(`^grafana/grafana:\\d+\\.\\d+\\.\\d+${digest}$`))
-    // No digest verified for this tag yet: scripts/pin-images.sh pins it where a registry is reachable.
+    // No digest verified for these tags yet: scripts/pin-images.sh pins them where a registry is reachable.
     expect(images['kafka-ui']).toMatch(new RegExp(`:v\\d+\\.\\d+\\.\\d+(${digest})?$`))
+    expect(images.alertmanager).toMatch(
+      new RegExp(`^prom/alertmanager:v\\d+\\.\\d+\\.\\d+(${digest})?$`)
+    )
     for (const image of Object.values(images))
       expect(String(image)).not.toMatch(/:(latest|main)(@|$)/)
   })
@@ -387,10 +391,20 @@ describe('compose.yaml structure', () => {
     expect(k.depends_on.gridpulse.condition).toBe('service_healthy')
   })
 
-  test('prometheus and grafana are provisioned from deploy/', () => {
-    expect(compose.services.prometheus.volumes).toContain(
-      './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro'
+  test('prometheus, alertmanager and grafana are provisioned from deploy/', () => {
+    expect(compose.services.prometheus.volumes).toEqual(
+      expect.arrayContaining([
+        './deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro',
+        './deploy/prometheus/rules:/etc/prometheus/rules:ro',
+      ])
     )
+    expect(compose.services.alertmanager.volumes).toContain(
+      './deploy/alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro'
+    )
+    expect(compose.services.alertmanager.command).toContain(
+      '--config.file=/etc/alertmanager/alertmanager.yml'
+    )
+    expect(compose.services.alertmanager.ports).toBeUndefined()
     expect(compose.services.grafana.volumes).toEqual(
       expect.arrayContaining([
         './deploy/grafana/provisioning:/etc/grafana/provisioning:ro',
@@ -399,6 +413,7 @@ describe('compose.yaml structure', () => {
     )
     for (const f of [
       'deploy/prometheus/prometheus.yml',
+      'deploy/alertmanager/alertmanager.yml',
       'deploy/grafana/provisioning/datasources/prometheus.yaml',
       'deploy/grafana/provisioning/dashboards/gridpulse.yaml',
       'deploy/grafana/dashboards/gridpulse.json',
@@ -408,7 +423,7 @@ describe('compose.yaml structure', () => {
     expect(compose.services['kafka-ui'].profiles).toEqual(['kafka-ui'])
   })
 
-  test('prometheus scrapes gridpulse:8080/metrics and kong:8100/metrics', async () => {
+  test('prometheus scrapes gridpulse:8080/metrics and kong:8100/metrics, with the rules, alerting to alertmanager', async () => {
     const prom = await yaml('deploy/prometheus/prometheus.yml')
     const targets = Object.fromEntries(
       prom.scrape_configs.map((j: Obj) => [
@@ -418,6 +433,9 @@ describe('compose.yaml structure', () => {
     )
     expect(targets.gridpulse).toEqual(['/metrics', 'gridpulse:8080'])
     expect(targets.kong).toEqual(['/metrics', 'kong:8100'])
+    // The rules directory as compose mounts it, and alerts to compose's Alertmanager.
+    expect(prom.rule_files).toEqual(['/etc/prometheus/rules/*.yml'])
+    expect(prom.alerting.alertmanagers[0].static_configs[0].targets).toEqual(['alertmanager:9093'])
     const ds = await yaml('deploy/grafana/provisioning/datasources/prometheus.yaml')
     expect(ds.datasources[0]).toMatchObject({
       uid: 'gridpulse-prometheus',

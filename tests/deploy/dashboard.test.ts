@@ -1,85 +1,29 @@
 /**
- * The Grafana dashboard only queries metrics that exist: GridPulse's (deploy/metrics.txt, kept in
- * step with src/observability/metrics.ts) and Kong 3.9's prometheus plugin's (below).
+ * The Grafana dashboard only queries what exists: GridPulse's metrics (deploy/metrics.txt, kept in
+ * step with src/observability/metrics.ts), Kong 3.9's prometheus plugin's (tests/deploy/promql.ts),
+ * the recording rules of deploy/prometheus/rules/ and Prometheus's ALERTS, with the labels those
+ * carry once deploy/prometheus/prometheus.yml has scraped them. tests/deploy/prometheus.test.ts
+ * evaluates every query against a real Prometheus.
  */
 import { describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import {
+  dashboard,
+  type Exported,
+  exportedAs,
+  exprs,
+  gridpulseMetrics,
+  KONG,
+  labelUses,
+  metricNames,
+  panels,
+  rules,
+  underlyingNames,
+} from './promql'
 import { ROOT, yaml } from './support'
 
 type Obj = Record<string, any>
-type Kind = 'counter' | 'gauge' | 'histogram'
-
-/**
- * Kong Gateway 3.x prometheus plugin metrics, prefix `kong_`, as registered in
- * Kong/kong kong/plugins/prometheus/exporter.lua (init(): prometheus:counter/gauge/histogram calls)
- * and prometheus.lua (nginx_metric_errors_total). Per-request metrics need the plugin flags:
- * status_code_metrics (http_requests_total), latency_metrics (*_latency_ms), bandwidth_metrics
- * (bandwidth_bytes), per_consumer (the `consumer` label).
- */
-const KONG: Record<string, Kind> = {
-  kong_http_requests_total: 'counter', // service, route, code, source, consumer
-  kong_stream_sessions_total: 'counter',
-  kong_kong_latency_ms: 'histogram', // service, route
-  kong_upstream_latency_ms: 'histogram', // service, route
-  kong_request_latency_ms: 'histogram', // service, route
-  kong_session_duration_ms: 'histogram',
-  kong_bandwidth_bytes: 'counter', // service, route, direction, consumer
-  kong_nginx_connections_total: 'gauge',
-  kong_nginx_requests_total: 'gauge',
-  kong_nginx_timers: 'gauge',
-  kong_datastore_reachable: 'gauge',
-  kong_node_info: 'gauge',
-  kong_upstream_target_health: 'gauge',
-  kong_memory_workers_lua_vms_bytes: 'gauge',
-  kong_memory_lua_shared_dict_bytes: 'gauge',
-  kong_memory_lua_shared_dict_total_bytes: 'gauge',
-  kong_nginx_metric_errors_total: 'counter',
-}
-
-function gridpulseMetrics(): Record<string, Kind> {
-  const out: Record<string, Kind> = {}
-  for (const line of readFileSync(join(ROOT, 'deploy/metrics.txt'), 'utf8').split('\n')) {
-    const m = line.match(/^([a-z_:][a-z0-9_:]*)\s+(counter|gauge|histogram)\b/)
-    if (m) out[m[1]!] = m[2] as Kind
-  }
-  return out
-}
-
-const KEYWORDS = new Set(
-  `sum avg min max count group stddev stdvar topk bottomk quantile count_values rate irate increase delta idelta
-   deriv predict_linear histogram_quantile histogram_count histogram_sum histogram_fraction time timestamp vector
-   scalar abs ceil floor round exp ln log2 log10 sqrt clamp clamp_min clamp_max absent absent_over_time changes
-   resets sort sort_desc label_replace label_join avg_over_time min_over_time max_over_time sum_over_time
-   count_over_time last_over_time quantile_over_time stddev_over_time present_over_time by without on ignoring
-   group_left group_right bool and or unless offset inf nan`.split(/\s+/)
-)
-
-/** Metric names referenced by a PromQL expression. */
-export function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, ' ') // strings
-    .replace(/\{[^}]*\}/g, ' ') // label matchers
-    .replace(/\[[^\]]*\]/g, ' ') // ranges, incl. [$__rate_interval]
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ') // label lists
-    .replace(/\$\w+/g, ' ') // Grafana variables
-    .replace(/\b\d+(\.\d+)?(e[+-]?\d+)?\b/gi, ' ') // numbers (1e6)
-  const names = new Set<string>()
-  for (const m of stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*(\s*\()?/g)) {
-    const [token, call] = [m[0].replace(/\s*\($/, ''), m[1]]
-    if (call || KEYWORDS.has(token)) continue
-    names.add(token)
-  }
-  return [...names]
-}
-
-const dashboard = JSON.parse(
-  readFileSync(join(ROOT, 'deploy/grafana/dashboards/gridpulse.json'), 'utf8')
-) as Obj
-const panels: Obj[] = dashboard.panels
-  .flatMap((p: Obj) => [p, ...(p.panels ?? [])])
-  .filter((p: Obj) => p.type !== 'row')
-const exprs: string[] = panels.flatMap((p) => (p.targets ?? []).map((t: Obj) => t.expr as string))
 
 describe('deploy/grafana/dashboards/gridpulse.json', () => {
   test('the PromQL parser finds the metric names', () => {
@@ -91,18 +35,75 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
     expect(metricNames('time() - max by (source) (y_seconds) / 1e6')).toEqual(['y_seconds'])
   })
 
-  test('every panel query uses only metrics GridPulse or Kong emit', () => {
-    const known: Record<string, Kind> = { ...gridpulseMetrics(), ...KONG }
+  test('every panel query and rule reads only what GridPulse or Kong export (through recording rules too)', () => {
+    const known: Record<string, Exported> = { ...gridpulseMetrics(), ...KONG }
     expect(Object.keys(gridpulseMetrics())).toContain('gridpulse_end_to_end_latency_seconds')
+    // Series Prometheus makes itself: alert state, and each target's scrape success.
+    const prometheus = ['ALERTS', 'up']
     const unknown: string[] = []
-    for (const expr of exprs) {
-      for (const name of metricNames(expr)) {
-        const base = name.replace(/_(bucket|sum|count)$/, '')
-        const ok = known[name] !== undefined || (base !== name && known[base] === 'histogram')
-        if (!ok) unknown.push(`${name} in ${expr}`)
+    for (const expr of [...exprs, ...rules().map((r) => r.expr)])
+      for (const name of underlyingNames(expr))
+        if (!exportedAs(name, known) && !prometheus.includes(name))
+          unknown.push(`${name} in ${expr}`)
+    expect(unknown).toEqual([])
+  })
+
+  test("every Kong label a panel or rule selects, groups by or shows is one Kong 3.9's exporter sets", () => {
+    const queries = [
+      ...panels.flatMap((p) =>
+        (p.targets ?? []).map((t: Obj) => ({
+          expr: t.expr as string,
+          legend: t.legendFormat ?? '',
+        }))
+      ),
+      ...rules().map((r) => ({ expr: r.expr, legend: '' })),
+    ]
+    const wrong: string[] = []
+    let checked = 0
+    for (const { expr, legend } of queries) {
+      const kong = metricNames(expr).filter((n) => n.startsWith('kong_'))
+      if (kong.length === 0) continue
+      const shown = [...legend.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].flatMap((m) =>
+        kong.map((metric) => ({ metric, label: m[1]! }))
+      )
+      for (const { metric, label } of [...labelUses(expr), ...shown]) {
+        if (!metric.startsWith('kong_')) continue
+        const allowed = [
+          ...(exportedAs(metric, KONG)?.exported.labels ?? []),
+          'job', // target labels Prometheus adds
+          'instance',
+          ...(metric.endsWith('_bucket') ? ['le'] : []),
+        ]
+        checked++
+        if (!allowed.includes(label)) wrong.push(`${metric} has no label ${label}: ${expr}`)
       }
     }
-    expect(unknown).toEqual([])
+    expect(wrong).toEqual([])
+    expect(checked).toBeGreaterThan(10)
+    // The panels that could never show data while the scrape renamed Kong's `service`.
+    expect(
+      exprs.filter((e) => /kong_[a-z_]+\{service=~"gridpulse\|gridpulse-weather"\}/.test(e))
+    ).toHaveLength(4)
+  })
+
+  test('no scrape job adds a target label its exporter also sets (it would become exported_<label>)', async () => {
+    const prom = await yaml('deploy/prometheus/prometheus.yml')
+    const exporterLabels: Record<string, Set<string>> = {
+      gridpulse: new Set(Object.values(gridpulseMetrics()).flatMap((m) => m.labels)),
+      kong: new Set(Object.values(KONG).flatMap((m) => m.labels)),
+      prometheus: new Set(),
+    }
+    expect(exporterLabels.kong!.has('service')).toBe(true)
+    expect(exporterLabels.gridpulse!.has('source')).toBe(true)
+    for (const job of prom.scrape_configs as Obj[]) {
+      expect(Object.keys(exporterLabels)).toContain(job.job_name)
+      if (job.honor_labels) continue
+      const added: string[] = [
+        ...(job.static_configs ?? []).flatMap((c: Obj) => Object.keys(c.labels ?? {})),
+        ...(job.relabel_configs ?? []).map((r: Obj) => r.target_label).filter(Boolean),
+      ]
+      expect(added.filter((label) => exporterLabels[job.job_name]!.has(label))).toEqual([])
+    }
   })
 
   test('deploy/metrics.txt names what src/observability/metrics.ts registers', () => {
@@ -117,7 +118,7 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
   })
 
   test('it has the panels operations asked for', () => {
-    const used = new Set(exprs.flatMap(metricNames))
+    const used = new Set(exprs.flatMap((e) => [...underlyingNames(e)]))
     for (const name of [
       'gridpulse_events_ingested_total',
       'gridpulse_events_rejected_total',
@@ -125,10 +126,14 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
       'gridpulse_outbox_depth',
       'gridpulse_consumer_lag',
       'gridpulse_end_to_end_latency_seconds_bucket',
+      'gridpulse_historical_events_projected_total',
       'gridpulse_http_request_duration_seconds_bucket',
       'gridpulse_http_request_duration_seconds_count',
       'gridpulse_source_last_success_timestamp_seconds',
       'gridpulse_source_failures_total',
+      'gridpulse_node_ready',
+      'gridpulse_event_log_connected',
+      'ALERTS',
       'kong_http_requests_total',
       'kong_request_latency_ms_bucket',
       'kong_kong_latency_ms_bucket',
@@ -136,12 +141,10 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
     ]) {
       expect(used).toContain(name)
     }
-    expect(
-      exprs.some((e) => e.includes('histogram_quantile(0.5,') && e.includes('end_to_end'))
-    ).toBe(true)
-    expect(
-      exprs.some((e) => e.includes('histogram_quantile(0.99,') && e.includes('end_to_end'))
-    ).toBe(true)
+    for (const q of ['0.5', '0.99'])
+      expect(
+        exprs.some((e) => e.includes(`histogram_quantile(${q},`) && e.includes('end_to_end'))
+      ).toBe(true)
     expect(
       exprs.some(
         (e) =>
@@ -152,26 +155,63 @@ describe('deploy/grafana/dashboards/gridpulse.json', () => {
     ).toBe(true)
   })
 
-  test('a source that never succeeded shows as down, and failures show as a rate', () => {
-    // last success is exported as 0 until the first success: the up/down expression must turn
-    // that into "down" (a comparison on time() - last_success), not filter it out (`> 0`).
-    const upDown = exprs.find(
-      (e) =>
-        /time\(\) - gridpulse_source_last_success_timestamp_seconds\) < bool \d+/.test(e) &&
-        /max by \(source\)/.test(e)
+  test('it shows alert state: how many fire (0 when none), and which fire or are pending', () => {
+    expect(exprs).toContain('count(ALERTS{alertstate="firing"}) or vector(0)')
+    const table = panels.find((p) => p.type === 'table')!
+    expect(table.targets[0].expr).toMatch(
+      /^max by \(alertname, alertstate, severity[^)]*\) \(ALERTS\)$/
     )
-    expect(upDown).toBeDefined()
-    expect(upDown).not.toMatch(/last_success_timestamp_seconds\s*>/)
-    const panel = panels.find((p) => p.targets.some((t: Obj) => t.expr === upDown))!
-    expect(panel.fieldConfig.defaults.mappings[0].options).toMatchObject({
-      '0': { text: 'DOWN' },
-      '1': { text: 'UP' },
-    })
+    expect(table.fieldConfig.defaults.noValue).toBe('No alert firing or pending')
+  })
+
+  test('a source that never succeeded shows as DOWN and "never"; rejections and dead letters as 0', () => {
+    const recorded = new Map(rules().flatMap((r) => (r.record ? [[r.record, r.expr]] : [])))
+    // Last success is exported as 0 until the first success: the age must turn that into "down"
+    // (a comparison), not filter it out (`> 0`).
+    expect(recorded.get('job_source:gridpulse_source_last_success_age_seconds')).toBe(
+      'time() - max by (job, source) (gridpulse_source_last_success_timestamp_seconds)'
+    )
+    expect(recorded.get('job_source:gridpulse_source_up')).toMatch(
+      /^job_source:gridpulse_source_last_success_age_seconds\s+<= bool job_source:gridpulse_source_stale_after_seconds\s*$/
+    )
+    const panelOf = (expr: string) =>
+      panels.find((p) => p.targets.some((t: Obj) => t.expr === expr))!
+    expect(
+      panelOf('max by (source) (job_source:gridpulse_source_up)').fieldConfig.defaults.mappings[0]
+        .options
+    ).toMatchObject({ '0': { text: 'DOWN' }, '1': { text: 'UP' } })
+    expect(
+      panelOf('max by (source) (job_source:gridpulse_source_last_success_age_seconds)').fieldConfig
+        .defaults.mappings[0]
+    ).toMatchObject({ type: 'range', options: { from: 1e9, result: { text: 'never' } } })
+    // Codes are unknown until they happen: 0 per known source / topic instead.
+    expect(recorded.get('job_source_code:gridpulse_events_rejected:rate5m')).toContain(
+      'or on (job, source) 0 *'
+    )
+    expect(recorded.get('job_topic_code:gridpulse_dlq_records:increase1h')).toContain(
+      'or on (job, topic)'
+    )
     expect(
       exprs.some((e) =>
         /sum by \(source, reason\) \(rate\(gridpulse_source_failures_total\[/.test(e)
       )
     ).toBe(true)
+  })
+
+  test('the FCAS stream and the price, FCAS, curtailment and storage routes have panels of their own', () => {
+    const spec = JSON.parse(readFileSync(join(ROOT, 'openapi/gridpulse.openapi.json'), 'utf8'))
+    const has = (...parts: string[]) => exprs.some((e) => parts.every((p) => e.includes(p)))
+    expect(has('gridpulse_events_ingested_total', 'event_type="RegionFcasPriceEvent"')).toBe(true)
+    expect(has('gridpulse_dlq_records_total', 'market.fcas')).toBe(true)
+    // Latency per stream and p99 per route: the end-to-end and request-duration panels split by
+    // every event type and every route (no filter), so the new stream and routes appear there.
+    expect(has('gridpulse_end_to_end_latency_seconds_bucket', 'by (le, event_type)')).toBe(true)
+    expect(has('gridpulse_http_request_duration_seconds_bucket', 'by (le, route)')).toBe(true)
+    expect(has('gridpulse_consumer_lag', 'fcas')).toBe(true)
+    for (const route of ['/api/v1/prices/fcas', '/api/v1/curtailment', '/api/v1/storage']) {
+      expect(Object.keys(spec.paths)).toContain(route)
+      expect(has('gridpulse_http_request_duration_seconds_count', route)).toBe(true)
+    }
   })
 
   test('panels use the provisioned datasource, unique ids, and fit the 24-column grid', async () => {

@@ -163,6 +163,9 @@ describe("public paths (the seed's) and the upstream rewrite", () => {
       ['/v1/market/dispatch', '/api/v1/dispatch', 'gridpulse'],
       ['/v1/market/interconnectors', '/api/v1/interconnectors', 'gridpulse'],
       ['/v1/market/generation/reconciliation', '/api/v1/generation/reconciliation', 'gridpulse'],
+      ['/v1/market/prices/fcas', '/api/v1/prices/fcas', 'gridpulse'],
+      ['/v1/market/curtailment', '/api/v1/curtailment', 'gridpulse'],
+      ['/v1/market/generation/rooftop', '/api/v1/generation/rooftop', 'gridpulse'],
       ['/v1/weather/observations', '/api/v1/weather', 'gridpulse-weather'],
       ['/v1/dlq', '/api/v1/dlq', 'gridpulse'],
     ]) {

@@ -1,5 +1,6 @@
 import { expect, test } from 'bun:test'
 import { createMetrics, createSourceRegistry } from '@/observability'
+import { RENEWED_CA } from '../support/certificates'
 
 // `promtool check metrics` (Debian's prometheus package) lints the exposition format and naming
 // conventions; .ci/run installs it.
@@ -17,6 +18,9 @@ test.skipIf(!promtool)('/metrics passes promtool check metrics', async () => {
   metrics.dlqRecords.inc({ topic: 'market.prices', code: 'non_numeric_value' })
   metrics.projectionApplied.inc({ topic: 'market.prices' }, 10)
   metrics.endToEndLatency.observe({ event_type: 'RegionPriceEvent' }, 42)
+  metrics.historicalEvents.inc({ event_type: 'RegionPriceEvent' })
+  metrics.nodeReady.set(1)
+  metrics.observeCertificates('kafka_tls_ca', RENEWED_CA)
   metrics.httpDuration.observe({ method: 'GET', route: '/api/v1/prices', status: '200' }, 0.002)
   metrics.outboxDepth.set(0)
   metrics.consumerLag.set({ topic: 'market.prices', partition: '0' }, 0)

@@ -1,14 +1,17 @@
 import {
   createEvent,
   type EventOf,
+  type FcasService,
   type FuelType,
   type GridEventType,
   type MarketDispatchEvent,
+  type RegionFcasPriceEvent,
   type RegionId,
   type RegionPriceEvent,
   type SourceName,
   type WeatherObservation,
 } from '@/canonical'
+import { toUtcIso } from '@/lib'
 
 // Values below are copied from real AEMO/Open-Meteo fixture rows where a test depends on them;
 // elsewhere they only need to be valid canonical events.
@@ -50,6 +53,41 @@ export function priceEvent(
     total_demand_mw: 7000,
     available_generation_mw: 9000,
     net_interchange_mw: -100,
+    intervention: false,
+    ...NO_REGIONSUM_EXTRAS,
+    price_status: 'FIRM',
+    apc_flag: 0,
+    market_suspended_flag: 0,
+    ocd_status: null,
+    mii_status: null,
+  })
+}
+
+/** The REGIONSUM fields older table versions lack (the January 2020 archive's v4). */
+const NO_REGIONSUM_EXTRAS = {
+  ss_solar_uigf_mw: null,
+  ss_wind_uigf_mw: null,
+  ss_solar_cleared_mw: null,
+  ss_wind_cleared_mw: null,
+  bdu_cleared_gen_mw: null,
+  bdu_cleared_load_mw: null,
+  bdu_energy_storage_mwh: null,
+} as const
+
+export function fcasPriceEvent(
+  region_id: RegionId,
+  service: FcasService,
+  interval_end: string,
+  price_aud_mw_h: number,
+  price_status: string | null = 'FIRM'
+): RegionFcasPriceEvent {
+  return createEvent('RegionFcasPriceEvent', envelope('aemo.dispatchis'), {
+    region_id,
+    service,
+    interval_end,
+    price_aud_mw_h,
+    apc_flag: 0,
+    price_status,
     intervention: false,
   })
 }
@@ -110,6 +148,27 @@ export function oneEventOfEachType(interval_end = '2026-04-01T00:05:00Z'): {
       available_generation_mw: 9000,
       net_interchange_mw: -100,
       intervention: false,
+      price_status: 'FIRM',
+      apc_flag: 0,
+      market_suspended_flag: 0,
+      ocd_status: 'NOT_OCD',
+      mii_status: 'NOT_MII',
+      ss_solar_uigf_mw: 410.5,
+      ss_wind_uigf_mw: 1200,
+      ss_solar_cleared_mw: 400.25,
+      ss_wind_cleared_mw: 1200,
+      bdu_cleared_gen_mw: 0,
+      bdu_cleared_load_mw: 22,
+      bdu_energy_storage_mwh: 1702.03835,
+    }),
+    RegionFcasPriceEvent: createEvent('RegionFcasPriceEvent', envelope('aemo.dispatchis'), {
+      region_id: 'NSW1',
+      service: 'raise_reg',
+      interval_end,
+      price_aud_mw_h: 0.42,
+      apc_flag: 0,
+      price_status: 'FIRM',
+      intervention: false,
     }),
     WeatherObservation: createEvent('WeatherObservation', envelope('openmeteo.forecast'), {
       region_id: 'NSW1',
@@ -147,5 +206,17 @@ export function oneEventOfEachType(interval_end = '2026-04-01T00:05:00Z'): {
         unmapped_units: [{ duid: 'NEWUNIT1', value_mw: 5 }],
       }
     ),
+    // The half hour holding `interval_end`; NSW1's MEASUREMENT row of 2026/04/01 10:30 (NEM time)
+    // in the April 2026 rooftop archive, for the default interval.
+    RooftopPvEvent: createEvent('RooftopPvEvent', envelope('aemo.rooftop_pv'), {
+      region_id: 'NSW1',
+      interval_end: toUtcIso(Math.ceil(Date.parse(interval_end) / 1_800_000) * 1_800_000),
+      estimate_type: 'MEASUREMENT',
+      power_mw: 4483.887,
+      quality_indicator: 1,
+      basis: 'region',
+      sub_regions: [],
+      last_changed: '2026-04-01T00:49:06Z',
+    }),
   }
 }

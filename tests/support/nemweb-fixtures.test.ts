@@ -10,6 +10,7 @@ import {
   buildArchiveDayZip,
   buildDispatchIsZip,
   buildListingHtml,
+  buildRooftopPvZip,
   buildableIntervals,
   fixtureCsvText,
   AEMO_FIXTURES,
@@ -101,5 +102,40 @@ describe('listing and archive helpers', () => {
     const day = buildArchiveDayZip('PUBLIC_DISPATCHIS', '2026-04-02', files)
     expect(day.name).toBe('PUBLIC_DISPATCHIS_20260402.zip')
     expect(unzipNested(day.bytes).map((m) => m.name)).toEqual(files.map((f) => f.name))
+  })
+})
+
+describe('live-format rooftop PV files built from the real archive month', () => {
+  const built = buildRooftopPvZip('SATELLITE', '2026-04-29T02:00:00Z')
+
+  test('are named for their publication batch (30 min after the half hour) and carry one type', () => {
+    // 12:00 NEM time is 02:00Z; the batch is 12:30 NEM.
+    expect(built.name).toMatch(/^PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20260429123000_\d{16}\.zip$/)
+    expect(singleCsvEntry(built.bytes).name).toBe(built.csvName)
+    const lines = built.csv.split('\r\n')
+    expect(lines[0]).toMatch(
+      /^C,NEMP\.WORLD,ROOFTOP_PV_ACTUAL_SATELLITE,AEMO,PUBLIC,2026\/04\/29,12:30:00,/
+    )
+    expect(lines.at(-2)).toBe(`C,"END OF REPORT",${lines.length - 1}`)
+    const rows = lines.filter((l) => l.startsWith('D,'))
+    expect(rows).toHaveLength(2)
+    expect(
+      rows.every((l) => l.includes(',"2026/04/29 12:00:00",') && l.includes(',SATELLITE,'))
+    ).toBe(true)
+  })
+
+  test('carry the archive rows unchanged apart from the date quotes', () => {
+    const archive = fixtureCsvText(AEMO_FIXTURES.rooftop202604).split(/\r?\n/)
+    for (const row of built.csv.split('\r\n').filter((l) => l.startsWith('D,')))
+      expect(archive).toContain(row.replaceAll('"', ''))
+  })
+
+  test('refuse half hours the month does not hold', () => {
+    expect(() => buildRooftopPvZip('MEASUREMENT', '2026-04-10T02:00:00Z')).toThrow(
+      'no MEASUREMENT rows'
+    )
+    expect(() => buildRooftopPvZip('MEASUREMENT', '2026-04-29T02:05:00Z')).toThrow(
+      'not a half-hour end'
+    )
   })
 })

@@ -37,6 +37,7 @@ export const AEMO_FIXTURES = {
     'aemo/dispatchis_mmsdm/PUBLIC_ARCHIVE%23DISPATCHREGIONSUM%23FILE01%23202604010000.zip',
   interconnector202604:
     'aemo/dispatchis_mmsdm/PUBLIC_ARCHIVE%23DISPATCHINTERCONNECTORRES%23FILE01%23202604010000.zip',
+  rooftop202604: 'aemo/rooftop/PUBLIC_ARCHIVE%23ROOFTOP_PV_ACTUAL%23FILE01%23202604010000.zip',
   dispatchIsListing: 'aemo/listings/nemweb_dirlisting.html',
   dispatchScadaListing: 'aemo/listings/nemweb_dispatch_scada_dirlisting.html',
 } as const
@@ -313,3 +314,107 @@ export function buildListingHtml(
   }
   return `<html><head><title>nemweb.com.au - ${dir}</title></head><body><H1>nemweb.com.au - ${dir}</H1><hr>\r\n\r\n<pre><A HREF="${parent}">[To Parent Directory]</A><br><br>${lines.join('')}</pre><hr></body></html>`
 }
+
+/*
+ * Rooftop PV. The real data is the MMSDM month `PUBLIC_ARCHIVE#ROOFTOP_PV_ACTUAL#FILE01#202604010000`
+ * (NSW1 and SA1 only; 2026-04-01..03 and 04-29..30, plus 05-01 00:00; both TYPEs for every half
+ * hour). Live NEMWeb publishes one zip per TYPE and half hour,
+ * `PUBLIC_ROOFTOP_PV_ACTUAL_<TYPE>_<YYYYMMDDHHmmss>_<16 digits>.zip`, whose time is the publication
+ * batch, 30 minutes after the half hour it carries (`…_20240303200000_…` holds 19:30). The builders
+ * below rebuild that packaging around the archive's own I row and D rows (CRLF, quoted dates, a
+ * `C,NEMP.WORLD,ROOFTOP_PV_ACTUAL_<TYPE>,…` header, a correct footer); the file id is synthetic.
+ */
+
+export type RooftopType = 'MEASUREMENT' | 'SATELLITE'
+
+const HALF_HOUR_MS = 1_800_000
+
+/** A deterministic 16-digit file id per half hour and type (synthetic, like `fileId`). */
+const rooftopFileId = (intervalEnd: string, type: RooftopType): string =>
+  String((Date.parse(intervalEnd) / HALF_HOUR_MS) * 2 + (type === 'SATELLITE' ? 1 : 0)).padStart(
+    16,
+    '0'
+  )
+
+/** The live-format rooftop PV CSV of one TYPE for one half hour (UTC ISO end), from the archive month. */
+export function buildRooftopPvCsv(type: RooftopType, intervalEnd: string): string {
+  const ms = Date.parse(intervalEnd)
+  if (!Number.isFinite(ms) || ms % HALF_HOUR_MS !== 0)
+    throw new Error(`not a half-hour end: ${intervalEnd}`)
+  const when = formatMarketTime(ms)
+  const table = archiveCsv(AEMO_FIXTURES.rooftop202604).tables.find(
+    (t) => t.report === 'ROOFTOP' && t.sub === 'ACTUAL'
+  )!
+  const at = (column: string) => table.columns.indexOf(column) + 4
+  const rows = table.rows.filter(
+    (r) => r.fields[at('INTERVAL_DATETIME')] === when && r.fields[at('TYPE')] === type
+  )
+  if (rows.length === 0)
+    throw new Error(`the rooftop archive month holds no ${type} rows for ${intervalEnd} (${when})`)
+  const [day, time] = formatMarketTime(ms + HALF_HOUR_MS).split(' ')
+  const id = rooftopFileId(intervalEnd, type)
+  const lines = [
+    `C,NEMP.WORLD,ROOFTOP_PV_ACTUAL_${type},AEMO,PUBLIC,${day},${time},${id},DEMAND,${id}`,
+    ['I', table.report, table.sub, table.version, ...table.columns].join(','),
+    ...rows.map((r) => r.fields.map(liveField).join(',')),
+  ]
+  lines.push(`C,"END OF REPORT",${lines.length + 1}`)
+  return `${lines.join('\r\n')}\r\n`
+}
+
+/** A live-format `PUBLIC_ROOFTOP_PV_ACTUAL_<TYPE>_*.zip` for one half hour, from the archive month. */
+export function buildRooftopPvZip(type: RooftopType, intervalEnd: string): BuiltFile {
+  const csv = buildRooftopPvCsv(type, intervalEnd)
+  const published = toUtcIsoSeconds(Date.parse(intervalEnd) + HALF_HOUR_MS)
+  const base = `PUBLIC_ROOFTOP_PV_ACTUAL_${type}_${compactMarketTime(published)}00_${rooftopFileId(intervalEnd, type)}`
+  const bytes = zipMembers({ [`${base}.CSV`]: csv }, new Date(Date.parse(published)))
+  return {
+    name: `${base}.zip`,
+    csvName: `${base}.CSV`,
+    csv,
+    bytes,
+    sha256: sha256Hex(bytes),
+    intervalEnd,
+  }
+}
+
+const toUtcIsoSeconds = (ms: number) => new Date(ms).toISOString().replace('.000', '')
+
+/**
+ * A NEMWeb Archive rooftop PV zip: a zip of one TYPE's half-hourly zips, named for its first date
+ * (`PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20260402.zip`; AEMO's are weekly).
+ */
+export function buildRooftopArchiveZip(
+  type: RooftopType,
+  firstDate: string,
+  files: readonly BuiltFile[]
+): { name: string; bytes: Uint8Array } {
+  return {
+    name: `PUBLIC_ROOFTOP_PV_ACTUAL_${type}_${firstDate.replaceAll('-', '')}.zip`,
+    bytes: zipMembers(Object.fromEntries(files.map((f) => [f.name, f.bytes]))),
+  }
+}
+
+/**
+ * A live NEMWeb rooftop PV file with sub-regions, transcribed: the 13 lines of
+ * `PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.csv` as quoted verbatim in
+ * the doc comment of ryukyi/au-energy-scraper `src/models/nem_current_rooftop_pv_actual.rs` (its
+ * fixture; the zip itself is not among ours). Live column order (QI, TYPE, LASTCHANGED), quoted
+ * dates, and QLD1/TAS1 beside their sub-regions. The quote lost the line endings: CRLF as in every
+ * live file.
+ */
+export const LIVE_ROOFTOP_CSV_20240303 = `${[
+  'C,NEMP.WORLD,ROOFTOP_PV_ACTUAL_MEASUREMENT,AEMO,PUBLIC,2024/03/03,20:00:03,0000000412707330,DEMAND,0000000412707330',
+  'I,ROOFTOP,ACTUAL,2,INTERVAL_DATETIME,REGIONID,POWER,QI,TYPE,LASTCHANGED',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",NSW1,0,1,MEASUREMENT,"2024/03/03 19:49:13"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",QLD1,0,1,MEASUREMENT,"2024/03/03 19:49:13"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",QLDC,0,1,MEASUREMENT,"2024/03/03 19:49:13"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",QLDN,0,1,MEASUREMENT,"2024/03/03 19:49:14"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",QLDS,0,1,MEASUREMENT,"2024/03/03 19:49:14"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",SA1,6.617,1,MEASUREMENT,"2024/03/03 19:49:14"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",TAS1,0,1,MEASUREMENT,"2024/03/03 19:49:14"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",TASN,0,1,MEASUREMENT,"2024/03/03 19:49:14"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",TASS,0,1,MEASUREMENT,"2024/03/03 19:49:14"',
+  'D,ROOFTOP,ACTUAL,2,"2024/03/03 19:30:00",VIC1,0,1,MEASUREMENT,"2024/03/03 19:49:14"',
+  'C,"END OF REPORT",13',
+].join('\r\n')}\r\n`

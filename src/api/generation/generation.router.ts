@@ -1,16 +1,22 @@
 import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
 import { createRouter } from '../router'
-import { serveSeries } from '../series'
-import { getGenerationMix, listReconciliation, RECONCILIATION } from './generation.routes'
+import { byPages, serveList, serveSeries } from '../series'
+import {
+  getGenerationMix,
+  listReconciliation,
+  listRenewables,
+  RECONCILIATION,
+  RENEWABLES,
+} from './generation.routes'
 
 export const generationRouter = (deps: {
-  queries: Pick<ReadPort, 'dispatch' | 'reconciliation'>
+  queries: Pick<ReadPort, 'generation' | 'reconciliation'>
 }) =>
   createRouter()
     .openapi(getGenerationMix, (c) => {
       const { region_id, interval_end } = c.req.valid('query')
-      const mix = deps.queries.dispatch.generationMix(region_id, interval_end)
+      const mix = deps.queries.generation.mix(region_id, interval_end)
       if (!mix)
         return problem(
           c,
@@ -19,6 +25,11 @@ export const generationRouter = (deps: {
           `no SCADA generation for ${region_id}${interval_end ? ` at ${interval_end}` : ''}`
         )
       return c.json({ ...mix, correlation_id: c.get('correlationId') }, 200)
+    })
+    .openapi(listRenewables, (c) => {
+      const { region_id, ...q } = c.req.valid('query')
+      const renewables = byPages(deps.queries.generation.renewables)
+      return serveList(c, RENEWABLES, renewables, { ...q, regionId: region_id })
     })
     .openapi(listReconciliation, (c) => {
       return serveSeries(c, RECONCILIATION, deps.queries.reconciliation, c.req.valid('query'))

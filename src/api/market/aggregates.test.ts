@@ -2,7 +2,8 @@
  * Aggregates of real data against an independent computation: the April 2026 MMSDM archive month
  * (DISPATCH.PRICE + REGIONSUM for NSW1, UNIT_SCADA of Hallett GT and Hornsdale Wind Farm 2 in SA1)
  * is ingested through the AEMO normalisers and the projection; the expected buckets are computed
- * here from the raw CSV rows, with a parser and arithmetic of this file only.
+ * here from the raw CSV rows (read by tests/support/raw-archive.ts, nothing of GridPulse's) with
+ * arithmetic of this file only.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles } from '@/sources/aemo/dispatch-is'
@@ -11,26 +12,15 @@ import { readSourceFile } from '@/sources/aemo/source-file'
 import { json } from '../../../tests/support/api'
 import { waitFor, weatherEvent } from '../../../tests/support/events'
 import { createHarness } from '../../../tests/support/harness'
-import { AEMO_FIXTURES, fixtureCsvText, fixtureFile } from '../../../tests/support/nemweb-fixtures'
+import { AEMO_FIXTURES, fixtureFile } from '../../../tests/support/nemweb-fixtures'
+import { type RawRow, rawArchiveRows, rawNemTimeToUtc } from '../../../tests/support/raw-archive'
 
 // The interval that goes missing: 2026-04-01 12:15 NEM, as if its files had never arrived.
 const MISSING = '2026-04-01T02:15:00Z'
 const ctx = { correlationId: 'aggregates-test', ingestedAt: '2026-05-08T01:24:36.000Z' }
 
-/** `D` rows of one table of an archive CSV as objects, by the column names of its `I` row. */
-function rawRows(fixture: string): Record<string, string>[] {
-  const lines = fixtureCsvText(fixture).split(/\r?\n/)
-  const header = lines.find((l) => l.startsWith('I,'))!.split(',')
-  return lines
-    .filter((l) => l.startsWith('D,'))
-    .map((l) => Object.fromEntries(l.split(',').map((v, i) => [header[i]!, v])))
-}
-
-/** `2026/04/01 00:05:00` in NEM time (UTC+10) → epoch ms. */
-const nemTime = (text: string) => {
-  const [y, mo, d, h, mi] = text.split(/[/ :]/).map(Number)
-  return Date.UTC(y!, mo! - 1, d!, h!, mi!) - 10 * 3_600_000
-}
+const nemTime = (text: string) => Date.parse(rawNemTimeToUtc(text))
+const rawRows = rawArchiveRows
 
 interface Point {
   readonly t: number
@@ -38,14 +28,19 @@ interface Point {
   readonly weight?: number
 }
 
-/** NSW1's real prices with their demand, and SA1's real SCADA MW by fuel, minus MISSING. */
+const keep = (p: Point) => p.t !== Date.parse(MISSING)
+const points = (rows: readonly RawRow[], value: (r: RawRow) => number): Point[] =>
+  rows.map((r) => ({ t: nemTime(r.SETTLEMENTDATE!), value: value(r) })).filter(keep)
+
+/**
+ * NSW1's real prices with their demand, SA1's real SCADA MW by fuel, NSW1's real raise 6 s FCAS
+ * price, curtailment and battery energy, minus MISSING.
+ */
 function rawSeries() {
-  const demand = new Map(
-    rawRows(AEMO_FIXTURES.regionsum202604)
-      .filter((r) => r.REGIONID === 'NSW1' && r.INTERVENTION === '0')
-      .map((r) => [nemTime(r.SETTLEMENTDATE!), Number(r.TOTALDEMAND)])
+  const regionsum = rawRows(AEMO_FIXTURES.regionsum202604).filter(
+    (r) => r.REGIONID === 'NSW1' && r.INTERVENTION === '0'
   )
-  const keep = (p: Point) => p.t !== Date.parse(MISSING)
+  const demand = new Map(regionsum.map((r) => [nemTime(r.SETTLEMENTDATE!), Number(r.TOTALDEMAND)]))
   const prices: Point[] = rawRows(AEMO_FIXTURES.price202604)
     .filter((r) => r.REGIONID === 'NSW1' && r.INTERVENTION === '0')
     .map((r) => {
@@ -61,7 +56,25 @@ function rawSeries() {
       .filter((r) => r.DUID === duid)
       .map((r) => ({ t: nemTime(r.SETTLEMENTDATE!), value: Number(r.SCADAVALUE) }))
       .filter(keep)
-  return { prices, gas: fuel('AGLHAL'), wind: fuel('HDWF2') }
+  const cut = (available: string, cleared: string) =>
+    Math.max(0, Number(available) - Number(cleared))
+  return {
+    prices,
+    gas: fuel('AGLHAL'),
+    wind: fuel('HDWF2'),
+    raise6sec: points(
+      rawRows(AEMO_FIXTURES.price202604).filter(
+        (r) => r.REGIONID === 'NSW1' && r.INTERVENTION === '0'
+      ),
+      (r) => Number(r.RAISE6SECRRP)
+    ),
+    curtailment: points(
+      regionsum,
+      (r) =>
+        cut(r.SS_SOLAR_UIGF!, r.SS_SOLAR_CLEAREDMW!) + cut(r.SS_WIND_UIGF!, r.SS_WIND_CLEAREDMW!)
+    ),
+    stored: points(regionsum, (r) => Number(r.BDU_ENERGY_STORAGE)),
+  }
 }
 
 /** The expected bucket, by the rules the API documents, over the points in (start, end]. */
@@ -91,18 +104,22 @@ beforeAll(async () => {
   harness = await createHarness()
   const archive = (f: string) =>
     readSourceFile(fixtureFile(f), DISPATCH_IS_TABLES, { strictFooter: false })
-  const prices = normalizeDispatchIsFiles(
+  const { events: prices, fcas } = normalizeDispatchIsFiles(
     [archive(AEMO_FIXTURES.price202604), archive(AEMO_FIXTURES.regionsum202604)],
     ctx
-  ).events
+  )
   const dispatch = normalizeDispatchScada(fixtureFile(AEMO_FIXTURES.scada202604), ctx, {
     strictFooter: false,
   }).events
-  const events = [...prices, ...dispatch].filter((e) => e.interval_end !== MISSING)
+  const events = [...prices, ...fcas, ...dispatch].filter((e) => e.interval_end !== MISSING)
   for (let i = 0; i < events.length; i += 1000) await harness.bus.publish(events.slice(i, i + 1000))
   await waitFor(() => {
     const totals = harness.queries.stats().totals
-    return totals.prices === prices.length - 2 && totals.dispatch === dispatch.length - 2
+    return (
+      totals.prices === prices.length - 2 &&
+      totals.dispatch === dispatch.length - 2 &&
+      totals.fcas_prices === fcas.filter((e) => e.interval_end !== MISSING).length
+    )
   }, 'the archive month projected')
 }, 60_000)
 afterAll(() => harness?.close())
@@ -205,6 +222,46 @@ describe('generation mix, SA1 (SCADA by fuel)', () => {
       }
       // Both buckets lack the missing interval only: 5 of 6, 287 of 288.
       expect(page.data[0].completeness).toBe(interval === '30m' ? 0.833333 : 0.996528)
+    }
+  })
+})
+
+describe('FCAS, curtailment and storage, NSW1', () => {
+  test('30-minute raise 6 s FCAS price buckets equal the raw RAISE6SECRRP', async () => {
+    const page = await get(
+      '/api/v1/prices/fcas?region_id=NSW1&service=raise_6sec&interval=30m&from=2026-04-01T11:30:00%2B10:00&to=2026-04-01T13:00:00%2B10:00'
+    )
+    expect(page.data.map((b: Bucket) => [b.service, b.interval_count])).toEqual([
+      ['raise_6sec', 6],
+      ['raise_6sec', 5],
+      ['raise_6sec', 6],
+    ])
+    for (const bucket of page.data) {
+      const [start, end] = span(bucket)
+      const e = expected(raw.raise6sec, start!, end!)
+      expect(bucket.price_aud_mw_h as number).toBeCloseTo(e.mean, 5)
+      expect(bucket.price_aud_mw_h_min).toBe(e.min)
+      expect(bucket.price_aud_mw_h_max).toBe(e.max)
+    }
+  })
+
+  test('daily curtailed energy and stored battery energy equal the raw REGIONSUM rows', async () => {
+    const curtailment = (await get('/api/v1/curtailment?region_id=NSW1&interval=1d')).data
+    const storage = (await get('/api/v1/storage?region_id=NSW1&interval=1d')).data
+    expect(curtailment.map((b: Bucket) => b.bucket_end)).toEqual(
+      storage.map((b: Bucket) => b.bucket_end)
+    )
+    expect(curtailment).toHaveLength(6)
+    for (const [c, s] of curtailment.map((c: Bucket, i: number) => [c, storage[i]])) {
+      const [start, end] = span(c)
+      const cut = expected(raw.curtailment, start!, end!)
+      expect(c.interval_count).toBe(cut.interval_count)
+      expect(c.curtailment_mwh as number).toBeCloseTo(cut.energyMwh, 3)
+      expect(c.curtailment_mw as number).toBeCloseTo(cut.mean, 4)
+      const stored = expected(raw.stored, start!, end!)
+      expect(s.stored_energy_mwh as number).toBeCloseTo(stored.mean, 5)
+      expect(s.stored_energy_mwh_min).toBe(stored.min)
+      expect(s.stored_energy_mwh_max).toBe(stored.max)
     }
   })
 })

@@ -191,7 +191,18 @@ export const listPrices = createRoute({
   method: 'get',
   path: '/api/v1/prices',
   tags: ['Market'],
-  summary: 'Regional prices (RRP), demand and interchange per 5-minute interval, newest first',
+  summary:
+    'Regional prices (RRP, AUD/MWh) with their flags, demand and interchange per 5-minute interval, newest first',
+  description:
+    'One `RegionPriceEvent` per region and interval (topic `market.prices`): the energy price (AUD/MWh) and ' +
+    'the price flags (`price_status`, `apc_flag`, `market_suspended_flag`, `ocd_status`, `mii_status`) of ' +
+    'AEMO `DISPATCH.PRICE`’s pricing run (INTERVENTION=0); demand, available generation, net interchange, ' +
+    'semi-scheduled solar and wind (also at /api/v1/curtailment) and grid batteries (also at ' +
+    '/api/v1/storage) of `DISPATCH.REGIONSUM`’s dispatched run. A column the file’s table version lacks is ' +
+    'null, never zero (the flags and REGIONSUM figures were added to the event later: events stored before ' +
+    'that read them as null; schema_version stays 1, the change is additive). A price published NOT FIRM ' +
+    'and published again (same region and interval: the same event id) is replaced by the later row in log ' +
+    'order, except that a FIRM price is never replaced by a NOT FIRM one. FCAS prices: /api/v1/prices/fcas.',
   request: {
     query: z
       .object({ region_id: RegionIdSchema.optional(), ...rangeQuery, ...seriesQuery })

@@ -1,12 +1,20 @@
 import { toUtcIso } from '@/lib'
 import type { SourceStatus } from '@/observability'
-import type { ReadPort } from '@/projection/read-port'
+import { type ReadPort, SOURCE_CADENCE_MS } from '@/projection/read-port'
 import { createRouter } from '../router'
 import { listSources } from './sources.routes'
 
 const GAP_WINDOW_MS = 48 * 3600 * 1000 // NEMWeb Current keeps about 48 hours
 // An interval's files are on NEMWeb within a few minutes of its end; later than this, it is missing.
-const PUBLICATION_GRACE_MS = 10 * 60 * 1000
+// Rooftop PV comes ~20 minutes after its half hour ends (MEASUREMENT ~19, SATELLITE ~20 in the
+// LASTCHANGED of the April 2026 archive).
+const PUBLICATION_GRACE_MS: Record<keyof typeof SOURCE_CADENCE_MS, number> = {
+  'aemo.dispatchis': 10 * 60 * 1000,
+  'aemo.dispatch_scada': 10 * 60 * 1000,
+  'aemo.rooftop_pv': 45 * 60 * 1000,
+}
+const hasCadence = (source: string): source is keyof typeof SOURCE_CADENCE_MS =>
+  Object.hasOwn(SOURCE_CADENCE_MS, source)
 
 export const sourcesRouter = (deps: {
   queries: Pick<ReadPort, 'stats' | 'gaps'>
@@ -25,9 +33,8 @@ export const sourcesRouter = (deps: {
       const status = known.get(source)
       const lastInterval = newest.get(source) ?? null
       const down = status?.downSince != null
-      const fiveMinute = source === 'aemo.dispatchis' || source === 'aemo.dispatch_scada'
-      const report = fiveMinute
-        ? deps.queries.gaps(source, now - GAP_WINDOW_MS, now - PUBLICATION_GRACE_MS, {
+      const report = hasCadence(source)
+        ? deps.queries.gaps(source, now - GAP_WINDOW_MS, now - PUBLICATION_GRACE_MS[source], {
             openSinceMs: status?.registeredAt,
             down,
           })

@@ -23,7 +23,9 @@ export const SourceFreshnessSchema = z
       .describe('Whether this node polls the source (only the leader does when scaled out)'),
     gaps: z
       .array(z.string())
-      .describe('Missing 5-minute intervals in the last 48 hours, newest first (at most 100)'),
+      .describe(
+        'Missing intervals (5-minute; 30-minute for aemo.rooftop_pv) in the last 48 hours, newest first (at most 100)'
+      ),
     status: z
       .enum(['up', 'down', 'unknown'])
       .describe(
@@ -61,7 +63,7 @@ export const SourceFreshnessSchema = z
             .int()
             .nullable()
             .describe(
-              '5-minute intervals in the gap that should have been published by now; null for sources without a 5-minute cadence'
+              'Intervals of the source’s cadence (5 minutes; 30 for aemo.rooftop_pv) in the gap that should have been published by now; null for sources without a fixed cadence'
             ),
         })
       )

@@ -27,6 +27,28 @@ export const StatsSchema = z
         temperature_c_min: n,
         temperature_c_avg: n,
         temperature_c_max: n,
+        rooftop_pv_count: z
+          .number()
+          .int()
+          .describe('Rooftop PV estimates of the region (both types, half-hourly)'),
+        power_mw_min: n.describe('Rooftop PV estimates: lowest MW'),
+        power_mw_avg: n,
+        power_mw_max: n,
+        curtailment_count: z
+          .number()
+          .int()
+          .describe('Intervals with semi-scheduled solar/wind figures (newer REGIONSUM versions)'),
+        curtailment_mw_min: n.describe('Solar + wind curtailment, MW'),
+        curtailment_mw_avg: n,
+        curtailment_mw_max: n,
+        storage_count: z.number().int().describe('Intervals with grid battery (BDU) figures'),
+        storage_mwh_min: n.describe('Energy stored in grid batteries, MWh'),
+        storage_mwh_avg: n,
+        storage_mwh_max: n,
+        fcas_count: z.number().int().describe('FCAS prices (one per service and interval)'),
+        fcas_price_min: n.describe('Over every FCAS service, AUD/MW/h'),
+        fcas_price_avg: n,
+        fcas_price_max: n,
       })
     ),
     sources: z.array(
@@ -71,7 +93,8 @@ export const getStats = createRoute({
   method: 'get',
   path: '/api/v1/stats',
   tags: ['Stats'],
-  summary: 'Counts, min/avg/max per region, newest interval per source',
+  summary:
+    'Counts per stream; per region min/avg/max of prices, dispatch MW, temperature, curtailment, stored energy and FCAS prices; newest interval per source',
   request: { query: z.object({}).strict() },
   responses: {
     200: {

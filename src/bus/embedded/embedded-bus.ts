@@ -13,6 +13,7 @@ import type {
 } from '../port'
 import { partitionKey } from '../port'
 import { decodeMessage, encodeDeadLetter, encodeEvent, type OutgoingMessage } from '../serde'
+import { createWakeup, type Wakeup } from '../wakeup'
 
 export interface EmbeddedBusOptions {
   /** Absolute path of the log's SQLite file, or ':memory:'. */
@@ -52,132 +53,28 @@ CREATE TABLE IF NOT EXISTS source_checkpoints (
  */
 export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
   const now = options.now ?? Date.now
-  const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000
-  const maxBatch = options.maxBatch ?? 1000
-  const idlePollMs = options.idlePollMs ?? 1000
   const log = options.log.child({ component: 'bus.embedded' })
-
-  const db = new Database(options.path, { create: true, strict: true })
-  db.run('PRAGMA journal_mode = WAL')
-  // The embedded log is the system of record (the projection is rebuilt from it): a commit, and so
-  // a 202, must survive a power cut, not only a process crash. FULL fsyncs the WAL per commit.
-  db.run(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`)
-  db.run('PRAGMA busy_timeout = 5000')
-  db.run(SCHEMA)
-
-  const partitionCount = new Map<string, number>()
-  for (const topic of EVENT_TOPICS) partitionCount.set(topic, options.partitions ?? 3)
-  for (const topic of DLQ_TOPICS) partitionCount.set(topic, 1)
-
-  const seed = db.prepare(
-    'INSERT OR IGNORE INTO log_partitions (topic, partition, next_offset) VALUES (?, ?, 0)'
-  )
-  db.transaction(() => {
-    for (const [topic, count] of partitionCount) for (let p = 0; p < count; p++) seed.run(topic, p)
-  })()
-  // Offsets are read inside each write transaction, never cached: another process (a backfill, a
-  // `gridpulse` CLI command) may append to the same log file.
-  const readNext = db
-    .prepare('SELECT next_offset FROM log_partitions WHERE topic = ? AND partition = ?')
-    .safeIntegers(true)
+  const db = openLogDb(options)
+  const partitionCount = seedPartitions(db, options.partitions ?? 3)
+  const wakeup = createWakeup()
+  const write = createLogWriter(db, partitionCount, now, wakeup)
+  const retentionTimer = startRetention(db, options.retentionMs ?? 7 * 24 * 3600 * 1000, now, log)
   const readAllNext = db
     .prepare('SELECT topic, partition, next_offset FROM log_partitions')
     .safeIntegers(true)
-
-  const insertMessage = db.prepare(
-    'INSERT INTO log_messages (topic, partition, offset, key, value, headers, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
-  )
-  const advance = db.prepare(
-    'UPDATE log_partitions SET next_offset = ? WHERE topic = ? AND partition = ?'
-  )
-  const upsertCheckpoint = db.prepare(
-    `INSERT INTO source_checkpoints (source, cursor, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`
-  )
   const selectCheckpoint = db.prepare('SELECT cursor FROM source_checkpoints WHERE source = ?')
-  const readMessages = db
-    .prepare(
-      `SELECT offset, key, value, headers, ts FROM log_messages
-       WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?`
-    )
-    .safeIntegers(true)
-  const firstOffset = db
-    .prepare('SELECT MIN(offset) AS first FROM log_messages WHERE topic = ? AND partition = ?')
-    .safeIntegers(true)
-  const commitGroupOffset = db.prepare(
-    `INSERT INTO log_group_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?)
-     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`
-  )
-  const expire = db.prepare('DELETE FROM log_messages WHERE ts < ?')
-
-  // Consumers in this process park on this promise; a publish resolves it.
-  let wake: () => void = () => {}
-  let woken = new Promise<void>((resolve) => {
-    wake = resolve
-  })
-  const notify = () => {
-    const resolve = wake
-    woken = new Promise<void>((r) => {
-      wake = r
-    })
-    resolve()
+  const consuming: ConsumerDeps = {
+    reader: createLogReader(db, options.maxBatch ?? 1000),
+    write,
+    wakeup,
+    now,
+    log,
+    idlePollMs: options.idlePollMs ?? 1000,
   }
-
-  const append = db.transaction(
-    (messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) => {
-      const ts = now()
-      const next = new Map<string, bigint>()
-      for (const m of messages) {
-        const count = partitionCount.get(m.topic)
-        if (count === undefined) throw new Error(`unknown topic ${m.topic}`)
-        const partition = partitionFor(m.key, count)
-        const pk = partitionKey(m.topic, partition)
-        const offset =
-          next.get(pk) ?? (readNext.get(m.topic, partition) as { next_offset: bigint }).next_offset
-        insertMessage.run(m.topic, partition, offset, m.key, m.value, JSON.stringify(m.headers), ts)
-        next.set(pk, offset + 1n)
-      }
-      for (const [pk, offset] of next) {
-        const [topic, partition] = splitKey(pk)
-        advance.run(offset, topic, partition)
-      }
-      if (checkpoint) upsertCheckpoint.run(checkpoint.source, checkpoint.cursor, ts)
-    }
-  )
-
-  type Write = { messages: readonly OutgoingMessage[]; checkpoint?: PublishOptions['checkpoint'] }
-  const appendAll = db.transaction((writes: readonly Write[]) => {
-    for (const w of writes) append(w.messages, w.checkpoint)
-  })
-  // Concurrent publishes (API requests) share one transaction and so one fsync. IMMEDIATE takes the
-  // write lock up front, so two processes cannot hand out the same offset.
-  const commit = createGroupCommit<Write>({
-    commitAll: (writes) => appendAll.immediate(writes),
-    commitOne: (w) => append.immediate(w.messages, w.checkpoint),
-  })
-  async function write(
-    messages: readonly OutgoingMessage[],
-    checkpoint?: PublishOptions['checkpoint']
-  ) {
-    if (messages.length === 0 && !checkpoint) return
-    await commit({ messages, checkpoint })
-    if (messages.length > 0) notify()
-  }
-
-  const retentionTimer = setInterval(() => {
-    try {
-      const removed = expire.run(now() - retentionMs).changes
-      if (removed > 0) log.info({ removed }, 'expired messages past retention')
-    } catch (error) {
-      log.error({ err: error }, 'retention sweep failed')
-    }
-  }, 3600_000)
-  retentionTimer.unref?.()
 
   let closed = false
-  const consumers = new Set<{ stop(): Promise<void> }>()
-
-  const bus: EventBus = {
+  const consumers = new Set<Consumer>()
+  return {
     kind: 'embedded',
     async publish(events: readonly GridEvent[], opts?: PublishOptions) {
       await write(events.map(encodeEvent), opts?.checkpoint)
@@ -206,99 +103,8 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
       return { kind: 'embedded', connected: !closed, outboxDepth: 0 }
     },
     async subscribe(sub: Subscription): Promise<Consumer> {
-      const positions = new Map<string, bigint>()
-      for (const topic of sub.topics) {
-        const count = partitionCount.get(topic)
-        if (count === undefined) throw new Error(`unknown topic ${topic}`)
-        for (let p = 0; p < count; p++) {
-          // The consumer's own store decides; nothing stored (a new or rebuilt projection) means
-          // the log's start, whatever the group committed before (as the Kafka adapter does).
-          positions.set(partitionKey(topic, p), sub.startOffset(topic, p) ?? 0n)
-        }
-      }
-      const controller = new AbortController()
-      const clog = log.child({ 'consumer.group': sub.groupId })
-
-      async function pollOnce(): Promise<boolean> {
-        let delivered = false
-        for (const [pk, position] of positions) {
-          if (controller.signal.aborted) break
-          const [topic, partition] = splitKey(pk)
-          let from = position
-          const earliest = (firstOffset.get(topic, partition) as { first: bigint | null }).first
-          // Like auto.offset.reset=earliest: a position that retention deleted restarts at the log start.
-          if (earliest !== null && from < earliest) from = earliest
-          const rows = readMessages.all(topic, partition, from, maxBatch) as {
-            offset: bigint
-            key: string | null
-            value: string
-            headers: string
-            ts: bigint
-          }[]
-          if (rows.length === 0) continue
-          const records: ConsumedRecord[] = []
-          const poison: DeadLetter[] = []
-          for (const row of rows) {
-            const message: RawMessage = {
-              offset: row.offset,
-              key: row.key,
-              value: row.value,
-              headers: JSON.parse(row.headers),
-              timestamp: Number(row.ts),
-            }
-            const decoded = decodeMessage(topic, partition, message, now())
-            records.push(decoded.record)
-            if (decoded.poison) poison.push(decoded.poison)
-            else if (decoded.record.kind === 'skipped')
-              clog.error(
-                { 'kafka.topic': topic, 'kafka.offset': String(row.offset) },
-                'unreadable dead letter skipped'
-              )
-          }
-          // Poison first: once the batch's checkpoint moves past it, the DLQ must already hold it.
-          if (poison.length > 0) {
-            write(poison.map(encodeDeadLetter))
-            clog.warn(
-              { 'kafka.topic': topic, count: poison.length },
-              'poison messages sent to the DLQ'
-            )
-          }
-          await sub.onBatch({ topic, partition, records })
-          const last = rows[rows.length - 1]!.offset + 1n
-          positions.set(pk, last)
-          commitGroupOffset.run(sub.groupId, topic, partition, last)
-          delivered = true
-        }
-        return delivered
-      }
-
-      const loop = (async () => {
-        let failures = 0
-        while (!controller.signal.aborted) {
-          try {
-            const waitFor = woken
-            const delivered = await pollOnce()
-            failures = 0
-            if (!delivered) await Promise.race([waitFor, sleep(idlePollMs, controller.signal)])
-          } catch (error) {
-            failures++
-            clog.error(
-              { err: error, failures },
-              'consumer batch failed; retrying from the last checkpoint'
-            )
-            await sleep(backoffMs(failures, 200, 30_000), controller.signal)
-          }
-        }
-      })()
-
-      const consumer = {
-        async stop() {
-          controller.abort()
-          notify()
-          await loop
-          consumers.delete(consumer)
-        },
-      }
+      const positions = startPositions(sub, partitionCount)
+      const consumer = startConsumer(consuming, sub, positions, () => consumers.delete(consumer))
       consumers.add(consumer)
       return consumer
     },
@@ -310,7 +116,284 @@ export function createEmbeddedBus(options: EmbeddedBusOptions): EventBus {
       db.close()
     },
   }
-  return bus
+}
+
+function openLogDb(options: EmbeddedBusOptions): Database {
+  const db = new Database(options.path, { create: true, strict: true })
+  db.run('PRAGMA journal_mode = WAL')
+  // The embedded log is the system of record (the projection is rebuilt from it): a commit, and so
+  // a 202, must survive a power cut, not only a process crash. FULL fsyncs the WAL per commit.
+  db.run(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`)
+  db.run('PRAGMA busy_timeout = 5000')
+  db.run(SCHEMA)
+  return db
+}
+
+/** The topics and their partition counts, each partition given a row (next offset 0) if it has none. */
+function seedPartitions(db: Database, eventPartitions: number): ReadonlyMap<string, number> {
+  const partitionCount = new Map<string, number>()
+  for (const topic of EVENT_TOPICS) partitionCount.set(topic, eventPartitions)
+  for (const topic of DLQ_TOPICS) partitionCount.set(topic, 1)
+  const seed = db.prepare(
+    'INSERT OR IGNORE INTO log_partitions (topic, partition, next_offset) VALUES (?, ?, 0)'
+  )
+  db.transaction(() => {
+    for (const [topic, count] of partitionCount) for (let p = 0; p < count; p++) seed.run(topic, p)
+  })()
+  return partitionCount
+}
+
+type Write = (
+  messages: readonly OutgoingMessage[],
+  checkpoint?: PublishOptions['checkpoint']
+) => Promise<void>
+
+/**
+ * Appends messages (and the source checkpoint) in one transaction, each at the next offset of the
+ * partition its key picks, then wakes this process's consumers.
+ */
+function createLogWriter(
+  db: Database,
+  partitionCount: ReadonlyMap<string, number>,
+  now: () => number,
+  wakeup: Wakeup
+): Write {
+  // Offsets are read inside each write transaction, never cached: another process (a backfill, a
+  // `gridpulse` CLI command) may append to the same log file.
+  const readNext = db
+    .prepare('SELECT next_offset FROM log_partitions WHERE topic = ? AND partition = ?')
+    .safeIntegers(true)
+  const insertMessage = db.prepare(
+    'INSERT INTO log_messages (topic, partition, offset, key, value, headers, ts) VALUES (?, ?, ?, ?, ?, ?, ?)'
+  )
+  const advance = db.prepare(
+    'UPDATE log_partitions SET next_offset = ? WHERE topic = ? AND partition = ?'
+  )
+  const upsertCheckpoint = db.prepare(
+    `INSERT INTO source_checkpoints (source, cursor, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`
+  )
+  const append = db.transaction(
+    (messages: readonly OutgoingMessage[], checkpoint?: PublishOptions['checkpoint']) => {
+      const ts = now()
+      const next = new Map<string, bigint>()
+      for (const m of messages) {
+        const count = partitionCount.get(m.topic)
+        if (count === undefined) throw new Error(`unknown topic ${m.topic}`)
+        const partition = partitionFor(m.key, count)
+        const pk = partitionKey(m.topic, partition)
+        const offset =
+          next.get(pk) ?? (readNext.get(m.topic, partition) as { next_offset: bigint }).next_offset
+        insertMessage.run(m.topic, partition, offset, m.key, m.value, JSON.stringify(m.headers), ts)
+        next.set(pk, offset + 1n)
+      }
+      for (const [pk, offset] of next) {
+        const [topic, partition] = splitKey(pk)
+        advance.run(offset, topic, partition)
+      }
+      if (checkpoint) upsertCheckpoint.run(checkpoint.source, checkpoint.cursor, ts)
+    }
+  )
+
+  type Item = { messages: readonly OutgoingMessage[]; checkpoint?: PublishOptions['checkpoint'] }
+  const appendAll = db.transaction((writes: readonly Item[]) => {
+    for (const w of writes) append(w.messages, w.checkpoint)
+  })
+  // Concurrent publishes (API requests) share one transaction and so one fsync. IMMEDIATE takes the
+  // write lock up front, so two processes cannot hand out the same offset.
+  const commit = createGroupCommit<Item>({
+    commitAll: (writes) => appendAll.immediate(writes),
+    commitOne: (w) => append.immediate(w.messages, w.checkpoint),
+  })
+  return async (messages, checkpoint) => {
+    if (messages.length === 0 && !checkpoint) return
+    await commit({ messages, checkpoint })
+    if (messages.length > 0) wakeup.wake()
+  }
+}
+
+/** Deletes messages older than the retention, hourly. */
+function startRetention(db: Database, retentionMs: number, now: () => number, log: Logger) {
+  const expire = db.prepare('DELETE FROM log_messages WHERE ts < ?')
+  const timer = setInterval(() => {
+    try {
+      const removed = expire.run(now() - retentionMs).changes
+      if (removed > 0) log.info({ removed }, 'expired messages past retention')
+    } catch (error) {
+      log.error({ err: error }, 'retention sweep failed')
+    }
+  }, 3600_000)
+  timer.unref?.()
+  return timer
+}
+
+interface LogRow {
+  readonly offset: bigint
+  readonly key: string | null
+  readonly value: string
+  readonly headers: string
+  readonly ts: bigint
+}
+
+/** What consumers read through: a partition's messages from a position, and their group's offsets. */
+interface LogReader {
+  /** At most one batch from `from`; a position that retention deleted restarts at the log start. */
+  read(topic: string, partition: number, from: bigint): LogRow[]
+  commitGroupOffset(groupId: string, topic: string, partition: number, next: bigint): void
+}
+
+function createLogReader(db: Database, maxBatch: number): LogReader {
+  const readMessages = db
+    .prepare(
+      `SELECT offset, key, value, headers, ts FROM log_messages
+       WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?`
+    )
+    .safeIntegers(true)
+  const firstOffset = db
+    .prepare('SELECT MIN(offset) AS first FROM log_messages WHERE topic = ? AND partition = ?')
+    .safeIntegers(true)
+  const commitGroupOffset = db.prepare(
+    `INSERT INTO log_group_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?)
+     ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = excluded.next_offset`
+  )
+  return {
+    read(topic, partition, from) {
+      const earliest = (firstOffset.get(topic, partition) as { first: bigint | null }).first
+      // Like auto.offset.reset=earliest: a position that retention deleted restarts at the log start.
+      const start = earliest !== null && from < earliest ? earliest : from
+      return readMessages.all(topic, partition, start, maxBatch) as LogRow[]
+    },
+    commitGroupOffset(groupId, topic, partition, next) {
+      commitGroupOffset.run(groupId, topic, partition, next)
+    },
+  }
+}
+
+/**
+ * Where a subscription starts, per partition of its topics. The consumer's own store decides;
+ * nothing stored (a new or rebuilt projection) means the log's start, whatever the group committed
+ * before (as the Kafka adapter does).
+ */
+function startPositions(
+  sub: Subscription,
+  partitionCount: ReadonlyMap<string, number>
+): Map<string, bigint> {
+  const positions = new Map<string, bigint>()
+  for (const topic of sub.topics) {
+    const count = partitionCount.get(topic)
+    if (count === undefined) throw new Error(`unknown topic ${topic}`)
+    for (let p = 0; p < count; p++)
+      positions.set(partitionKey(topic, p), sub.startOffset(topic, p) ?? 0n)
+  }
+  return positions
+}
+
+/** What every consumer of one embedded log shares. */
+interface ConsumerDeps {
+  readonly reader: LogReader
+  readonly write: Write
+  readonly wakeup: Wakeup
+  readonly now: () => number
+  readonly log: Logger
+  /** Fallback poll when no in-process publish wakes the consumer. */
+  readonly idlePollMs: number
+}
+
+/** Polls the subscription's partitions until stopped; a failed batch is retried after a backoff. */
+function startConsumer(
+  deps: ConsumerDeps,
+  sub: Subscription,
+  positions: Map<string, bigint>,
+  onStopped: () => void
+): Consumer {
+  const controller = new AbortController()
+  const { signal } = controller
+  const clog = deps.log.child({ 'consumer.group': sub.groupId })
+  const loop = (async () => {
+    let failures = 0
+    while (!signal.aborted) {
+      try {
+        const waitFor = deps.wakeup.next()
+        const delivered = await pollOnce(deps, sub, positions, clog, signal)
+        failures = 0
+        if (!delivered) await Promise.race([waitFor, sleep(deps.idlePollMs, signal)])
+      } catch (error) {
+        failures++
+        clog.error(
+          { err: error, failures },
+          'consumer batch failed; retrying from the last checkpoint'
+        )
+        await sleep(backoffMs(failures, 200, 30_000), signal)
+      }
+    }
+  })()
+  return {
+    async stop() {
+      controller.abort()
+      deps.wakeup.wake()
+      await loop
+      onStopped()
+    },
+  }
+}
+
+/** One pass over the partitions: a batch from each that has messages. True if any was delivered. */
+async function pollOnce(
+  deps: ConsumerDeps,
+  sub: Subscription,
+  positions: Map<string, bigint>,
+  clog: Logger,
+  signal: AbortSignal
+): Promise<boolean> {
+  let delivered = false
+  for (const [pk, position] of positions) {
+    if (signal.aborted) break
+    const [topic, partition] = splitKey(pk)
+    const rows = deps.reader.read(topic, partition, position)
+    if (rows.length === 0) continue
+    const { records, poison } = decodeRows(rows, topic, partition, deps.now, clog)
+    // Poison first: once the batch's checkpoint moves past it, the DLQ must already hold it.
+    if (poison.length > 0) {
+      await deps.write(poison.map(encodeDeadLetter))
+      clog.warn({ 'kafka.topic': topic, count: poison.length }, 'poison messages sent to the DLQ')
+    }
+    await sub.onBatch({ topic, partition, records })
+    const last = rows[rows.length - 1]!.offset + 1n
+    positions.set(pk, last)
+    deps.reader.commitGroupOffset(sub.groupId, topic, partition, last)
+    delivered = true
+  }
+  return delivered
+}
+
+/** Parses log rows into the canonical model; the poison among them as dead letters. */
+function decodeRows(
+  rows: readonly LogRow[],
+  topic: string,
+  partition: number,
+  now: () => number,
+  clog: Logger
+) {
+  const records: ConsumedRecord[] = []
+  const poison: DeadLetter[] = []
+  for (const row of rows) {
+    const message: RawMessage = {
+      offset: row.offset,
+      key: row.key,
+      value: row.value,
+      headers: JSON.parse(row.headers),
+      timestamp: Number(row.ts),
+    }
+    const decoded = decodeMessage(topic, partition, message, now())
+    records.push(decoded.record)
+    if (decoded.poison) poison.push(decoded.poison)
+    else if (decoded.record.kind === 'skipped')
+      clog.error(
+        { 'kafka.topic': topic, 'kafka.offset': String(row.offset) },
+        'unreadable dead letter skipped'
+      )
+  }
+  return { records, poison }
 }
 
 function splitKey(pk: string): [string, number] {

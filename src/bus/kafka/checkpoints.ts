@@ -1,4 +1,4 @@
-import type { Consumer, Kafka } from 'kafkajs'
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs'
 import type { Logger } from '@/observability'
 import type { CheckpointRecord, StoredCheckpoint } from './outbox'
 
@@ -35,116 +35,139 @@ export const newerCheckpoint = (
  * end as it was at that moment, so a new leader resumes from whatever the old leader published.
  */
 export function createCheckpointView(options: CheckpointViewOptions): CheckpointView {
-  const { log } = options
-  const timeoutMs = options.timeoutMs ?? 30_000
-  const remote = new Map<string, StoredCheckpoint>()
-  let position = 0n
-  let consumer: Consumer | undefined
-  let starting: Promise<void> | undefined
+  const reader: Reader = {
+    remote: new Map(),
+    position: 0n,
+    consumer: undefined,
+    starting: undefined,
+    synced: false,
+    stopped: false,
+    waiters: new Set(),
+  }
   let syncing: Promise<void> | undefined
-  let synced = false
-  let stopped = false
-  const waiters = new Set<() => void>()
-
-  function start(): Promise<void> {
-    starting ??= (async () => {
-      const c = options.kafka.consumer({
-        groupId: options.groupId,
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
-        maxWaitTimeInMs: 500,
-        allowAutoTopicCreation: false,
-        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
-      })
-      consumer = c
-      // A crash kafkajs will not recover from: forget this consumer, the next read starts another.
-      c.on(c.events.CRASH, ({ payload }) => {
-        if (payload.restart || consumer !== c) return
-        log.warn({ err: payload.error }, 'the checkpoint reader crashed; the next read restarts it')
-        starting = undefined
-        consumer = undefined
-        synced = false
-        c.disconnect().catch(() => {})
-      })
-      await c.connect()
-      await c.subscribe({ topics: [options.topic], fromBeginning: true })
-      await c.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          for (const message of batch.messages) {
-            const key = message.key?.toString()
-            if (key !== undefined) {
-              if (message.value === null)
-                remote.delete(key) // tombstone
-              else {
-                const record = parseRecord(message.value.toString())
-                const known = remote.get(key)
-                if (record && (!known || record.updated_at >= known.updatedAt)) {
-                  remote.set(key, { cursor: record.cursor, updatedAt: record.updated_at })
-                } else if (!record)
-                  log.warn(
-                    { 'kafka.offset': message.offset },
-                    'unreadable source checkpoint record skipped'
-                  )
-              }
-            }
-            position = BigInt(message.offset) + 1n
-          }
-          for (const notify of waiters) notify()
-        },
-      })
-    })().catch((error) => {
-      starting = undefined
-      consumer = undefined
-      throw error
-    })
-    return starting
-  }
-
-  async function syncToEnd() {
-    const end = await options.endOffset()
-    if (end === 0n) return
-    await start()
-    const deadline = Date.now() + timeoutMs
-    while (position < end) {
-      if (stopped) throw new Error('checkpoint view stopped')
-      if (Date.now() > deadline) {
-        throw new Error(
-          `could not read the shared source checkpoints (${position}/${end}) within ${timeoutMs} ms`
-        )
-      }
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          waiters.delete(done)
-          clearTimeout(timer)
-          resolve()
-        }
-        const timer = setTimeout(done, 250)
-        waiters.add(done)
-      })
-    }
-  }
-
   return {
     async read(source) {
-      if (!synced) {
-        syncing ??= syncToEnd().finally(() => {
+      if (!reader.synced) {
+        syncing ??= syncToEnd(reader, options).finally(() => {
           syncing = undefined
         })
         await syncing
-        synced = true
+        reader.synced = true
       }
-      return remote.get(source)
+      return reader.remote.get(source)
     },
     invalidate() {
-      synced = false
+      reader.synced = false
     },
     async stop() {
-      stopped = true
-      await starting?.catch(() => {})
-      await consumer?.disconnect()
+      reader.stopped = true
+      await reader.starting?.catch(() => {})
+      await reader.consumer?.disconnect()
     },
   }
+}
+
+/** The checkpoint view's state: what the tailing consumer has read so far, and who waits for more. */
+interface Reader {
+  /** Newest cursor per source. */
+  readonly remote: Map<string, StoredCheckpoint>
+  /** Next offset the consumer will read. */
+  position: bigint
+  consumer: Consumer | undefined
+  /** The consumer's start, shared by concurrent reads; undefined until the first or after a crash. */
+  starting: Promise<void> | undefined
+  /** The topic was read to its end since the last {@link CheckpointView.invalidate}. */
+  synced: boolean
+  stopped: boolean
+  /** Notified after every batch the consumer handled. */
+  readonly waiters: Set<() => void>
+}
+
+/** Waits until the consumer has read the topic up to its end offset as of now. */
+async function syncToEnd(reader: Reader, options: CheckpointViewOptions) {
+  const timeoutMs = options.timeoutMs ?? 30_000
+  const end = await options.endOffset()
+  if (end === 0n) return
+  await startReader(reader, options)
+  const deadline = Date.now() + timeoutMs
+  while (reader.position < end) {
+    if (reader.stopped) throw new Error('checkpoint view stopped')
+    if (Date.now() > deadline) {
+      throw new Error(
+        `could not read the shared source checkpoints (${reader.position}/${end}) within ${timeoutMs} ms`
+      )
+    }
+    await nextBatch(reader)
+  }
+}
+
+/** Resolves after the consumer's next batch, or after 250 ms at most. */
+const nextBatch = (reader: Reader) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      reader.waiters.delete(done)
+      clearTimeout(timer)
+      resolve()
+    }
+    const timer = setTimeout(done, 250)
+    reader.waiters.add(done)
+  })
+
+/** Starts the tailing consumer once (again after a crash); concurrent callers share the start. */
+function startReader(reader: Reader, options: CheckpointViewOptions): Promise<void> {
+  const { log } = options
+  reader.starting ??= (async () => {
+    const c = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 500,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5_000 },
+    })
+    reader.consumer = c
+    // A crash kafkajs will not recover from: forget this consumer, the next read starts another.
+    c.on(c.events.CRASH, ({ payload }) => {
+      if (payload.restart || reader.consumer !== c) return
+      log.warn({ err: payload.error }, 'the checkpoint reader crashed; the next read restarts it')
+      reader.starting = undefined
+      reader.consumer = undefined
+      reader.synced = false
+      c.disconnect().catch(() => {})
+    })
+    await c.connect()
+    await c.subscribe({ topics: [options.topic], fromBeginning: true })
+    await c.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) readRecord(reader, message, log)
+        for (const notify of reader.waiters) notify()
+      },
+    })
+  })().catch((error) => {
+    reader.starting = undefined
+    reader.consumer = undefined
+    throw error
+  })
+  return reader.starting
+}
+
+/** Folds one record of the compacted topic into the view: newest cursor per source, tombstones delete. */
+function readRecord(reader: Reader, message: KafkaMessage, log: Logger) {
+  const key = message.key?.toString()
+  if (key !== undefined) {
+    if (message.value === null)
+      reader.remote.delete(key) // tombstone
+    else {
+      const record = parseRecord(message.value.toString())
+      const known = reader.remote.get(key)
+      if (record && (!known || record.updated_at >= known.updatedAt)) {
+        reader.remote.set(key, { cursor: record.cursor, updatedAt: record.updated_at })
+      } else if (!record)
+        log.warn({ 'kafka.offset': message.offset }, 'unreadable source checkpoint record skipped')
+    }
+  }
+  reader.position = BigInt(message.offset) + 1n
 }
 
 function parseRecord(text: string): CheckpointRecord | undefined {

@@ -1,27 +1,25 @@
-import { type Admin, ConfigResourceTypes } from 'kafkajs'
+import type { Admin, Kafka } from 'kafkajs'
 import type { DeadLetter, GridEvent } from '@/canonical'
-import { backoffMs, DomainError, type LoopRegistry, sleep, supervise } from '@/lib'
+import { DomainError, type LoopRegistry, supervise } from '@/lib'
 import type { Logger } from '@/observability'
 import type { BusHealth, Consumer, EventBus, PublishOptions, Subscription } from '../port'
 import { partitionKey } from '../port'
-import { encodeDeadLetter, encodeEvent } from '../serde'
-import { createCheckpointView, newerCheckpoint } from './checkpoints'
-import { createKafkaClient, isAuthenticationError, type KafkaSecurity } from './client'
+import { encodeDeadLetter, encodeEvent, type OutgoingMessage } from '../serde'
+import { type CheckpointView, createCheckpointView, newerCheckpoint } from './checkpoints'
+import { createKafkaClient, type KafkaSecurity } from './client'
 import { createSubscriber, type TopicNames } from './consumer'
 import { fitDeadLetter } from './dead-letter-size'
 import { createLeadership, type Leadership } from './leadership'
-import { createOutbox } from './outbox'
-import { createProducerLane } from './producer'
+import { createOutbox, type Outbox } from './outbox'
+import { createProducerLane, type ProducerLane } from './producer'
 import { createRelay, type Relay } from './relay'
 import { createRelayThread } from './relay-thread'
+import { type Startup, startInBackground } from './startup'
 import {
-  type ActualTopic,
   CHECKPOINT_TOPIC,
-  diffTopic,
   LEADER_GROUP,
   LEADERSHIP_TOPIC,
   type TopicSpec,
-  TopicMismatchError,
   topicLayout,
 } from './topics'
 import { filterTimeoutNegativeWarnings } from './warnings'
@@ -99,17 +97,69 @@ const CONTACT_STALE_MS = 20_000
  *   cleanup policy) stop the node, through `onFatal`.
  */
 export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus> {
+  const base = openBase(options)
+  const shutdown = new AbortController()
+  const startup = startInBackground({
+    admin: base.admin,
+    layout: base.layout,
+    names: base.names,
+    log: base.log,
+    signal: shutdown.signal,
+    onVerified: base.contact.touch,
+    onFatal: options.onFatal,
+  })
+  const lane = createProducerLane(
+    base.kafka,
+    base.log.child({ component: 'bus.kafka.producer' }),
+    (topic) => base.partitionCount.get(base.names.logical(topic)) ?? 1
+  )
+  const relay = superviseRelay(base, lane, startup.topicsReady)
+  const checkpoints = readSharedCheckpoints(base)
+  const leadership = electLeader(base, startup.topicsReady, checkpoints)
+  const subscribe = createSubscriber({
+    kafka: base.kafka,
+    lane,
+    names: base.names,
+    log: base.log,
+    now: base.now,
+    topicsReady: startup.topicsReady,
+    loops: options.loops,
+    onContact: base.contact.touch,
+    onLost: base.contact.lose,
+  })
+  return kafkaBusPort({
+    ...base,
+    shutdown,
+    startup,
+    lane,
+    relay,
+    checkpoints,
+    leadership,
+    subscribe,
+  })
+}
+
+/** What every part of a Kafka bus is built on: its names, its Kafka clients, its outbox. */
+interface BusBase {
+  readonly options: KafkaBusOptions
+  readonly now: () => number
+  readonly log: Logger
+  readonly names: TopicNames
+  readonly layout: readonly TopicSpec[]
+  /** Partition count per logical topic. */
+  readonly partitionCount: ReadonlyMap<string, number>
+  readonly releaseWarnings: () => void
+  readonly clientId: string
+  readonly kafka: Kafka
+  readonly admin: Admin
+  readonly outbox: Outbox
+  readonly contact: ContactClock
+}
+
+function openBase(options: KafkaBusOptions): BusBase {
   const now = options.now ?? Date.now
   const log = options.log.child({ component: 'bus.kafka' })
-  const prefix = options.topicPrefix ?? ''
-  const names: TopicNames = {
-    physical: (topic) => `${prefix}${topic}`,
-    logical: (topic) => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic),
-    group: (groupId) => `${prefix}${groupId}`,
-  }
   const layout = topicLayout({ partitions: options.partitions, retentionMs: options.retentionMs })
-  const partitionCount = new Map(layout.map((t) => [t.logical, t.partitions]))
-
   const releaseWarnings = filterTimeoutNegativeWarnings()
   const clientId = options.clientId ?? `gridpulse-${options.nodeId}`
   const kafka = createKafkaClient({
@@ -123,75 +173,81 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
   const outbox = createOutbox({ path: options.outboxPath, nodeId: options.nodeId, now })
   if (outbox.depth() > 0)
     log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
-
-  const shutdown = new AbortController()
-  let lastContact = Number.NEGATIVE_INFINITY
-  const contact = () => {
-    lastContact = now()
-  }
-  let fatal: string | undefined
-  let topicsVerified = false
-  let startupError: string | undefined
-  const started = connectAndEnsureTopics(admin, layout, names, log, shutdown.signal, (error) => {
-    startupError = error
-  }).then(() => {
-    topicsVerified = true
-    startupError = undefined
-    contact()
-  })
-  started.catch((error) => {
-    if (shutdown.signal.aborted) return
-    fatal = error instanceof Error ? error.message : String(error)
-    log.fatal(
-      { err: error },
-      'Kafka refused this node (topic layout or credentials); it cannot run'
-    )
-    options.onFatal?.(error instanceof Error ? error : new Error(fatal))
-  })
-  // Background starts wait on this; a mismatch leaves them waiting until close.
-  const topicsReady = started.catch(() => new Promise<void>(() => {}))
-
-  const lane = createProducerLane(
+  return {
+    options,
+    now,
+    log,
+    names: prefixedNames(options.topicPrefix ?? ''),
+    layout,
+    partitionCount: new Map(layout.map((t) => [t.logical, t.partitions])),
+    releaseWarnings,
+    clientId,
     kafka,
-    log.child({ component: 'bus.kafka.producer' }),
-    (topic) => partitionCount.get(names.logical(topic)) ?? 1
-  )
-  // Rows the relay thread parked through its own connection to the outbox.
+    admin,
+    outbox,
+    contact: createContactClock(now),
+  }
+}
+
+/** Topic and group names on the broker: `prefix` before every one ('' in production). */
+const prefixedNames = (prefix: string): TopicNames => ({
+  physical: (topic) => `${prefix}${topic}`,
+  logical: (topic) => (topic.startsWith(prefix) ? topic.slice(prefix.length) : topic),
+  group: (groupId) => `${prefix}${groupId}`,
+})
+
+/** When Kafka last answered (a fetch, a heartbeat, a send, an admin request). */
+interface ContactClock {
+  touch(): void
+  /** A consumer lost Kafka (it crashed): unreachable until the next contact. */
+  lose(): void
+  /** Milliseconds since the last contact; +Infinity before the first or after a loss. */
+  silentMs(): number
+}
+
+function createContactClock(now: () => number): ContactClock {
+  let lastContact = Number.NEGATIVE_INFINITY
+  return {
+    touch() {
+      lastContact = now()
+    },
+    lose() {
+      lastContact = Number.NEGATIVE_INFINITY
+    },
+    silentMs: () => now() - lastContact,
+  }
+}
+
+/** The supervised outbox relay, as far as the bus needs to see it. */
+interface RelaySupervision {
+  /** The running relay, once the topics are verified. */
+  current(): Relay | undefined
+  /** Rows the relay thread parked through its own connection to the outbox. */
+  parkedByThread(): number
+  stop(): Promise<void>
+}
+
+/** Starts the relay once the topics are verified and again whenever it ends, until the bus closes. */
+function superviseRelay(
+  base: BusBase,
+  lane: ProducerLane,
+  topicsReady: Promise<void>
+): RelaySupervision {
   let parkedByThread = 0
   let relay: Relay | undefined
-  const relayLoop = supervise({
+  const loop = supervise({
     name: 'outbox relay',
-    log,
-    registry: options.loops,
+    log: base.log,
+    registry: base.options.loops,
     critical: true,
     async run(signal, up) {
       await Promise.race([topicsReady, aborted(signal)])
       if (signal.aborted) return
       const current =
-        options.relayInWorker === false
-          ? createRelay({
-              outbox,
-              lane,
-              physical: names.physical,
-              log: log.child({ component: 'bus.kafka.relay' }),
-              pageSize: options.relayBatchSize,
-              onSent: contact,
-            })
-          : await createRelayThread({
-              outboxPath: options.outboxPath,
-              nodeId: options.nodeId,
-              brokers: options.brokers,
-              security: options.security,
-              clientId,
-              topicPrefix: prefix,
-              partitions: layout.map((t) => [names.physical(t.logical), t.partitions] as const),
-              pageSize: options.relayBatchSize,
-              log: options.log,
-              depth: () => outbox.depth(),
-              onSent: contact,
-              onParked: () => {
-                parkedByThread++
-              },
+        base.options.relayInWorker === false
+          ? inProcessRelay(base, lane)
+          : await relayThread(base, () => {
+              parkedByThread++
             })
       relay = current
       up()
@@ -204,102 +260,133 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
       await current.stop()
     },
   })
+  return { current: () => relay, parkedByThread: () => parkedByThread, stop: () => loop.stop() }
+}
 
-  const checkpoints = createCheckpointView({
-    kafka,
-    topic: names.physical(CHECKPOINT_TOPIC),
-    groupId: names.group(
-      `gridpulse.checkpoint-reader.${options.nodeId}.${crypto.randomUUID().slice(0, 8)}`
+const inProcessRelay = (base: BusBase, lane: ProducerLane): Relay =>
+  createRelay({
+    outbox: base.outbox,
+    lane,
+    physical: base.names.physical,
+    log: base.log.child({ component: 'bus.kafka.relay' }),
+    pageSize: base.options.relayBatchSize,
+    onSent: base.contact.touch,
+  })
+
+const relayThread = (base: BusBase, onParked: () => void): Promise<Relay> =>
+  createRelayThread({
+    outboxPath: base.options.outboxPath,
+    nodeId: base.options.nodeId,
+    brokers: base.options.brokers,
+    security: base.options.security,
+    clientId: base.clientId,
+    topicPrefix: base.options.topicPrefix ?? '',
+    partitions: base.layout.map((t) => [base.names.physical(t.logical), t.partitions] as const),
+    pageSize: base.options.relayBatchSize,
+    log: base.options.log,
+    depth: () => base.outbox.depth(),
+    onSent: base.contact.touch,
+    onParked,
+  })
+
+/** This node's reader of the shared source checkpoints, in a group of its own. */
+const readSharedCheckpoints = (base: BusBase): CheckpointView =>
+  createCheckpointView({
+    kafka: base.kafka,
+    topic: base.names.physical(CHECKPOINT_TOPIC),
+    groupId: base.names.group(
+      `gridpulse.checkpoint-reader.${base.options.nodeId}.${crypto.randomUUID().slice(0, 8)}`
     ),
     endOffset: async () => {
-      const [p0] = await admin.fetchTopicOffsets(names.physical(CHECKPOINT_TOPIC))
+      const [p0] = await base.admin.fetchTopicOffsets(base.names.physical(CHECKPOINT_TOPIC))
       return BigInt(p0?.high ?? '0')
     },
-    log,
+    log: base.log,
   })
 
-  const leadership: Leadership | undefined =
-    options.leadership === false
-      ? undefined
-      : createLeadership({
-          kafka,
-          groupId: names.group(LEADER_GROUP),
-          topic: names.physical(LEADERSHIP_TOPIC),
-          log,
-          sessionTimeoutMs: options.leadership?.sessionTimeoutMs ?? 10_000,
-          heartbeatIntervalMs: options.leadership?.heartbeatIntervalMs ?? 1_000,
-          now,
-          ready: topicsReady,
-          loops: options.loops,
-          onContact: contact,
-          onChange: (leader) => {
-            // A new term: resume from whatever the previous leader published, not from our memory.
-            if (leader) checkpoints.invalidate()
-            options.onLeaderChange?.(leader)
-          },
-        })
-  // Without elections this node leads as soon as the topics are there.
-  if (!leadership) topicsReady.then(() => !closed && options.onLeaderChange?.(true))
-
-  const subscribe = createSubscriber({
-    kafka,
-    lane,
-    names,
-    log,
-    now,
-    topicsReady,
+/** Joins the leader election, unless it is off (`leadership: false`: this node always leads). */
+function electLeader(
+  base: BusBase,
+  topicsReady: Promise<void>,
+  checkpoints: CheckpointView
+): Leadership | undefined {
+  const { options } = base
+  if (options.leadership === false) return undefined
+  return createLeadership({
+    kafka: base.kafka,
+    groupId: base.names.group(LEADER_GROUP),
+    topic: base.names.physical(LEADERSHIP_TOPIC),
+    log: base.log,
+    sessionTimeoutMs: options.leadership?.sessionTimeoutMs ?? 10_000,
+    heartbeatIntervalMs: options.leadership?.heartbeatIntervalMs ?? 1_000,
+    now: base.now,
+    ready: topicsReady,
     loops: options.loops,
-    onContact: contact,
-    onLost: () => {
-      lastContact = Number.NEGATIVE_INFINITY
+    onContact: base.contact.touch,
+    onChange: (leader) => {
+      // A new term: resume from whatever the previous leader published, not from our memory.
+      if (leader) checkpoints.invalidate()
+      options.onLeaderChange?.(leader)
     },
   })
+}
+
+/** Everything the bus's methods use. */
+interface BusParts extends BusBase {
+  /** Aborted on close: stops start-up's retries. */
+  readonly shutdown: AbortController
+  readonly startup: Startup
+  readonly lane: ProducerLane
+  readonly relay: RelaySupervision
+  readonly checkpoints: CheckpointView
+  readonly leadership: Leadership | undefined
+  readonly subscribe: (sub: Subscription) => Consumer
+}
+
+/** The {@link EventBus} methods over the parts. */
+function kafkaBusPort(parts: BusParts): KafkaBus {
+  const { options, outbox, startup, leadership } = parts
   const consumers = new Set<Consumer>()
   let closed = false
+  // Without elections this node leads as soon as the topics are there.
+  if (!leadership) startup.topicsReady.then(() => !closed && options.onLeaderChange?.(true))
   const ensureOpen = () => {
     if (closed) throw new Error('the Kafka bus is closed')
   }
-  const ensureRoom = (adding: number) => {
-    const max = options.outboxMaxEvents
-    if (max === undefined) return
-    const depth = outbox.depth()
-    if (depth + adding > max)
-      throw new DomainError(
-        'outbox_full',
-        `the outbox holds ${depth} events waiting for Kafka (limit ${max}); retry later`,
-        503,
-        true
-      )
+  const admit = (adding: number) => {
+    ensureOpen()
+    ensureRoom(outbox, options.outboxMaxEvents, adding)
+  }
+  const enqueue = async (messages: OutgoingMessage[], opts?: PublishOptions) => {
+    await outbox.append(messages, opts?.checkpoint)
+    parts.relay.current()?.wake()
   }
 
-  const bus: KafkaBus = {
+  return {
     kind: 'kafka',
-    started,
+    started: startup.started,
     async publish(events: readonly GridEvent[], opts?: PublishOptions) {
-      ensureOpen()
-      ensureRoom(events.length)
-      await outbox.append(events.map(encodeEvent), opts?.checkpoint)
-      relay?.wake()
+      admit(events.length)
+      await enqueue(events.map(encodeEvent), opts)
     },
     async deadLetter(records: readonly DeadLetter[], opts?: PublishOptions) {
-      ensureOpen()
-      ensureRoom(records.length)
-      await outbox.append(
+      admit(records.length)
+      await enqueue(
         records.map((r) => encodeDeadLetter(fitDeadLetter(r))),
-        opts?.checkpoint
+        opts
       )
-      relay?.wake()
     },
     async readSourceCheckpoint(source) {
       ensureOpen()
-      return newerCheckpoint(outbox.readCheckpoint(source), await checkpoints.read(source))?.cursor
+      return newerCheckpoint(outbox.readCheckpoint(source), await parts.checkpoints.read(source))
+        ?.cursor
     },
-    isLeader: () => !closed && topicsVerified && (leadership ? leadership.isLeader() : true),
+    isLeader: () => !closed && startup.verified() && (leadership ? leadership.isLeader() : true),
     async subscribe(sub: Subscription) {
       ensureOpen()
       for (const topic of sub.topics)
-        if (!partitionCount.has(topic)) throw new Error(`unknown topic ${topic}`)
-      const consumer = subscribe(sub)
+        if (!parts.partitionCount.has(topic)) throw new Error(`unknown topic ${topic}`)
+      const consumer = parts.subscribe(sub)
       const tracked: Consumer = {
         async stop() {
           consumers.delete(tracked)
@@ -312,68 +399,104 @@ export async function createKafkaBus(options: KafkaBusOptions): Promise<KafkaBus
     async endOffsets(topics) {
       ensureOpen()
       // Readiness probes call this: answer at once while Kafka is known to be unreachable.
-      const { connected, detail } = bus.health()
+      const { connected, detail } = describeHealth(parts, closed)
       if (!connected) throw new Error(`end offsets unavailable: ${detail}`)
-      const result = new Map<string, bigint>()
-      const offsets = await withTimeout(
-        Promise.all(
-          topics.map(
-            async (topic) => [topic, await admin.fetchTopicOffsets(names.physical(topic))] as const
-          )
-        ),
-        3_000,
-        'Kafka did not return the end offsets within 3 s'
-      )
-      for (const [topic, partitions] of offsets) {
-        for (const p of partitions) result.set(partitionKey(topic, p.partition), BigInt(p.high))
-      }
-      contact()
+      const result = await fetchEndOffsets(parts, topics)
+      parts.contact.touch()
       return result
     },
-    health(): BusHealth {
-      const depth = outbox.depth()
-      const silentMs = now() - lastContact
-      let detail: string | undefined
-      if (closed) detail = 'closed'
-      else if (fatal) detail = fatal
-      else if (!topicsVerified)
-        detail = `connecting to Kafka${startupError ? ` (${startupError})` : ''}; ${depth} events wait in the outbox`
-      else if (relay && !relay.healthy())
-        detail = `relaying to Kafka fails (${relay.lastError()}); ${depth} events wait in the outbox`
-      else if (silentMs === Number.POSITIVE_INFINITY)
-        detail = 'lost the connection to Kafka; reconnecting'
-      else if (silentMs > CONTACT_STALE_MS)
-        detail = `no answer from Kafka for ${Math.round(silentMs / 1000)} s`
-      const connected = detail === undefined
-      // Informational: Kafka is fine, but an operator should look at rows it refused for good.
-      const parked = outbox.parked() + parkedByThread
-      if (connected && parked > 0)
-        detail = `${parked} outbox rows refused by Kafka are parked in kafka_outbox_parked`
-      return {
-        kind: 'kafka',
-        connected,
-        outboxDepth: depth,
-        ...(options.outboxMaxEvents !== undefined
-          ? { outboxMaxEvents: options.outboxMaxEvents }
-          : {}),
-        ...(detail ? { detail } : {}),
-      }
-    },
+    health: () => describeHealth(parts, closed),
     async close() {
       if (closed) return
       closed = true
-      shutdown.abort()
-      // Consumers first (they may still write dead letters), then hand leadership over, then let
-      // the relay flush briefly: whatever is left stays in the outbox for the next start.
-      await Promise.allSettled([...consumers].map((c) => c.stop()))
-      await Promise.allSettled([leadership?.stop(), checkpoints.stop(), relayLoop.stop()])
-      await lane.close().catch((error) => log.warn({ err: error }, 'closing the producer failed'))
-      await admin.disconnect().catch(() => {})
-      outbox.close()
-      releaseWarnings()
+      await closeParts(parts, consumers)
     },
   }
-  return bus
+}
+
+/** Publish refuses (503, retryable) what would take the outbox beyond OUTBOX_MAX_EVENTS. */
+function ensureRoom(outbox: Outbox, max: number | undefined, adding: number) {
+  if (max === undefined) return
+  const depth = outbox.depth()
+  if (depth + adding > max)
+    throw new DomainError(
+      'outbox_full',
+      `the outbox holds ${depth} events waiting for Kafka (limit ${max}); retry later`,
+      503,
+      true
+    )
+}
+
+/** The log-end offset of every partition of `topics`, keyed topic/partition; 3 s at most. */
+async function fetchEndOffsets(parts: BusParts, topics: readonly string[]) {
+  const result = new Map<string, bigint>()
+  const offsets = await withTimeout(
+    Promise.all(
+      topics.map(
+        async (topic) =>
+          [topic, await parts.admin.fetchTopicOffsets(parts.names.physical(topic))] as const
+      )
+    ),
+    3_000,
+    'Kafka did not return the end offsets within 3 s'
+  )
+  for (const [topic, partitions] of offsets) {
+    for (const p of partitions) result.set(partitionKey(topic, p.partition), BigInt(p.high))
+  }
+  return result
+}
+
+function describeHealth(parts: BusParts, closed: boolean): BusHealth {
+  const { options, outbox } = parts
+  const depth = outbox.depth()
+  let detail = closed ? 'closed' : connectionTrouble(parts, depth)
+  const connected = detail === undefined
+  // Informational: Kafka is fine, but an operator should look at rows it refused for good.
+  const parked = outbox.parked() + parts.relay.parkedByThread()
+  if (connected && parked > 0)
+    detail = `${parked} outbox rows refused by Kafka are parked in kafka_outbox_parked`
+  return {
+    kind: 'kafka',
+    connected,
+    outboxDepth: depth,
+    ...(options.outboxMaxEvents !== undefined ? { outboxMaxEvents: options.outboxMaxEvents } : {}),
+    ...(detail ? { detail } : {}),
+  }
+}
+
+/** Why this open bus does not count as connected to Kafka; undefined when it does. */
+function connectionTrouble(parts: BusParts, depth: number): string | undefined {
+  const { startup } = parts
+  const relay = parts.relay.current()
+  const silentMs = parts.contact.silentMs()
+  const fatal = startup.fatal()
+  if (fatal) return fatal
+  if (!startup.verified()) {
+    const error = startup.lastError()
+    return `connecting to Kafka${error ? ` (${error})` : ''}; ${depth} events wait in the outbox`
+  }
+  if (relay && !relay.healthy())
+    return `relaying to Kafka fails (${relay.lastError()}); ${depth} events wait in the outbox`
+  if (silentMs === Number.POSITIVE_INFINITY) return 'lost the connection to Kafka; reconnecting'
+  if (silentMs > CONTACT_STALE_MS)
+    return `no answer from Kafka for ${Math.round(silentMs / 1000)} s`
+  return undefined
+}
+
+/**
+ * Consumers first (they may still write dead letters), then hand leadership over, then let the
+ * relay flush briefly: whatever is left stays in the outbox for the next start.
+ */
+async function closeParts(parts: BusParts, consumers: ReadonlySet<Consumer>) {
+  parts.shutdown.abort()
+  await Promise.allSettled([...consumers].map((c) => c.stop()))
+  await Promise.allSettled([parts.leadership?.stop(), parts.checkpoints.stop(), parts.relay.stop()])
+  await parts.lane
+    .close()
+    .catch((error) => parts.log.warn({ err: error }, 'closing the producer failed'))
+  await parts.admin.disconnect().catch(() => {})
+  parts.outbox.close()
+  parts.releaseWarnings()
 }
 
 const aborted = (signal: AbortSignal) =>
@@ -381,90 +504,6 @@ const aborted = (signal: AbortSignal) =>
     if (signal.aborted) resolve()
     else signal.addEventListener('abort', () => resolve(), { once: true })
   })
-
-/**
- * Connects the admin client and creates/verifies the topics, retrying with a capped backoff for as
- * long as Kafka is unreachable (an edge node may start hours before its broker). One warning when
- * Kafka does not answer, then debug lines; only a topic mismatch ends it (rejects).
- */
-async function connectAndEnsureTopics(
-  admin: Admin,
-  layout: readonly TopicSpec[],
-  names: TopicNames,
-  log: Logger,
-  signal: AbortSignal,
-  onError: (message: string) => void
-) {
-  for (let attempt = 1; !signal.aborted; attempt++) {
-    try {
-      await admin.connect()
-      await ensureTopics(admin, layout, names, log)
-      if (attempt > 1) log.info({ attempts: attempt }, 'Kafka answered; topics verified')
-      return
-    } catch (error) {
-      // Wrong credentials or topics laid out differently cannot heal by waiting: stop the node.
-      if (error instanceof TopicMismatchError || isAuthenticationError(error)) throw error
-      const retryInMs = 200 + backoffMs(attempt, 500, 30_000)
-      onError(error instanceof Error ? error.message : String(error))
-      const fields = { err: error, attempt, retry_in_ms: retryInMs }
-      if (attempt === 1)
-        log.warn(fields, 'Kafka is not reachable; serving from the outbox and retrying')
-      else log.debug(fields, 'Kafka is still not reachable')
-      await sleep(retryInMs, signal)
-    }
-  }
-  throw new Error('closed before Kafka was reached')
-}
-
-/**
- * The explicit admin step of start-up: creates missing topics with GridPulse's layout, then checks
- * every topic (also ones created by someone else) against it.
- */
-export async function ensureTopics(
-  admin: Admin,
-  layout: readonly TopicSpec[],
-  names: TopicNames,
-  log: Logger
-): Promise<void> {
-  const existing = new Set(await admin.listTopics())
-  const missing = layout.filter((t) => !existing.has(names.physical(t.logical)))
-  if (missing.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: names.physical(t.logical),
-        numPartitions: t.partitions,
-        configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
-      })),
-    })
-    log.info({ topics: missing.map((t) => names.physical(t.logical)) }, 'created Kafka topics')
-  }
-  const physical = layout.map((t) => names.physical(t.logical))
-  const metadata = await admin.fetchTopicMetadata({ topics: physical })
-  const described = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: physical.map((name) => ({
-      type: ConfigResourceTypes.TOPIC,
-      name,
-      configNames: ['cleanup.policy', 'retention.ms'],
-    })),
-  })
-  const mismatches: { topic: string; problems: string[] }[] = []
-  for (const spec of layout) {
-    const name = names.physical(spec.logical)
-    const meta = metadata.topics.find((t) => t.name === name)
-    const resource = described.resources.find((r) => r.resourceName === name)
-    const actual: ActualTopic = {
-      partitions: meta?.partitions.length ?? 0,
-      configs: Object.fromEntries(
-        (resource?.configEntries ?? []).map((c) => [c.configName, c.configValue])
-      ),
-    }
-    const problems = diffTopic(spec, actual)
-    if (problems.length > 0) mismatches.push({ topic: name, problems })
-  }
-  if (mismatches.length > 0) throw new TopicMismatchError(mismatches)
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined

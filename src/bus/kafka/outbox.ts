@@ -76,29 +76,19 @@ export interface Outbox {
   close(): void
 }
 
-export function createOutbox(options: {
-  path: string
-  nodeId: string
-  now?: () => number
+export interface OutboxOptions {
+  readonly path: string
+  readonly nodeId: string
+  readonly now?: () => number
   /** SQLite durability of a commit; FULL (the default) outlives a power cut. NORMAL: benchmarks only. */
-  synchronous?: 'FULL' | 'NORMAL'
-}): Outbox {
-  const now = options.now ?? Date.now
-  const db = new Database(options.path, { create: true, strict: true })
-  db.run('PRAGMA journal_mode = WAL')
-  // A 202 promises the event is kept: FULL fsyncs the WAL on every commit, so an accepted event
-  // survives an OS crash or a power cut too, not only a process crash (NORMAL's guarantee).
-  db.run(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`)
-  db.run('PRAGMA busy_timeout = 5000')
-  db.run(SCHEMA)
+  readonly synchronous?: 'FULL' | 'NORMAL'
+}
 
-  const insert = db.prepare(
-    'INSERT INTO kafka_outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)'
-  )
-  const upsertCheckpoint = db.prepare(
-    `INSERT INTO source_checkpoints (source, cursor, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`
-  )
+export function createOutbox(options: OutboxOptions): Outbox {
+  const now = options.now ?? Date.now
+  const db = openOutboxDb(options)
+  const append = createAppend(db, options.nodeId, now)
+  const parking = createParking(db, now)
   const selectCheckpoint = db.prepare(
     'SELECT cursor, updated_at FROM source_checkpoints WHERE source = ?'
   )
@@ -106,20 +96,49 @@ export function createOutbox(options: {
     'SELECT id, topic, key, value, headers FROM kafka_outbox ORDER BY id LIMIT ?'
   )
   const deleteUpTo = db.prepare('DELETE FROM kafka_outbox WHERE id <= ?')
-  const parkRow = db.transaction((row: OutboxRow, error: string) => {
-    db.query(
-      `INSERT OR REPLACE INTO kafka_outbox_parked (id, topic, key, value, headers, created_at, parked_at, error)
-       SELECT id, topic, key, value, headers, created_at, ?, ? FROM kafka_outbox WHERE id = ?`
-    ).run(now(), error.slice(0, 2_000), row.id)
-    return db.query('DELETE FROM kafka_outbox WHERE id = ?').run(row.id).changes
-  })
   // Ids are dense (AUTOINCREMENT; a rolled-back insert gives its id back) and rows leave from the
   // low end, so the span is the backlog: two index lookups instead of COUNT(*)'s full scan, and
   // right even while another process (`gridpulse backfill`) appends to the same outbox. A parked
   // row in the middle overstates it by one until the rows before it are relayed.
   const span = db.prepare('SELECT COALESCE(MAX(id) - MIN(id) + 1, 0) AS n FROM kafka_outbox')
-  let parked = (db.query('SELECT COUNT(*) AS n FROM kafka_outbox_parked').get() as { n: number }).n
 
+  return {
+    append,
+    page: (limit) => selectPage.all(limit) as OutboxRow[],
+    remove(lastId) {
+      deleteUpTo.run(lastId)
+    },
+    park: parking.park,
+    depth: () => (span.get() as { n: number }).n,
+    parked: parking.count,
+    readCheckpoint(source) {
+      const row = selectCheckpoint.get(source) as { cursor: string; updated_at: number } | null
+      return row ? { cursor: row.cursor, updatedAt: row.updated_at } : undefined
+    },
+    close: () => db.close(),
+  }
+}
+
+function openOutboxDb(options: OutboxOptions): Database {
+  const db = new Database(options.path, { create: true, strict: true })
+  db.run('PRAGMA journal_mode = WAL')
+  // A 202 promises the event is kept: FULL fsyncs the WAL on every commit, so an accepted event
+  // survives an OS crash or a power cut too, not only a process crash (NORMAL's guarantee).
+  db.run(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`)
+  db.run('PRAGMA busy_timeout = 5000')
+  db.run(SCHEMA)
+  return db
+}
+
+/** `Outbox.append`: messages, the source checkpoint and its control-topic record in one transaction. */
+function createAppend(db: Database, nodeId: string, now: () => number): Outbox['append'] {
+  const insert = db.prepare(
+    'INSERT INTO kafka_outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)'
+  )
+  const upsertCheckpoint = db.prepare(
+    `INSERT INTO source_checkpoints (source, cursor, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`
+  )
   const append = db.transaction(
     (messages: readonly OutgoingMessage[], checkpoint?: SourceCheckpoint) => {
       const ts = now()
@@ -130,7 +149,7 @@ export function createOutbox(options: {
           source: checkpoint.source,
           cursor: checkpoint.cursor,
           updated_at: ts,
-          node_id: options.nodeId,
+          node_id: nodeId,
         }
         insert.run(
           CHECKPOINT_TOPIC,
@@ -152,25 +171,26 @@ export function createOutbox(options: {
     commitAll: (writes) => appendAll(writes),
     commitOne: (w) => append(w.messages, w.checkpoint),
   })
+  return async (messages, checkpoint) => {
+    if (messages.length === 0 && !checkpoint) return
+    await commit({ messages, checkpoint })
+  }
+}
 
+/** `Outbox.park` and `Outbox.parked`: rows moved to kafka_outbox_parked, counted from start-up. */
+function createParking(db: Database, now: () => number) {
+  const parkRow = db.transaction((row: OutboxRow, error: string) => {
+    db.query(
+      `INSERT OR REPLACE INTO kafka_outbox_parked (id, topic, key, value, headers, created_at, parked_at, error)
+       SELECT id, topic, key, value, headers, created_at, ?, ? FROM kafka_outbox WHERE id = ?`
+    ).run(now(), error.slice(0, 2_000), row.id)
+    return db.query('DELETE FROM kafka_outbox WHERE id = ?').run(row.id).changes
+  })
+  let parked = (db.query('SELECT COUNT(*) AS n FROM kafka_outbox_parked').get() as { n: number }).n
   return {
-    async append(messages, checkpoint) {
-      if (messages.length === 0 && !checkpoint) return
-      await commit({ messages, checkpoint })
-    },
-    page: (limit) => selectPage.all(limit) as OutboxRow[],
-    remove(lastId) {
-      deleteUpTo.run(lastId)
-    },
-    park(row, error) {
+    park(row: OutboxRow, error: string) {
       parked += parkRow(row, error)
     },
-    depth: () => (span.get() as { n: number }).n,
-    parked: () => parked,
-    readCheckpoint(source) {
-      const row = selectCheckpoint.get(source) as { cursor: string; updated_at: number } | null
-      return row ? { cursor: row.cursor, updatedAt: row.updated_at } : undefined
-    },
-    close: () => db.close(),
+    count: () => parked,
   }
 }

@@ -98,109 +98,98 @@ const workerEntry = (): string | URL =>
 
 /** Starts the worker and waits until it has opened the outbox; rejects if it cannot start. */
 export async function createRelayThread(options: RelayThreadOptions): Promise<Relay> {
-  const log = options.log
-  const relayLog = log.child({ component: 'bus.kafka' }).child({ component: 'bus.kafka.relay' })
   const worker = new Worker(workerEntry())
-  let ok = true
-  let error: string | undefined
-  let stopping = false
-  let exited = false
-  let onReady: { resolve: () => void; reject: (e: Error) => void } | undefined
-  let onStopped: (() => void) | undefined
   let markEnded!: () => void
   const ended = new Promise<void>((resolve) => {
     markEnded = resolve
   })
-  const children = new Map<string, Logger>()
-
-  const replay = (record: ForwardedLog) => {
-    const key = JSON.stringify(record.chain)
-    let child = children.get(key)
-    if (!child) {
-      child = log
-      for (const bindings of record.chain) child = child.child(bindings)
-      children.set(key, child)
-    }
-    child[record.level](reviveFields(record.fields), record.msg)
+  const thread: ThreadState = {
+    ok: true,
+    error: undefined,
+    stopping: false,
+    exited: false,
+    onReady: undefined,
+    onStopped: undefined,
+    markEnded,
   }
-
-  const fail = (detail: string) => {
-    markEnded()
-    exited = true
-    ok = false
-    error = detail
-    onReady?.reject(new Error(detail))
-    onReady = undefined
-    onStopped?.()
-    if (!stopping)
-      relayLog.error(
-        { error: detail },
-        'the outbox relay thread failed; the outbox keeps every event until it is restarted'
-      )
-  }
-
-  worker.onmessage = (event: MessageEvent<FromRelayWorker>) => {
-    const m = event.data
-    switch (m.t) {
-      case 'sent':
-        ok = true
-        error = undefined
-        options.onSent?.(m.rows)
-        break
-      case 'failed':
-        ok = false
-        error = m.error
-        break
-      case 'parked':
-        options.onParked?.()
-        break
-      case 'log':
-        replay(m.record)
-        break
-      case 'ready':
-        onReady?.resolve()
-        onReady = undefined
-        break
-      case 'fatal':
-        fail(m.error)
-        break
-      case 'stopped':
-        exited = true
-        markEnded()
-        onStopped?.()
-        break
-    }
-  }
-  worker.onerror = (event: ErrorEvent) => {
-    event.preventDefault?.()
-    fail(`relay thread error: ${event.message}`)
-  }
-  worker.addEventListener('close', () => {
-    if (!exited) fail('the relay thread exited unexpectedly')
-  })
-
+  listen(worker, thread, options)
   const send = (m: ToRelayWorker) => {
-    if (!exited) worker.postMessage(m)
+    if (!thread.exited) worker.postMessage(m)
   }
-
   const ready = new Promise<void>((resolve, reject) => {
-    onReady = { resolve, reject }
+    thread.onReady = { resolve, reject }
   })
-  send({
-    t: 'init',
-    init: {
-      outboxPath: options.outboxPath,
-      nodeId: options.nodeId,
-      brokers: options.brokers,
-      security: options.security,
-      clientId: options.clientId,
-      topicPrefix: options.topicPrefix,
-      partitions: options.partitions,
-      pageSize: options.pageSize,
-      levelValue: log.levelVal,
+  send({ t: 'init', init: workerInit(options) })
+  await untilReady(worker, thread, ready, options.startTimeoutMs ?? 30_000)
+
+  return {
+    ended,
+    wake: () => send({ t: 'wake' }),
+    healthy: () => thread.ok,
+    lastError: () => thread.error,
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs
+      while (
+        thread.ok &&
+        !thread.exited &&
+        !thread.stopping &&
+        options.depth() > 0 &&
+        Date.now() < deadline
+      )
+        await Bun.sleep(20)
     },
-  })
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000
+    async stop() {
+      if (thread.stopping) return
+      thread.stopping = true
+      if (!thread.exited) {
+        const stopped = new Promise<void>((resolve) => {
+          thread.onStopped = resolve
+        })
+        worker.postMessage({ t: 'stop' } satisfies ToRelayWorker)
+        await stopped
+      }
+      worker.terminate()
+      thread.markEnded()
+    },
+  }
+}
+
+/** The node's view of the worker: its relay's health and where its life stands. */
+interface ThreadState {
+  /** False from a failed send until the next successful one (as the in-process relay's). */
+  ok: boolean
+  error: string | undefined
+  /** The node asked the worker to stop (or gave up starting it): its end is no failure. */
+  stopping: boolean
+  /** The worker is gone: nothing more is posted to it. */
+  exited: boolean
+  /** Pending start-up, settled by the worker's `ready` or its failure. */
+  onReady: { resolve: () => void; reject: (e: Error) => void } | undefined
+  /** Pending stop, settled by the worker's `stopped` or its failure. */
+  onStopped: (() => void) | undefined
+  /** Settles {@link Relay.ended}. */
+  readonly markEnded: () => void
+}
+
+const workerInit = (options: RelayThreadOptions): RelayWorkerInit => ({
+  outboxPath: options.outboxPath,
+  nodeId: options.nodeId,
+  brokers: options.brokers,
+  security: options.security,
+  clientId: options.clientId,
+  topicPrefix: options.topicPrefix,
+  partitions: options.partitions,
+  pageSize: options.pageSize,
+  levelValue: options.log.levelVal,
+})
+
+/** Waits for the worker's `ready`; on a timeout or a failure, terminates it and rejects. */
+async function untilReady(
+  worker: Worker,
+  thread: ThreadState,
+  ready: Promise<void>,
+  startTimeoutMs: number
+) {
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     await Promise.race([
@@ -213,37 +202,88 @@ export async function createRelayThread(options: RelayThreadOptions): Promise<Re
       }),
     ])
   } catch (e) {
-    stopping = true
-    exited = true
+    thread.stopping = true
+    thread.exited = true
     worker.terminate()
     throw e
   } finally {
     clearTimeout(timer)
   }
+}
 
-  return {
-    ended,
-    wake: () => send({ t: 'wake' }),
-    healthy: () => ok,
-    lastError: () => error,
-    async drain(timeoutMs) {
-      const deadline = Date.now() + timeoutMs
-      while (ok && !exited && !stopping && options.depth() > 0 && Date.now() < deadline)
-        await Bun.sleep(20)
-    },
-    async stop() {
-      if (stopping) return
-      stopping = true
-      if (!exited) {
-        const stopped = new Promise<void>((resolve) => {
-          onStopped = resolve
-        })
-        worker.postMessage({ t: 'stop' } satisfies ToRelayWorker)
-        await stopped
-      }
-      worker.terminate()
-      markEnded()
-    },
+/** Follows the worker: its messages, an uncaught error in it, its exit. */
+function listen(worker: Worker, thread: ThreadState, options: RelayThreadOptions) {
+  const relayLog = options.log
+    .child({ component: 'bus.kafka' })
+    .child({ component: 'bus.kafka.relay' })
+  const replay = createLogReplay(options.log)
+  const fail = (detail: string) => {
+    thread.markEnded()
+    thread.exited = true
+    thread.ok = false
+    thread.error = detail
+    thread.onReady?.reject(new Error(detail))
+    thread.onReady = undefined
+    thread.onStopped?.()
+    if (!thread.stopping)
+      relayLog.error(
+        { error: detail },
+        'the outbox relay thread failed; the outbox keeps every event until it is restarted'
+      )
+  }
+  worker.onmessage = (event: MessageEvent<FromRelayWorker>) => {
+    const m = event.data
+    switch (m.t) {
+      case 'sent':
+        thread.ok = true
+        thread.error = undefined
+        options.onSent?.(m.rows)
+        break
+      case 'failed':
+        thread.ok = false
+        thread.error = m.error
+        break
+      case 'parked':
+        options.onParked?.()
+        break
+      case 'log':
+        replay(m.record)
+        break
+      case 'ready':
+        thread.onReady?.resolve()
+        thread.onReady = undefined
+        break
+      case 'fatal':
+        fail(m.error)
+        break
+      case 'stopped':
+        thread.exited = true
+        thread.markEnded()
+        thread.onStopped?.()
+        break
+    }
+  }
+  worker.onerror = (event: ErrorEvent) => {
+    event.preventDefault?.()
+    fail(`relay thread error: ${event.message}`)
+  }
+  worker.addEventListener('close', () => {
+    if (!thread.exited) fail('the relay thread exited unexpectedly')
+  })
+}
+
+/** Logs the worker's records through children of `log` with the same bindings (one per chain). */
+function createLogReplay(log: Logger) {
+  const children = new Map<string, Logger>()
+  return (record: ForwardedLog) => {
+    const key = JSON.stringify(record.chain)
+    let child = children.get(key)
+    if (!child) {
+      child = log
+      for (const bindings of record.chain) child = child.child(bindings)
+      children.set(key, child)
+    }
+    child[record.level](reviveFields(record.fields), record.msg)
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Message, TopicMessages } from 'kafkajs'
 import { backoffMs, sleep } from '@/lib'
 import type { Logger } from '@/observability'
+import { createWakeup, type Wakeup } from '../wakeup'
 import type { Outbox, OutboxRow } from './outbox'
 import { isUndeliverable, type ProducerLane } from './producer'
 import { CHECKPOINT_TOPIC } from './topics'
@@ -53,144 +54,169 @@ export interface Relay {
  * holds one page at most.
  */
 export function createRelay(options: RelayOptions): Relay {
-  const { outbox, lane, log } = options
-  const pageSize = options.pageSize ?? 3000
-  const ackEvery = options.ackEvery ?? 250
-  const idleMs = options.idleMs ?? 1000
+  const { outbox } = options
   const controller = new AbortController()
-  let ok = true
-  let error: string | undefined
-  let failures = 0
-
-  let wakeUp: () => void = () => {}
-  let woken = new Promise<void>((resolve) => {
-    wakeUp = resolve
-  })
-  const wake = () => {
-    const resolve = wakeUp
-    woken = new Promise<void>((r) => {
-      wakeUp = r
-    })
-    resolve()
-  }
-
-  const toMessage = (row: OutboxRow): Message => ({
-    key: row.key,
-    value: row.value,
-    headers: JSON.parse(row.headers),
-  })
-
-  /** Sends rows in order: the events first, then the checkpoints they complete. */
-  async function sendPage(rows: readonly OutboxRow[]) {
-    const data: TopicMessages[] = []
-    const byTopic = new Map<string, Message[]>()
-    // Latest cursor per source wins; the topic is compacted by the same key anyway.
-    const checkpoints = new Map<string, Message>()
-    for (const row of rows) {
-      if (row.topic === CHECKPOINT_TOPIC) {
-        checkpoints.set(row.key ?? '', toMessage(row))
-        continue
-      }
-      let messages = byTopic.get(row.topic)
-      if (!messages) {
-        messages = []
-        byTopic.set(row.topic, messages)
-        data.push({ topic: options.physical(row.topic), messages })
-      }
-      messages.push(toMessage(row))
-    }
-    if (data.length > 0) {
-      try {
-        await lane.send(data)
-      } catch (error) {
-        if (!isUndeliverable(error)) throw error
-        await isolate(rows.filter((r) => r.topic !== CHECKPOINT_TOPIC))
-      }
-    }
-    if (checkpoints.size > 0)
-      await lane.send([
-        { topic: options.physical(CHECKPOINT_TOPIC), messages: [...checkpoints.values()] },
-      ])
-  }
-
-  /** Kafka refused part of a page for good: send it row by row and park each row it refuses. */
-  async function isolate(rows: readonly OutboxRow[]) {
-    for (const row of rows) {
-      try {
-        await lane.send([{ topic: options.physical(row.topic), messages: [toMessage(row)] }])
-      } catch (error) {
-        if (!isUndeliverable(error)) throw error
-        outbox.park(row, error instanceof Error ? error.message : String(error))
-        log.error(
-          { err: error, 'outbox.id': row.id, 'kafka.topic': row.topic, bytes: row.value.length },
-          'Kafka refuses this outbox row for good; parked in kafka_outbox_parked so the rows behind it keep flowing'
-        )
-      }
-    }
-  }
-
-  const loop = (async () => {
-    while (!controller.signal.aborted) {
-      const waitFor = woken
-      let rows: OutboxRow[]
-      try {
-        rows = outbox.page(pageSize)
-      } catch (e) {
-        log.error({ err: e }, 'reading the outbox failed')
-        await sleep(idleMs, controller.signal)
-        continue
-      }
-      if (rows.length === 0) {
-        await Promise.race([waitFor, sleep(idleMs, controller.signal)])
-        continue
-      }
-      try {
-        // A page is read at once (one query) but acknowledged in small units: each unit's rows are
-        // deleted as soon as Kafka has them, so a crash re-sends one unit at most, not a page.
-        for (let i = 0; i < rows.length; i += ackEvery) {
-          const unit = rows.slice(i, i + ackEvery)
-          await sendPage(unit)
-          outbox.remove(unit[unit.length - 1]!.id)
-        }
-        if (!ok)
-          log.info(
-            { failures, outbox_depth: outbox.depth() },
-            'Kafka is reachable again; relaying the outbox backlog'
-          )
-        ok = true
-        error = undefined
-        failures = 0
-        options.onSent?.(rows.length)
-      } catch (e) {
-        if (controller.signal.aborted) break
-        failures++
-        ok = false
-        error = e instanceof Error ? e.message : String(e)
-        options.onFailure?.(error)
-        const retryInMs = 100 + backoffMs(failures, 250, 15_000, options.random)
-        log.warn(
-          { err: e, failures, outbox_depth: outbox.depth(), retry_in_ms: retryInMs },
-          'relaying the outbox to Kafka failed; will retry'
-        )
-        await sleep(retryInMs, controller.signal)
-      }
-    }
-  })()
-
+  const wakeup = createWakeup()
+  const health: RelayHealth = { ok: true, error: undefined, failures: 0 }
+  const loop = relayLoop(options, health, wakeup, controller.signal)
   return {
-    wake,
-    healthy: () => ok,
-    lastError: () => error,
+    wake: wakeup.wake,
+    healthy: () => health.ok,
+    lastError: () => health.error,
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs
-      while (ok && outbox.depth() > 0 && Date.now() < deadline && !controller.signal.aborted)
+      while (health.ok && outbox.depth() > 0 && Date.now() < deadline && !controller.signal.aborted)
         await Bun.sleep(20)
     },
     ended: loop,
     async stop() {
       controller.abort()
-      wake()
+      wakeup.wake()
       await loop
     },
+  }
+}
+
+/** The relay's health: false from a failed send until the next successful one. */
+interface RelayHealth {
+  ok: boolean
+  error: string | undefined
+  /** Failed sends in a row: the backoff's exponent. */
+  failures: number
+}
+
+/** Pages through the outbox until `signal` aborts: send, delete, repeat; back off while Kafka fails. */
+async function relayLoop(
+  options: RelayOptions,
+  health: RelayHealth,
+  wakeup: Wakeup,
+  signal: AbortSignal
+): Promise<void> {
+  const { outbox, log } = options
+  const pageSize = options.pageSize ?? 3000
+  const idleMs = options.idleMs ?? 1000
+  while (!signal.aborted) {
+    const waitFor = wakeup.next()
+    let rows: OutboxRow[]
+    try {
+      rows = outbox.page(pageSize)
+    } catch (e) {
+      log.error({ err: e }, 'reading the outbox failed')
+      await sleep(idleMs, signal)
+      continue
+    }
+    if (rows.length === 0) {
+      await Promise.race([waitFor, sleep(idleMs, signal)])
+      continue
+    }
+    try {
+      await relayPage(options, rows)
+      if (!health.ok)
+        log.info(
+          { failures: health.failures, outbox_depth: outbox.depth() },
+          'Kafka is reachable again; relaying the outbox backlog'
+        )
+      health.ok = true
+      health.error = undefined
+      health.failures = 0
+      options.onSent?.(rows.length)
+    } catch (e) {
+      if (signal.aborted) break
+      await backOff(options, health, e, signal)
+    }
+  }
+}
+
+/**
+ * A page is read at once (one query) but acknowledged in small units: each unit's rows are deleted
+ * as soon as Kafka has them, so a crash re-sends one unit at most, not a page.
+ */
+async function relayPage(options: RelayOptions, rows: readonly OutboxRow[]) {
+  const ackEvery = options.ackEvery ?? 250
+  for (let i = 0; i < rows.length; i += ackEvery) {
+    const unit = rows.slice(i, i + ackEvery)
+    await sendPage(options, unit)
+    options.outbox.remove(unit[unit.length - 1]!.id)
+  }
+}
+
+/** A send failed: records why, logs it and sleeps a backoff with full jitter before the retry. */
+async function backOff(
+  options: RelayOptions,
+  health: RelayHealth,
+  e: unknown,
+  signal: AbortSignal
+) {
+  health.failures++
+  health.ok = false
+  health.error = e instanceof Error ? e.message : String(e)
+  options.onFailure?.(health.error)
+  const retryInMs = 100 + backoffMs(health.failures, 250, 15_000, options.random)
+  options.log.warn(
+    {
+      err: e,
+      failures: health.failures,
+      outbox_depth: options.outbox.depth(),
+      retry_in_ms: retryInMs,
+    },
+    'relaying the outbox to Kafka failed; will retry'
+  )
+  await sleep(retryInMs, signal)
+}
+
+const toMessage = (row: OutboxRow): Message => ({
+  key: row.key,
+  value: row.value,
+  headers: JSON.parse(row.headers),
+})
+
+/** Sends rows in order: the events first, then the checkpoints they complete. */
+async function sendPage(options: RelayOptions, rows: readonly OutboxRow[]) {
+  const { lane, physical } = options
+  const data: TopicMessages[] = []
+  const byTopic = new Map<string, Message[]>()
+  // Latest cursor per source wins; the topic is compacted by the same key anyway.
+  const checkpoints = new Map<string, Message>()
+  for (const row of rows) {
+    if (row.topic === CHECKPOINT_TOPIC) {
+      checkpoints.set(row.key ?? '', toMessage(row))
+      continue
+    }
+    let messages = byTopic.get(row.topic)
+    if (!messages) {
+      messages = []
+      byTopic.set(row.topic, messages)
+      data.push({ topic: physical(row.topic), messages })
+    }
+    messages.push(toMessage(row))
+  }
+  if (data.length > 0) {
+    try {
+      await lane.send(data)
+    } catch (error) {
+      if (!isUndeliverable(error)) throw error
+      await isolate(
+        options,
+        rows.filter((r) => r.topic !== CHECKPOINT_TOPIC)
+      )
+    }
+  }
+  if (checkpoints.size > 0)
+    await lane.send([{ topic: physical(CHECKPOINT_TOPIC), messages: [...checkpoints.values()] }])
+}
+
+/** Kafka refused part of a page for good: send it row by row and park each row it refuses. */
+async function isolate(options: RelayOptions, rows: readonly OutboxRow[]) {
+  for (const row of rows) {
+    try {
+      await options.lane.send([{ topic: options.physical(row.topic), messages: [toMessage(row)] }])
+    } catch (error) {
+      if (!isUndeliverable(error)) throw error
+      options.outbox.park(row, error instanceof Error ? error.message : String(error))
+      options.log.error(
+        { err: error, 'outbox.id': row.id, 'kafka.topic': row.topic, bytes: row.value.length },
+        'Kafka refuses this outbox row for good; parked in kafka_outbox_parked so the rows behind it keep flowing'
+      )
+    }
   }
 }

@@ -235,13 +235,6 @@ export interface DispatchRevision {
   readonly correlation_id: string
 }
 
-export interface GenerationMix {
-  readonly region_id: RegionId
-  readonly interval_end: string
-  readonly total_mw: number
-  readonly fuels: { fuel_type: FuelType; value_mw: number; share: number; unit_count: number }[]
-}
-
 type DispatchQuery = RangeQuery & { regionId?: RegionId; fuelType?: FuelType }
 
 const series: SeriesSpec<DispatchRow, MarketDispatchEvent> = {
@@ -265,11 +258,6 @@ export interface DispatchQueries
   /** Every revision of the manual reading for (region, fuel, interval), oldest first. */
   revisions(regionId: RegionId, fuelType: FuelType, intervalEnd: string): DispatchRevision[]
   byEventId(eventId: string): MarketDispatchEvent | undefined
-  /**
-   * MW and share by fuel type for one region and interval (the newest SCADA interval by default).
-   * Shares are of the region's net total, so loads (negative) reduce the denominator.
-   */
-  generationMix(regionId: RegionId, intervalEnd?: string): GenerationMix | undefined
 }
 
 export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries, 'dispatch'> = {
@@ -278,12 +266,15 @@ export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries
   table: dispatch,
   time: dispatch.intervalEnd,
   dispatchIntervals: true,
-  regionStats: {
-    region: dispatch.regionId,
-    value: dispatch.valueMw,
-    count: 'dispatch_count',
-    prefix: 'value_mw',
-  },
+  regionStats: [
+    {
+      region: dispatch.regionId,
+      value: dispatch.valueMw,
+      count: 'dispatch_count',
+      prefix: 'value_mw',
+      counts: 'rows',
+    },
+  ],
   writer(db, context) {
     const upsert = upsertStatement(db, dispatch, 'update')
     const writeManual = createManualDispatchWriter(db, context)
@@ -309,14 +300,6 @@ export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries
        FROM dispatch_revisions WHERE region_id = $regionId AND fuel_type = $fuelType AND interval_end = $intervalEnd
        ORDER BY revision`
     )
-    const latestScadaInterval = db.sqlite.prepare(
-      "SELECT MAX(interval_end) AS t FROM dispatch WHERE region_id = $region AND source = 'aemo.dispatch_scada'"
-    )
-    const mixRows = db.sqlite.prepare(
-      `SELECT fuel_type AS fuelType, SUM(value_mw) AS valueMw, SUM(unit_count) AS unitCount FROM dispatch
-       WHERE region_id = $region AND interval_end = $t AND source = 'aemo.dispatch_scada'
-       GROUP BY fuel_type ORDER BY SUM(value_mw) DESC`
-    )
     return {
       ...createSeriesQueries<DispatchRow, MarketDispatchEvent, DispatchQuery>(db, series),
       revisions(regionId, fuelType, intervalEnd) {
@@ -330,30 +313,6 @@ export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries
       byEventId(eventId) {
         const row = db.orm.select().from(dispatch).where(eq(dispatch.eventId, eventId)).get()
         return row ? toDispatch(row) : undefined
-      },
-      generationMix(regionId, intervalEnd) {
-        const t = intervalEnd
-          ? Date.parse(intervalEnd)
-          : (latestScadaInterval.get({ region: regionId }) as { t: number | null }).t
-        if (t === null || t === undefined) return undefined
-        const rows = mixRows.all({ region: regionId, t }) as {
-          fuelType: FuelType
-          valueMw: number
-          unitCount: number
-        }[]
-        if (rows.length === 0) return undefined
-        const total = rows.reduce((sum, r) => sum + r.valueMw, 0)
-        return {
-          region_id: regionId,
-          interval_end: toUtcIso(t),
-          total_mw: Math.round(total * 1e6) / 1e6,
-          fuels: rows.map((r) => ({
-            fuel_type: r.fuelType,
-            value_mw: r.valueMw,
-            unit_count: r.unitCount,
-            share: total === 0 ? 0 : Math.round((r.valueMw / total) * 1e6) / 1e6,
-          })),
-        }
       },
     }
   },

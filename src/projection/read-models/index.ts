@@ -1,8 +1,10 @@
 import type { GridEventType } from '@/canonical'
 import { dispatchReadModel } from './dispatch'
+import { fcasPricesReadModel } from './fcas-prices'
 import { interconnectorFlowsReadModel } from './interconnector-flows'
 import { pricesReadModel } from './prices'
 import type { ReadModel } from './read-model'
+import { rooftopPvReadModel } from './rooftop-pv'
 import { scadaReconciliationReadModel } from './scada-reconciliation'
 import { weatherReadModel } from './weather'
 
@@ -17,6 +19,8 @@ export const READ_MODELS = {
   WeatherObservation: weatherReadModel,
   InterconnectorFlowEvent: interconnectorFlowsReadModel,
   ScadaReconciliationEvent: scadaReconciliationReadModel,
+  RooftopPvEvent: rooftopPvReadModel,
+  RegionFcasPriceEvent: fcasPricesReadModel,
 } as const satisfies { readonly [T in GridEventType]: ReadModel<T, unknown> }
 
 export type AnyReadModel = (typeof READ_MODELS)[GridEventType]

@@ -82,7 +82,7 @@ export const interconnectorFlowsReadModel: ReadModel<
   table: interconnectorFlows,
   time: interconnectorFlows.intervalEnd,
   dispatchIntervals: true,
-  regionStats: null,
+  regionStats: [],
   writer(db) {
     const upsert = upsertStatement(db, interconnectorFlows, 'update')
     return (event, envelope) => {

@@ -50,12 +50,14 @@ export const envelopeOf = (row: EnvelopeRow) => ({
 /**
  * `INSERT … ON CONFLICT (key) DO UPDATE` for every column of a drizzle table, as one raw bun:sqlite
  * statement with named parameters (the columns' property names). Written from the schema, run
- * without drizzle's per-call parameter mapping: this is the projector's hot path.
+ * without drizzle's per-call parameter mapping: this is the projector's hot path. `updateWhen`
+ * (SQL over the stored row, by table name, and `excluded`) keeps the stored row when it is false.
  */
 export function upsertStatement(
   db: ProjectionDb,
   table: SQLiteTable,
-  conflict: 'update' | 'ignore'
+  conflict: 'update' | 'ignore',
+  updateWhen?: string
 ) {
   const columns = Object.entries(getTableColumns(table))
   const names = columns.map(([, c]) => `"${c.name}"`).join(', ')
@@ -67,11 +69,20 @@ export function upsertStatement(
       : `DO UPDATE SET ${columns
           .filter(([, c]) => !c.primary)
           .map(([, c]) => `"${c.name}" = excluded."${c.name}"`)
-          .join(', ')}`
+          .join(', ')}${updateWhen ? ` WHERE ${updateWhen}` : ''}`
   return db.sqlite.prepare(
     `INSERT INTO "${getTableName(table)}" (${names}) VALUES (${params}) ON CONFLICT ("${key}") ${onConflict}`
   )
 }
+
+/**
+ * The `updateWhen` of a price stream (energy and FCAS): a stored price is replaced by a later event
+ * with the same id (same region, service and interval: a re-published or backfilled file), in log
+ * order, except that a FIRM price is never replaced by one that is not FIRM. AEMO marks a price FIRM
+ * once its review is over, so re-ingesting an older file cannot un-firm it.
+ */
+export const firmStays = (table: string) =>
+  `NOT ("${table}"."price_status" IS 'FIRM' AND excluded."price_status" IS NOT 'FIRM')`
 
 /** Writes one event's row(s); prepared once, run per event inside the projector's transaction. */
 export type Writer<T extends GridEventType> = (event: EventOf<T>, envelope: EnvelopeParams) => void
@@ -92,6 +103,8 @@ export interface RegionStatsSpec {
   readonly value: SQLiteColumn
   readonly count: RegionCount
   readonly prefix: RegionMetric
+  /** What `count` counts: the stream's rows, or only those where `value` is not null. */
+  readonly counts: 'rows' | 'values'
 }
 
 /**
@@ -106,14 +119,23 @@ export interface ReadModel<T extends GridEventType, Q, P extends string = string
   readonly table: SQLiteTable
   /** Column holding the event time (epoch ms): newest interval per source. */
   readonly time: SQLiteColumn
-  /** True when rows are 5-minute dispatch intervals: their intervals count for the gap report. */
+  /**
+   * True when rows are market intervals (5-minute dispatch, 30-minute rooftop PV): their interval
+   * ends count for their source's gap report.
+   */
   readonly dispatchIntervals: boolean
-  readonly regionStats: RegionStatsSpec | null
+  /** Per-region figures of `/api/v1/stats` (none, one, or several columns). */
+  readonly regionStats: readonly RegionStatsSpec[]
   /**
    * A time series the API serves as a list, a CSV export and `interval=` aggregates; its queries
    * come from `createSeriesQueries(db, series)`. Absent for streams that are not time series.
    */
   readonly series?: SeriesSpec<never, unknown>
+  /**
+   * Other shapes of the same rows served by routes of their own (e.g. curtailment and storage of
+   * the price rows), each a time series too, by its name on the read port's queries.
+   */
+  readonly views?: Readonly<Record<string, SeriesSpec<never, unknown>>>
   readonly writer: (db: ProjectionDb, context: WriterContext) => Writer<T>
   readonly queries: (db: ProjectionDb) => Q
 }

@@ -54,12 +54,14 @@ describe('given one event of every type, when projected', () => {
     expect(queries.weather.list(all).data).toEqual([events.WeatherObservation])
     expect(queries.interconnectors.list(all).data).toEqual([events.InterconnectorFlowEvent])
     expect(queries.reconciliation.list(all).data).toEqual([events.ScadaReconciliationEvent])
+    expect(queries.rooftop.list(all).data).toEqual([{ ...events.RooftopPvEvent, preferred: true }])
+    expect(queries.fcas.list(all).data).toEqual([events.RegionFcasPriceEvent])
     expect(queries.dispatch.byEventId(events.MarketDispatchEvent.event_id)).toEqual(
       events.MarketDispatchEvent
     )
   })
 
-  test('the stats count every stream, interconnector flows and SCADA reconciliation included', async () => {
+  test('the stats count every stream, interconnector flows, SCADA reconciliation and rooftop PV included', async () => {
     const stats = (await projected(Object.values(events))).stats()
     expect(stats.totals).toEqual({
       dispatch: 1,
@@ -67,12 +69,15 @@ describe('given one event of every type, when projected', () => {
       weather: 1,
       interconnector_flows: 1,
       scada_reconciliation: 1,
+      rooftop_pv: 1,
+      fcas_prices: 1,
       dead_letters: 0,
     })
     // Each source's events: all the streams it feeds.
     expect(stats.sources.map((s) => [s.source, s.events])).toEqual([
       ['aemo.dispatch_scada', 2],
-      ['aemo.dispatchis', 2],
+      ['aemo.dispatchis', 3],
+      ['aemo.rooftop_pv', 1],
       ['openmeteo.forecast', 1],
     ])
     expect(stats.regions).toEqual([
@@ -90,6 +95,23 @@ describe('given one event of every type, when projected', () => {
         temperature_c_min: 21.5,
         temperature_c_avg: 21.5,
         temperature_c_max: 21.5,
+        rooftop_pv_count: 1,
+        power_mw_min: 4483.887,
+        power_mw_avg: 4483.887,
+        power_mw_max: 4483.887,
+        // (410.5 − 400.25) + (1200 − 1200)
+        curtailment_count: 1,
+        curtailment_mw_min: 10.25,
+        curtailment_mw_avg: 10.25,
+        curtailment_mw_max: 10.25,
+        storage_count: 1,
+        storage_mwh_min: 1702.03835,
+        storage_mwh_avg: 1702.03835,
+        storage_mwh_max: 1702.03835,
+        fcas_count: 1,
+        fcas_price_min: 0.42,
+        fcas_price_avg: 0.42,
+        fcas_price_max: 0.42,
       },
     ])
     expect(stats.scada_unmapped).toEqual({

@@ -72,7 +72,7 @@ export const scadaReconciliationReadModel: ReadModel<
   table: scadaReconciliation,
   time: scadaReconciliation.intervalEnd,
   dispatchIntervals: true,
-  regionStats: null,
+  regionStats: [],
   writer(db) {
     const upsert = upsertStatement(db, scadaReconciliation, 'update')
     return (event, envelope) => {

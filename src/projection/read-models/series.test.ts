@@ -55,27 +55,46 @@ describe('buckets are aligned to NEM time (UTC+10) and hold (start, end]', () =>
 })
 
 describe('every aggregate query is an index range scan', () => {
-  test('for every series, every combination of its filters and every width (EXPLAIN QUERY PLAN)', () => {
+  test('for every series and view, every combination of its filters and every width (EXPLAIN QUERY PLAN)', () => {
+    type Explain = { explain(q: object): string[] }
     const queries = createReadPort(openProjectionDb(':memory:')) as unknown as Record<
       string,
-      { explain(q: object): string[] }
+      Explain & Record<string, Explain>
     >
-    const series = READ_MODEL_LIST.filter((m) => m.series)
-    expect(series.map((m) => m.port as string).sort()).toEqual(
-      ['dispatch', 'interconnectors', 'prices', 'reconciliation', 'weather'].sort()
+    const all = READ_MODEL_LIST.flatMap((m) => [
+      ...(m.series ? [{ name: m.port as string, spec: m.series, q: queries[m.port]! }] : []),
+      ...Object.entries(m.views ?? {}).map(([view, spec]) => ({
+        name: `${m.port}.${view}`,
+        spec,
+        q: queries[m.port]![view]!,
+      })),
+    ])
+    expect(all.map((s) => s.name).sort()).toEqual(
+      [
+        'dispatch',
+        'fcas',
+        'interconnectors',
+        'prices',
+        'prices.curtailment',
+        'prices.storage',
+        'reconciliation',
+        'rooftop',
+        'weather',
+      ].sort()
     )
-    for (const model of series) {
-      const table = getTableName(model.table)
-      const filters = Object.keys(model.series!.filters)
-      const combinations = filters.reduce<string[][]>(
-        (all, f) => [...all, ...all.map((c) => [...c, f])],
+    for (const { name, spec, q } of all) {
+      const table = getTableName(spec.table)
+      const combinations = Object.keys(spec.filters).reduce<string[][]>(
+        (sets, f) => [...sets, ...sets.map((c) => [...c, f])],
         [[]]
       )
       for (const combination of combinations)
         for (const interval of INTERVALS) {
-          const q = { interval, ...Object.fromEntries(combination.map((f) => [f, 'x'])) }
-          const plan = queries[model.port]!.explain(q)
-          const what = `${model.port} ${interval} [${combination}]: ${plan.join(' | ')}`
+          const plan = q.explain({
+            interval,
+            ...Object.fromEntries(combination.map((f) => [f, 'x'])),
+          })
+          const what = `${name} ${interval} [${combination}]: ${plan.join(' | ')}`
           expect(
             plan.filter((line) => line.startsWith(`SCAN ${table}`)),
             what

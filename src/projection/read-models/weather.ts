@@ -80,12 +80,15 @@ export const weatherReadModel: ReadModel<'WeatherObservation', WeatherQueries, '
   time: weather.observedAt,
   // Hourly-ish model output, not dispatch intervals: no gap report.
   dispatchIntervals: false,
-  regionStats: {
-    region: weather.regionId,
-    value: weather.temperatureC,
-    count: 'weather_count',
-    prefix: 'temperature_c',
-  },
+  regionStats: [
+    {
+      region: weather.regionId,
+      value: weather.temperatureC,
+      count: 'weather_count',
+      prefix: 'temperature_c',
+      counts: 'rows',
+    },
+  ],
   writer(db) {
     const upsert = upsertStatement(db, weather, 'update')
     return (event, envelope) => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test'
-import { eventIdFor, RegionPriceEventSchema } from '@/canonical'
+import { eventIdFor, RegionFcasPriceEventSchema, RegionPriceEventSchema } from '@/canonical'
 import { sha256Hex } from '@/lib'
 import {
   AEMO_FIXTURES,
@@ -88,6 +88,18 @@ describe('normalizeDispatchIs over the April 2026 archive (PRICE v5 + REGIONSUM 
       available_generation_mw: expect.any(Number),
       net_interchange_mw: expect.any(Number),
       intervention: false,
+      price_status: 'FIRM',
+      apc_flag: 0,
+      market_suspended_flag: 0,
+      ocd_status: 'NOT_OCD',
+      mii_status: 'MII_PRICE_ACCEPTED',
+      ss_solar_uigf_mw: expect.any(Number),
+      ss_wind_uigf_mw: expect.any(Number),
+      ss_solar_cleared_mw: expect.any(Number),
+      ss_wind_cleared_mw: expect.any(Number),
+      bdu_cleared_gen_mw: 0,
+      bdu_cleared_load_mw: 22,
+      bdu_energy_storage_mwh: 1702.03835,
     })
   })
 
@@ -392,6 +404,181 @@ describe('bad rows are rejected and the rest of the file is still ingested', () 
         'price_row_missing',
       ].sort()
     )
+  })
+})
+
+describe('FCAS prices and price flags (DISPATCH.PRICE)', () => {
+  const april = normalizeDispatchIsFiles(
+    [archive(AEMO_FIXTURES.price202604), archive(AEMO_FIXTURES.regionsum202604)],
+    ctx
+  )
+  const january = normalizeDispatchIsFiles(
+    [archive(AEMO_FIXTURES.price202001), archive(AEMO_FIXTURES.regionsum202001)],
+    ctx
+  )
+
+  test('PRICE v5 (April 2026): ten services per region and interval, all valid, in a stable order', () => {
+    expect(april.fcas).toHaveLength(2880 * 10)
+    for (const e of april.fcas) expect(RegionFcasPriceEventSchema.safeParse(e).success).toBe(true)
+    const first = april.fcas.slice(0, 10)
+    // D,DISPATCH,PRICE,5,2026/04/01 00:05:00,1,NSW1,…: RAISE6SECRRP 0.09, RAISE60SECRRP 0.09,
+    // RAISE5MINRRP 0.05, RAISEREGRRP 0.42, LOWER6SEC/60SEC/5MIN 0, LOWERREGRRP 0.42,
+    // RAISE1SECRRP 0.03, LOWER1SECRRP 0; every APC flag 0; FIRM.
+    expect(first.map((e) => [e.region_id, e.interval_end, e.service, e.price_aud_mw_h])).toEqual(
+      (
+        [
+          ['raise_1sec', 0.03],
+          ['raise_6sec', 0.09],
+          ['raise_60sec', 0.09],
+          ['raise_5min', 0.05],
+          ['raise_reg', 0.42],
+          ['lower_1sec', 0],
+          ['lower_6sec', 0],
+          ['lower_60sec', 0],
+          ['lower_5min', 0],
+          ['lower_reg', 0.42],
+        ] as const
+      ).map(([service, price]) => ['NSW1', '2026-03-31T14:05:00Z', service, price])
+    )
+    expect(first.every((e) => e.apc_flag === 0 && e.price_status === 'FIRM')).toBe(true)
+    expect(first[1]!.event_id).toBe(
+      eventIdFor({
+        event_type: 'RegionFcasPriceEvent',
+        source: 'aemo.dispatchis',
+        region_id: 'NSW1',
+        service: 'raise_6sec',
+        interval_end: '2026-03-31T14:05:00Z',
+      })
+    )
+  })
+
+  test('PRICE v1 (January 2020) has no 1-second columns: those services are absent, not zero', () => {
+    expect(january.rejects).toEqual([])
+    expect(january.fcas).toHaveLength(2880 * 8)
+    expect(january.fcas.some((e) => e.service.endsWith('_1sec'))).toBe(false)
+  })
+
+  test('FCAS prices are the pricing run’s, with their own APC flags, at up to the price cap', () => {
+    // D,DISPATCH,PRICE,1,2020/02/01 00:00:00,1,SA1,…,0,200.4,0,200.4,0,0,…,14700,14870.67,4,…
+    const sa1 = january.fcas.filter(
+      (e) => e.region_id === 'SA1' && e.interval_end === '2020-01-31T14:00:00Z'
+    )
+    expect(sa1.find((e) => e.service === 'raise_6sec')).toMatchObject({
+      price_aud_mw_h: 14700,
+      apc_flag: 4,
+      intervention: false,
+    })
+    // 15:35 NEM time has an INTERVENTION=1 row too: FCAS, like energy, comes from INTERVENTION=0.
+    const during = january.fcas.filter((e) => e.interval_end === '2020-01-31T05:35:00Z')
+    expect(during).toHaveLength(2 * 8)
+    expect(during.every((e) => e.intervention)).toBe(true)
+  })
+
+  test('energy price flags are read; columns a version lacks are null, never zero', () => {
+    const nsw = (r: typeof april) => r.events.find((e) => e.region_id === 'NSW1')!
+    expect(nsw(april)).toMatchObject({
+      price_status: 'FIRM',
+      apc_flag: 0,
+      market_suspended_flag: 0,
+      ocd_status: 'NOT_OCD',
+      mii_status: 'MII_PRICE_ACCEPTED',
+    })
+    // PRICE v1 has PRICE_STATUS and the flags but no OCD/MII columns; REGIONSUM v4 no SS_/BDU_.
+    expect(nsw(january)).toMatchObject({
+      price_status: 'FIRM',
+      apc_flag: 0,
+      ocd_status: null,
+      mii_status: null,
+      ss_solar_uigf_mw: null,
+      ss_wind_cleared_mw: null,
+      bdu_energy_storage_mwh: null,
+    })
+    // APCFLAG is a bit field: 20 = 16 (loss-factor scaling) + 4 (market price cap binding). The
+    // file's one APCFLAG 16 is on an INTERVENTION=1 row, which prices nothing.
+    expect(new Set(january.events.map((e) => e.apc_flag))).toEqual(new Set([0, 4, 20]))
+  })
+
+  test('REGIONSUM v9: semi-scheduled solar and wind, and batteries, from the same row as demand', () => {
+    // D,DISPATCH,REGIONSUM,9,2026/04/01 00:05:00,1,NSW1,…: SS_SOLAR_UIGF 0, SS_WIND_UIGF 698.151,
+    // SS_SOLAR_CLEAREDMW 0, SS_WIND_CLEAREDMW 698.151, BDU_ENERGY_STORAGE 1702.03835,
+    // BDU_CLEAREDMW_GEN 0, BDU_CLEAREDMW_LOAD 22.
+    expect(april.events[0]).toMatchObject({
+      region_id: 'NSW1',
+      ss_solar_uigf_mw: 0,
+      ss_wind_uigf_mw: 698.151,
+      ss_solar_cleared_mw: 0,
+      ss_wind_cleared_mw: 698.151,
+      bdu_energy_storage_mwh: 1702.03835,
+      bdu_cleared_gen_mw: 0,
+      bdu_cleared_load_mw: 22,
+    })
+  })
+
+  describe('in a live-format file', () => {
+    const base = linesOf('2026-04-01T14:05:00Z')
+    const header = base.find((l) => l.startsWith('I,DISPATCH,PRICE,'))!.split(',')
+    const at = base.findIndex((l) => l.startsWith('D,DISPATCH,PRICE,') && l.includes(',SA1,'))
+    const withColumns = (values: Record<string, string>) => {
+      const fields = base[at]!.split(',')
+      for (const [column, value] of Object.entries(values)) fields[header.indexOf(column)] = value
+      const lines = [...base]
+      lines[at] = fields.join(',')
+      return normalizeDispatchIs(textFile(lines), ctx)
+    }
+
+    test('a NOT FIRM price is read as such, on the energy and the FCAS prices', () => {
+      const { events, fcas } = withColumns({
+        PRICE_STATUS: 'NOT FIRM',
+        MII_STATUS: 'MII_SUBJECT_TO_REVIEW',
+      })
+      expect(events.find((e) => e.region_id === 'SA1')).toMatchObject({
+        price_status: 'NOT FIRM',
+        mii_status: 'MII_SUBJECT_TO_REVIEW',
+      })
+      const sa1 = fcas.filter((e) => e.region_id === 'SA1')
+      expect(sa1).toHaveLength(10)
+      expect(sa1.every((e) => e.price_status === 'NOT FIRM')).toBe(true)
+    })
+
+    test('a bad FCAS price costs that row’s FCAS prices only, with a dead letter for the FCAS stream', () => {
+      const { events, fcas, rejects } = withColumns({ RAISEREGRRP: 'n/a' })
+      expect(events.map((e) => e.region_id)).toEqual(['NSW1', 'SA1'])
+      expect(new Set(fcas.map((e) => e.region_id))).toEqual(new Set(['NSW1']))
+      expect(rejects).toEqual([
+        expect.objectContaining({
+          code: 'non_numeric_value',
+          reason: 'RAISEREGRRP "n/a" is not a number',
+          row: at + 1,
+          table: 'DISPATCH.PRICE.5',
+          topic: 'market.fcas',
+        }),
+      ])
+    })
+
+    test('a bad RRP costs the energy price only; the FCAS prices of the row stay', () => {
+      const { events, fcas, rejects } = withColumns({ RRP: 'n/a' })
+      expect(events.map((e) => e.region_id)).toEqual(['NSW1'])
+      expect(fcas.filter((e) => e.region_id === 'SA1')).toHaveLength(10)
+      expect(rejects.map((r) => [r.code, r.topic])).toEqual([['non_numeric_value', undefined]])
+    })
+
+    test('an empty (NULL) FCAS price is no event for that service; an unknown status is rejected', () => {
+      const empty = withColumns({ RAISE1SECRRP: '', RAISE1SECAPCFLAG: '' })
+      expect(empty.rejects).toEqual([])
+      expect(empty.fcas.filter((e) => e.region_id === 'SA1').map((e) => e.service)).not.toContain(
+        'raise_1sec'
+      )
+      const odd = withColumns({ PRICE_STATUS: 'firm?' })
+      expect(odd.rejects.map((r) => [r.code, r.topic])).toEqual([
+        ['invalid_value', undefined],
+        ['invalid_value', 'market.fcas'],
+      ])
+    })
+
+    test('an APC flag that is not an integer is rejected, naming the column', () => {
+      const { rejects } = withColumns({ APCFLAG: '1.5' })
+      expect(rejects.map((r) => r.reason)).toEqual(['APCFLAG "1.5" is not an integer'])
+    })
   })
 })
 

@@ -5,9 +5,12 @@
 
 /**
  * Normalises one DispatchIS file (a `PUBLIC_DISPATCHIS_*.zip` or its CSV) into `RegionPriceEvent`s:
- * `DISPATCH.PRICE` RRP (always the INTERVENTION=0 pricing run) joined with `DISPATCH.REGIONSUM`
- * demand, available generation and net interchange (from the INTERVENTION=1 run when one exists).
- * Live files are checked against their footer by default; bad rows become `rejects`.
+ * `DISPATCH.PRICE` RRP and price flags (always the INTERVENTION=0 pricing run) joined with
+ * `DISPATCH.REGIONSUM` demand, available generation, net interchange, semi-scheduled solar and wind
+ * and battery (BDU) figures (from the INTERVENTION=1 run when one exists); and into
+ * `RegionFcasPriceEvent`s (`.fcas`): one per region, interval and FCAS service the file's PRICE
+ * version carries, from the pricing run. Live files are checked against their footer by default;
+ * bad rows become `rejects`.
  *
  * @example normalizeDispatchIs({ name, bytes: zip, sha256 }, { correlationId, ingestedAt }).events
  */
@@ -18,7 +21,12 @@ export { normalizeDispatchIs } from './dispatch-is'
  * PRICE and REGIONSUM as separate monthly files); read each with `readSourceFile(file,
  * DISPATCH_IS_TABLES, { strictFooter: false })`. Events are sorted and independent of row order.
  */
-export { normalizeDispatchIsFiles, DISPATCH_IS_TABLES, type NormalizeResult } from './dispatch-is'
+export {
+  normalizeDispatchIsFiles,
+  DISPATCH_IS_TABLES,
+  type DispatchIsResult,
+  type NormalizeResult,
+} from './dispatch-is'
 
 /**
  * Normalises one Dispatch_SCADA file into `MarketDispatchEvent`s per (interval, region, fuel type),
@@ -33,6 +41,13 @@ export {
   type DispatchScadaResult,
   type ScadaReconciliation,
 } from './dispatch-scada'
+
+/**
+ * Normalises one rooftop PV file (`ROOFTOP.ACTUAL`: live `PUBLIC_ROOFTOP_PV_ACTUAL_*`, weekly
+ * Archive member or MMSDM month) into `RooftopPvEvent`s per (region, half hour, estimate type);
+ * sub-regions are a breakdown of their region, summed only when the region's own row is absent.
+ */
+export { normalizeRooftopPv, ROOFTOP_PV_TABLES } from './rooftop-pv'
 
 /**
  * Reads an upstream file (zip or CSV) into MMS tables, keeping only the listed `REPORT.SUB`
@@ -97,6 +112,7 @@ export {
  * modification time) and `Reports/Archive` daily zips, hrefs resolved against the listing URL.
  */
 export {
+  currentFileTime,
   parseCurrentListing,
   parseArchiveListing,
   type ListingEntry,

@@ -96,6 +96,49 @@ describe('parseCurrentListing over the real NEMWeb pages', () => {
   })
 })
 
+describe('rooftop PV listings', () => {
+  // Names as NEMWeb writes them (ryukyi/au-energy-scraper, opennem, aemo-data-updater); sizes are placeholders.
+  const current = buildListingHtml('/Reports/Current/ROOFTOP_PV/ACTUAL/', [
+    { name: 'PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20240303200000_0000000412707331.zip', size: 1 },
+    { name: 'PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip', size: 1 },
+    { name: 'PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303193000_0000000412707001.zip', size: 1 },
+    { name: 'PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303193015_0000000412707002.zip', size: 1 },
+    { name: 'PUBLIC_ROOFTOP_PV_FORECAST_20240303200000_0000000412707003.zip', size: 1 },
+  ])
+
+  test('both estimate types, ordered by the time in the name then the name; other reports and odd seconds ignored', () => {
+    const entries = parseCurrentListing(
+      current,
+      'https://nemweb.com.au/Reports/Current/ROOFTOP_PV/ACTUAL/',
+      'PUBLIC_ROOFTOP_PV_ACTUAL'
+    )
+    expect(entries.map((e) => [e.interval_end, e.name.split('_')[4]])).toEqual([
+      ['2024-03-03T09:30:00Z', 'MEASUREMENT'],
+      ['2024-03-03T10:00:00Z', 'MEASUREMENT'],
+      ['2024-03-03T10:00:00Z', 'SATELLITE'],
+    ])
+  })
+
+  test('weekly Archive zips of both types, by date', () => {
+    const archive = buildListingHtml('/Reports/Archive/ROOFTOP_PV/ACTUAL/', [
+      { name: 'PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20240118.zip', size: 1 },
+      { name: 'PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240118.zip', size: 1 },
+      { name: 'PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240111.zip', size: 1 },
+    ])
+    expect(
+      parseArchiveListing(
+        archive,
+        'https://nemweb.com.au/Reports/Archive/ROOFTOP_PV/ACTUAL/',
+        'PUBLIC_ROOFTOP_PV_ACTUAL'
+      ).map((e) => [e.market_date, e.name.split('_')[4]])
+    ).toEqual([
+      ['2024-01-11', 'MEASUREMENT'],
+      ['2024-01-18', 'MEASUREMENT'],
+      ['2024-01-18', 'SATELLITE'],
+    ])
+  })
+})
+
 describe('parseArchiveListing', () => {
   // No Archive page is among the fixtures; this one has the raw IIS page's layout.
   const page = buildListingHtml('/Reports/Archive/DispatchIS_Reports/', [

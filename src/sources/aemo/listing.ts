@@ -13,14 +13,45 @@ import { compareText } from './source-file'
  * daylight time, so the clock is AEST, not Sydney local time.
  */
 
-/** The 5-minute report families GridPulse polls, as they start NEMWeb file names. */
-export type NemwebFilePrefix = 'PUBLIC_DISPATCHIS' | 'PUBLIC_DISPATCHSCADA'
+/** The report families GridPulse polls, as they start NEMWeb file names. */
+export type NemwebFilePrefix =
+  | 'PUBLIC_DISPATCHIS'
+  | 'PUBLIC_DISPATCHSCADA'
+  | 'PUBLIC_ROOFTOP_PV_ACTUAL'
+
+/**
+ * File names per family: a Current file (group 1: the `YYYYMMDDHHmm` time in NEM time) and an
+ * Archive zip (groups 1–3: its first market date). 5-minute reports are
+ * `PUBLIC_DISPATCHIS_202111081435_0000000352251582.zip` and `PUBLIC_DISPATCHIS_20211108.zip` (a day).
+ * Rooftop PV has two estimate types in one folder, a seconds field, and WEEKLY archives:
+ * `PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20230902183000_0000000396168830.zip` (also `_SATELLITE_`)
+ * and `PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240118.zip`.
+ */
+const NAME_PATTERNS: Record<NemwebFilePrefix, { current: RegExp; archive: RegExp }> = {
+  PUBLIC_DISPATCHIS: {
+    current: /^PUBLIC_DISPATCHIS_(\d{12})_\d{16}\.zip$/i,
+    archive: /^PUBLIC_DISPATCHIS_(\d{4})(\d{2})(\d{2})\.zip$/i,
+  },
+  PUBLIC_DISPATCHSCADA: {
+    current: /^PUBLIC_DISPATCHSCADA_(\d{12})_\d{16}\.zip$/i,
+    archive: /^PUBLIC_DISPATCHSCADA_(\d{4})(\d{2})(\d{2})\.zip$/i,
+  },
+  PUBLIC_ROOFTOP_PV_ACTUAL: {
+    current: /^PUBLIC_ROOFTOP_PV_ACTUAL_(?:MEASUREMENT|SATELLITE)_(\d{12})00_\d{16}\.zip$/i,
+    archive: /^PUBLIC_ROOFTOP_PV_ACTUAL_(?:MEASUREMENT|SATELLITE)_(\d{4})(\d{2})(\d{2})\.zip$/i,
+  },
+}
 
 export interface ListingEntry {
   readonly name: string
   /** Absolute URL of the file, resolved against the listing URL. */
   readonly href: string
-  /** End of the dispatch interval in the file name (NEM time there), as ISO-8601 UTC. */
+  /**
+   * The time in the file name (NEM time there), as ISO-8601 UTC: the end of the dispatch interval
+   * of a 5-minute file. A rooftop PV file's name carries its publication batch instead, ~30 minutes
+   * after the half hour inside it (`…_20240303200000_…` holds 19:30): its events take their
+   * interval from the file's `INTERVAL_DATETIME`, never from the name.
+   */
   readonly interval_end: string
   readonly size?: number
   /** The listing's modification time, ISO-8601 UTC (minute precision). */
@@ -30,7 +61,7 @@ export interface ListingEntry {
 export interface ArchiveListingEntry {
   readonly name: string
   readonly href: string
-  /** The NEM market day in the name of a daily Archive zip, `YYYY-MM-DD`. */
+  /** The NEM market day in the name of an Archive zip (its first day), `YYYY-MM-DD`. */
   readonly market_date: string
   readonly size?: number
   readonly modified?: string
@@ -98,23 +129,28 @@ function listingEntries(html: string, listingUrl: string): RawEntry[] {
   return entries
 }
 
+/** The time in a Current file's name (see `ListingEntry.interval_end`), or null when not such a name. */
+export function currentFileTime(prefix: NemwebFilePrefix, name: string): string | null {
+  const m = NAME_PATTERNS[prefix].current.exec(name)
+  const ms = m === null ? null : parseCompactMarketTime(m[1]!)
+  return ms === null ? null : toUtcIso(ms)
+}
+
 /**
- * The 5-minute files of a NEMWeb `Reports/Current/…` listing whose names are
- * `<prefix>_YYYYMMDDHHmm_<16 digits>.zip`, sorted by interval then name, each name once.
+ * The files of a NEMWeb `Reports/Current/…` listing whose names are those of `prefix` (e.g.
+ * `<prefix>_YYYYMMDDHHmm_<16 digits>.zip`), sorted by the time in the name then name, each once.
  */
 export function parseCurrentListing(
   html: string,
   listingUrl: string,
   prefix: NemwebFilePrefix
 ): ListingEntry[] {
-  const pattern = new RegExp(`^${prefix}_(\\d{12})_\\d{16}\\.zip$`, 'i')
   const seen = new Map<string, ListingEntry>()
   for (const entry of listingEntries(html, listingUrl)) {
-    const m = pattern.exec(entry.name)
-    if (m === null || seen.has(entry.name)) continue
-    const ms = parseCompactMarketTime(m[1]!)
-    if (ms === null) continue
-    seen.set(entry.name, { ...entry, interval_end: toUtcIso(ms) })
+    if (seen.has(entry.name)) continue
+    const time = currentFileTime(prefix, entry.name)
+    if (time === null) continue
+    seen.set(entry.name, { ...entry, interval_end: time })
   }
   return [...seen.values()].sort(
     (a, b) => compareText(a.interval_end, b.interval_end) || compareText(a.name, b.name)
@@ -122,15 +158,16 @@ export function parseCurrentListing(
 }
 
 /**
- * The daily zips of a NEMWeb `Reports/Archive/…` listing (`<prefix>_YYYYMMDD.zip`, each holding
- * that day's 5-minute zips), sorted by day, each name once.
+ * The zips of a NEMWeb `Reports/Archive/…` listing (`<prefix>_YYYYMMDD.zip`, each holding the
+ * Current files of a day, or of a week from that date for rooftop PV), sorted by date then name,
+ * each name once.
  */
 export function parseArchiveListing(
   html: string,
   listingUrl: string,
   prefix: NemwebFilePrefix
 ): ArchiveListingEntry[] {
-  const pattern = new RegExp(`^${prefix}_(\\d{4})(\\d{2})(\\d{2})\\.zip$`, 'i')
+  const pattern = NAME_PATTERNS[prefix].archive
   const seen = new Map<string, ArchiveListingEntry>()
   for (const entry of listingEntries(html, listingUrl)) {
     const m = pattern.exec(entry.name)

@@ -291,6 +291,36 @@ describe('NEMWeb Current polling', () => {
   })
 })
 
+describe('NEMWeb Current polling: FCAS prices', () => {
+  test('a polled file feeds market.fcas; a bad FCAS value is its dead letter and costs no energy price', async () => {
+    harness = await createHarness()
+    nemweb = startNemwebServer()
+    const file = buildDispatchIsZip('2026-04-02T00:05:00Z')
+    const lines = file.csv.split('\r\n')
+    const row = lines.findIndex((l) => l.startsWith('D,DISPATCH,PRICE,') && l.includes(',SA1,'))
+    const header = lines.find((l) => l.startsWith('I,DISPATCH,PRICE,'))!.split(',')
+    const fields = lines[row]!.split(',')
+    fields[header.indexOf('RAISEREGRRP')] = 'abc'
+    lines[row] = fields.join(',')
+    const { zipMembers } = await import('../../../tests/support/nemweb-fixtures')
+    nemweb.add(CURRENT_IS, {
+      name: file.name,
+      bytes: zipMembers({ [file.csvName]: lines.join('\r\n') }),
+    })
+
+    await cycleFor('dispatchis')(never)
+
+    await waitFor(() => harness.queries.stats().totals.dead_letters === 1, 'dead letter')
+    const [dead] = harness.queries.deadLetters.list({ limit: 1 }).data
+    expect(dead).toMatchObject({ topic: 'market.fcas', row: row + 1, raw: lines[row] })
+    await waitFor(() => harness.queries.stats().totals.fcas_prices === 10, 'NSW1 FCAS prices')
+    await waitFor(() => harness.queries.stats().totals.prices === 2, 'both energy prices')
+    const fcas = harness.queries.fcas.list({ limit: 20 }).data
+    expect(new Set(fcas.map((e) => e.region_id))).toEqual(new Set(['NSW1']))
+    expect(fcas.every((e) => e.source_file === file.name)).toBe(true)
+  })
+})
+
 describe('SCADA: generation by fuel, every MW accounted for', () => {
   test('the live 390-DUID file: fuels + loads + unmapped remainder equal the file total exactly', async () => {
     harness = await createHarness()

@@ -13,6 +13,7 @@ import type { CycleContext, CycleResult, Sink } from '../poller'
 import type { SourceRejection } from '../rejection'
 import { DISPATCH_IS_TABLES, normalizeDispatchIsFiles } from './dispatch-is'
 import { normalizeDispatchScada } from './dispatch-scada'
+import { normalizeRooftopPv } from './rooftop-pv'
 import { AemoSourceError } from './errors'
 import {
   type ArchiveListingEntry,
@@ -23,6 +24,7 @@ import {
 import { INTERCONNECTOR_TABLES, normalizeInterconnectors } from './interconnector'
 import {
   checkContext,
+  compareText,
   envelopeFor,
   type NormalizeContext,
   type ReadOptions,
@@ -39,9 +41,9 @@ import {
   type ZipLimits,
 } from './zip'
 
-export type NemwebKind = 'dispatchis' | 'scada'
+export type NemwebKind = 'dispatchis' | 'scada' | 'rooftop'
 
-/** NEMWeb's layout for the two reports GridPulse reads (paths as served by nemweb.com.au). */
+/** NEMWeb's layout for the reports GridPulse reads (paths as served by nemweb.com.au). */
 export const NEMWEB = {
   dispatchis: {
     source: 'aemo.dispatchis',
@@ -56,6 +58,15 @@ export const NEMWEB = {
     current: '/Reports/Current/Dispatch_SCADA/',
     archive: '/Reports/Archive/Dispatch_SCADA/',
     topic: TOPICS.dispatch,
+  },
+  // Half-hourly, MEASUREMENT and SATELLITE files side by side; Current keeps ~14 days, the Archive
+  // weekly zips of them.
+  rooftop: {
+    source: 'aemo.rooftop_pv',
+    prefix: 'PUBLIC_ROOFTOP_PV_ACTUAL',
+    current: '/Reports/Current/ROOFTOP_PV/ACTUAL/',
+    archive: '/Reports/Archive/ROOFTOP_PV/ACTUAL/',
+    topic: TOPICS.rooftop,
   },
 } as const
 
@@ -79,7 +90,7 @@ export interface FileOutcome {
   readonly lastDataAt?: number
 }
 
-type Rejected = Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw'> & { table?: string }
+type Rejected = Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw' | 'table' | 'topic'>
 
 /** A dead letter for a whole file or one of its rows; the id is stable across re-ingestion. */
 function deadLetterFor(
@@ -91,9 +102,14 @@ function deadLetterFor(
   const spec = NEMWEB[kind]
   return createDeadLetter({
     origin: 'nemweb',
-    identity: `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}`,
-    // Rejected interconnector rows belong with the flows, the rest of the file with its main topic.
-    topic: r.table?.startsWith('DISPATCH.INTERCONNECTORRES') ? TOPICS.interconnectors : spec.topic,
+    // A row read for two streams (DISPATCH.PRICE: energy and FCAS) may be rejected by both: the
+    // topic keeps their ids apart (and leaves the ids of single-stream rejects as they were).
+    identity: `${spec.source}|${file.sha256}|${r.row ?? 'file'}|${r.code}${r.topic ? `|${r.topic}` : ''}`,
+    // Rejected interconnector rows belong with the flows, FCAS values with the FCAS prices, the
+    // rest of the file with its main topic.
+    topic:
+      r.topic ??
+      (r.table?.startsWith('DISPATCH.INTERCONNECTORRES') ? TOPICS.interconnectors : spec.topic),
     reason: r.table ? `${r.table}: ${r.reason}` : r.reason,
     code: r.code,
     correlation_id: ctx.correlationId,
@@ -120,7 +136,8 @@ export function processFile(
   const deadLetter = (r: Rejected) => deadLetterFor(kind, file, ctx, r)
   try {
     if (kind === 'dispatchis') {
-      // One parse of the file serves prices (PRICE + REGIONSUM) and flows (INTERCONNECTORRES).
+      // One parse of the file serves prices (PRICE + REGIONSUM), FCAS prices (PRICE) and flows
+      // (INTERCONNECTORRES).
       checkContext(ctx)
       const parsed = readSourceFile(
         file,
@@ -130,9 +147,17 @@ export function processFile(
       const prices = normalizeDispatchIsFiles([parsed], ctx)
       const flows = normalizeInterconnectors(parsed, ctx)
       return {
-        events: [...prices.events, ...flows.events],
+        events: [...prices.events, ...prices.fcas, ...flows.events],
         deadLetters: [...prices.rejects, ...flows.rejects].map(deadLetter),
         lastDataAt: newest(prices.events),
+      }
+    }
+    if (kind === 'rooftop') {
+      const rooftop = normalizeRooftopPv(file, ctx, options)
+      return {
+        events: rooftop.events,
+        deadLetters: rooftop.rejects.map(deadLetter),
+        lastDataAt: newest(rooftop.events),
       }
     }
     const result = normalizeDispatchScada(file, ctx, options)
@@ -334,8 +359,7 @@ export function createNemwebCycle(options: {
       listingUrl,
       spec.prefix
     )
-    const cursor = await options.sink.readSourceCheckpoint(spec.source)
-    const pending = pendingFiles(entries, cursor, now() - lookback)
+    const pending = await pendingFiles(options.kind, options.sink, entries, now() - lookback)
     const batch = pending.slice(0, maxFiles)
     let events = 0
     let rejected = 0
@@ -346,7 +370,8 @@ export function createNemwebCycle(options: {
       const url = onBase(options.baseUrl, entry.href)
       const http = { log: options.log, ...options.http, signal }
       const outcome = await fetchAndProcess(options.kind, url, entry.name, ctx, http)
-      await publishFile(options.sink, options.log, spec.source, entry.name, outcome)
+      const checkpoint = checkpointFor(options.kind, entry.name)
+      await publishFile(options.sink, options.log, checkpoint, entry.name, outcome)
       if (outcome === 'gone') continue
       events += outcome.events.length
       rejected += outcome.deadLetters.length
@@ -361,17 +386,36 @@ export function createNemwebCycle(options: {
 }
 
 /**
- * The listed files not ingested yet, in name order (names sort by interval): those after the
- * cursor, or on a fresh node (no cursor) those whose interval ends at or after `since`.
+ * The checkpoint a Current file's cursor lives under: the source's own. Names sort by interval
+ * within one report, so one cursor per report suffices — except for rooftop PV, whose MEASUREMENT
+ * and SATELLITE files of a half hour carry the same time and can appear in either order (a late
+ * MEASUREMENT after its SATELLITE): each estimate type keeps a cursor of its own.
  */
-const pendingFiles = (
+export function checkpointFor(kind: NemwebKind, name: string): string {
+  const source = NEMWEB[kind].source
+  if (kind !== 'rooftop') return source
+  return `${source}:${/_SATELLITE_/i.test(name) ? 'satellite' : 'measurement'}`
+}
+
+/**
+ * The listed files not ingested yet, in listing order (by the time in the name, then the name):
+ * those after their checkpoint's cursor (the last file committed), or on a fresh node (no cursor)
+ * those whose name's time is at or after `since`.
+ */
+async function pendingFiles(
+  kind: NemwebKind,
+  sink: Sink,
   entries: readonly ListingEntry[],
-  cursor: string | undefined,
   since: number
-): ListingEntry[] =>
-  entries
-    .filter((e) => (cursor ? e.name > cursor : Date.parse(e.interval_end) >= since))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+): Promise<ListingEntry[]> {
+  const cursors = new Map<string, string | undefined>()
+  for (const checkpoint of new Set(entries.map((e) => checkpointFor(kind, e.name))))
+    cursors.set(checkpoint, await sink.readSourceCheckpoint(checkpoint))
+  return entries.filter((e) => {
+    const cursor = cursors.get(checkpointFor(kind, e.name))
+    return cursor ? e.name > cursor : Date.parse(e.interval_end) >= since
+  })
+}
 
 /**
  * Commits one fetched file with the cursor and logs what it sent to the DLQ. A file that rotated
@@ -429,6 +473,7 @@ interface BackfillOptions {
 }
 
 interface BackfillTotals {
+  /** Archive zips completed: one per market date, or per week and estimate type for rooftop PV. */
   days: number
   files: number
   events: number
@@ -444,19 +489,23 @@ interface Backfill {
   readonly totals: BackfillTotals
 }
 
-/** One market date of a backfill: its Archive zip and its own checkpoint. */
-interface BackfillDay {
-  readonly day: string
-  readonly entry: ArchiveListingEntry
-  /** Checkpoint source of this day; its cursor is the last inner file committed, then `COMPLETE`. */
+/**
+ * One Archive zip of a backfill — a market date's, or a rooftop PV week's — and its own checkpoint.
+ * `entry` is absent when the listing has no zip for `label` (a market date): reported missing.
+ */
+interface ArchiveTarget {
+  readonly label: string
+  readonly entry?: ArchiveListingEntry
+  /** Checkpoint source of this zip; its cursor is the last inner file committed, then `COMPLETE`. */
   readonly checkpoint: string
 }
 
 /**
- * `gridpulse backfill`: ingests NEMWeb Archive daily zips (zips of the day's 5-minute zips) for
- * market dates `from`..`to` inclusive, in order, through the same normalisation and the same log.
- * Resumable: each day keeps its own cursor (the last inner file committed), so an interrupted run
- * continues where it stopped and a finished day is skipped.
+ * `gridpulse backfill`: ingests NEMWeb Archive zips (zips of Current files: a day's for the 5-minute
+ * reports, a week's per estimate type for rooftop PV) for market dates `from`..`to` inclusive, in
+ * order, through the same normalisation and the same log. Resumable: each zip keeps its own cursor
+ * (the last inner file committed), so an interrupted run continues where it stopped and a finished
+ * zip is skipped.
  */
 export async function runBackfill(options: BackfillOptions): Promise<BackfillTotals> {
   const spec = NEMWEB[options.kind]
@@ -472,37 +521,80 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillTot
   const listing = await httpGet(archiveUrl, { ...options.http, signal: options.signal })
   if (listing.status !== 200)
     throw statusError(`archive listing ${shortUrl(archiveUrl)}`, listing.status)
-  const days = new Map(
-    parseArchiveListing(new TextDecoder().decode(listing.body), archiveUrl, spec.prefix).map(
-      (e) => [e.market_date, e]
-    )
+  const entries = parseArchiveListing(
+    new TextDecoder().decode(listing.body),
+    archiveUrl,
+    spec.prefix
   )
-  for (let day = options.from; day <= options.to; day = nextDay(day)) {
+  const targets =
+    options.kind === 'rooftop'
+      ? weeklyTargets(run.source, entries, options.from, options.to)
+      : dailyTargets(run.source, entries, options.from, options.to)
+  for (const target of targets) {
     if (options.signal?.aborted) break
-    await backfillDay(run, day, days.get(day))
+    await backfillArchive(run, target)
   }
   return run.totals
 }
 
-/** One market date: skipped when complete, else its inner files after the day's cursor. */
-async function backfillDay(
-  run: Backfill,
-  day: string,
-  entry: ArchiveListingEntry | undefined
-): Promise<void> {
+/** The 5-minute reports: one zip per market date, `<prefix>_YYYYMMDD.zip`. */
+function dailyTargets(
+  source: string,
+  entries: readonly ArchiveListingEntry[],
+  from: string,
+  to: string
+): ArchiveTarget[] {
+  const byDay = new Map(entries.map((e) => [e.market_date, e]))
+  const targets: ArchiveTarget[] = []
+  for (let day = from; day <= to; day = nextDay(day))
+    targets.push({ label: day, entry: byDay.get(day), checkpoint: `${source}:archive:${day}` })
+  return targets
+}
+
+/**
+ * Rooftop PV: AEMO archives each estimate type as weekly zips (`…_MEASUREMENT_20240118.zip` holds
+ * the files named from 2024-01-18 00:00 for seven days). A zip covers its date up to the next zip of
+ * its type (the newest: seven days); every zip overlapping `from`..`to` is ingested whole (the
+ * event ids make the overlap harmless). Dates no zip covers are reported missing.
+ */
+function weeklyTargets(
+  source: string,
+  entries: readonly ArchiveListingEntry[],
+  from: string,
+  to: string
+): ArchiveTarget[] {
+  const targets: ArchiveTarget[] = []
+  const covered = new Set<string>()
+  for (const type of ['MEASUREMENT', 'SATELLITE']) {
+    const ofType = entries.filter((e) => e.name.toUpperCase().includes(`_${type}_`))
+    ofType.forEach((entry, i) => {
+      const until = ofType[i + 1]?.market_date ?? addDays(entry.market_date, 7)
+      if (entry.market_date > to || until <= from) return
+      targets.push({ label: entry.name, entry, checkpoint: `${source}:archive:${entry.name}` })
+      for (let d = entry.market_date; d < until; d = nextDay(d)) covered.add(d)
+    })
+  }
+  targets.sort((a, b) => compareText(a.entry!.market_date, b.entry!.market_date))
+  for (let day = from; day <= to; day = nextDay(day))
+    if (!covered.has(day)) targets.push({ label: day, checkpoint: `${source}:archive:${day}` })
+  return targets
+}
+
+/** One Archive zip: skipped when complete, else its inner files after the zip's cursor. */
+async function backfillArchive(run: Backfill, target: ArchiveTarget): Promise<void> {
   const { options, totals } = run
-  const checkpoint = `${run.source}:archive:${day}`
+  const { label, entry, checkpoint } = target
   const done = await options.sink.readSourceCheckpoint(checkpoint)
   if (done === COMPLETE) {
-    options.progress(`${options.kind} ${day}: already ingested, skipped`)
+    options.progress(`${options.kind} ${label}: already ingested, skipped`)
     return
   }
   if (!entry) {
-    totals.missing.push(day)
-    options.progress(`${options.kind} ${day}: not in the archive listing`)
+    totals.missing.push(label)
+    options.progress(`${options.kind} ${label}: not in the archive listing`)
     return
   }
-  const members = await downloadDay(run, { day, entry, checkpoint })
+  const members = await downloadArchive(run, { label, entry, checkpoint })
   if (members === null) return
   let index = 0
   for (const member of members) {
@@ -519,7 +611,7 @@ async function backfillDay(
     totals.events += outcome.events.length
     totals.rejected += outcome.deadLetters.length
     options.progress(
-      `${options.kind} ${day}: ${index}/${members.length} files, ${totals.events} events, ${totals.rejected} rejected`
+      `${options.kind} ${label}: ${index}/${members.length} files, ${totals.events} events, ${totals.rejected} rejected`
     )
   }
   if (options.signal?.aborted) return
@@ -528,10 +620,13 @@ async function backfillDay(
 }
 
 /**
- * The day's inner 5-minute zips in name order, or null when the day was rejected. Inner zips are
+ * The zip's inner Current zips in name order, or null when the zip was rejected. Inner zips are
  * opened one by one by processFile later, so one corrupt member is one dead letter.
  */
-async function downloadDay(run: Backfill, target: BackfillDay): Promise<ZipEntry[] | null> {
+async function downloadArchive(
+  run: Backfill,
+  target: ArchiveTarget & { readonly entry: ArchiveListingEntry }
+): Promise<ZipEntry[] | null> {
   const { options } = run
   const url = onBase(options.baseUrl, target.entry.href)
   let response: Awaited<ReturnType<typeof httpGet>>
@@ -545,7 +640,7 @@ async function downloadDay(run: Backfill, target: BackfillDay): Promise<ZipEntry
     })
   } catch (error) {
     if (!(error instanceof DomainError) || error.code !== 'upstream_too_large') throw error
-    await rejectDay(run, target, 'file_too_large', error.message, url, sha256Hex(url))
+    await rejectArchive(run, target, 'file_too_large', error.message, url, sha256Hex(url))
     return null
   }
   if (response.status !== 200) throw statusError(`GET ${target.entry.name}`, response.status)
@@ -556,19 +651,19 @@ async function downloadDay(run: Backfill, target: BackfillDay): Promise<ZipEntry
   } catch (error) {
     if (!(error instanceof AemoSourceError) || error.retryable) throw error
     const raw = `base64:${Buffer.from(response.body.subarray(0, 64 * 1024)).toString('base64')}`
-    await rejectDay(run, target, error.code, error.message, raw, sha256Hex(response.body))
+    await rejectArchive(run, target, error.code, error.message, raw, sha256Hex(response.body))
     return null
   }
 }
 
 /**
- * A day that can never be read (too large, a size or CRC lie) is one dead letter and is marked
- * done: rerunning would fetch the same bytes and fail the same way. A cut-off download throws
- * instead, and a rerun fetches it again.
+ * An Archive zip that can never be read (too large, a size or CRC lie) is one dead letter and is
+ * marked done: rerunning would fetch the same bytes and fail the same way. A cut-off download
+ * throws instead, and a rerun fetches it again.
  */
-async function rejectDay(
+async function rejectArchive(
   run: Backfill,
-  { day, entry, checkpoint }: BackfillDay,
+  { label, entry, checkpoint }: ArchiveTarget & { readonly entry: ArchiveListingEntry },
   code: string,
   reason: string,
   raw: string,
@@ -586,11 +681,12 @@ async function rejectDay(
   ])
   await options.sink.publish([], { checkpoint: { source: checkpoint, cursor: COMPLETE } })
   run.totals.rejected++
-  options.progress(`${options.kind} ${day}: ${entry.name} rejected (${code}): ${reason}`)
+  options.progress(`${options.kind} ${label}: ${entry.name} rejected (${code}): ${reason}`)
 }
 
 // Sorts after every file name, so "done" also means "skip every member".
 const COMPLETE = '~complete'
 
-const nextDay = (day: string) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10)
+const addDays = (day: string, days: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10)
+const nextDay = (day: string) => addDays(day, 1)
