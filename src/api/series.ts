@@ -34,19 +34,19 @@ export const IntervalSchema = z
   .openapi({
     description:
       'Bucket width. `5m` (the default) is the stored rows, unaggregated, exactly as without the parameter; ' +
-      '`30m`, `1h`, `1d` and `1M` (calendar month) answer buckets, one per series (see the bucket schema: prices ' +
-      'per region; dispatch per region, fuel type and source; interconnectors per interconnector; weather per ' +
-      'region and location). Buckets are aligned to NEM time (UTC+10, no daylight saving: a day runs 00:00–24:00 ' +
-      'NEM = 14:00Z–14:00Z, a month from 00:00 NEM on the 1st) and are (start, end]: an interval belongs to the ' +
-      'bucket holding its END (weather: its observation time), so the interval ending 00:00 closes the day before. ' +
-      '`from` rounds up and `to` down to bucket boundaries: only whole buckets are answered, and `completeness` ' +
-      '(intervals present / expected; weather at its 15-minute cadence) tells a gap from a full bucket. Rules: ' +
-      'power (MW) is the mean over the intervals present, with energy (MWh) = Σ MW × 5/60 h over the intervals ' +
+      '`30m`, `1h`, `1d` and `1M` (calendar month) answer buckets, one per series (the bucket schema names the ' +
+      'fields of a series, e.g. region, or region and fuel type and source). Buckets are aligned to NEM time ' +
+      '(UTC+10, no daylight saving: a day runs 00:00–24:00 NEM = 14:00Z–14:00Z, a month from 00:00 NEM on the ' +
+      '1st) and are (start, end]: an interval belongs to the bucket holding its END (weather: its observation ' +
+      'time), so the interval ending 00:00 closes the day before. `from` rounds up and `to` down to bucket ' +
+      'boundaries: only whole buckets are answered, and `completeness` (intervals present / expected at the ' +
+      "stream's cadence: 5 min, weather 15 min, rooftop PV 30 min) tells a gap from a full bucket. Rules: power " +
+      '(MW) is the mean over the intervals present, with energy (MWh) = Σ MW × interval hours over the intervals ' +
       'present beside it (mean × bucket hours when complete; a missing interval adds nothing and is never filled ' +
-      'with an average); prices are the time-weighted mean with min, max and the demand-weighted mean; levels ' +
-      '(limits, available generation) and weather are means (temperature also min/max; wind direction is the ' +
-      'direction of the mean vector). Newest bucket first; `limit` counts buckets; `next_cursor` is ' +
-      '`<bucket_end ms>.s<hex of the series key>`.',
+      'with an average); prices are the time-weighted mean with min and max (energy prices also the ' +
+      'demand-weighted mean); levels (limits, available generation, stored energy) and weather are means ' +
+      '(temperature and stored energy also min/max; wind direction is the direction of the mean vector). Newest ' +
+      'bucket first; `limit` counts buckets; `next_cursor` is `<bucket_end ms>.s<hex of the series key>`.',
     example: '1d',
   })
 
@@ -54,13 +54,14 @@ export const IntervalSchema = z
 export const seriesQuery = { interval: IntervalSchema, format: FormatSchema }
 
 const CSV_DESCRIPTION =
-  'RFC 4180, UTF-8, CRLF: a header row with the JSON field names in the order of the schema (the list ' +
-  'item, or the bucket with `interval`), then one record per item, newest first, with the same filters as JSON. Null is an ' +
-  'empty field; a nested value (e.g. `unmapped_units`) is its JSON text in one field; a field holding `"`, `,`, ' +
-  'CR or LF is quoted, inner quotes doubled; a text starting with `=`, `+`, `-`, `@`, tab or CR gets a leading ' +
-  "`'` (spreadsheets would run it as a formula). A bulk export: the body streams every matching row without the " +
-  'page size (`limit` applies only when given; `cursor` starts after that position, as in JSON, and can be made ' +
-  'from a row: `<interval_end ms>.<event_id>`).'
+  'RFC 4180, UTF-8, CRLF: a header row with the JSON field names in the order of the schema (the ' +
+  'list item, or the bucket with `interval`), then one record per item, newest first, with the same ' +
+  'filters as JSON. Null is an empty field; a nested value (e.g. `unmapped_units`) is its JSON text ' +
+  'in one field; a field holding `"`, `,`, CR or LF is quoted, inner quotes doubled; a text starting ' +
+  "with `=`, `+`, `-`, `@`, tab or CR gets a leading `'` (spreadsheets would run it as a formula). A " +
+  'bulk export: the body streams every matching row without the page size (`limit` applies only when ' +
+  'given; `cursor` starts after that position, as in JSON, and can be made from a row: ' +
+  '`<interval_end ms>.<event_id>`).'
 
 const csvContent = { 'text/csv': { schema: z.string().openapi({ description: CSV_DESCRIPTION }) } }
 
@@ -232,7 +233,7 @@ function csv(
 }
 
 /** `format` decides; else CSV only when `Accept` rates text/csv above application/json. */
-export function wantsCsv(c: Context<AppEnv>, format: Format | undefined): boolean {
+function wantsCsv(c: Context<AppEnv>, format: Format | undefined): boolean {
   if (format) return format === 'csv'
   const accept = c.req.header('accept')
   if (!accept) return false
