@@ -18,8 +18,7 @@ export interface RangeQuery {
   readonly cursor?: string
 }
 
-/** A JSON page's position: `<t>.<id>`, the time and id of the last row of the previous page. */
-export interface Cursor {
+interface Cursor {
   readonly t: number
   readonly id: string
 }
