@@ -1,7 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section (api, startup, aemo, export,
- * durability, kafka).
+ * `bun run bench api startup` — default runs every section (api startup aemo export durability edge arm64 kafka).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -135,6 +134,28 @@ if (want('export')) {
 if (want('durability')) {
   const { benchDurability } = await import('./durability')
   await benchDurability(report)
+}
+
+if (want('edge')) {
+  // The small-node budget (issue 14): a day of NEMWeb files ingested, then 50 req/s of mixed reads.
+  // SQLITE_CACHE_KB, READ_CACHE_PAGES and LOG_LEVEL in the bench's environment are passed on.
+  const { benchEdge } = await import('./edge')
+  const bounds = Object.fromEntries(
+    ['SQLITE_CACHE_KB', 'READ_CACHE_PAGES', 'LOG_LEVEL'].flatMap((k) => {
+      const value = process.env[k]
+      return value ? [[k, value]] : []
+    })
+  )
+  const label =
+    Object.entries(bounds)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || 'defaults'
+  await benchEdge(report, binary, work, label, bounds)
+}
+
+if (want('arm64')) {
+  const { benchArm64 } = await import('./arm64')
+  await benchArm64(report, ROOT, binary, work)
 }
 
 if (want('kafka')) {

@@ -53,6 +53,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SOURCE_DOWN_LOG_EVERY_SECONDS: '0' })).toThrow(ConfigError)
   })
 
+  test("memory bounds default to SQLite's own page cache and 64 list pages per read model", () => {
+    expect(loadConfig({}).memory).toEqual({ sqliteCacheKb: 2000, readCachePages: 64 })
+    expect(loadConfig({ SQLITE_CACHE_KB: '512', READ_CACHE_PAGES: '0' }).memory).toEqual({
+      sqliteCacheKb: 512,
+      readCachePages: 0,
+    })
+    const message = errorOf({ SQLITE_CACHE_KB: '8', READ_CACHE_PAGES: '-1' })
+    expect(message).toContain('SQLITE_CACHE_KB')
+    expect(message).toContain('READ_CACHE_PAGES')
+  })
+
   test('KAFKA_BROKERS switches to Kafka', () => {
     expect(loadConfig({ KAFKA_BROKERS: 'k1:9092, k2:9092' }).bus).toEqual({
       kind: 'kafka',

@@ -1,4 +1,4 @@
-import { VERSION } from '@/node'
+import { COMMIT, TARGET, VERSION } from '@/node'
 
 export const HELP = `gridpulse ${VERSION} — AEMO NEM market data and weather, one canonical model, one API
 
@@ -29,8 +29,10 @@ export function help(): number {
   return 0
 }
 
-/** `gridpulse version` (also `--version`). */
+/** `gridpulse version` (also `--version`): one line, for bug reports and fleet inventories. */
 export function version(): number {
-  process.stdout.write(`${VERSION}\n`)
+  process.stdout.write(
+    `gridpulse ${VERSION} (commit ${COMMIT}, target ${TARGET}, bun ${process.versions.bun})\n`
+  )
   return 0
 }

@@ -110,12 +110,17 @@ async function openEventLog(
   }
 ): Promise<EventBus> {
   if (config.bus.kind !== 'kafka')
-    return createEmbeddedBus({ path: config.data.logPath, log: deps.log })
+    return createEmbeddedBus({
+      path: config.data.logPath,
+      log: deps.log,
+      cacheKb: config.memory.sqliteCacheKb,
+    })
   return createKafkaBus({
     brokers: config.bus.brokers,
     security: config.bus.security,
     nodeId: config.nodeId,
     outboxPath: config.data.logPath,
+    outboxCacheKb: config.memory.sqliteCacheKb,
     log: deps.log,
     loops: deps.loops,
     outboxMaxEvents: config.outbox.maxEvents,
@@ -192,7 +197,10 @@ function openStores(config: Config, overrides: NodeOverrides, log: Logger, close
   closers.push({ name: 'key store', close: () => keys.close() })
   if (keys.carriedOver > 0)
     log.info({ keys: keys.carriedOver }, 'API keys carried over from projection.sqlite')
-  const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath)
+  const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath, {
+    cacheKb: config.memory.sqliteCacheKb,
+    readCachePages: config.memory.readCachePages,
+  })
   closers.push({ name: 'projection db', close: () => db.sqlite.close() })
   return { keys, db }
 }

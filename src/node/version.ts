@@ -1,7 +1,15 @@
 declare const BUILD_VERSION: string | undefined
+declare const BUILD_COMMIT: string | undefined
 
-/** `package.json` version + git sha, defined by scripts/build.ts; `dev` when run from source. */
+/** `package.json` version + short git sha, defined by scripts/build.ts; `dev` when run from source. */
 export const VERSION = typeof BUILD_VERSION === 'string' ? BUILD_VERSION : 'dev'
+/** The git commit the binary was built from (scripts/build.ts); `unknown` when run from source. */
+export const COMMIT = typeof BUILD_COMMIT === 'string' ? BUILD_COMMIT : 'unknown'
+/**
+ * The platform this code was built for: `bun build --compile --target=…` defines `process.platform`
+ * and `process.arch` as the target's (from source they are the running Bun's).
+ */
+export const TARGET = `${process.platform}-${process.arch}`
 
 /** The projection's consumer name; bump the version to rebuild (STYLE.md §2). */
 export const PROJECTION_CONSUMER = 'gridpulse.projection.v1'

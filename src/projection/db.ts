@@ -9,6 +9,8 @@ export interface ProjectionDb {
   readonly orm: BunSQLiteDatabase<typeof schema>
   /** Bumped after every committed projection transaction: read caches key on it. */
   readonly version: { current: number }
+  /** How many list pages each read model keeps between commits (READ_CACHE_PAGES). */
+  readonly readCachePages: number
   /** What each committed projection transaction changed (event types and time spans). */
   readonly changes: ChangeLog
 }
@@ -17,16 +19,27 @@ export interface ProjectionDb {
  * Opens the read-model database. WAL lets the API read while the projector writes; the path must be
  * absolute (a compiled binary resolves relative paths against whatever the CWD happens to be).
  */
-export function openProjectionDb(path: string, options: { migrate?: boolean } = {}): ProjectionDb {
+export function openProjectionDb(
+  path: string,
+  options: {
+    migrate?: boolean
+    /** SQLite page cache of this connection, KiB (SQLITE_CACHE_KB); unset: SQLite's 2000. */
+    cacheKb?: number
+    readCachePages?: number
+  } = {}
+): ProjectionDb {
   const sqlite = new Database(path, { create: true, strict: true })
   sqlite.run('PRAGMA journal_mode = WAL')
   sqlite.run('PRAGMA synchronous = NORMAL')
   sqlite.run('PRAGMA foreign_keys = ON')
   sqlite.run('PRAGMA busy_timeout = 5000')
+  // Negative: a size in KiB rather than in pages.
+  if (options.cacheKb !== undefined) sqlite.run(`PRAGMA cache_size = -${options.cacheKb}`)
   const db = {
     sqlite,
     orm: drizzle(sqlite, { schema }),
     version: { current: 0 },
+    readCachePages: options.readCachePages ?? 64,
     changes: createChangeLog(),
   }
   if (options.migrate ?? true) migrate(db)

@@ -102,6 +102,16 @@ interface GapOptions {
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 const count = (statement: { get(): unknown }) => (statement.get() as { n: number }).n
 
+/** `compute()`, kept until the projection next commits (its version moves). */
+function perCommit<T>(db: ProjectionDb, compute: () => T): () => T {
+  let cached: { version: number; value: T } | undefined
+  return () => {
+    if (cached?.version !== db.version.current)
+      cached = { version: db.version.current, value: compute() }
+    return cached.value
+  }
+}
+
 /** Statistics and the gap report, over every read model of the list. */
 export function createStatsQueries(db: ProjectionDb, reconciliation: ReconciliationQueries) {
   const streams = prepareStreams(db)
@@ -109,38 +119,36 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
     `SELECT COUNT(*) AS n FROM "${getTableName(deadLetters)}"`
   )
   const intervals = prepareIntervalStatements(db)
-  // Counted once per projection commit: `/health` reads them on every probe.
-  let counted: { version: number; totals: Record<string, number> } | undefined
-  const totals = (): Record<string, number> => {
-    if (counted?.version !== db.version.current)
-      counted = {
-        version: db.version.current,
-        totals: Object.fromEntries([
-          ...streams.map((stream) => [stream.name, count(stream.total)]),
-          [getTableName(deadLetters), count(deadLetterTotal)],
-        ]),
-      }
-    return counted.totals
-  }
+  // Computed at most once per projection commit: `/health` reads the totals on every probe, and
+  // `/api/v1/stats` and `/api/v1/sources` scan every stream's table (FCAS alone is ~10 rows per
+  // price): between commits the answer cannot change.
+  const totals = perCommit(db, () =>
+    Object.fromEntries([
+      ...streams.map((stream) => [stream.name, count(stream.total)]),
+      [getTableName(deadLetters), count(deadLetterTotal)],
+    ])
+  )
+  const stats = perCommit(db, (): Stats => {
+    const latest = reconciliation.latest()
+    return {
+      totals: totals(),
+      regions: regionStats(streams),
+      sources: sourceStats(streams),
+      scada_unmapped: latest
+        ? {
+            interval_end: latest.interval_end,
+            unmapped_mw: latest.unmapped_mw,
+            total_mw: latest.total_mw,
+            unmapped_units: latest.unmapped_units,
+          }
+        : null,
+    }
+  })
   return {
     /** Rows per stream (keys: `STATS_TOTALS`), recounted only after a projection commit. */
     totals,
-    stats(): Stats {
-      const latest = reconciliation.latest()
-      return {
-        totals: totals(),
-        regions: regionStats(streams),
-        sources: sourceStats(streams),
-        scada_unmapped: latest
-          ? {
-              interval_end: latest.interval_end,
-              unmapped_mw: latest.unmapped_mw,
-              total_mw: latest.total_mw,
-              unmapped_units: latest.unmapped_units,
-            }
-          : null,
-      }
-    },
+    /** Every stream's figures, recomputed only after a projection commit. */
+    stats,
 
     /**
      * Missing intervals of a source (at its cadence, `SOURCE_CADENCE_MS`), from the projection.

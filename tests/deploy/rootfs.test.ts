@@ -161,10 +161,20 @@ describe.skipIf(!!reason)('the binary in a distroless-like root filesystem', () 
   }, 30_000)
 })
 
-test('the Dockerfile is multi-stage: bun 1.4.4 build, distroless cc nonroot runtime', () => {
+test('the Dockerfile is multi-stage: bun 1.4.4 build, distroless cc nonroot runtime per architecture', () => {
   const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
-  const from = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1])
-  expect(from).toEqual(['oven/bun:1.4.4', 'gcr.io/distroless/cc-debian12:nonroot'])
+  // [platform flag, image (digest dropped: scripts/pin-images.sh may add one), stage name]
+  const from = [
+    ...dockerfile.matchAll(
+      /^FROM\s+(--platform=\S+\s+)?([^\s@]+)(?:@sha256:[0-9a-f]{64})?(?:\s+AS\s+(\S+))?\s*$/gm
+    ),
+  ].map((m) => [m[1]?.trim(), m[2], m[3]])
+  expect(from).toEqual([
+    ['--platform=$BUILDPLATFORM', 'oven/bun:1.4.4', 'build'],
+    [undefined, 'gcr.io/distroless/cc-debian12:nonroot', 'runtime-amd64'],
+    [undefined, 'gcr.io/distroless/cc-debian12:nonroot', 'runtime-arm64'],
+    [undefined, 'runtime-${TARGETARCH}', undefined],
+  ])
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   expect(pkg.packageManager).toBe('bun@1.4.4')
   for (const line of [
@@ -178,7 +188,8 @@ test('the Dockerfile is multi-stage: bun 1.4.4 build, distroless cc nonroot runt
   ]) {
     expect(dockerfile).toContain(line)
   }
-  expect(dockerfile).toMatch(/RUN bun scripts\/build\.ts dist\/gridpulse/)
+  // The build stage cross-compiles for the image's architecture.
+  expect(dockerfile).toContain('RUN bun scripts/build.ts dist/gridpulse --target "$TARGETARCH"')
   expect(dockerfile).toMatch(/HEALTHCHECK .*CMD \["\/app\/gridpulse", "healthcheck"\]/)
   const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n')
   for (const entry of ['.git', 'node_modules', 'dist', 'deploy', '.env'])

@@ -22,7 +22,10 @@ describe('the front door', () => {
       expect(out.code).toBe(0)
       expect(out.stdout).toContain('Usage: gridpulse [command]')
     }
-    expect(run(['--version'], { PORT: 'not-a-port' })).toMatchObject({ code: 0, stdout: 'dev\n' })
+    expect(run(['--version'], { PORT: 'not-a-port' })).toMatchObject({
+      code: 0,
+      stdout: `gridpulse dev (commit unknown, target ${process.platform}-${process.arch}, bun ${Bun.version})\n`,
+    })
   }, 30_000)
 
   test('a bad environment exits 78 naming the variable, before any command runs', () => {

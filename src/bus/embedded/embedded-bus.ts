@@ -28,6 +28,8 @@ export interface EmbeddedBusOptions {
   readonly idlePollMs?: number
   /** SQLite durability of a commit; FULL (the default) outlives a power cut. NORMAL: benchmarks only. */
   readonly synchronous?: 'FULL' | 'NORMAL'
+  /** SQLite page cache of the connection, KiB (SQLITE_CACHE_KB); unset: SQLite's 2000. */
+  readonly cacheKb?: number
 }
 
 const SCHEMA = `
@@ -125,6 +127,7 @@ function openLogDb(options: EmbeddedBusOptions): Database {
   // a 202, must survive a power cut, not only a process crash. FULL fsyncs the WAL per commit.
   db.run(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`)
   db.run('PRAGMA busy_timeout = 5000')
+  if (options.cacheKb !== undefined) db.run(`PRAGMA cache_size = -${options.cacheKb}`) // KiB
   db.run(SCHEMA)
   return db
 }

@@ -32,6 +32,8 @@ export interface KafkaBusOptions {
   readonly nodeId: string
   /** Absolute path of the outbox's SQLite file (the node's `log.sqlite`). */
   readonly outboxPath: string
+  /** SQLite page cache per outbox connection (this thread's and the relay's), KiB. */
+  readonly outboxCacheKb?: number
   readonly log: Logger
   /**
    * Prepended to every topic and consumer group name ('' in production). Tests use a unique
@@ -170,7 +172,12 @@ function openBase(options: KafkaBusOptions): BusBase {
   })
   // Short retries: readiness must answer quickly while Kafka is down; start-up loops on its own.
   const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1_000 } })
-  const outbox = createOutbox({ path: options.outboxPath, nodeId: options.nodeId, now })
+  const outbox = createOutbox({
+    path: options.outboxPath,
+    nodeId: options.nodeId,
+    now,
+    cacheKb: options.outboxCacheKb,
+  })
   if (outbox.depth() > 0)
     log.info({ outbox_depth: outbox.depth() }, 'relaying the outbox left by the previous run')
   return {
@@ -276,6 +283,7 @@ const inProcessRelay = (base: BusBase, lane: ProducerLane): Relay =>
 const relayThread = (base: BusBase, onParked: () => void): Promise<Relay> =>
   createRelayThread({
     outboxPath: base.options.outboxPath,
+    outboxCacheKb: base.options.outboxCacheKb,
     nodeId: base.options.nodeId,
     brokers: base.options.brokers,
     security: base.options.security,

@@ -16,6 +16,7 @@ import type { Relay } from './relay'
  */
 export interface RelayThreadOptions {
   readonly outboxPath: string
+  readonly outboxCacheKb?: number
   readonly nodeId: string
   readonly brokers: readonly string[]
   readonly security?: KafkaSecurity
@@ -43,6 +44,7 @@ export type ToRelayWorker =
 
 export interface RelayWorkerInit {
   readonly outboxPath: string
+  readonly outboxCacheKb?: number
   readonly nodeId: string
   readonly brokers: readonly string[]
   /** Credentials included: the init message stays inside this process. */
@@ -173,6 +175,7 @@ interface ThreadState {
 
 const workerInit = (options: RelayThreadOptions): RelayWorkerInit => ({
   outboxPath: options.outboxPath,
+  outboxCacheKb: options.outboxCacheKb,
   nodeId: options.nodeId,
   brokers: options.brokers,
   security: options.security,

@@ -81,7 +81,11 @@ function start(init: RelayWorkerInit) {
   const releaseWarnings = filterTimeoutNegativeWarnings()
   const root = forwardingLogger(init.levelValue)
   const log = root.child({ component: 'bus.kafka' })
-  const outbox = createOutbox({ path: init.outboxPath, nodeId: init.nodeId })
+  const outbox = createOutbox({
+    path: init.outboxPath,
+    nodeId: init.nodeId,
+    cacheKb: init.outboxCacheKb,
+  })
   const partitions = new Map(init.partitions)
   const kafka = createKafkaClient({
     brokers: init.brokers,

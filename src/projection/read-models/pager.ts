@@ -110,7 +110,8 @@ export function createPager<Row, T, Q extends RangeQuery>(
 ) {
   const statements = new Map<string, Statement>()
   // Many consumers poll the same page ("the latest 100"): serve it from memory until the projection
-  // commits again. Bounded, and dropped wholesale on overflow (the pages are cheap to rebuild).
+  // commits again. Bounded (READ_CACHE_PAGES), and dropped wholesale on overflow (the pages are
+  // cheap to rebuild).
   const pages = new Map<string, { version: number; page: Page<T> }>()
   return (query: Q): Page<T> => {
     const bound = bindList(query, filters, query.limit + 1)
@@ -129,8 +130,8 @@ export function createPager<Row, T, Q extends RangeQuery>(
       data: slice.map(toCanonical),
       nextCursor: more ? encodeCursor(keyOf(slice[slice.length - 1]!)) : null,
     }
-    if (pages.size >= 64) pages.clear()
-    pages.set(cacheKey, { version: db.version.current, page })
+    if (pages.size >= db.readCachePages) pages.clear()
+    if (db.readCachePages > 0) pages.set(cacheKey, { version: db.version.current, page })
     return page
   }
 }
