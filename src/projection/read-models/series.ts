@@ -129,10 +129,19 @@ type Computed = Bucket & { readonly end: number; readonly key: string }
 const cursorOf = (b: Computed) => encodeCursor({ t: b.end, id: b.key })
 
 /**
- * Bucket rows kept in memory per read model (an empty bucket counts as one); past this the memo
- * starts again, rebuilt on demand.
+ * Bucket rows kept in memory per projection database, across every series and view
+ * (AGGREGATE_CACHE_BUCKETS; an empty bucket counts as one). Past the bound every memo starts again,
+ * rebuilt on demand.
  */
-const MEMO_ROWS = 50_000
+const budgets = new WeakMap<ProjectionDb, { used: number; clears: (() => void)[] }>()
+function budgetOf(db: ProjectionDb) {
+  let budget = budgets.get(db)
+  if (!budget) {
+    budget = { used: 0, clears: [] }
+    budgets.set(db, budget)
+  }
+  return budget
+}
 
 /**
  * Aggregation in bounded windows of buckets, newest first. A page never scans more than it needs:
@@ -218,7 +227,8 @@ function createBucketStore<Row, T>(
   query: (q: WindowQuery, bound: Bound, lo: number, hi: number) => GroupedRow[]
 ) {
   const memo = new Map<string, { seq: number; rows: Computed[] }>()
-  let memoRows = 0
+  const budget = budgetOf(db)
+  budget.clears.push(() => memo.clear())
   return (q: WindowQuery, bound: Bound, start: number, end: number): Computed[] => {
     const b = BUCKETINGS[q.interval]
     const at = (e: number) => `${q.interval}|${bound.key}|${e}`
@@ -227,14 +237,16 @@ function createBucketStore<Row, T>(
       const seq = db.changes.seq
       const rows = query(q, bound, lo, hi).map((r) => toBucket(r, b, spec))
       const byEnd = Map.groupBy(rows, (r) => r.end)
-      if (memoRows > MEMO_ROWS) {
-        memo.clear()
-        memoRows = 0
+      if (budget.used > db.aggregateCacheBuckets) {
+        for (const clear of budget.clears) clear()
+        budget.used = 0
       }
       for (let e = hi; e > lo; e = b.back(e, 1)) {
         const bucket = byEnd.get(e) ?? []
-        memo.set(at(e), { seq, rows: bucket })
-        memoRows += Math.max(1, bucket.length)
+        if (db.aggregateCacheBuckets > 0) {
+          memo.set(at(e), { seq, rows: bucket })
+          budget.used += Math.max(1, bucket.length)
+        }
         out.push(...bucket)
       }
     }
