@@ -144,6 +144,27 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
         : null,
     }
   })
+  // A source's interval ends since the start of the window's hour, read once per commit and hour
+  // (`/api/v1/sources` asks on every call with a window that moves by the millisecond).
+  const read = new Map<GapSource, { key: string; times: number[]; newest: number | undefined }>()
+  const readIntervals = (source: GapSource, sinceMs: number) => {
+    const from = sinceMs - (sinceMs % 3_600_000)
+    const key = `${db.version.current}/${from}`
+    let entry = read.get(source)
+    if (entry?.key !== key) {
+      const times = (intervals.since.all({ source, since: from }) as { t: number }[]).map(
+        (r) => r.t
+      )
+      // The newest interval ever ingested, even when it is older than the window (a long stall).
+      const newest =
+        times.at(-1) ??
+        (intervals.newest.get({ source }) as { t: number | null } | null)?.t ??
+        undefined
+      entry = { key, times, newest }
+      read.set(source, entry)
+    }
+    return entry
+  }
   return {
     /** Rows per stream (keys: `STATS_TOTALS`), recounted only after a projection commit. */
     totals,
@@ -167,15 +188,16 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
       expectedUntilMs: number,
       options: GapOptions = {}
     ): { missing: string[]; ranges: GapRange[] } {
-      const times = (intervals.since.all({ source, since: sinceMs }) as { t: number }[]).map(
-        (r) => r.t
+      const read = readIntervals(source, sinceMs)
+      const times = read.times.filter((t) => t >= sinceMs)
+      return findGaps(
+        times,
+        read.newest,
+        sinceMs,
+        expectedUntilMs,
+        SOURCE_CADENCE_MS[source],
+        options
       )
-      // The newest interval ever ingested, even when it is older than the window (a long stall).
-      const newest =
-        times.at(-1) ??
-        (intervals.newest.get({ source }) as { t: number | null } | null)?.t ??
-        undefined
-      return findGaps(times, newest, sinceMs, expectedUntilMs, SOURCE_CADENCE_MS[source], options)
     },
   }
 }
