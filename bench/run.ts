@@ -1,6 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section (api startup aemo durability edge arm64 kafka).
+ * `bun run bench api startup` — default runs every section (api startup aemo export durability edge arm64 kafka).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -124,6 +124,11 @@ if (want('aemo')) {
   benchNormalize(report)
   await benchHostileZip(report)
   await benchFreshness(report, binary, work)
+}
+
+if (want('export')) {
+  const { benchExport } = await import('./export')
+  await benchExport(report, binary, work)
 }
 
 if (want('durability')) {

@@ -1,4 +1,11 @@
-import { createEvent, FUEL_TYPES, type MarketDispatchEvent, REGION_IDS } from '@/canonical'
+import {
+  createEvent,
+  FUEL_TYPES,
+  type GridEvent,
+  type MarketDispatchEvent,
+  REGION_IDS,
+  type RegionId,
+} from '@/canonical'
 import { toUtcIso } from '@/lib'
 import { createNode, PROJECTION_CONSUMER } from '@/node'
 import { silentLogger } from '@/observability'
@@ -10,9 +17,61 @@ import { loadConfig } from '../src/config'
  * database. Values are synthetic load, not data.
  */
 export async function seedDispatch(dataDir: string, count: number): Promise<void> {
+  await seed(
+    dataDir,
+    Array.from({ length: count }, (_, i) => syntheticDispatch(i, 'bench-seed'))
+  )
+}
+
+/** `count` consecutive 5-minute prices of one region from `firstIntervalEnd` (synthetic load). */
+export async function seedPrices(
+  dataDir: string,
+  region_id: RegionId,
+  firstIntervalEnd: string,
+  count: number
+): Promise<void> {
+  const first = Date.parse(firstIntervalEnd)
+  const envelope = {
+    correlation_id: 'bench-seed',
+    source: 'aemo.dispatchis' as const,
+    source_file: null,
+    source_sha256: null,
+    ingested_at: new Date().toISOString(),
+  }
+  await seed(
+    dataDir,
+    Array.from({ length: count }, (_, i) =>
+      createEvent('RegionPriceEvent', envelope, {
+        region_id,
+        interval_end: toUtcIso(first + i * 300_000),
+        // A daily shape (288 intervals) with some spread: plausible numbers, not data.
+        rrp_aud_mwh:
+          Math.round((80 + 60 * Math.sin((i / 288) * 2 * Math.PI) + (i % 7)) * 100) / 100,
+        total_demand_mw: 7000 + 1500 * Math.sin(((i + 72) / 288) * 2 * Math.PI),
+        available_generation_mw: 12_000,
+        net_interchange_mw: -300 + (i % 600),
+        intervention: false,
+        price_status: 'FIRM',
+        apc_flag: 0,
+        market_suspended_flag: 0,
+        ocd_status: null,
+        mii_status: null,
+        ss_solar_uigf_mw: 900,
+        ss_wind_uigf_mw: 1200,
+        ss_solar_cleared_mw: 850,
+        ss_wind_cleared_mw: 1100 + (i % 50),
+        bdu_cleared_gen_mw: 40,
+        bdu_cleared_load_mw: 0,
+        bdu_energy_storage_mwh: 300 + (i % 100),
+      })
+    )
+  )
+}
+
+async function seed(dataDir: string, events: readonly GridEvent[]): Promise<void> {
+  const count = events.length
   const config = loadConfig({ DATA_DIR: dataDir, SOURCES: 'none', LOG_LEVEL: 'silent' })
   const node = await createNode(config, { log: silentLogger() })
-  const events = Array.from({ length: count }, (_, i) => syntheticDispatch(i, 'bench-seed'))
   for (let i = 0; i < events.length; i += 10_000)
     await node.bus.publish(events.slice(i, i + 10_000))
   // Dense offsets: the positions over every partition add up to the records projected.

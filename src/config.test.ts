@@ -53,15 +53,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SOURCE_DOWN_LOG_EVERY_SECONDS: '0' })).toThrow(ConfigError)
   })
 
-  test("memory bounds default to SQLite's own page cache and 64 list pages per read model", () => {
-    expect(loadConfig({}).memory).toEqual({ sqliteCacheKb: 2000, readCachePages: 64 })
-    expect(loadConfig({ SQLITE_CACHE_KB: '512', READ_CACHE_PAGES: '0' }).memory).toEqual({
-      sqliteCacheKb: 512,
-      readCachePages: 0,
+  test("memory bounds default to SQLite's own page cache, 64 list pages per read model and 20,000 buckets", () => {
+    expect(loadConfig({}).memory).toEqual({
+      sqliteCacheKb: 2000,
+      readCachePages: 64,
+      aggregateCacheBuckets: 20_000,
     })
-    const message = errorOf({ SQLITE_CACHE_KB: '8', READ_CACHE_PAGES: '-1' })
+    expect(
+      loadConfig({ SQLITE_CACHE_KB: '512', READ_CACHE_PAGES: '0', AGGREGATE_CACHE_BUCKETS: '0' })
+        .memory
+    ).toEqual({ sqliteCacheKb: 512, readCachePages: 0, aggregateCacheBuckets: 0 })
+    const message = errorOf({
+      SQLITE_CACHE_KB: '8',
+      READ_CACHE_PAGES: '-1',
+      AGGREGATE_CACHE_BUCKETS: '-1',
+    })
     expect(message).toContain('SQLITE_CACHE_KB')
     expect(message).toContain('READ_CACHE_PAGES')
+    expect(message).toContain('AGGREGATE_CACHE_BUCKETS')
   })
 
   test('KAFKA_BROKERS switches to Kafka', () => {

@@ -128,9 +128,11 @@ const EnvSchema = z
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     // Memory bounds (a small edge node): SQLite's page cache per connection to log.sqlite and
     // projection.sqlite (KiB; 2000 is SQLite's own default), and how many list pages each read
-    // model keeps in memory between projection commits (0: none).
+    // model keeps in memory between projection commits (0: none), and how many aggregate bucket
+    // rows all time series together keep until a commit touches them (0: none; ~750 B each).
     SQLITE_CACHE_KB: z.coerce.number().int().min(64).max(1_048_576).default(2000),
     READ_CACHE_PAGES: z.coerce.number().int().min(0).max(100_000).default(64),
+    AGGREGATE_CACHE_BUCKETS: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
     METRICS_ENABLED: bool.default(true),
   })
   .strip()
@@ -258,6 +260,13 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     nodeId: e.NODE_ID ?? 'node-1',
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     metrics: { enabled: e.METRICS_ENABLED },
-    memory: { sqliteCacheKb: e.SQLITE_CACHE_KB, readCachePages: e.READ_CACHE_PAGES },
+    memory: memoryOf(e),
   })
 }
+
+/** The memory bounds a small edge node trims (see the README's configuration table). */
+const memoryOf = (e: z.output<typeof EnvSchema>) => ({
+  sqliteCacheKb: e.SQLITE_CACHE_KB,
+  readCachePages: e.READ_CACHE_PAGES,
+  aggregateCacheBuckets: e.AGGREGATE_CACHE_BUCKETS,
+})

@@ -20,17 +20,20 @@ export const LimitSchema = queryInteger(1, MAX_LIMIT)
   .openapi({ description: `Page size (1–${MAX_LIMIT})`, example: 100 })
 
 /**
- * `<interval ms since the epoch>.<event id>` as `meta.next_cursor` returns it. Any value of this
- * shape is a valid keyset position (the next page starts strictly older than it), so the pattern is
- * exactly what the server accepts.
+ * `<ms since the epoch>.<key>` as `meta.next_cursor` returns it: a list's `<interval_end>.<event
+ * id>`, an aggregate's `<bucket_end>.s<hex series key>`. Any value of this shape is a valid keyset
+ * position (the next page starts strictly after it), so the pattern is exactly what the server
+ * accepts (projection/read-models/pager.ts holds the same expression).
  */
-export const CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})\\.[0-9A-Za-z-]{1,64}$'
+export const CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})\\.[0-9A-Za-z-]{1,1024}$'
 export const CursorSchema = z
   .string()
   .regex(new RegExp(CURSOR_PATTERN), 'not a cursor: pass `meta.next_cursor` unchanged')
   .optional()
   .openapi({
-    description: 'Cursor from `meta.next_cursor` of the previous page (pass it unchanged)',
+    description:
+      'Cursor from `meta.next_cursor` of the previous page (pass it unchanged): `<interval_end ms>.<event_id>` ' +
+      'for rows, `<bucket_end ms>.s<hex of the series key>` for buckets. Anything else is 400.',
     example: '1775052900000.3f0f8f8e-6a43-5ac3-9d5e-0e8e1f7f6a21',
   })
 

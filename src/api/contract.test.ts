@@ -55,6 +55,41 @@ describe('the OpenAPI document', () => {
     expect(doc.paths['/health']!.get.responses['401']).toBeUndefined()
   })
 
+  test('every list documents CSV and `format`; every time series `interval` and a page of rows or of buckets', async () => {
+    harness = await createHarness()
+    const doc = openApiDocument(harness.api) as unknown as Doc
+    // biome-ignore lint: the document is walked generically
+    const param = (op: Operation & { parameters: any[] }, name: string) =>
+      op.parameters.find((p) => p.name === name)
+    const series = [
+      '/api/v1/dispatch',
+      '/api/v1/prices',
+      '/api/v1/prices/fcas',
+      '/api/v1/curtailment',
+      '/api/v1/storage',
+      '/api/v1/weather',
+      '/api/v1/interconnectors',
+      '/api/v1/generation/rooftop',
+      '/api/v1/generation/reconciliation',
+    ]
+    for (const path of [...series, '/api/v1/generation/renewables', '/api/v1/dlq']) {
+      const op = doc.paths[path]!.get
+      expect(param(op, 'format')?.schema.enum, path).toEqual(['json', 'csv'])
+      expect(op.responses['200'].content['text/csv'].schema.type, path).toBe('string')
+      expect(param(op, 'interval')?.schema, path).toEqual(
+        series.includes(path)
+          ? expect.objectContaining({ enum: ['5m', '30m', '1h', '1d', '1M'], default: '5m' })
+          : undefined
+      )
+      if (!series.includes(path)) continue
+      const pages = op.responses['200'].content['application/json'].schema.anyOf
+      expect(
+        pages.map((p: { $ref: string }) => p.$ref.split('/').at(-1)),
+        path
+      ).toEqual([expect.stringMatching(/Page$/), expect.stringMatching(/BucketPage$/)])
+    }
+  })
+
   test('names a relative server, so clients call whatever host served it', async () => {
     harness = await createHarness()
     const served = (await (await harness.api.request('/openapi.json')).json()) as Doc

@@ -200,6 +200,7 @@ function openStores(config: Config, overrides: NodeOverrides, log: Logger, close
   const db = openProjectionDb(overrides.projectionPath ?? config.data.projectionPath, {
     cacheKb: config.memory.sqliteCacheKb,
     readCachePages: config.memory.readCachePages,
+    aggregateCacheBuckets: config.memory.aggregateCacheBuckets,
   })
   closers.push({ name: 'projection db', close: () => db.sqlite.close() })
   return { keys, db }

@@ -1,5 +1,6 @@
 import { Database } from 'bun:sqlite'
 import { type BunSQLiteDatabase, drizzle } from 'drizzle-orm/bun-sqlite'
+import { type ChangeLog, createChangeLog } from './changes'
 import { MIGRATIONS } from './migrations.gen'
 import * as schema from './schema'
 
@@ -10,6 +11,10 @@ export interface ProjectionDb {
   readonly version: { current: number }
   /** How many list pages each read model keeps between commits (READ_CACHE_PAGES). */
   readonly readCachePages: number
+  /** Aggregate bucket rows all time series together keep until a commit touches them. */
+  readonly aggregateCacheBuckets: number
+  /** What each committed projection transaction changed (event types and time spans). */
+  readonly changes: ChangeLog
 }
 
 /**
@@ -23,6 +28,7 @@ export function openProjectionDb(
     /** SQLite page cache of this connection, KiB (SQLITE_CACHE_KB); unset: SQLite's 2000. */
     cacheKb?: number
     readCachePages?: number
+    aggregateCacheBuckets?: number
   } = {}
 ): ProjectionDb {
   const sqlite = new Database(path, { create: true, strict: true })
@@ -37,6 +43,8 @@ export function openProjectionDb(
     orm: drizzle(sqlite, { schema }),
     version: { current: 0 },
     readCachePages: options.readCachePages ?? 64,
+    aggregateCacheBuckets: options.aggregateCacheBuckets ?? 20_000,
+    changes: createChangeLog(),
   }
   if (options.migrate ?? true) migrate(db)
   return db

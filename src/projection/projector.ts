@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm'
 import type { ConsumedBatch } from '@/bus'
+import { eventTimeOf, type GridEventType } from '@/canonical'
 import { createApplier } from './apply'
 import type { ProjectionDb } from './db'
 import { checkpoints } from './schema'
@@ -54,22 +55,41 @@ export function createProjector(
   const applyBatch = db.sqlite.transaction((batch: ConsumedBatch) => {
     const stored = startOffset(batch.topic, batch.partition) ?? 0n
     const projectedAt = now()
+    const spans = new Map<GridEventType, { from: number; to: number }>()
     let last: bigint | undefined
     for (const record of batch.records) {
       if (record.offset < stored) continue // already applied: redelivery after a crash or rebalance
-      if (record.kind === 'event') applier.applyEvent(record.event, projectedAt)
-      else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
+      if (record.kind === 'event') {
+        applier.applyEvent(record.event, projectedAt)
+        widen(spans, record.event.event_type, Date.parse(eventTimeOf(record.event)))
+      } else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
       last = record.offset
     }
     if (last !== undefined)
       write.run({ topic: batch.topic, partition: batch.partition, nextOffset: Number(last + 1n) })
+    return spans
   })
 
   return {
     async project(batch) {
-      applyBatch(batch)
+      const spans = applyBatch(batch)
       db.version.current++
+      // After the commit: a cache refilled from now on sees the batch.
+      for (const [type, span] of spans) db.changes.record(type, span.from, span.to)
     },
     startOffset,
+  }
+}
+
+function widen(
+  spans: Map<GridEventType, { from: number; to: number }>,
+  type: GridEventType,
+  t: number
+) {
+  const span = spans.get(type)
+  if (!span) spans.set(type, { from: t, to: t })
+  else {
+    span.from = Math.min(span.from, t)
+    span.to = Math.max(span.to, t)
   }
 }

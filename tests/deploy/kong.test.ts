@@ -147,6 +147,34 @@ describe("public paths (the seed's) and the upstream rewrite", () => {
     expect(publish('/api/v1/dispatch', '/v1/dispatch')).toBeUndefined()
   })
 
+  test('CSV exports and aggregates take the JSON routes: same route, service (rate-limit class) and upstream', () => {
+    // Kong matches routes on the path alone (the query string is never part of it), and no API
+    // route matches on headers, so `Accept: text/csv`, `?format=csv` and `?interval=1d` change
+    // neither the route nor its service; the request-transformer rewrites the path only.
+    for (const r of apis.flatMap((s) => s.routes)) expect(r.headers, r.name).toBeUndefined()
+    for (const s of apis) {
+      const rt = plugin(s, 'request-transformer').config
+      expect(Object.keys(rt.replace)).toEqual(['uri'])
+      for (const op of ['remove', 'add', 'append', 'rename'])
+        expect(rt[op]?.querystring, `${s.name} ${op}`).toBeUndefined()
+    }
+    for (const [path, upstream, service] of [
+      ['/v1/market/prices', '/api/v1/prices', 'gridpulse'],
+      ['/v1/market/dispatch', '/api/v1/dispatch', 'gridpulse'],
+      ['/v1/market/interconnectors', '/api/v1/interconnectors', 'gridpulse'],
+      ['/v1/market/generation/reconciliation', '/api/v1/generation/reconciliation', 'gridpulse'],
+      ['/v1/market/prices/fcas', '/api/v1/prices/fcas', 'gridpulse'],
+      ['/v1/market/curtailment', '/api/v1/curtailment', 'gridpulse'],
+      ['/v1/market/generation/rooftop', '/api/v1/generation/rooftop', 'gridpulse'],
+      ['/v1/weather/observations', '/api/v1/weather', 'gridpulse-weather'],
+      ['/v1/dlq', '/api/v1/dlq', 'gridpulse'],
+    ]) {
+      const hit = route('GET', path!)
+      expect(hit?.upstream).toBe(upstream)
+      expect(hit?.route.service.name).toBe(service)
+    }
+  })
+
   test('/docs, /docs/scalar.js and /openapi.json are routed without a key', () => {
     for (const path of ['/docs', '/docs/scalar.js', '/openapi.json']) {
       const hit = route('GET', path)

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { RegionIdSchema } from '@/canonical'
-import { pageOf, rangeQuery } from '../common'
+import { rangeQuery } from '../common'
 import { problemResponses } from '../problem'
+import { seriesContract, seriesQuery } from '../series'
 
 const mw = (description: string) => z.number().nullable().describe(description)
 const row = {
@@ -41,6 +42,19 @@ export const StorageSchema = z
   })
   .openapi('RegionStorage')
 
+export const CURTAILMENT = seriesContract(
+  'curtailment',
+  CurtailmentSchema,
+  { page: 'CurtailmentPage', bucket: 'CurtailmentBucket' },
+  'A page of curtailment figures'
+)
+export const STORAGE = seriesContract(
+  'storage',
+  StorageSchema,
+  { page: 'StoragePage', bucket: 'StorageBucket' },
+  'A page of storage figures'
+)
+
 const NULLS =
   "From AEMO `DISPATCH.REGIONSUM`, carried on the region's `RegionPriceEvent` (topic `market.prices`) and, " +
   'like demand, taken from the dispatched run (INTERVENTION=1 when there is one). Table versions without ' +
@@ -60,13 +74,12 @@ export const listCurtailment = createRoute({
     'noise); null when either figure is. Energy curtailed in an interval is curtailment_mw × 5/60 MWh. ' +
     NULLS,
   request: {
-    query: z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict(),
+    query: z
+      .object({ region_id: RegionIdSchema.optional(), ...rangeQuery, ...seriesQuery })
+      .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of curtailment figures',
-      content: { 'application/json': { schema: pageOf(CurtailmentSchema, 'CurtailmentPage') } },
-    },
+    200: CURTAILMENT.ok,
     ...problemResponses(400),
   },
 })
@@ -84,13 +97,12 @@ export const listStorage = createRoute({
     '`BDU_ENERGY_STORAGE` (stored energy). ' +
     NULLS,
   request: {
-    query: z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict(),
+    query: z
+      .object({ region_id: RegionIdSchema.optional(), ...rangeQuery, ...seriesQuery })
+      .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of storage figures',
-      content: { 'application/json': { schema: pageOf(StorageSchema, 'StoragePage') } },
-    },
+    200: STORAGE.ok,
     ...problemResponses(400),
   },
 })

@@ -5,10 +5,10 @@ import { waitFor } from '../../../tests/support/events'
 import { createHarness } from '../../../tests/support/harness'
 import { AEMO_FIXTURES, fixtureFile } from '../../../tests/support/nemweb-fixtures'
 import { rawArchiveRows, rawNemTimeToUtc } from '../../../tests/support/raw-archive'
-import { listCurtailment, listStorage } from './curtailment-storage.routes'
+import { CURTAILMENT, STORAGE } from './curtailment-storage.routes'
 
-const CurtailmentPage = listCurtailment.responses[200].content['application/json'].schema
-const StoragePage = listStorage.responses[200].content['application/json'].schema
+const CurtailmentPage = CURTAILMENT.page
+const StoragePage = STORAGE.page
 
 /** An AEMO NUMBER(15,5) text as an exact count of 0.00001 (independent of floating point). */
 function e5(text: string): bigint {

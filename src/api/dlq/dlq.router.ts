@@ -1,9 +1,9 @@
 import { type GridEvent, GridEventSchema } from '@/canonical'
 import type { ReadPort } from '@/projection/read-port'
 import { issuesToErrors, problem } from '../problem'
-import { envelope } from '../common'
 import { createRouter } from '../router'
-import { listDeadLetters, replayDeadLetter } from './dlq.routes'
+import { serveList } from '../series'
+import { DEAD_LETTERS, listDeadLetters, replayDeadLetter } from './dlq.routes'
 
 export const dlqRouter = (deps: {
   queries: Pick<ReadPort, 'deadLetters'>
@@ -11,9 +11,7 @@ export const dlqRouter = (deps: {
 }) =>
   createRouter()
     .openapi(listDeadLetters, (c) => {
-      const q = c.req.valid('query')
-      const page = deps.queries.deadLetters.list(q)
-      return c.json(envelope(c, page, q.limit), 200)
+      return serveList(c, DEAD_LETTERS, deps.queries.deadLetters, c.req.valid('query'))
     })
     .openapi(replayDeadLetter, async (c) => {
       const { id } = c.req.valid('param')

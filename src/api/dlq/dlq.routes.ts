@@ -1,7 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { DeadLetterSchema } from '@/canonical'
-import { component, pageOf, rangeQuery } from '../common'
+import { component, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
+import { FormatSchema, listContract } from '../series'
+
+export const DEAD_LETTERS = listContract(
+  'dlq',
+  component(DeadLetterSchema, 'DeadLetter'),
+  'DeadLetterPage',
+  'A page of dead letters'
+)
 
 export const listDeadLetters = createRoute({
   operationId: 'listDeadLetters',
@@ -19,18 +27,12 @@ export const listDeadLetters = createRoute({
           .optional()
           .openapi({ description: 'Original topic, e.g. market.prices' }),
         ...rangeQuery,
+        format: FormatSchema,
       })
       .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of dead letters',
-      content: {
-        'application/json': {
-          schema: pageOf(component(DeadLetterSchema, 'DeadLetter'), 'DeadLetterPage'),
-        },
-      },
-    },
+    200: DEAD_LETTERS.ok,
     ...problemResponses(400),
   },
 })

@@ -1,7 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { FcasServiceSchema, RegionFcasPriceEventSchema, RegionIdSchema } from '@/canonical'
-import { component, pageOf, rangeQuery } from '../common'
+import { component, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
+import { seriesContract, seriesQuery } from '../series'
+
+export const FCAS = seriesContract(
+  'fcas',
+  component(RegionFcasPriceEventSchema, 'RegionFcasPriceEvent'),
+  { page: 'FcasPricePage', bucket: 'FcasPriceBucket' },
+  'A page of FCAS prices'
+)
 
 export const listFcasPrices = createRoute({
   operationId: 'listFcasPrices',
@@ -23,21 +31,12 @@ export const listFcasPrices = createRoute({
         region_id: RegionIdSchema.optional(),
         service: FcasServiceSchema.optional(),
         ...rangeQuery,
+        ...seriesQuery,
       })
       .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of FCAS prices',
-      content: {
-        'application/json': {
-          schema: pageOf(
-            component(RegionFcasPriceEventSchema, 'RegionFcasPriceEvent'),
-            'FcasPricePage'
-          ),
-        },
-      },
-    },
+    200: FCAS.ok,
     ...problemResponses(400),
   },
 })

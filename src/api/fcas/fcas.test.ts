@@ -5,11 +5,11 @@ import { fcasPriceEvent, waitFor } from '../../../tests/support/events'
 import { createHarness } from '../../../tests/support/harness'
 import { AEMO_FIXTURES, fixtureFile } from '../../../tests/support/nemweb-fixtures'
 import { type RawRow, rawArchiveRows, rawNemTimeToUtc } from '../../../tests/support/raw-archive'
-import { listPrices } from '../market/market.routes'
-import { listFcasPrices } from './fcas.routes'
+import { PRICES } from '../market/market.routes'
+import { FCAS } from './fcas.routes'
 
-const FcasPage = listFcasPrices.responses[200].content['application/json'].schema
-const PricePage = listPrices.responses[200].content['application/json'].schema
+const FcasPage = FCAS.page
+const PricePage = PRICES.page
 type Harness = Awaited<ReturnType<typeof createHarness>>
 
 /** Every row of a list route, following `next_cursor` (pages of 1000), each page checked by its schema. */

@@ -1,8 +1,14 @@
 import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
-import { envelope } from '../common'
 import { createRouter } from '../router'
-import { getGenerationMix, listReconciliation, listRenewables } from './generation.routes'
+import { byPages, serveList, serveSeries } from '../series'
+import {
+  getGenerationMix,
+  listReconciliation,
+  listRenewables,
+  RECONCILIATION,
+  RENEWABLES,
+} from './generation.routes'
 
 export const generationRouter = (deps: {
   queries: Pick<ReadPort, 'generation' | 'reconciliation'>
@@ -22,11 +28,9 @@ export const generationRouter = (deps: {
     })
     .openapi(listRenewables, (c) => {
       const { region_id, ...q } = c.req.valid('query')
-      const page = deps.queries.generation.renewables({ ...q, regionId: region_id })
-      return c.json(envelope(c, page, q.limit), 200)
+      const renewables = byPages(deps.queries.generation.renewables)
+      return serveList(c, RENEWABLES, renewables, { ...q, regionId: region_id })
     })
     .openapi(listReconciliation, (c) => {
-      const q = c.req.valid('query')
-      const page = deps.queries.reconciliation.list(q)
-      return c.json(envelope(c, page, q.limit), 200)
+      return serveSeries(c, RECONCILIATION, deps.queries.reconciliation, c.req.valid('query'))
     })

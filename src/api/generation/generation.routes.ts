@@ -6,8 +6,16 @@ import {
   RooftopPvEventSchema,
   ScadaReconciliationEventSchema,
 } from '@/canonical'
-import { component, pageOf, rangeQuery } from '../common'
+import { component, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
+import { FormatSchema, listContract, seriesContract, seriesQuery } from '../series'
+
+export const RECONCILIATION = seriesContract(
+  'reconciliation',
+  component(ScadaReconciliationEventSchema, 'ScadaReconciliationEvent'),
+  { page: 'ReconciliationPage', bucket: 'ReconciliationBucket' },
+  'A page of reconciliations, newest first'
+)
 
 const RooftopSourceSchema = z
   .object({
@@ -106,19 +114,9 @@ export const listReconciliation = createRoute({
   tags: ['Market'],
   summary:
     'Where every SCADA MW went per interval: generation, loads and the unmapped remainder with its DUIDs',
-  request: { query: z.object(rangeQuery).strict() },
+  request: { query: z.object({ ...rangeQuery, ...seriesQuery }).strict() },
   responses: {
-    200: {
-      description: 'A page of reconciliations, newest first',
-      content: {
-        'application/json': {
-          schema: pageOf(
-            component(ScadaReconciliationEventSchema, 'ScadaReconciliationEvent'),
-            'ReconciliationPage'
-          ),
-        },
-      },
-    },
+    200: RECONCILIATION.ok,
     ...problemResponses(400),
   },
 })
@@ -141,6 +139,13 @@ export const RenewablesIntervalSchema = z
   })
   .openapi('RenewablesInterval')
 
+export const RENEWABLES = listContract(
+  'renewables',
+  RenewablesIntervalSchema,
+  'RenewablesPage',
+  'A page of intervals, newest first'
+)
+
 export const listRenewables = createRoute({
   operationId: 'listRenewablesShare',
   method: 'get',
@@ -152,15 +157,10 @@ export const listRenewables = createRoute({
     'rooftop PV estimate (MEASUREMENT where it exists, else SATELLITE). Batteries are excluded from both sides: ' +
     'charging is a load and discharging returns energy generated earlier. One row per interval with SCADA data.',
   request: {
-    query: z.object({ region_id: RegionIdSchema, ...rangeQuery }).strict(),
+    query: z.object({ region_id: RegionIdSchema, ...rangeQuery, format: FormatSchema }).strict(),
   },
   responses: {
-    200: {
-      description: 'A page of intervals, newest first',
-      content: {
-        'application/json': { schema: pageOf(RenewablesIntervalSchema, 'RenewablesPage') },
-      },
-    },
+    200: RENEWABLES.ok,
     ...problemResponses(400),
   },
 })

@@ -2,14 +2,17 @@ import type { GridEvent } from '@/canonical'
 import { toUtcIso } from '@/lib'
 import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
-import { envelope } from '../common'
 import { createRouter } from '../router'
+import { serveSeries } from '../series'
 import { createManualWrites, submitManualReading } from './manual-writes'
 import {
+  DISPATCH,
+  INTERCONNECTORS,
   listDispatch,
   listDispatchRevisions,
   listInterconnectorFlows,
   listPrices,
+  PRICES,
   submitDispatch,
 } from './market.routes'
 
@@ -25,12 +28,11 @@ export const marketRouter = (deps: MarketDeps) => {
   return createRouter()
     .openapi(listDispatch, (c) => {
       const q = c.req.valid('query')
-      const page = deps.queries.dispatch.list({
+      return serveSeries(c, DISPATCH, deps.queries.dispatch, {
         ...q,
         regionId: q.region_id,
         fuelType: q.fuel_type,
       })
-      return c.json(envelope(c, page, q.limit), 200)
     })
     .openapi(submitDispatch, async (c) => {
       const outcome = await submitManualReading(manual, deps, c.req.valid('json'), {
@@ -72,15 +74,13 @@ export const marketRouter = (deps: MarketDeps) => {
     })
     .openapi(listPrices, (c) => {
       const q = c.req.valid('query')
-      const page = deps.queries.prices.list({ ...q, regionId: q.region_id })
-      return c.json(envelope(c, page, q.limit), 200)
+      return serveSeries(c, PRICES, deps.queries.prices, { ...q, regionId: q.region_id })
     })
     .openapi(listInterconnectorFlows, (c) => {
       const q = c.req.valid('query')
-      const page = deps.queries.interconnectors.list({
+      return serveSeries(c, INTERCONNECTORS, deps.queries.interconnectors, {
         ...q,
         interconnectorId: q.interconnector_id,
       })
-      return c.json(envelope(c, page, q.limit), 200)
     })
 }

@@ -7,11 +7,28 @@ import {
   RegionIdSchema,
   RegionPriceEventSchema,
 } from '@/canonical'
-import { component, IntervalEndSchema, pageOf, rangeQuery } from '../common'
+import { component, IntervalEndSchema, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
+import { seriesContract, seriesQuery } from '../series'
 
-const MarketDispatch = component(MarketDispatchEventSchema, 'MarketDispatchEvent')
-const RegionPrice = component(RegionPriceEventSchema, 'RegionPriceEvent')
+export const DISPATCH = seriesContract(
+  'dispatch',
+  component(MarketDispatchEventSchema, 'MarketDispatchEvent'),
+  { page: 'DispatchPage', bucket: 'DispatchBucket' },
+  'A page of dispatch events'
+)
+export const PRICES = seriesContract(
+  'prices',
+  component(RegionPriceEventSchema, 'RegionPriceEvent'),
+  { page: 'PricePage', bucket: 'PriceBucket' },
+  'A page of price events'
+)
+export const INTERCONNECTORS = seriesContract(
+  'interconnectors',
+  component(InterconnectorFlowEventSchema, 'InterconnectorFlowEvent'),
+  { page: 'InterconnectorFlowPage', bucket: 'InterconnectorFlowBucket' },
+  'A page of interconnector flows'
+)
 
 export const listDispatch = createRoute({
   operationId: 'listDispatch',
@@ -25,14 +42,12 @@ export const listDispatch = createRoute({
         region_id: RegionIdSchema.optional(),
         fuel_type: FuelTypeSchema.optional(),
         ...rangeQuery,
+        ...seriesQuery,
       })
       .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of dispatch events',
-      content: { 'application/json': { schema: pageOf(MarketDispatch, 'DispatchPage') } },
-    },
+    200: DISPATCH.ok,
     ...problemResponses(400),
   },
 })
@@ -189,13 +204,12 @@ export const listPrices = createRoute({
     'and published again (same region and interval: the same event id) is replaced by the later row in log ' +
     'order, except that a FIRM price is never replaced by a NOT FIRM one. FCAS prices: /api/v1/prices/fcas.',
   request: {
-    query: z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict(),
+    query: z
+      .object({ region_id: RegionIdSchema.optional(), ...rangeQuery, ...seriesQuery })
+      .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of price events',
-      content: { 'application/json': { schema: pageOf(RegionPrice, 'PricePage') } },
-    },
+    200: PRICES.ok,
     ...problemResponses(400),
   },
 })
@@ -211,21 +225,12 @@ export const listInterconnectorFlows = createRoute({
       .object({
         interconnector_id: InterconnectorFlowEventSchema.shape.interconnector_id.optional(),
         ...rangeQuery,
+        ...seriesQuery,
       })
       .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of interconnector flows',
-      content: {
-        'application/json': {
-          schema: pageOf(
-            component(InterconnectorFlowEventSchema, 'InterconnectorFlowEvent'),
-            'InterconnectorFlowPage'
-          ),
-        },
-      },
-    },
+    200: INTERCONNECTORS.ok,
     ...problemResponses(400),
   },
 })

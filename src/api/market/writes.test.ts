@@ -3,11 +3,11 @@ import { eventIdFor, type FuelType, type MarketDispatchEvent, type RegionId } fr
 import { dispatchEvent, waitFor } from '../../../tests/support/events'
 import { createHarness } from '../../../tests/support/harness'
 import { ProblemSchema } from '../problem'
-import { listDispatch, listDispatchRevisions, submitDispatch } from './market.routes'
+import { DISPATCH, listDispatchRevisions, submitDispatch } from './market.routes'
 
 // biome-ignore lint: bodies are asserted field by field
 type Json = any
-const DispatchPage = listDispatch.responses[200].content['application/json'].schema
+const DispatchPage = DISPATCH.page
 const Accepted = submitDispatch.responses[202].content['application/json'].schema
 const History = listDispatchRevisions.responses[200].content['application/json'].schema
 const NOW = Date.parse('2026-04-01T00:03:00Z')

@@ -1,12 +1,12 @@
 import type { ReadPort } from '@/projection/read-port'
-import { envelope } from '../common'
 import { createRouter } from '../router'
-import { listRooftopPv } from './rooftop.routes'
+import { serveSeries } from '../series'
+import { listRooftopPv, ROOFTOP } from './rooftop.routes'
 
 export const rooftopRouter = (deps: { queries: Pick<ReadPort, 'rooftop'> }) =>
   createRouter().openapi(listRooftopPv, (c) => {
     const { region_id, estimate, ...q } = c.req.valid('query')
-    const page = deps.queries.rooftop.list({
+    return serveSeries(c, ROOFTOP, deps.queries.rooftop, {
       ...q,
       regionId: region_id,
       ...(estimate === 'preferred'
@@ -15,5 +15,4 @@ export const rooftopRouter = (deps: { queries: Pick<ReadPort, 'rooftop'> }) =>
           ? {}
           : { estimateType: estimate }),
     })
-    return c.json(envelope(c, page, q.limit), 200)
   })

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { RegionIdSchema, RooftopEstimateTypeSchema, RooftopPvEventSchema } from '@/canonical'
-import { pageOf, rangeQuery } from '../common'
+import { rangeQuery } from '../common'
 import { problemResponses } from '../problem'
+import { seriesContract, seriesQuery } from '../series'
 
 export const RooftopPvEstimateSchema = z
   .object({
@@ -14,6 +15,13 @@ export const RooftopPvEstimateSchema = z
   })
   .strict()
   .openapi('RooftopPvEstimate')
+
+export const ROOFTOP = seriesContract(
+  'rooftop',
+  RooftopPvEstimateSchema,
+  { page: 'RooftopPvPage', bucket: 'RooftopPvBucket' },
+  'A page of rooftop PV estimates'
+)
 
 export const listRooftopPv = createRoute({
   operationId: 'listRooftopPv',
@@ -40,14 +48,12 @@ export const listRooftopPv = createRoute({
               '`preferred` (default): one estimate per region and half hour; `all`: both types; or one type',
           }),
         ...rangeQuery,
+        ...seriesQuery,
       })
       .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of rooftop PV estimates',
-      content: { 'application/json': { schema: pageOf(RooftopPvEstimateSchema, 'RooftopPvPage') } },
-    },
+    200: ROOFTOP.ok,
     ...problemResponses(400),
   },
 })

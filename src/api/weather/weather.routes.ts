@@ -1,7 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { RegionIdSchema, WeatherObservationSchema } from '@/canonical'
-import { component, pageOf, rangeQuery } from '../common'
+import { component, rangeQuery } from '../common'
 import { problemResponses } from '../problem'
+import { seriesContract, seriesQuery } from '../series'
+
+export const WEATHER = seriesContract(
+  'weather',
+  component(WeatherObservationSchema, 'WeatherObservation'),
+  { page: 'WeatherPage', bucket: 'WeatherBucket' },
+  'A page of observations'
+)
 
 export const listWeather = createRoute({
   operationId: 'listWeatherObservations',
@@ -10,17 +18,12 @@ export const listWeather = createRoute({
   tags: ['Weather'],
   summary: 'Weather observations at NEM region centres (Open-Meteo), newest first',
   request: {
-    query: z.object({ region_id: RegionIdSchema.optional(), ...rangeQuery }).strict(),
+    query: z
+      .object({ region_id: RegionIdSchema.optional(), ...rangeQuery, ...seriesQuery })
+      .strict(),
   },
   responses: {
-    200: {
-      description: 'A page of observations',
-      content: {
-        'application/json': {
-          schema: pageOf(component(WeatherObservationSchema, 'WeatherObservation'), 'WeatherPage'),
-        },
-      },
-    },
+    200: WEATHER.ok,
     ...problemResponses(400),
   },
 })

@@ -3,7 +3,14 @@ import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { DeadLetter } from '@/canonical'
 import { toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from '../db'
-import { createPager, type Page, type RangeQuery } from './pager'
+import {
+  createListExport,
+  createPager,
+  type ExportQuery,
+  type Page,
+  type RangeQuery,
+  type RowStream,
+} from './pager'
 import { upsertStatement } from './read-model'
 
 /** Rejected inputs of every stream (not an event type: the `dlq.<topic>` topics). */
@@ -57,23 +64,30 @@ export function createDeadLetterWriter(db: ProjectionDb): (record: DeadLetter) =
   }
 }
 
+type DeadLetterQuery = RangeQuery & { topic?: string }
+
 export interface DeadLetterQueries {
-  list(q: RangeQuery & { topic?: string }): Page<DeadLetter>
+  list(q: DeadLetterQuery): Page<DeadLetter>
+  /** Every dead letter of the list (or the first `limit`), streamed: the CSV export. */
+  export(q: ExportQuery<DeadLetterQuery>): RowStream<DeadLetter>
   byId(id: string): DeadLetter | undefined
 }
 
 export function createDeadLetterQueries(db: ProjectionDb): DeadLetterQueries {
-  const page = createPager<DeadLetterRow, DeadLetter, RangeQuery & { topic?: string }>(
+  const filters = { topic: deadLetters.topic }
+  const { failedAt, id } = deadLetters
+  const page = createPager<DeadLetterRow, DeadLetter, DeadLetterQuery>(
     db,
     deadLetters,
-    deadLetters.failedAt,
-    deadLetters.id,
-    { topic: deadLetters.topic },
+    failedAt,
+    id,
+    filters,
     toDeadLetter,
     (r) => ({ t: r.failedAt, id: r.id })
   )
   return {
     list: (q) => page(q),
+    export: createListExport(db, deadLetters, failedAt, id, filters, toDeadLetter),
     byId(id) {
       const row = db.orm.select().from(deadLetters).where(eq(deadLetters.id, id)).get()
       return row ? toDeadLetter(row) : undefined

@@ -8,9 +8,10 @@ import {
   manualSignViolation,
   type RegionId,
 } from '@/canonical'
-import { toUtcIso, toUtcIsoMs } from '@/lib'
+import { FIVE_MINUTES_MS, toUtcIso, toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from '../db'
-import { createPager, type Page, type RangeQuery } from './pager'
+import { power } from './aggregate'
+import type { RangeQuery } from './pager'
 import {
   type EnvelopeParams,
   envelopeColumns,
@@ -19,6 +20,7 @@ import {
   upsertStatement,
   type WriterContext,
 } from './read-model'
+import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const dispatch = sqliteTable(
   'dispatch',
@@ -233,8 +235,26 @@ export interface DispatchRevision {
   readonly correlation_id: string
 }
 
-export interface DispatchQueries {
-  list(q: RangeQuery & { regionId?: RegionId; fuelType?: FuelType }): Page<MarketDispatchEvent>
+type DispatchQuery = RangeQuery & { regionId?: RegionId; fuelType?: FuelType }
+
+const series: SeriesSpec<DispatchRow, MarketDispatchEvent> = {
+  eventType: 'MarketDispatchEvent',
+  table: dispatch,
+  time: dispatch.intervalEnd,
+  id: dispatch.eventId,
+  filters: { regionId: dispatch.regionId, fuelType: dispatch.fuelType },
+  toCanonical: toDispatch,
+  cadenceMs: FIVE_MINUTES_MS,
+  aggregate: {
+    // AEMO's SCADA and manual readings (source `api`) of the same region and fuel are separate
+    // series: summing them would count the same generation twice.
+    series: { region_id: dispatch.regionId, fuel_type: dispatch.fuelType, source: dispatch.source },
+    measures: [power('value_mw', dispatch.valueMw, 'energy_mwh')],
+  },
+}
+
+export interface DispatchQueries
+  extends SeriesQueries<DispatchRow, MarketDispatchEvent, DispatchQuery> {
   /** Every revision of the manual reading for (region, fuel, interval), oldest first. */
   revisions(regionId: RegionId, fuelType: FuelType, intervalEnd: string): DispatchRevision[]
   byEventId(eventId: string): MarketDispatchEvent | undefined
@@ -273,27 +293,15 @@ export const dispatchReadModel: ReadModel<'MarketDispatchEvent', DispatchQueries
       })
     }
   },
+  series,
   queries(db) {
-    const page = createPager<
-      DispatchRow,
-      MarketDispatchEvent,
-      RangeQuery & { regionId?: RegionId; fuelType?: FuelType }
-    >(
-      db,
-      dispatch,
-      dispatch.intervalEnd,
-      dispatch.eventId,
-      { regionId: dispatch.regionId, fuelType: dispatch.fuelType },
-      toDispatch,
-      (r) => ({ t: r.intervalEnd, id: r.eventId })
-    )
     const revisionsOf = db.sqlite.prepare(
       `SELECT event_id, revision, value_mw, previous_value_mw, written_by, written_at, correlation_id
        FROM dispatch_revisions WHERE region_id = $regionId AND fuel_type = $fuelType AND interval_end = $intervalEnd
        ORDER BY revision`
     )
     return {
-      list: (q) => page(q),
+      ...createSeriesQueries<DispatchRow, MarketDispatchEvent, DispatchQuery>(db, series),
       revisions(regionId, fuelType, intervalEnd) {
         const rows = revisionsOf.all({
           regionId,

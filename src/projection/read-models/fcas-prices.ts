@@ -1,7 +1,8 @@
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { FcasService, RegionFcasPriceEvent, RegionId } from '@/canonical'
-import { toUtcIso } from '@/lib'
-import { createPager, type Page, type RangeQuery } from './pager'
+import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
+import { countTrue, price } from './aggregate'
+import type { RangeQuery } from './pager'
 import {
   envelopeColumns,
   envelopeOf,
@@ -9,6 +10,7 @@ import {
   type ReadModel,
   upsertStatement,
 } from './read-model'
+import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const fcasPrices = sqliteTable(
   'fcas_prices',
@@ -46,9 +48,24 @@ const toFcasPrice = (row: FcasRow): RegionFcasPriceEvent => ({
 
 type FcasQuery = RangeQuery & { regionId?: RegionId; service?: FcasService }
 
-export interface FcasQueries {
-  list(q: FcasQuery): Page<RegionFcasPriceEvent>
+const series: SeriesSpec<FcasRow, RegionFcasPriceEvent> = {
+  eventType: 'RegionFcasPriceEvent',
+  table: fcasPrices,
+  time: fcasPrices.intervalEnd,
+  id: fcasPrices.eventId,
+  filters: { regionId: fcasPrices.regionId, service: fcasPrices.service },
+  toCanonical: toFcasPrice,
+  cadenceMs: FIVE_MINUTES_MS,
+  aggregate: {
+    series: { region_id: fcasPrices.regionId, service: fcasPrices.service },
+    measures: [
+      price('price_aud_mw_h', fcasPrices.priceAudMwH, 'AUD/MW/h'),
+      countTrue('intervention_intervals', fcasPrices.intervention, 'an intervention run in effect'),
+    ],
+  },
 }
+
+export type FcasQueries = SeriesQueries<FcasRow, RegionFcasPriceEvent, FcasQuery>
 
 export const fcasPricesReadModel: ReadModel<'RegionFcasPriceEvent', FcasQueries, 'fcas'> = {
   eventType: 'RegionFcasPriceEvent',
@@ -80,16 +97,6 @@ export const fcasPricesReadModel: ReadModel<'RegionFcasPriceEvent', FcasQueries,
       })
     }
   },
-  queries(db) {
-    const list = createPager<FcasRow, RegionFcasPriceEvent, FcasQuery>(
-      db,
-      fcasPrices,
-      fcasPrices.intervalEnd,
-      fcasPrices.eventId,
-      { regionId: fcasPrices.regionId, service: fcasPrices.service },
-      toFcasPrice,
-      (r) => ({ t: r.intervalEnd, id: r.eventId })
-    )
-    return { list }
-  },
+  series,
+  queries: (db) => createSeriesQueries<FcasRow, RegionFcasPriceEvent, FcasQuery>(db, series),
 }

@@ -1,8 +1,10 @@
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { InterconnectorFlowEvent } from '@/canonical'
-import { toUtcIso } from '@/lib'
-import { createPager, type Page, type RangeQuery } from './pager'
+import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
+import { countTrue, mean, power } from './aggregate'
+import type { RangeQuery } from './pager'
 import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const interconnectorFlows = sqliteTable(
   'interconnector_flows',
@@ -38,9 +40,37 @@ const toFlow = (row: FlowRow): InterconnectorFlowEvent => ({
   intervention: Boolean(row.intervention),
 })
 
-export interface InterconnectorQueries {
-  list(q: RangeQuery & { interconnectorId?: string }): Page<InterconnectorFlowEvent>
+const series: SeriesSpec<FlowRow, InterconnectorFlowEvent> = {
+  eventType: 'InterconnectorFlowEvent',
+  table: interconnectorFlows,
+  time: interconnectorFlows.intervalEnd,
+  id: interconnectorFlows.eventId,
+  filters: { interconnectorId: interconnectorFlows.interconnectorId },
+  toCanonical: toFlow,
+  cadenceMs: FIVE_MINUTES_MS,
+  aggregate: {
+    series: { interconnector_id: interconnectorFlows.interconnectorId },
+    measures: [
+      // Signed like the flow (first region → second): the net energy moved in that direction.
+      power('mw_flow', interconnectorFlows.mwFlow, 'flow_mwh'),
+      power('metered_mw_flow', interconnectorFlows.meteredMwFlow, 'metered_flow_mwh'),
+      power('mw_losses', interconnectorFlows.mwLosses, 'losses_mwh'),
+      mean('export_limit_mw', interconnectorFlows.exportLimitMw, 'MW'),
+      mean('import_limit_mw', interconnectorFlows.importLimitMw, 'MW'),
+      countTrue(
+        'intervention_intervals',
+        interconnectorFlows.intervention,
+        'the flow from an intervention run'
+      ),
+    ],
+  },
 }
+
+export type InterconnectorQueries = SeriesQueries<
+  FlowRow,
+  InterconnectorFlowEvent,
+  RangeQuery & { interconnectorId?: string }
+>
 
 export const interconnectorFlowsReadModel: ReadModel<
   'InterconnectorFlowEvent',
@@ -69,20 +99,6 @@ export const interconnectorFlowsReadModel: ReadModel<
       })
     }
   },
-  queries(db) {
-    const page = createPager<
-      FlowRow,
-      InterconnectorFlowEvent,
-      RangeQuery & { interconnectorId?: string }
-    >(
-      db,
-      interconnectorFlows,
-      interconnectorFlows.intervalEnd,
-      interconnectorFlows.eventId,
-      { interconnectorId: interconnectorFlows.interconnectorId },
-      toFlow,
-      (r) => ({ t: r.intervalEnd, id: r.eventId })
-    )
-    return { list: (q) => page(q) }
-  },
+  series,
+  queries: (db) => createSeriesQueries(db, series),
 }

@@ -1,7 +1,8 @@
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { RegionId, RegionPriceEvent } from '@/canonical'
-import { toUtcIso } from '@/lib'
-import { createPager, type Page, type RangeQuery } from './pager'
+import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
+import { countTrue, mean, power, price } from './aggregate'
+import type { RangeQuery } from './pager'
 import {
   envelopeColumns,
   envelopeOf,
@@ -9,6 +10,7 @@ import {
   type ReadModel,
   upsertStatement,
 } from './read-model'
+import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const prices = sqliteTable(
   'prices',
@@ -137,12 +139,69 @@ const toStorage = (row: PriceRow): RegionStorage => ({
 
 type RegionRange = RangeQuery & { regionId?: RegionId }
 
-export interface PriceQueries {
-  list(q: RegionRange): Page<RegionPriceEvent>
+const series: SeriesSpec<PriceRow, RegionPriceEvent> = {
+  eventType: 'RegionPriceEvent',
+  table: prices,
+  time: prices.intervalEnd,
+  id: prices.eventId,
+  filters: { regionId: prices.regionId },
+  toCanonical: toPrice,
+  cadenceMs: FIVE_MINUTES_MS,
+  aggregate: {
+    series: { region_id: prices.regionId },
+    measures: [
+      price('rrp_aud_mwh', prices.rrpAudMwh, 'AUD/MWh', {
+        column: prices.totalDemandMw,
+        name: 'total_demand_mw',
+      }),
+      power('total_demand_mw', prices.totalDemandMw, 'total_demand_mwh'),
+      // Capacity on offer, not a flow: its "energy" would mean nothing.
+      mean('available_generation_mw', prices.availableGenerationMw, 'MW'),
+      power('net_interchange_mw', prices.netInterchangeMw, 'net_interchange_mwh'),
+      countTrue('intervention_intervals', prices.intervention, 'an intervention run in effect'),
+    ],
+  },
+}
+
+/** The rows as curtailment figures; curtailed energy is the `…_mwh` beside each power. */
+const curtailmentSeries: SeriesSpec<PriceRow, RegionCurtailment> = {
+  ...series,
+  toCanonical: toCurtailment,
+  aggregate: {
+    series: { region_id: prices.regionId },
+    measures: [
+      power('solar_available_mw', prices.ssSolarUigfMw, 'solar_available_mwh'),
+      power('solar_cleared_mw', prices.ssSolarClearedMw, 'solar_cleared_mwh'),
+      power('solar_curtailment_mw', prices.solarCurtailmentMw, 'solar_curtailment_mwh'),
+      power('wind_available_mw', prices.ssWindUigfMw, 'wind_available_mwh'),
+      power('wind_cleared_mw', prices.ssWindClearedMw, 'wind_cleared_mwh'),
+      power('wind_curtailment_mw', prices.windCurtailmentMw, 'wind_curtailment_mwh'),
+      power('curtailment_mw', prices.curtailmentMw, 'curtailment_mwh'),
+      countTrue('intervention_intervals', prices.intervention, 'an intervention run in effect'),
+    ],
+  },
+}
+
+/** The rows as battery figures: charge and discharge are flows, stored energy a level. */
+const storageSeries: SeriesSpec<PriceRow, RegionStorage> = {
+  ...series,
+  toCanonical: toStorage,
+  aggregate: {
+    series: { region_id: prices.regionId },
+    measures: [
+      power('charge_mw', prices.bduClearedLoadMw, 'charge_mwh'),
+      power('discharge_mw', prices.bduClearedGenMw, 'discharge_mwh'),
+      mean('stored_energy_mwh', prices.bduEnergyStorageMwh, 'MWh', { minMax: true }),
+      countTrue('intervention_intervals', prices.intervention, 'an intervention run in effect'),
+    ],
+  },
+}
+
+export interface PriceQueries extends SeriesQueries<PriceRow, RegionPriceEvent, RegionRange> {
   /** The same rows as curtailment figures (null where the file's REGIONSUM version had none). */
-  curtailment(q: RegionRange): Page<RegionCurtailment>
+  readonly curtailment: SeriesQueries<PriceRow, RegionCurtailment, RegionRange>
   /** The same rows as battery figures (null where the file's REGIONSUM version had none). */
-  storage(q: RegionRange): Page<RegionStorage>
+  readonly storage: SeriesQueries<PriceRow, RegionStorage, RegionRange>
 }
 
 export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'prices'> = {
@@ -206,18 +265,14 @@ export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'price
       })
     }
   },
-  queries(db) {
-    const pager = <T>(toCanonical: (row: PriceRow) => T) =>
-      createPager<PriceRow, T, RegionRange>(
-        db,
-        prices,
-        prices.intervalEnd,
-        prices.eventId,
-        { regionId: prices.regionId },
-        toCanonical,
-        (r) => ({ t: r.intervalEnd, id: r.eventId })
-      )
-    const [list, curtailment, storage] = [pager(toPrice), pager(toCurtailment), pager(toStorage)]
-    return { list, curtailment, storage }
-  },
+  series,
+  views: { curtailment: curtailmentSeries, storage: storageSeries },
+  queries: (db) => ({
+    ...createSeriesQueries<PriceRow, RegionPriceEvent, RegionRange>(db, series),
+    curtailment: createSeriesQueries<PriceRow, RegionCurtailment, RegionRange>(
+      db,
+      curtailmentSeries
+    ),
+    storage: createSeriesQueries<PriceRow, RegionStorage, RegionRange>(db, storageSeries),
+  }),
 }

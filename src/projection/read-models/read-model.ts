@@ -4,6 +4,7 @@ import type { DeadLetter, EventOf, GridEventType, SourceName } from '@/canonical
 import { toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from '../db'
 import type { RegionStats } from '../stats'
+import type { SeriesSpec } from './series'
 
 // Times are stored as epoch milliseconds (UTC) so range filters and ordering use integer indexes;
 // the queries turn them back into ISO-8601 UTC strings of the canonical model.
@@ -125,6 +126,16 @@ export interface ReadModel<T extends GridEventType, Q, P extends string = string
   readonly dispatchIntervals: boolean
   /** Per-region figures of `/api/v1/stats` (none, one, or several columns). */
   readonly regionStats: readonly RegionStatsSpec[]
+  /**
+   * A time series the API serves as a list, a CSV export and `interval=` aggregates; its queries
+   * come from `createSeriesQueries(db, series)`. Absent for streams that are not time series.
+   */
+  readonly series?: SeriesSpec<never, unknown>
+  /**
+   * Other shapes of the same rows served by routes of their own (e.g. curtailment and storage of
+   * the price rows), each a time series too, by its name on the read port's queries.
+   */
+  readonly views?: Readonly<Record<string, SeriesSpec<never, unknown>>>
   readonly writer: (db: ProjectionDb, context: WriterContext) => Writer<T>
   readonly queries: (db: ProjectionDb) => Q
 }

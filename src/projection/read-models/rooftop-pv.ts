@@ -1,8 +1,11 @@
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { RegionId, RooftopEstimateType, RooftopPvEvent } from '@/canonical'
 import { toUtcIso } from '@/lib'
-import { createPager, type Page, type RangeQuery } from './pager'
+import type { ProjectionDb } from '../db'
+import { mean, power } from './aggregate'
+import type { ExportQuery, RangeQuery } from './pager'
 import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import { type AggregateQuery, createSeriesQueries, type SeriesSpec } from './series'
 
 export const rooftopPv = sqliteTable(
   'rooftop_pv',
@@ -56,9 +59,49 @@ export type RooftopListQuery = RangeQuery & {
   preferred?: boolean
 }
 
-export interface RooftopQueries {
-  list(q: RooftopListQuery): Page<RooftopPvEstimate>
+const series: SeriesSpec<RooftopRow, RooftopPvEstimate> = {
+  eventType: 'RooftopPvEvent',
+  table: rooftopPv,
+  time: rooftopPv.intervalEnd,
+  id: rooftopPv.eventId,
+  filters: {
+    regionId: rooftopPv.regionId,
+    estimateType: rooftopPv.estimateType,
+    preferred: rooftopPv.preferred,
+  },
+  toCanonical: toEstimate,
+  // Half-hourly: a 30-minute bucket holds one estimate, a NEM day 48.
+  cadenceMs: 30 * 60_000,
+  aggregate: {
+    // The two estimate types are never averaged together (each is the region's whole rooftop
+    // output): with only the preferred ones, a bucket that used both types is a row per type.
+    series: { region_id: rooftopPv.regionId, estimate_type: rooftopPv.estimateType },
+    measures: [
+      power('power_mw', rooftopPv.powerMw, 'energy_mwh'),
+      mean('quality_indicator', rooftopPv.qualityIndicator, "AEMO's quality indicator (0–1)"),
+    ],
+  },
 }
+
+// SQLite stores the flag as 0/1 and the queries bind filter values as given.
+type Stored = Omit<RooftopListQuery, 'preferred'> & { preferred?: 1 }
+const stored = <Q extends { preferred?: boolean }>(q: Q) => ({
+  ...q,
+  preferred: q.preferred ? (1 as const) : undefined,
+})
+
+function rooftopQueries(db: ProjectionDb) {
+  const s = createSeriesQueries<RooftopRow, RooftopPvEstimate, Stored>(db, series)
+  return {
+    list: (q: RooftopListQuery) => s.list(stored(q)),
+    export: (q: ExportQuery<RooftopListQuery>) => s.export(stored(q)),
+    aggregate: (q: AggregateQuery<RooftopListQuery>) => s.aggregate(stored(q)),
+    exportAggregate: (q: ExportQuery<AggregateQuery<RooftopListQuery>>) =>
+      s.exportAggregate(stored(q)),
+    explain: s.explain,
+  }
+}
+export type RooftopQueries = ReturnType<typeof rooftopQueries>
 
 export const rooftopPvReadModel: ReadModel<'RooftopPvEvent', RooftopQueries, 'rooftop'> = {
   eventType: 'RooftopPvEvent',
@@ -105,22 +148,6 @@ export const rooftopPvReadModel: ReadModel<'RooftopPvEvent', RooftopQueries, 'ro
       if (isMeasurement) demoteSatellite.run(key)
     }
   },
-  queries(db) {
-    // SQLite stores the flag as 0/1 and the pager binds filter values as given.
-    type Stored = Omit<RooftopListQuery, 'preferred'> & { preferred?: 1 }
-    const page = createPager<RooftopRow, RooftopPvEstimate, Stored>(
-      db,
-      rooftopPv,
-      rooftopPv.intervalEnd,
-      rooftopPv.eventId,
-      {
-        regionId: rooftopPv.regionId,
-        estimateType: rooftopPv.estimateType,
-        preferred: rooftopPv.preferred,
-      },
-      toEstimate,
-      (r) => ({ t: r.intervalEnd, id: r.eventId })
-    )
-    return { list: (q) => page({ ...q, preferred: q.preferred ? 1 : undefined }) }
-  },
+  series,
+  queries: rooftopQueries,
 }

@@ -1,9 +1,11 @@
 import { desc } from 'drizzle-orm'
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { ScadaReconciliationEvent } from '@/canonical'
-import { toUtcIso } from '@/lib'
-import { createPager, type Page, type RangeQuery } from './pager'
+import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
+import { power } from './aggregate'
+import type { RangeQuery } from './pager'
 import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const scadaReconciliation = sqliteTable(
   'scada_reconciliation',
@@ -34,8 +36,28 @@ const toReconciliation = (row: ReconciliationRow): ScadaReconciliationEvent => (
   unmapped_units: JSON.parse(row.unmappedUnits),
 })
 
-export interface ReconciliationQueries {
-  list(q: RangeQuery): Page<ScadaReconciliationEvent>
+const series: SeriesSpec<ReconciliationRow, ScadaReconciliationEvent> = {
+  eventType: 'ScadaReconciliationEvent',
+  table: scadaReconciliation,
+  time: scadaReconciliation.intervalEnd,
+  id: scadaReconciliation.eventId,
+  filters: {},
+  toCanonical: toReconciliation,
+  cadenceMs: FIVE_MINUTES_MS,
+  aggregate: {
+    // One row per interval for the whole NEM: a single series.
+    series: {},
+    measures: [
+      power('total_mw', scadaReconciliation.totalMw, 'total_mwh'),
+      power('generation_mw', scadaReconciliation.generationMw, 'generation_mwh'),
+      power('load_mw', scadaReconciliation.loadMw, 'load_mwh'),
+      power('unmapped_mw', scadaReconciliation.unmappedMw, 'unmapped_mwh'),
+    ],
+  },
+}
+
+export interface ReconciliationQueries
+  extends SeriesQueries<ReconciliationRow, ScadaReconciliationEvent, RangeQuery> {
   /** The newest interval's reconciliation, or undefined before the first SCADA file. */
   latest(): ScadaReconciliationEvent | undefined
 }
@@ -66,18 +88,10 @@ export const scadaReconciliationReadModel: ReadModel<
       })
     }
   },
+  series,
   queries(db) {
-    const page = createPager<ReconciliationRow, ScadaReconciliationEvent, RangeQuery>(
-      db,
-      scadaReconciliation,
-      scadaReconciliation.intervalEnd,
-      scadaReconciliation.eventId,
-      {},
-      toReconciliation,
-      (r) => ({ t: r.intervalEnd, id: r.eventId })
-    )
     return {
-      list: (q) => page(q),
+      ...createSeriesQueries<ReconciliationRow, ScadaReconciliationEvent, RangeQuery>(db, series),
       latest() {
         const row = db.orm
           .select()

@@ -1,8 +1,10 @@
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { RegionId, WeatherObservation } from '@/canonical'
 import { toUtcIso } from '@/lib'
-import { createPager, type Page, type RangeQuery } from './pager'
+import { direction, mean } from './aggregate'
+import type { RangeQuery } from './pager'
 import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const weather = sqliteTable(
   'weather',
@@ -43,9 +45,33 @@ const toWeather = (row: WeatherRow): WeatherObservation => ({
   shortwave_radiation_wm2: row.shortwaveRadiationWm2,
 })
 
-export interface WeatherQueries {
-  list(q: RangeQuery & { regionId?: RegionId }): Page<WeatherObservation>
+const series: SeriesSpec<WeatherRow, WeatherObservation> = {
+  eventType: 'WeatherObservation',
+  table: weather,
+  time: weather.observedAt,
+  id: weather.eventId,
+  filters: { regionId: weather.regionId },
+  toCanonical: toWeather,
+  // Open-Meteo's `current` block is 15-minutely, and it is polled every 15 minutes.
+  cadenceMs: 15 * 60_000,
+  aggregate: {
+    series: { region_id: weather.regionId, location: weather.location },
+    measures: [
+      mean('temperature_c', weather.temperatureC, '°C', { minMax: true }),
+      mean('relative_humidity_pct', weather.relativeHumidityPct, '%'),
+      mean('wind_speed_kmh', weather.windSpeedKmh, 'km/h'),
+      direction('wind_direction_deg', weather.windDirectionDeg),
+      mean('cloud_cover_pct', weather.cloudCoverPct, '%'),
+      mean('shortwave_radiation_wm2', weather.shortwaveRadiationWm2, 'W/m²'),
+    ],
+  },
 }
+
+export type WeatherQueries = SeriesQueries<
+  WeatherRow,
+  WeatherObservation,
+  RangeQuery & { regionId?: RegionId }
+>
 
 export const weatherReadModel: ReadModel<'WeatherObservation', WeatherQueries, 'weather'> = {
   eventType: 'WeatherObservation',
@@ -82,16 +108,6 @@ export const weatherReadModel: ReadModel<'WeatherObservation', WeatherQueries, '
       })
     }
   },
-  queries(db) {
-    const page = createPager<WeatherRow, WeatherObservation, RangeQuery & { regionId?: RegionId }>(
-      db,
-      weather,
-      weather.observedAt,
-      weather.eventId,
-      { regionId: weather.regionId },
-      toWeather,
-      (r) => ({ t: r.observedAt, id: r.eventId })
-    )
-    return { list: (q) => page(q) }
-  },
+  series,
+  queries: (db) => createSeriesQueries(db, series),
 }
