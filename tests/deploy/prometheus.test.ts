@@ -197,14 +197,22 @@ describe.skipIf(!prometheus || !openssl)('the dashboard and the rules in a real 
       'scrapes of both nodes',
       60_000
     )
-    await waitFor(
-      async () =>
-        ((await promApi(prom, 'rules')).groups as Obj[]).every(
-          (g) => Date.parse(g.lastEvaluation) > scraped
-        ),
-      'every rule group evaluated after those scrapes',
-      60_000
-    )
+    // Twice: alert groups read the recording groups' output, and groups evaluate in no set order,
+    // so an alert group that ran after the scrape may still have read a recording made before it.
+    // Once every group has run after the scrape, a second round reads only post-scrape recordings.
+    let after = scraped
+    for (const round of ['after those scrapes', 'again after that']) {
+      after = await waitFor(
+        async () => {
+          const runs = ((await promApi(prom, 'rules')).groups as Obj[]).map((g) =>
+            Date.parse(g.lastEvaluation)
+          )
+          return runs.every((at) => at > after) && Math.max(...runs)
+        },
+        `every rule group evaluated ${round}`,
+        60_000
+      )
+    }
   }
 
   beforeAll(async () => {
