@@ -116,6 +116,15 @@ const toCurtailment = (row: PriceRow): RegionCurtailment => ({
   intervention: Boolean(row.intervention),
 })
 
+// Every view of the price rows: one series per region, and how many of a bucket's intervals had an
+// intervention run in effect.
+const byRegion = { region_id: prices.regionId }
+const interventions = countTrue(
+  'intervention_intervals',
+  prices.intervention,
+  'an intervention run in effect'
+)
+
 /** The region's grid batteries (bidirectional units) in one interval. */
 export interface RegionStorage {
   readonly event_id: string
@@ -148,7 +157,7 @@ const series: SeriesSpec<PriceRow, RegionPriceEvent> = {
   toCanonical: toPrice,
   cadenceMs: FIVE_MINUTES_MS,
   aggregate: {
-    series: { region_id: prices.regionId },
+    series: byRegion,
     measures: [
       price('rrp_aud_mwh', prices.rrpAudMwh, 'AUD/MWh', {
         column: prices.totalDemandMw,
@@ -158,7 +167,7 @@ const series: SeriesSpec<PriceRow, RegionPriceEvent> = {
       // Capacity on offer, not a flow: its "energy" would mean nothing.
       mean('available_generation_mw', prices.availableGenerationMw, 'MW'),
       power('net_interchange_mw', prices.netInterchangeMw, 'net_interchange_mwh'),
-      countTrue('intervention_intervals', prices.intervention, 'an intervention run in effect'),
+      interventions,
     ],
   },
 }
@@ -168,7 +177,7 @@ const curtailmentSeries: SeriesSpec<PriceRow, RegionCurtailment> = {
   ...series,
   toCanonical: toCurtailment,
   aggregate: {
-    series: { region_id: prices.regionId },
+    series: byRegion,
     measures: [
       power('solar_available_mw', prices.ssSolarUigfMw, 'solar_available_mwh'),
       power('solar_cleared_mw', prices.ssSolarClearedMw, 'solar_cleared_mwh'),
@@ -177,7 +186,7 @@ const curtailmentSeries: SeriesSpec<PriceRow, RegionCurtailment> = {
       power('wind_cleared_mw', prices.ssWindClearedMw, 'wind_cleared_mwh'),
       power('wind_curtailment_mw', prices.windCurtailmentMw, 'wind_curtailment_mwh'),
       power('curtailment_mw', prices.curtailmentMw, 'curtailment_mwh'),
-      countTrue('intervention_intervals', prices.intervention, 'an intervention run in effect'),
+      interventions,
     ],
   },
 }
@@ -187,12 +196,12 @@ const storageSeries: SeriesSpec<PriceRow, RegionStorage> = {
   ...series,
   toCanonical: toStorage,
   aggregate: {
-    series: { region_id: prices.regionId },
+    series: byRegion,
     measures: [
       power('charge_mw', prices.bduClearedLoadMw, 'charge_mwh'),
       power('discharge_mw', prices.bduClearedGenMw, 'discharge_mwh'),
       mean('stored_energy_mwh', prices.bduEnergyStorageMwh, 'MWh', { minMax: true }),
-      countTrue('intervention_intervals', prices.intervention, 'an intervention run in effect'),
+      interventions,
     ],
   },
 }
