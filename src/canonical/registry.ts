@@ -108,6 +108,7 @@ export function createEvent<T extends GridEventType>(
     source: envelope.source,
     source_file: envelope.source_file,
     source_sha256: envelope.source_sha256,
+    source_row: envelope.source_row ?? null,
     ingested_at: envelope.ingested_at,
     ...body,
     // Envelope + type + body is the event by construction; TypeScript cannot see that through

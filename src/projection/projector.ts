@@ -60,7 +60,7 @@ export function createProjector(
     for (const record of batch.records) {
       if (record.offset < stored) continue // already applied: redelivery after a crash or rebalance
       if (record.kind === 'event') {
-        applier.applyEvent(record.event, projectedAt)
+        applier.applyEvent(record.event, projectedAt, batch.partition, record.offset)
         widen(spans, record.event.event_type, Date.parse(eventTimeOf(record.event)))
       } else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
       last = record.offset

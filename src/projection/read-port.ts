@@ -2,10 +2,12 @@ import type { GridEventType } from '@/canonical'
 import { readPositions } from './checkpoints'
 import type { ProjectionDb } from './db'
 import { createGenerationQueries } from './generation'
+import { createLineageQueries } from './lineage'
 import { createDeadLetterQueries } from './read-models/dead-letters'
 import { READ_MODEL_LIST, READ_MODELS } from './read-models/index'
 import type { BucketField } from './read-models/aggregate'
 import { bucketFields } from './read-models/series'
+import { createRequestTrace } from './request-trace'
 import { createStatsQueries } from './stats'
 
 export {
@@ -16,6 +18,8 @@ export {
 } from './read-models/aggregate'
 export type { GenerationMix, RenewablesInterval } from './generation'
 export type { DispatchRevision } from './read-models/dispatch'
+export type { ReplacedVersion, StoredEvent } from './lineage'
+export { isTraced, type RequestRecord, type TracedRequest } from './request-trace'
 export type { ExportQuery, Page, RangeQuery, RowStream } from './read-models/pager'
 export type { RegionCurtailment, RegionStorage } from './read-models/prices'
 export type { RooftopPvEstimate } from './read-models/rooftop-pv'
@@ -60,6 +64,13 @@ export function createReadPort(db: ProjectionDb) {
     /** Across streams: the generation mix and renewables share (SCADA with rooftop PV). */
     generation: createGenerationQueries(db),
     ...createStatsQueries(db, streams.reconciliation),
+    /** Lineage of one stored event: its file, row, log position and the versions it replaced. */
+    lineage: createLineageQueries(db),
+    /**
+     * API requests by correlation id for `/api/v1/trace` (a write: the request store lives in the
+     * projection database, node-local like it; see request-trace.ts).
+     */
+    requests: createRequestTrace(db),
     /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
     positions: (consumer: string) => readPositions(db, consumer),
     ping(): boolean {

@@ -28,7 +28,11 @@ export const deadLetters = sqliteTable(
     raw: text('raw').notNull(),
     failedAt: integer('failed_at').notNull(),
   },
-  (t) => [index('dead_letters_by_time').on(t.failedAt, t.id)]
+  (t) => [
+    index('dead_letters_by_time').on(t.failedAt, t.id),
+    // `/api/v1/trace/{correlation_id}`: dead letters are few, so a full index is cheap.
+    index('dead_letters_by_correlation').on(t.correlationId),
+  ]
 )
 type DeadLetterRow = typeof deadLetters.$inferSelect
 

@@ -14,6 +14,7 @@ import { power } from './aggregate'
 import type { RangeQuery } from './pager'
 import {
   type EnvelopeParams,
+  byApiCorrelation,
   envelopeColumns,
   envelopeOf,
   type ReadModel,
@@ -38,6 +39,7 @@ export const dispatch = sqliteTable(
     previousValueMw: real('previous_value_mw'),
   },
   (t) => [
+    byApiCorrelation('dispatch', t),
     index('dispatch_by_time').on(t.intervalEnd, t.eventId),
     index('dispatch_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
     index('dispatch_by_fuel_time').on(t.fuelType, t.intervalEnd, t.eventId),
