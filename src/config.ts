@@ -116,6 +116,8 @@ const EnvSchema = z
       .max(10 * 1024 * 1024)
       .default(64 * 1024),
     READY_MAX_LAG: z.coerce.number().int().min(0).default(10_000),
+    // Writes and failed requests kept for /api/v1/trace (the oldest go first; ≈ 150 bytes each).
+    TRACE_REQUESTS_MAX: z.coerce.number().int().min(100).default(100_000),
     // Kafka mode: the most events waiting in the outbox before writes get 503 (≈ 0.5 KB each on disk).
     OUTBOX_MAX_EVENTS: z.coerce.number().int().min(1).default(1_000_000),
     // A critical loop down, or the projection behind and not moving while the log answers, for this
@@ -255,6 +257,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
             anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
           },
     readiness: { maxLag: e.READY_MAX_LAG },
+    trace: { maxRequests: e.TRACE_REQUESTS_MAX },
     liveness: { stallMs: e.LIVENESS_STALL_SECONDS * 1000 },
     outbox: { maxEvents: e.OUTBOX_MAX_EVENTS },
     nodeId: e.NODE_ID ?? 'node-1',

@@ -21,6 +21,7 @@ import {
   createLagMonitor,
   createProjector,
   createReadPort,
+  isTraced,
   type LagMonitor,
   openProjectionDb,
   type ProjectionDb,
@@ -242,7 +243,7 @@ export async function createNode(
   closers.push({ name: 'event log', close: () => bus.close() })
 
   const metrics = createMetrics({ version: VERSION })
-  const queries = createReadPort(db)
+  const queries = createReadPort(db, { traceRequestsMax: config.trace.maxRequests })
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
     observeProjected(metrics, batch, eventTimeOf)
     overrides.onProjected?.(batch)
@@ -337,6 +338,7 @@ function createNodeApi(
     maxBodyBytes: config.http.maxBodyBytes,
     sources: overrides.sourceStatuses ?? (() => deps.sources.list()),
     auth: overrides.auth ?? authFor(config.auth, keys),
+    traceRequests: { traced: isTraced, record: queries.requests.record },
     observeRequest: (route, method, status, seconds) =>
       metrics.httpDuration.observe({ route, method, status: String(status) }, seconds),
     metrics: config.metrics.enabled

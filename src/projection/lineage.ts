@@ -87,11 +87,23 @@ const storedEvent = (row: Row, type: GridEventType, topic: string): StoredEvent 
   revision: num(row.revision),
 })
 
+/** An earlier revision of a manual reading (`dispatch_revisions`), which a newer one replaced. */
+export interface ManualRevision {
+  readonly event_id: string
+  readonly revision: number
+  readonly value_mw: number
+  readonly written_by: string | null
+  readonly written_at: string
+  readonly correlation_id: string
+}
+
 export interface LineageQueries {
   /** The stored event with this id, from whichever stream holds it; undefined when none does. */
   event(eventId: string): StoredEvent | undefined
   /** Versions the stored event replaced, oldest first. */
   replaced(eventId: string): ReplacedVersion[]
+  /** A manual reading's earlier revisions of the same region, fuel and interval, oldest first. */
+  earlierRevisions(eventId: string): ManualRevision[]
   /** Events written through the API with this correlation id (at most `limit`). */
   apiEvents(correlationId: string, limit: number): StoredEvent[]
 }
@@ -101,7 +113,22 @@ export function createLineageQueries(db: ProjectionDb): LineageQueries {
   const replaced = db.sqlite.prepare(
     'SELECT * FROM replaced_versions WHERE event_id = ? ORDER BY id'
   )
+  const revisions = db.sqlite.prepare(
+    `SELECT r.* FROM dispatch_revisions r JOIN dispatch_revisions me ON me.event_id = ?
+       AND r.region_id = me.region_id AND r.fuel_type = me.fuel_type
+       AND r.interval_end = me.interval_end AND r.revision < me.revision
+     ORDER BY r.revision`
+  )
   return {
+    earlierRevisions: (eventId) =>
+      (revisions.all(eventId) as Row[]).map((r) => ({
+        event_id: String(r.event_id),
+        revision: Number(r.revision),
+        value_mw: Number(r.value_mw),
+        written_by: (r.written_by as string | null) ?? null,
+        written_at: toUtcIsoMs(Number(r.written_at)),
+        correlation_id: String(r.correlation_id),
+      })),
     event(eventId) {
       for (const s of streams) {
         const row = s.byId.get(eventId) as Row | null

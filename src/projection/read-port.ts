@@ -54,7 +54,7 @@ export const BUCKET_FIELDS: Readonly<Record<string, readonly BucketField[]>> = O
  * the cross-stream statistics and the consumer positions. Every function returns canonical types,
  * never storage rows. Routers take the slice they read (`Pick<ReadPort, …>`).
  */
-export function createReadPort(db: ProjectionDb) {
+export function createReadPort(db: ProjectionDb, options: { traceRequestsMax?: number } = {}) {
   const streams = Object.fromEntries(
     READ_MODEL_LIST.map((model) => [model.port, model.queries(db)])
   ) as unknown as StreamQueries
@@ -70,7 +70,7 @@ export function createReadPort(db: ProjectionDb) {
      * API requests by correlation id for `/api/v1/trace` (a write: the request store lives in the
      * projection database, node-local like it; see request-trace.ts).
      */
-    requests: createRequestTrace(db),
+    requests: createRequestTrace(db, options.traceRequestsMax),
     /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
     positions: (consumer: string) => readPositions(db, consumer),
     ping(): boolean {

@@ -49,9 +49,13 @@ export interface RequestRecord {
   readonly consumer: string | null
 }
 
-/** Whether a request belongs in the trace store: writes and failures (see `apiRequests`). */
+/**
+ * Whether a request belongs in the trace store: writes and failures (see `apiRequests`), except
+ * 429s: a client over its limit sends them by the thousand, and the limiter's metrics count them.
+ */
 export const isTraced = (method: string, status: number): boolean =>
-  status >= 400 || !(method === 'GET' || method === 'HEAD' || method === 'OPTIONS')
+  status !== 429 &&
+  (status >= 400 || !(method === 'GET' || method === 'HEAD' || method === 'OPTIONS'))
 
 export interface RequestTrace {
   record(request: RequestRecord): void

@@ -1,0 +1,81 @@
+import type { ReadPort, ReplacedVersion, StoredEvent } from '@/projection/read-port'
+import { problem } from '../problem'
+import { createRouter } from '../router'
+import { getLineage, getTrace } from './lineage.routes'
+
+/** Bound per kind: a correlation id is one request or one file, far below it. */
+const TRACE_LIMIT = 1_000
+
+type Version = StoredEvent | ReplacedVersion
+
+const fileOf = (v: Version) =>
+  v.source_file === null
+    ? null
+    : { name: v.source_file, sha256: v.source_sha256, row: v.source_row }
+
+const versionOf = (v: Version) => ({
+  event_id: v.event_id,
+  correlation_id: v.correlation_id,
+  source: v.source,
+  file: fileOf(v),
+  ingested_at: v.ingested_at,
+  projected_at: v.projected_at,
+  log: v.log,
+})
+
+export const lineageRouter = (deps: {
+  queries: Pick<ReadPort, 'lineage' | 'requests' | 'deadLetters'>
+}) =>
+  createRouter()
+    .openapi(getLineage, (c) => {
+      const { event_id } = c.req.valid('param')
+      const { lineage } = deps.queries
+      const event = lineage.event(event_id)
+      if (!event) return problem(c, 404, 'not_found', `no event ${event_id} in the projection`)
+      return c.json(
+        {
+          ...versionOf(event),
+          event_type: event.event_type,
+          intervention: event.intervention,
+          revision: event.revision,
+          replaced: lineage
+            .replaced(event_id)
+            .map((v) => ({ ...versionOf(v), replaced_at: v.replaced_at })),
+          earlier_revisions: lineage.earlierRevisions(event_id),
+        },
+        200
+      )
+    })
+    .openapi(getTrace, (c) => {
+      const { correlation_id: id } = c.req.valid('param')
+      const items = [
+        ...deps.queries.requests
+          .byCorrelation(id, TRACE_LIMIT)
+          .map(({ correlation_id: _, ...r }) => ({ kind: 'request' as const, ...r })),
+        ...deps.queries.lineage.apiEvents(id, TRACE_LIMIT).map((e) => ({
+          kind: 'event' as const,
+          at: e.ingested_at,
+          event_id: e.event_id,
+          event_type: e.event_type,
+          source: e.source,
+          projected_at: e.projected_at,
+          log: e.log,
+        })),
+        ...deps.queries.deadLetters.byCorrelation(id, TRACE_LIMIT).map((d) => ({
+          kind: 'dead_letter' as const,
+          at: d.failed_at,
+          dead_letter_id: d.dead_letter_id,
+          topic: d.topic,
+          code: d.code,
+          reason: d.reason,
+          source_file: d.source_file,
+          row: d.row,
+        })),
+      ]
+      if (items.length === 0)
+        return problem(c, 404, 'not_found', `nothing carried correlation id ${id} on this node`)
+      // A request comes before the event it wrote when both fall in the same millisecond.
+      const order = { request: 0, event: 1, dead_letter: 2 }
+      items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : order[a.kind] - order[b.kind]))
+      return c.json({ correlation_id: id, items }, 200)
+    })
