@@ -12,6 +12,7 @@ import {
   instrumentedSink,
   type Logger,
   type Metrics,
+  observeFetched,
   observeProjected,
   type ReadinessReport,
   type SourceRegistry,
@@ -249,19 +250,14 @@ export async function createNode(
     overrides.onProjected?.(batch)
   })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
-  // Known label sets have their series from the first scrape: dashboards show 0, not "No data",
-  // and rate() counts the first event too (a series born at 1 has no earlier sample to rise from).
-  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
-  for (const event_type of EVENT_TYPES) {
-    metrics.endToEndLatency.zero({ event_type })
-    metrics.historicalEvents.inc({ event_type }, 0)
-  }
+  zeroKnownSeries(metrics, topics)
   if (config.bus.kind === 'kafka' && config.bus.security.tls?.ca)
     metrics.observeCertificates('kafka_tls_ca', config.bus.security.tls.ca)
   const sink = instrumentedSink(bus, metrics)
 
   const sources = createSourceRegistry()
-  pollers.push(...createPollers(config.sources, { bus, sink, log, registry: sources }))
+  const onFetched = observeFetched.bind(null, metrics)
+  pollers.push(...createPollers(config.sources, { bus, sink, log, registry: sources, onFetched }))
   const running: Supervisor[] = supervisePollers(pollers, { log, loops })
 
   const { lag, closer } = await startLagMonitor(bus, queries, topics)
@@ -305,6 +301,18 @@ export async function createNode(
       await Promise.allSettled(running.map((p) => p.stop()))
       await closeAll(closers.splice(0), log)
     },
+  }
+}
+
+/**
+ * Known label sets have their series from the first scrape: dashboards show 0, not "No data", and
+ * rate() counts the first event too (a series born at 1 has no earlier sample to rise from).
+ */
+function zeroKnownSeries(metrics: Metrics, topics: readonly string[]): void {
+  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
+  for (const event_type of EVENT_TYPES) {
+    metrics.endToEndLatency.zero({ event_type })
+    metrics.historicalEvents.inc({ event_type }, 0)
   }
 }
 

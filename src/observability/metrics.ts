@@ -188,6 +188,17 @@ function pipelineMetrics(registry: Registry) {
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400, 172_800, 604_800],
       registers: [registry],
     }),
+    stageLatency: new Histogram({
+      name: 'gridpulse_stage_latency_seconds',
+      help: 'Time each pipeline stage took, by stage and source: fetched = AEMO listed the file → GridPulse had downloaded it; logged = normalised → on the event log (Kafka or the embedded log); projected = on the log → queryable on this node; streamed = queryable → sent to /api/v1/stream clients',
+      labelNames: ['stage', 'source'],
+      // Sub-second stages (log, projection) up to an hour (a file fetched late after an outage,
+      // an outbox that waited out a broker outage); beyond that the end-to-end histogram tells.
+      buckets: [
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60, 120, 300, 900, 3600,
+      ],
+      registers: [registry],
+    }),
     historicalEvents: new Counter({
       name: 'gridpulse_historical_events_projected_total',
       help: `Events projected that were ingested more than ${HISTORICAL_AFTER_SECONDS} s after their interval end / observation time (Archive backfill, manual writes for old intervals): counted here instead of in the end-to-end latency histogram`,

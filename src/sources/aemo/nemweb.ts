@@ -333,6 +333,8 @@ export function createNemwebCycle(options: {
   readonly newId?: () => string
   readonly initialLookbackMs?: number
   readonly maxFilesPerCycle?: number
+  /** A file downloaded: when the listing dated it and when its download ended (epoch ms). */
+  readonly onFetched?: (listedAt: number, fetchedAt: number) => void
 }) {
   const spec = NEMWEB[options.kind]
   const now = options.now ?? Date.now
@@ -370,6 +372,9 @@ export function createNemwebCycle(options: {
       const url = onBase(options.baseUrl, entry.href)
       const http = { log: options.log, ...options.http, signal }
       const outcome = await fetchAndProcess(options.kind, url, entry.name, ctx, http)
+      // The listing's time has minute precision: the stage is seconds to minutes long anyway.
+      if (outcome !== 'gone' && entry.modified)
+        options.onFetched?.(Date.parse(entry.modified), now())
       const checkpoint = checkpointFor(options.kind, entry.name)
       await publishFile(options.sink, options.log, checkpoint, entry.name, outcome)
       if (outcome === 'gone') continue
