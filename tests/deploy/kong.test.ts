@@ -113,6 +113,13 @@ describe("public paths (the seed's) and the upstream rewrite", () => {
     ['GET', '/v1/market/prices', '/api/v1/prices'],
     ['GET', '/v1/weather/observations', '/api/v1/weather'],
     ['GET', '/v1/stats', '/api/v1/stats'],
+    // "Trace a request": the POST's X-Correlation-ID, then its trace and an event's lineage.
+    ['GET', '/v1/trace/demo-42', '/api/v1/trace/demo-42'],
+    [
+      'GET',
+      '/v1/lineage/0b6c9a2e-61d4-5f0e-9a57-1f7b4c2d8e90',
+      '/api/v1/lineage/0b6c9a2e-61d4-5f0e-9a57-1f7b4c2d8e90',
+    ],
   ]
   for (const [method, path, upstream] of cases) {
     test(`${method} ${path} -> ${upstream}`, () => {
