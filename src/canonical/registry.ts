@@ -9,6 +9,7 @@ import { regionFcasPrice } from './events/region-fcas-price'
 import { regionPrice } from './events/region-price'
 import { rooftopPv } from './events/rooftop-pv'
 import { scadaReconciliation } from './events/scada-reconciliation'
+import { sourceFile } from './events/source-file'
 import { weatherObservation } from './events/weather-observation'
 import type { EventTopic } from './streams'
 
@@ -23,6 +24,7 @@ const EVENTS = [
   scadaReconciliation,
   rooftopPv,
   regionFcasPrice,
+  sourceFile,
 ] as const
 
 type Defined = (typeof EVENTS)[number]

@@ -219,6 +219,7 @@ function prepareStreams(db: ProjectionDb) {
     const time = `"${m.time.name}"`
     return {
       name: getTableName(m.table),
+      lineage: m.lineage === true,
       total: q(`SELECT COUNT(*) AS n FROM ${table}`),
       perSource: q(
         `SELECT source, COUNT(*) AS n, MAX(${time}) AS newest, MAX(ingested_at) AS ingested FROM ${table} GROUP BY source`
@@ -295,6 +296,8 @@ function regionStats(streams: readonly StreamStatements[]): RegionStats[] {
 function sourceStats(streams: readonly StreamStatements[]): Stats['sources'] {
   const merged = new Map<string, { events: number; newest: number; ingested: number }>()
   for (const stream of streams) {
+    // File records are not events of their source, and their time is a fetch, not an interval.
+    if (stream.lineage) continue
     for (const r of stream.perSource.all() as {
       source: string
       n: number

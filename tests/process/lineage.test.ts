@@ -46,13 +46,21 @@ describe('lineage and trace on a running node', () => {
 
     const response = await fetch(`${base}/api/v1/lineage/${price.event_id}`)
     expect(response.status).toBe(200)
-    const lineage = await response.json()
+    const lineage: Json = await response.json()
     expect(lineage).toMatchObject({
       event_id: price.event_id,
       event_type: 'RegionPriceEvent',
       source: 'aemo.dispatchis',
       correlation_id: price.correlation_id,
-      file: { name: file.name, sha256: sha256Hex(file.bytes) },
+      file: {
+        name: file.name,
+        sha256: sha256Hex(file.bytes),
+        url: new URL(`/Reports/Current/DispatchIS_Reports/${file.name}`, nemweb.url).toString(),
+        size_bytes: file.bytes.byteLength,
+        // The fixture server's listing dates its files (minute precision, like NEMWeb's).
+        listed_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00(\.000)?Z$/),
+        fetched_at: expect.any(String),
+      },
       log: { topic: 'market.prices', partition: expect.any(Number), offset: expect.any(Number) },
       replaced: [],
     })

@@ -8,24 +8,34 @@ const TRACE_LIMIT = 1_000
 
 type Version = StoredEvent | ReplacedVersion
 
-const fileOf = (v: Version) =>
-  v.source_file === null
-    ? null
-    : { name: v.source_file, sha256: v.source_sha256, row: v.source_row }
+type Queries = Pick<ReadPort, 'lineage' | 'requests' | 'deadLetters' | 'sourceFiles'>
 
-const versionOf = (v: Version) => ({
+/** The event's file: what the event names, and the file's own record when one was published. */
+function fileOf(v: Version, queries: Queries) {
+  if (v.source_file === null) return null
+  const record = v.source_sha256 ? queries.sourceFiles.bySha256(v.source_sha256) : undefined
+  return {
+    name: v.source_file,
+    sha256: v.source_sha256,
+    row: v.source_row,
+    url: record?.url ?? null,
+    size_bytes: record?.size_bytes ?? null,
+    listed_at: record?.listed_at ?? null,
+    fetched_at: record?.fetched_at ?? null,
+  }
+}
+
+const versionOf = (v: Version, queries: Queries) => ({
   event_id: v.event_id,
   correlation_id: v.correlation_id,
   source: v.source,
-  file: fileOf(v),
+  file: fileOf(v, queries),
   ingested_at: v.ingested_at,
   projected_at: v.projected_at,
   log: v.log,
 })
 
-export const lineageRouter = (deps: {
-  queries: Pick<ReadPort, 'lineage' | 'requests' | 'deadLetters'>
-}) =>
+export const lineageRouter = (deps: { queries: Queries }) =>
   createRouter()
     .openapi(getLineage, (c) => {
       const { event_id } = c.req.valid('param')
@@ -34,13 +44,13 @@ export const lineageRouter = (deps: {
       if (!event) return problem(c, 404, 'not_found', `no event ${event_id} in the projection`)
       return c.json(
         {
-          ...versionOf(event),
+          ...versionOf(event, deps.queries),
           event_type: event.event_type,
           intervention: event.intervention,
           revision: event.revision,
           replaced: lineage
             .replaced(event_id)
-            .map((v) => ({ ...versionOf(v), replaced_at: v.replaced_at })),
+            .map((v) => ({ ...versionOf(v, deps.queries), replaced_at: v.replaced_at })),
           earlier_revisions: lineage.earlierRevisions(event_id),
         },
         200

@@ -25,9 +25,17 @@ const versionShape = {
         .int()
         .nullable()
         .describe('Line in the file (1-based); null when the event aggregates several rows'),
+      url: z.string().nullable().describe('Where it was downloaded from'),
+      size_bytes: z.number().int().nullable().describe('Size as downloaded, bytes'),
+      listed_at: UtcInstantSchema.nullable().describe(
+        "When the publisher's listing dated it (NEMWeb: minute precision)"
+      ),
+      fetched_at: UtcInstantSchema.nullable().describe('When its download ended'),
     })
     .nullable()
-    .describe('Null for events written through the API'),
+    .describe(
+      'Null for events written through the API. url, size, listed_at and fetched_at are null for files GridPulse has no record of (Archive backfills, Open-Meteo responses, events from before file records)'
+    ),
   ingested_at: UtcInstantSchema.describe('When GridPulse normalised the event'),
   projected_at: UtcInstantSchema.describe('When this node projected it (made it queryable)'),
   log: LogPositionSchema,

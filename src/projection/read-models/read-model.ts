@@ -172,6 +172,11 @@ export interface ReadModel<T extends GridEventType, Q, P extends string = string
    * ends count for their source's gap report.
    */
   readonly dispatchIntervals: boolean
+  /**
+   * A record about the data rather than data (the upstream files, for lineage): counted in the
+   * stats totals, left out of the per-source events and newest intervals.
+   */
+  readonly lineage?: true
   /** Per-region figures of `/api/v1/stats` (none, one, or several columns). */
   readonly regionStats: readonly RegionStatsSpec[]
   /**
