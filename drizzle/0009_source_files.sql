@@ -16,4 +16,7 @@ CREATE TABLE `source_files` (
 	`fetched_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `source_files_by_sha256` ON `source_files` (`source_sha256`);
+CREATE INDEX `source_files_by_sha256` ON `source_files` (`source_sha256`);--> statement-breakpoint
+ALTER TABLE `dispatch_revisions` ADD `projected_at` integer;--> statement-breakpoint
+ALTER TABLE `dispatch_revisions` ADD `log_partition` integer;--> statement-breakpoint
+ALTER TABLE `dispatch_revisions` ADD `log_offset` integer;

@@ -39,6 +39,7 @@ describe('lineage of a projected event', () => {
       log: { topic: 'market.prices', partition: 2, offset: 40 },
       intervention: false,
       revision: null,
+      superseded_by: null,
     })
     expect(createReadPort(db).lineage.event(crypto.randomUUID())).toBeUndefined()
   })

@@ -1,5 +1,5 @@
 import { getTableName } from 'drizzle-orm'
-import { EVENT_REGISTRY, type GridEventType } from '@/canonical'
+import { EVENT_REGISTRY, type GridEventType, TOPICS } from '@/canonical'
 import { toUtcIsoMs } from '@/lib'
 import type { ProjectionDb } from './db'
 import { READ_MODEL_LIST } from './read-models/index'
@@ -21,7 +21,8 @@ export interface EventVersion {
   readonly source_sha256: string | null
   readonly source_row: number | null
   readonly ingested_at: string
-  readonly projected_at: string
+  /** Null only for a replaced manual revision recorded before lineage existed. */
+  readonly projected_at: string | null
   readonly log: LogPosition
 }
 
@@ -31,6 +32,8 @@ export interface StoredEvent extends EventVersion {
   readonly intervention: boolean | null
   /** Manual readings: the revision number (1 = first write); null for upstream data. */
   readonly revision: number | null
+  /** A manual revision no longer current: the event id of the revision that replaced it. */
+  readonly superseded_by: string | null
 }
 
 export interface ReplacedVersion extends EventVersion {
@@ -49,7 +52,7 @@ function versionOf(row: Row, topic: string): EventVersion {
     source_sha256: (row.source_sha256 as string | null) ?? null,
     source_row: num(row.source_row),
     ingested_at: toUtcIsoMs(Number(row.ingested_at)),
-    projected_at: toUtcIsoMs(Number(row.projected_at)),
+    projected_at: row.projected_at == null ? null : toUtcIsoMs(Number(row.projected_at)),
     log: { topic, partition: num(row.log_partition), offset: num(row.log_offset) },
   }
 }
@@ -85,6 +88,7 @@ const storedEvent = (row: Row, type: GridEventType, topic: string): StoredEvent 
   event_type: type,
   intervention: row.intervention === null ? null : Boolean(row.intervention),
   revision: num(row.revision),
+  superseded_by: (row.superseded_by as string | undefined) ?? null,
 })
 
 /** An earlier revision of a manual reading (`dispatch_revisions`), which a newer one replaced. */
@@ -108,17 +112,33 @@ export interface LineageQueries {
   apiEvents(correlationId: string, limit: number): StoredEvent[]
 }
 
+/**
+ * Manual readings keep every revision in `dispatch_revisions`; the dispatch row holds the current
+ * one only. So earlier revisions, and a replaced revision's own lineage, are read from there.
+ */
+function manualRevisionStatements(db: ProjectionDb) {
+  return {
+    revisions: db.sqlite.prepare(
+      `SELECT r.* FROM dispatch_revisions r JOIN dispatch_revisions me ON me.event_id = ?
+         AND r.region_id = me.region_id AND r.fuel_type = me.fuel_type
+         AND r.interval_end = me.interval_end AND r.revision < me.revision
+       ORDER BY r.revision`
+    ),
+    superseded: db.sqlite.prepare(
+      `SELECT r.*, 'api' AS source, r.written_at AS ingested_at, NULL AS intervention,
+         (SELECT d.event_id FROM dispatch d WHERE d.source = 'api' AND d.region_id = r.region_id
+            AND d.fuel_type = r.fuel_type AND d.interval_end = r.interval_end) AS superseded_by
+       FROM dispatch_revisions r WHERE r.event_id = ?`
+    ),
+  }
+}
+
 export function createLineageQueries(db: ProjectionDb): LineageQueries {
   const streams = streamStatements(db)
   const replaced = db.sqlite.prepare(
     'SELECT * FROM replaced_versions WHERE event_id = ? ORDER BY id'
   )
-  const revisions = db.sqlite.prepare(
-    `SELECT r.* FROM dispatch_revisions r JOIN dispatch_revisions me ON me.event_id = ?
-       AND r.region_id = me.region_id AND r.fuel_type = me.fuel_type
-       AND r.interval_end = me.interval_end AND r.revision < me.revision
-     ORDER BY r.revision`
-  )
+  const { revisions, superseded } = manualRevisionStatements(db)
   return {
     earlierRevisions: (eventId) =>
       (revisions.all(eventId) as Row[]).map((r) => ({
@@ -134,7 +154,8 @@ export function createLineageQueries(db: ProjectionDb): LineageQueries {
         const row = s.byId.get(eventId) as Row | null
         if (row) return storedEvent(row, s.type, s.topic)
       }
-      return undefined
+      const revision = superseded.get(eventId) as Row | null
+      return revision ? storedEvent(revision, 'MarketDispatchEvent', TOPICS.dispatch) : undefined
     },
     replaced(eventId) {
       const current = this.event(eventId)

@@ -48,7 +48,7 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
   },
   {
     "tag": "0009_source_files",
-    "hash": "6f5a848c79aa7478d558d8e097d95d43723cbce984429430360779a2a09f314e",
-    "sql": "CREATE TABLE `source_files` (\n\t`event_id` text PRIMARY KEY NOT NULL,\n\t`correlation_id` text NOT NULL,\n\t`source` text NOT NULL,\n\t`source_file` text,\n\t`source_sha256` text,\n\t`schema_version` integer NOT NULL,\n\t`ingested_at` integer NOT NULL,\n\t`projected_at` integer NOT NULL,\n\t`source_row` integer,\n\t`log_partition` integer,\n\t`log_offset` integer,\n\t`url` text NOT NULL,\n\t`size_bytes` integer NOT NULL,\n\t`listed_at` integer,\n\t`fetched_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `source_files_by_sha256` ON `source_files` (`source_sha256`);"
+    "hash": "049f997600e32c6a7253d496b215d964d51278a53d358bdeb8152ddf46a1a608",
+    "sql": "CREATE TABLE `source_files` (\n\t`event_id` text PRIMARY KEY NOT NULL,\n\t`correlation_id` text NOT NULL,\n\t`source` text NOT NULL,\n\t`source_file` text,\n\t`source_sha256` text,\n\t`schema_version` integer NOT NULL,\n\t`ingested_at` integer NOT NULL,\n\t`projected_at` integer NOT NULL,\n\t`source_row` integer,\n\t`log_partition` integer,\n\t`log_offset` integer,\n\t`url` text NOT NULL,\n\t`size_bytes` integer NOT NULL,\n\t`listed_at` integer,\n\t`fetched_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `source_files_by_sha256` ON `source_files` (`source_sha256`);--> statement-breakpoint\nALTER TABLE `dispatch_revisions` ADD `projected_at` integer;--> statement-breakpoint\nALTER TABLE `dispatch_revisions` ADD `log_partition` integer;--> statement-breakpoint\nALTER TABLE `dispatch_revisions` ADD `log_offset` integer;"
   }
 ]

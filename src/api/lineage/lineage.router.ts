@@ -48,6 +48,7 @@ export const lineageRouter = (deps: { queries: Queries }) =>
           event_type: event.event_type,
           intervention: event.intervention,
           revision: event.revision,
+          superseded_by: event.superseded_by,
           replaced: lineage
             .replaced(event_id)
             .map((v) => ({ ...versionOf(v, deps.queries), replaced_at: v.replaced_at })),

@@ -37,7 +37,9 @@ const versionShape = {
       'Null for events written through the API. url, size, listed_at and fetched_at are null for files GridPulse has no record of (Archive backfills, Open-Meteo responses, events from before file records)'
     ),
   ingested_at: UtcInstantSchema.describe('When GridPulse normalised the event'),
-  projected_at: UtcInstantSchema.describe('When this node projected it (made it queryable)'),
+  projected_at: UtcInstantSchema.nullable().describe(
+    'When this node projected it (made it queryable); null only for a replaced manual revision written before lineage existed'
+  ),
   log: LogPositionSchema,
 }
 
@@ -68,6 +70,10 @@ export const LineageSchema = z
       .nullable()
       .describe('An intervention run was in effect (streams that have the flag; null elsewhere)'),
     revision: z.number().int().nullable().describe('Manual readings: revision (1 = first write)'),
+    superseded_by: z
+      .uuid()
+      .nullable()
+      .describe('Manual readings no longer current: the event id of the revision that replaced it'),
     replaced: z
       .array(ReplacedVersionSchema)
       .describe(
@@ -114,7 +120,7 @@ const TraceItemSchema = z
       event_id: z.uuid(),
       event_type: z.string(),
       source: z.string(),
-      projected_at: UtcInstantSchema,
+      projected_at: UtcInstantSchema.nullable(),
       log: LogPositionSchema,
     }),
     z.object({

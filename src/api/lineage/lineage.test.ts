@@ -70,6 +70,14 @@ describe('trace and lineage of a POST', () => {
         { event_id: first.event_id, revision: 1, value_mw: 400, correlation_id: 'rev-1' },
       ],
     })
+    // The replaced revision keeps its own lineage, and names what replaced it.
+    const old = Lineage.parse(await json(harness.api.request(`/api/v1/lineage/${first.event_id}`)))
+    expect(old).toMatchObject({
+      revision: 1,
+      correlation_id: 'rev-1',
+      superseded_by: second.event_id,
+      log: { topic: 'market.dispatch', partition: expect.any(Number), offset: expect.any(Number) },
+    })
   })
 
   test('unknown ids are 404 problems, malformed ones 400', async () => {
