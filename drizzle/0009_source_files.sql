@@ -17,6 +17,7 @@ CREATE TABLE `source_files` (
 );
 --> statement-breakpoint
 CREATE INDEX `source_files_by_sha256` ON `source_files` (`source_sha256`);--> statement-breakpoint
+CREATE INDEX `source_files_by_correlation` ON `source_files` (`correlation_id`);--> statement-breakpoint
 ALTER TABLE `dispatch_revisions` ADD `projected_at` integer;--> statement-breakpoint
 ALTER TABLE `dispatch_revisions` ADD `log_partition` integer;--> statement-breakpoint
 ALTER TABLE `dispatch_revisions` ADD `log_offset` integer;

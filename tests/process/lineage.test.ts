@@ -69,6 +69,16 @@ describe('lineage and trace on a running node', () => {
     expect(line.slice(0, 3)).toEqual(['D', 'DISPATCH', 'PRICE'])
     expect(line).toContain('NSW1')
     expect(line.map(Number)).toContain(price.rrp_aud_mwh)
+    // The poll's correlation id (one per file) traces to the file record, on sources.files.
+    const trace = await get(`/api/v1/trace/${price.correlation_id}`)
+    expect(trace.items).toEqual([
+      expect.objectContaining({
+        kind: 'file',
+        name: file.name,
+        sha256: sha256Hex(file.bytes),
+        log: { topic: 'sources.files', partition: expect.any(Number), offset: expect.any(Number) },
+      }),
+    ])
     expect(Date.parse(lineage.projected_at)).toBeGreaterThanOrEqual(Date.parse(lineage.ingested_at))
   })
 

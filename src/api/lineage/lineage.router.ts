@@ -1,3 +1,5 @@
+import { TOPICS } from '@/canonical'
+import { toUtcIsoMs } from '@/lib'
 import type { ReadPort, ReplacedVersion, StoredEvent } from '@/projection/read-port'
 import { problem } from '../problem'
 import { createRouter } from '../router'
@@ -72,6 +74,18 @@ export const lineageRouter = (deps: { queries: Queries }) =>
           projected_at: e.projected_at,
           log: e.log,
         })),
+        ...deps.queries.sourceFiles.byCorrelation(id, TRACE_LIMIT).map((f) => ({
+          kind: 'file' as const,
+          at: f.fetched_at,
+          event_id: f.event_id,
+          name: f.source_file ?? f.url,
+          url: f.url,
+          sha256: f.source_sha256,
+          size_bytes: f.size_bytes,
+          listed_at: f.listed_at,
+          projected_at: toUtcIsoMs(f.projected_at),
+          log: { topic: TOPICS.files, partition: f.log_partition, offset: f.log_offset },
+        })),
         ...deps.queries.deadLetters.byCorrelation(id, TRACE_LIMIT).map((d) => ({
           kind: 'dead_letter' as const,
           at: d.failed_at,
@@ -86,7 +100,7 @@ export const lineageRouter = (deps: { queries: Queries }) =>
       if (items.length === 0)
         return problem(c, 404, 'not_found', `nothing carried correlation id ${id} on this node`)
       // A request comes before the event it wrote when both fall in the same millisecond.
-      const order = { request: 0, event: 1, dead_letter: 2 }
+      const order = { request: 0, file: 1, event: 2, dead_letter: 3 }
       items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : order[a.kind] - order[b.kind]))
       return c.json({ correlation_id: id, items }, 200)
     })

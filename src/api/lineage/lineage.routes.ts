@@ -124,6 +124,18 @@ const TraceItemSchema = z
       log: LogPositionSchema,
     }),
     z.object({
+      kind: z.literal('file'),
+      at: UtcInstantSchema.describe('When the file was fetched'),
+      event_id: z.uuid().describe("The file record's event id (topic sources.files)"),
+      name: z.string(),
+      url: z.string(),
+      sha256: z.string().nullable(),
+      size_bytes: z.number().int(),
+      listed_at: UtcInstantSchema.nullable(),
+      projected_at: UtcInstantSchema,
+      log: LogPositionSchema,
+    }),
+    z.object({
       kind: z.literal('dead_letter'),
       at: UtcInstantSchema.describe('When the input was rejected'),
       dead_letter_id: z.uuid(),
@@ -151,9 +163,10 @@ export const getTrace = createRoute({
   summary: 'Everything that carried a correlation id: API requests, events, dead letters',
   description:
     'Requests are the writes and failed requests this node served (reads are in the request log ' +
-    'only), kept up to TRACE_REQUESTS_MAX. Events are those written through the API with the id; ' +
-    'an upstream file’s events are reached by their event id (`/api/v1/lineage`). Dead letters of ' +
-    'any origin.',
+    'only), kept up to TRACE_REQUESTS_MAX. Events are those written through the API with the id. ' +
+    'A polled file’s id (one per file) gives the file record (URL, sha256, size, listing and fetch ' +
+    'times, log position) and its dead letters; its events are reached by event id ' +
+    '(`/api/v1/lineage`). Dead letters of any origin.',
   request: {
     params: z.object({
       correlation_id: z

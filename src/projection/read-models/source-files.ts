@@ -14,8 +14,12 @@ export const sourceFiles = sqliteTable(
     listedAt: integer('listed_at'),
     fetchedAt: integer('fetched_at').notNull(),
   },
-  // Lineage finds an event's file by the sha256 the event carries.
-  (t) => [index('source_files_by_sha256').on(t.sourceSha256)]
+  // Lineage finds an event's file by the sha256 the event carries, the trace by its correlation id
+  // (one row per file: both indexes are small).
+  (t) => [
+    index('source_files_by_sha256').on(t.sourceSha256),
+    index('source_files_by_correlation').on(t.correlationId),
+  ]
 )
 type SourceFileRow = typeof sourceFiles.$inferSelect
 
@@ -31,6 +35,15 @@ const toSourceFile = (row: SourceFileRow): SourceFileEvent => ({
 export interface SourceFileQueries {
   /** The file with this sha256 (the newest fetch of it), if one was recorded. */
   bySha256(sha256: string): SourceFileEvent | undefined
+  /** The files fetched under one correlation id (a poll cycle's file), with their log position. */
+  byCorrelation(correlationId: string, limit: number): (SourceFileEvent & SourceFileLog)[]
+}
+
+/** Where a file record sits on the log and when it was projected (epoch ms). */
+export interface SourceFileLog {
+  readonly log_partition: number | null
+  readonly log_offset: number | null
+  readonly projected_at: number
 }
 
 export const sourceFilesReadModel: ReadModel<'SourceFileEvent', SourceFileQueries, 'sourceFiles'> =
@@ -61,11 +74,25 @@ export const sourceFilesReadModel: ReadModel<'SourceFileEvent', SourceFileQuerie
         .orderBy(desc(sourceFiles.fetchedAt))
         .limit(1)
         .prepare()
+      const byCorrelation = db.orm
+        .select()
+        .from(sourceFiles)
+        .where(eq(sourceFiles.correlationId, sql.placeholder('correlationId')))
+        .orderBy(sourceFiles.fetchedAt)
+        .limit(sql.placeholder('limit'))
+        .prepare()
       return {
         bySha256(sha256) {
           const row = bySha.get({ sha256 })
           return row ? toSourceFile(row) : undefined
         },
+        byCorrelation: (correlationId, limit) =>
+          byCorrelation.all({ correlationId, limit }).map((row) => ({
+            ...toSourceFile(row),
+            log_partition: row.logPartition,
+            log_offset: row.logOffset,
+            projected_at: row.projectedAt,
+          })),
       }
     },
   }
