@@ -1,6 +1,13 @@
 import { type KeyStore, openKeyStore } from '@/access'
 import { mkdirSync } from 'node:fs'
-import { type ApiDeps, createApi, type GridPulseApi } from '@/api'
+import {
+  type ApiDeps,
+  createApi,
+  createStreamHub,
+  type GridPulseApi,
+  type StreamHub,
+  type StreamVisibility,
+} from '@/api'
 import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS, EVENT_TYPES, eventTimeOf } from '@/canonical'
 import { createLoopRegistry, type LoopRegistry, type Supervisor } from '@/lib'
@@ -51,6 +58,8 @@ export interface NodeOverrides {
   readonly auth?: ApiDeps['auth']
   /** Called after each batch the projection committed (benchmarks time the pipeline with it). */
   readonly onProjected?: (batch: ConsumedBatch) => void
+  /** Who may see which streamed event, beyond the client's filters (events owned by one key). */
+  readonly streamVisibility?: StreamVisibility
 }
 
 /** A running GridPulse node without its HTTP listener: `fetch` is what a server would call. */
@@ -65,6 +74,8 @@ export interface GridPulseNode {
   readonly readiness: () => Promise<ReadinessReport>
   readonly liveness: () => Liveness
   readonly sources: SourceRegistry
+  /** The live stream's fan-out: `gridpulse serve` ends its streams before stopping the server. */
+  readonly stream: StreamHub
   /**
    * Resolves with an exit code once the node cannot go on: 78 (Kafka topics laid out differently,
    * credentials rejected), 70 (liveness gave up). Never rejects.
@@ -243,18 +254,16 @@ export async function createNode(
 
   const metrics = createMetrics({ version: VERSION })
   const queries = createReadPort(db)
+  const stream = startStreamHub(config, overrides, queries, metrics)
+  closers.push({ name: 'live streams', close: stream.close })
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
+    // First, in the tick of the commit: the stream's latency counts from here.
+    stream.hub.publish(batch, Date.now())
     observeProjected(metrics, batch, eventTimeOf)
     overrides.onProjected?.(batch)
   })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
-  // Known label sets have their series from the first scrape: dashboards show 0, not "No data",
-  // and rate() counts the first event too (a series born at 1 has no earlier sample to rise from).
-  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
-  for (const event_type of EVENT_TYPES) {
-    metrics.endToEndLatency.zero({ event_type })
-    metrics.historicalEvents.inc({ event_type }, 0)
-  }
+  zeroKnownSeries(metrics, topics)
   if (config.bus.kind === 'kafka' && config.bus.security.tls?.ca)
     metrics.observeCertificates('kafka_tls_ca', config.bus.security.tls.ca)
   const sink = instrumentedSink(bus, metrics)
@@ -282,6 +291,7 @@ export async function createNode(
     loops,
     sources,
     bus,
+    stream: stream.hub,
   })
 
   return {
@@ -295,6 +305,7 @@ export async function createNode(
     readiness,
     liveness,
     sources,
+    stream: stream.hub,
     failed: failure.failed,
     exitCode: failure.code,
     closeWith: (name, close) => {
@@ -303,6 +314,60 @@ export async function createNode(
     async close() {
       await Promise.allSettled(running.map((p) => p.stop()))
       await closeAll(closers.splice(0), log)
+    },
+  }
+}
+
+/**
+ * Known label sets have their series from the first scrape: dashboards show 0, not "No data",
+ * and rate() counts the first event too (a series born at 1 has no earlier sample to rise from).
+ */
+function zeroKnownSeries(metrics: Metrics, topics: readonly string[]) {
+  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
+  for (const event_type of EVENT_TYPES) {
+    metrics.endToEndLatency.zero({ event_type })
+    metrics.historicalEvents.inc({ event_type }, 0)
+  }
+  for (const limit of ['total', 'per_key']) metrics.streamRefused.inc({ limit }, 0)
+}
+
+/** Event topics have 3 partitions in both bus modes (DESIGN.md; Kafka's layout is verified). */
+const STREAM_PARTITIONS = 3
+
+/**
+ * The live stream's hub, fed by this node's projection (so streamed = queryable here), with its
+ * metrics, and the journal's retention sweep (hourly, and once at start).
+ */
+function startStreamHub(
+  config: Config,
+  overrides: NodeOverrides,
+  queries: ReadPort,
+  metrics: Metrics
+) {
+  const hub = createStreamHub({
+    journal: queries.journal,
+    topics: EVENT_TOPICS,
+    partitions: STREAM_PARTITIONS,
+    positions: () => queries.positions(PROJECTION_CONSUMER),
+    maxConnections: config.stream.maxConnections,
+    maxPerKey: config.stream.maxPerKey,
+    bufferEvents: config.stream.bufferEvents,
+    heartbeatMs: config.stream.heartbeatMs,
+    visible: overrides.streamVisibility,
+    onStreamed: (event_type, seconds) => metrics.streamDelivery.observe({ event_type }, seconds),
+    onConnections: (open) => metrics.streamConnections.set(open),
+    onOverflow: () => metrics.streamOverflows.inc(),
+    onRefused: (limit) => metrics.streamRefused.inc({ limit }),
+  })
+  const prune = () => queries.journal.prune(Date.now() - config.stream.retentionMs)
+  prune()
+  const timer = setInterval(prune, 3600_000)
+  timer.unref?.()
+  return {
+    hub,
+    close() {
+      clearInterval(timer)
+      hub.close()
     },
   }
 }
@@ -323,6 +388,7 @@ function createNodeApi(
     readonly loops: LoopRegistry
     readonly sources: SourceRegistry
     readonly bus: EventBus
+    readonly stream: StreamHub
   }
 ): GridPulseApi {
   const { queries, keys, sink, metrics, log } = deps
@@ -335,6 +401,7 @@ function createNodeApi(
     version: VERSION,
     now: overrides.now,
     maxBodyBytes: config.http.maxBodyBytes,
+    stream: deps.stream,
     sources: overrides.sourceStatuses ?? (() => deps.sources.list()),
     auth: overrides.auth ?? authFor(config.auth, keys),
     observeRequest: (route, method, status, seconds) =>

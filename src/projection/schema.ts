@@ -10,6 +10,7 @@ export { prices } from './read-models/prices'
 export { rooftopPv } from './read-models/rooftop-pv'
 export { scadaReconciliation } from './read-models/scada-reconciliation'
 export { weather } from './read-models/weather'
+export { streamJournal, streamJournalFloor } from './stream-journal'
 
 /** Consumer positions, committed in the same transaction as the rows they produced (effectively-once). */
 export const checkpoints = sqliteTable(
