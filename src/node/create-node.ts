@@ -327,6 +327,7 @@ function zeroKnownSeries(metrics: Metrics, topics: readonly string[]) {
   for (const event_type of EVENT_TYPES) {
     metrics.endToEndLatency.zero({ event_type })
     metrics.historicalEvents.inc({ event_type }, 0)
+    metrics.streamDelivery.zero({ event_type })
   }
   for (const limit of ['total', 'per_key']) metrics.streamRefused.inc({ limit }, 0)
 }
