@@ -254,7 +254,7 @@ export async function createNode(
 
   const metrics = createMetrics({ version: VERSION })
   const queries = createReadPort(db)
-  const stream = startStreamHub(config, overrides, queries, metrics)
+  const stream = startStreamHub(config, overrides, { queries, metrics, log })
   closers.push({ name: 'live streams', close: stream.close })
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
     // First, in the tick of the commit: the stream's latency counts from here.
@@ -342,9 +342,9 @@ const STREAM_PARTITIONS = 3
 function startStreamHub(
   config: Config,
   overrides: NodeOverrides,
-  queries: ReadPort,
-  metrics: Metrics
+  deps: { readonly queries: ReadPort; readonly metrics: Metrics; readonly log: Logger }
 ) {
+  const { queries, metrics, log } = deps
   const hub = createStreamHub({
     journal: queries.journal,
     topics: EVENT_TOPICS,
@@ -360,7 +360,14 @@ function startStreamHub(
     onOverflow: () => metrics.streamOverflows.inc(),
     onRefused: (limit) => metrics.streamRefused.inc({ limit }),
   })
-  const prune = () => queries.journal.prune(Date.now() - config.stream.retentionMs)
+  const prune = () => {
+    try {
+      queries.journal.prune(Date.now() - config.stream.retentionMs)
+    } catch (error) {
+      // Retried next hour; meanwhile the journal only keeps a little more than it must.
+      log.error({ err: error }, 'stream journal retention sweep failed')
+    }
+  }
   prune()
   const timer = setInterval(prune, 3600_000)
   timer.unref?.()
