@@ -87,14 +87,17 @@ describe('GET /api/v1/stream', () => {
     await node.bus.publish(prices(3, 17))
     await waitFor(() => second.events.length === 16, 'then three live ones')
 
-    const seen = [...first.events.slice(0, 4), ...second.events].map(
-      (e) => JSON.parse(e.data).event_id
-    )
-    expect(seen.sort()).toEqual(
+    const got = [...first.events.slice(0, 4), ...second.events].map((e) => JSON.parse(e.data))
+    expect(got.map((e) => e.event_id).sort()).toEqual(
       prices(20)
         .map((e) => e.event_id)
         .sort()
     )
+    // Order holds per partition (a region's events share one): replayed, then live.
+    for (const region of REGIONS) {
+      const times = got.filter((e) => e.region_id === region).map((e) => e.interval_end)
+      expect(times).toEqual([...times].sort())
+    }
   })
 
   test('a client that reads too slowly gets `overflow` with where to resume, and is closed', async () => {
