@@ -1,6 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section (api startup aemo export durability edge arm64 kafka).
+ * `bun run bench api startup` — default runs every section (api startup aemo export durability edge arm64 stream kafka).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -156,6 +156,11 @@ if (want('edge')) {
 if (want('arm64')) {
   const { benchArm64 } = await import('./arm64')
   await benchArm64(report, ROOT, binary, work)
+}
+
+if (want('stream')) {
+  const { benchStream } = await import('./stream')
+  await benchStream(report, binary, work)
 }
 
 if (want('kafka')) {

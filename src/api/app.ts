@@ -28,6 +28,8 @@ import { rooftopRouter } from './rooftop/rooftop.router'
 import { type AppEnv, createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
 import { statsRouter } from './stats/stats.router'
+import type { StreamHub } from './stream/hub'
+import { streamRouter } from './stream/stream.router'
 import { weatherRouter } from './weather/weather.router'
 
 export interface ApiDeps {
@@ -50,6 +52,8 @@ export interface ApiDeps {
   readonly sources?: () => readonly SourceStatus[]
   /** Prometheus exposition for `/metrics`; absent = no metrics route. */
   readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> }
+  /** The live stream's fan-out (GET /api/v1/stream); absent: the route answers 503. */
+  readonly stream?: StreamHub
 }
 
 export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] = {
@@ -99,6 +103,7 @@ const RESOURCES: readonly Resource[] = [
   (deps) => rooftopRouter({ queries: deps.queries }),
   (deps) => dlqRouter({ queries: deps.queries, publish: deps.publish }),
   (deps) => lineageRouter({ queries: deps.queries }),
+  (deps) => streamRouter({ hub: deps.stream }),
   (deps, now) => sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }),
   () => docsRouter(),
 ]

@@ -143,7 +143,7 @@ test('stage latencies: on the log and projected from the record timestamp, strea
     Date.parse('2026-12-02T11:59:00Z'),
     Date.parse('2026-12-02T11:59:40Z')
   )
-  observeStreamed(metrics, 'aemo.dispatchis', now, now + 30)
+  observeStreamed(metrics, 'aemo.dispatchis', 0.03)
   const sums = samples(await metrics.registry.metrics(), 'gridpulse_stage_latency_seconds_sum')
   expect(sums.get('{stage="fetched",source="aemo.dispatchis"}')).toBeCloseTo(40)
   expect(sums.get('{stage="logged",source="aemo.dispatchis"}')).toBeCloseTo(0.2)

@@ -121,19 +121,11 @@ export function observeFetched(
 }
 
 /**
- * projected → streamed: for the `/api/v1/stream` endpoint, once per event sent to its clients
- * (not per client), with the time the batch was projected (epoch ms).
+ * projected → streamed: for the `/api/v1/stream` endpoint, once per event queued to its clients
+ * (not per client), with the seconds since its projection transaction committed.
  */
-export function observeStreamed(
-  metrics: Metrics,
-  source: string,
-  projectedAt: number,
-  now: number = Date.now()
-): void {
-  metrics.stageLatency.observe(
-    { stage: 'streamed', source },
-    Math.max(0, (now - projectedAt) / 1000)
-  )
+export function observeStreamed(metrics: Metrics, source: string, seconds: number): void {
+  metrics.stageLatency.observe({ stage: 'streamed', source }, Math.max(0, seconds))
 }
 
 /**

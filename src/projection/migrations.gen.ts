@@ -50,5 +50,10 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
     "tag": "0009_source_files",
     "hash": "f82712c15976fe11a8b92280b47f3a3310bd00ef2dac52b92c45123d90f8b2b5",
     "sql": "CREATE TABLE `source_files` (\n\t`event_id` text PRIMARY KEY NOT NULL,\n\t`correlation_id` text NOT NULL,\n\t`source` text NOT NULL,\n\t`source_file` text,\n\t`source_sha256` text,\n\t`schema_version` integer NOT NULL,\n\t`ingested_at` integer NOT NULL,\n\t`projected_at` integer NOT NULL,\n\t`source_row` integer,\n\t`log_partition` integer,\n\t`log_offset` integer,\n\t`url` text NOT NULL,\n\t`size_bytes` integer NOT NULL,\n\t`listed_at` integer,\n\t`fetched_at` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `source_files_by_sha256` ON `source_files` (`source_sha256`);--> statement-breakpoint\nCREATE INDEX `source_files_by_correlation` ON `source_files` (`correlation_id`);--> statement-breakpoint\nALTER TABLE `dispatch_revisions` ADD `projected_at` integer;--> statement-breakpoint\nALTER TABLE `dispatch_revisions` ADD `log_partition` integer;--> statement-breakpoint\nALTER TABLE `dispatch_revisions` ADD `log_offset` integer;"
+  },
+  {
+    "tag": "0010_stream_journal",
+    "hash": "4fe0d9cde5c96075a53d6b838dc4bec60183f3348e76a1b0f2087c10f609fb97",
+    "sql": "CREATE TABLE `stream_journal` (\n\t`topic` text NOT NULL,\n\t`partition` integer NOT NULL,\n\t`offset` integer NOT NULL,\n\t`event_type` text NOT NULL,\n\t`region_id` text,\n\t`data` text NOT NULL,\n\t`projected_at` integer NOT NULL,\n\tPRIMARY KEY(`topic`, `partition`, `offset`)\n);\n--> statement-breakpoint\nCREATE INDEX `stream_journal_by_time` ON `stream_journal` (`projected_at`);--> statement-breakpoint\nCREATE TABLE `stream_journal_floor` (\n\t`topic` text NOT NULL,\n\t`partition` integer NOT NULL,\n\t`floor` integer NOT NULL,\n\tPRIMARY KEY(`topic`, `partition`)\n);\n"
   }
 ]

@@ -4,6 +4,7 @@ import { eventTimeOf, type GridEventType } from '@/canonical'
 import { createApplier } from './apply'
 import type { ProjectionDb } from './db'
 import { checkpoints } from './schema'
+import { createJournalWriter } from './stream-journal'
 
 export interface Projector {
   /** Applies a batch and its checkpoint in ONE transaction; records below the checkpoint are skipped. */
@@ -22,6 +23,7 @@ export function createProjector(
   now: () => number = Date.now
 ): Projector {
   const applier = createApplier(db)
+  const journal = createJournalWriter(db)
   const read = db.orm
     .select({ nextOffset: checkpoints.nextOffset })
     .from(checkpoints)
@@ -61,6 +63,7 @@ export function createProjector(
       if (record.offset < stored) continue // already applied: redelivery after a crash or rebalance
       if (record.kind === 'event') {
         applier.applyEvent(record.event, projectedAt, batch.partition, record.offset)
+        journal(batch.topic, batch.partition, record.offset, record.event, projectedAt)
         widen(spans, record.event.event_type, Date.parse(eventTimeOf(record.event)))
       } else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
       last = record.offset

@@ -9,6 +9,7 @@ import type { BucketField } from './read-models/aggregate'
 import { bucketFields } from './read-models/series'
 import { createRequestTrace } from './request-trace'
 import { createStatsQueries } from './stats'
+import { createStreamJournal } from './stream-journal'
 
 export {
   type AggregateInterval,
@@ -31,6 +32,7 @@ export {
   STATS_TOTALS,
   type Stats,
 } from './stats'
+export type { JournalEntry, StreamJournal } from './stream-journal'
 
 type Models = typeof READ_MODELS
 /** Every stream's queries under its read model's `port` name: a new read model adds its own. */
@@ -73,6 +75,8 @@ export function createReadPort(db: ProjectionDb, options: { traceRequestsMax?: n
     requests: createRequestTrace(db, options.traceRequestsMax),
     /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
     positions: (consumer: string) => readPositions(db, consumer),
+    /** What this node projected, by log position: the live stream's replay source. */
+    journal: createStreamJournal(db),
     ping(): boolean {
       return db.sqlite.query('SELECT 1 AS ok').get() !== null
     },

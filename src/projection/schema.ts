@@ -13,6 +13,7 @@ export { sourceFiles } from './read-models/source-files'
 export { weather } from './read-models/weather'
 export { replacedVersions } from './read-models/replaced-versions'
 export { apiRequests } from './request-trace'
+export { streamJournal, streamJournalFloor } from './stream-journal'
 
 /** Consumer positions, committed in the same transaction as the rows they produced (effectively-once). */
 export const checkpoints = sqliteTable(

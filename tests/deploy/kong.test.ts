@@ -136,6 +136,16 @@ describe("public paths (the seed's) and the upstream rewrite", () => {
       expect(s).toMatchObject({ host: 'gridpulse', port: 8080, protocol: 'http', path: '/' })
   })
 
+  test('the live stream (/v1/stream) is proxied unbuffered, with a read timeout longer than its heartbeat', () => {
+    const stream = routes.filter((r) => r.paths[0].includes('(?<api_path>stream)'))
+    expect(stream).toHaveLength(1)
+    expect(stream[0]).toMatchObject({ response_buffering: false, request_buffering: false })
+    // STREAM_HEARTBEAT_SECONDS defaults to 15: several heartbeats fit in one read timeout.
+    expect(stream[0]!.service.read_timeout).toBeGreaterThanOrEqual(45_000)
+    for (const r of routes.filter((r) => r !== stream[0]))
+      expect(r.response_buffering, r.name).toBeUndefined()
+  })
+
   test('later /api/v1 resources follow the rule (sources, generation mix, dlq, path parameters)', async () => {
     const rules = (await yaml('kong/public-paths.yaml')) as PublicPathRules
     const publish = (upstream: string, request: string) => {
