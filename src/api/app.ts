@@ -11,6 +11,7 @@ import { dlqRouter } from './dlq/dlq.router'
 import { docsRouter } from './docs/docs'
 import { fcasRouter } from './fcas/fcas.router'
 import { generationRouter } from './generation/generation.router'
+import { httpCache } from './http-cache'
 import { healthRouter, type Liveness } from './health/health.router'
 import { marketRouter } from './market/market.router'
 import {
@@ -22,6 +23,7 @@ import {
 } from './middleware'
 import { accessResponses, type ProblemCode, type ProblemStatus, problem } from './problem'
 import { rateLimit } from './rate-limit'
+import { createResponseCache } from './response-cache'
 import { rooftopRouter } from './rooftop/rooftop.router'
 import { type AppEnv, createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
@@ -44,9 +46,14 @@ export interface ApiDeps {
   readonly auth?: AuthConfig
   /** The pollers' live status (empty on a node that does not poll). */
   readonly sources?: () => readonly SourceStatus[]
+  /** Bytes of encoded answers kept between projection commits (RESPONSE_CACHE_MB); 0: none. */
+  readonly responseCacheBytes?: number
   /** Prometheus exposition for `/metrics`; absent = no metrics route. */
   readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> }
 }
+
+/** RESPONSE_CACHE_MB's default, as bytes: a few hundred 100-row pages with their compressed forms. */
+export const DEFAULT_RESPONSE_CACHE_BYTES = 16 * 1024 * 1024
 
 export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] = {
   openapi: '3.1.0',
@@ -142,6 +149,17 @@ function useMiddleware(app: Router, deps: ApiDeps, log: Logger, now: () => numbe
     app.use('/api/*', authorize(auth.mode))
   }
   app.use('/api/*', jsonBodyGuard(deps.maxBodyBytes ?? 64 * 1024))
+  // Last: a cached answer is served after the caller was identified, limited and authorized.
+  const cacheBytes = deps.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES
+  const freshness = deps.queries.freshness
+  app.use(
+    '/api/*',
+    httpCache({
+      freshness,
+      cache: cacheBytes > 0 ? createResponseCache(cacheBytes, freshness) : undefined,
+      now,
+    })
+  )
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',
     in: 'header',

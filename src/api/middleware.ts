@@ -30,7 +30,7 @@ export const requestLog =
     const started = performance.now()
     await next()
     const seconds = (performance.now() - started) / 1000
-    const route = c.req.routePath ?? c.req.path
+    const route = c.get('route') ?? c.req.routePath ?? c.req.path
     const status = c.res.status
     observe?.(route, c.req.method, status, seconds)
     const line = {

@@ -335,6 +335,7 @@ function createNodeApi(
     version: VERSION,
     now: overrides.now,
     maxBodyBytes: config.http.maxBodyBytes,
+    responseCacheBytes: config.memory.responseCacheBytes,
     sources: overrides.sourceStatuses ?? (() => deps.sources.list()),
     auth: overrides.auth ?? authFor(config.auth, keys),
     observeRequest: (route, method, status, seconds) =>
