@@ -202,9 +202,9 @@ describe('the response cache', () => {
   test('evicts the least recently used answers past its byte bound', () => {
     const db = openProjectionDb(':memory:')
     const cache = createResponseCache(100_000, createReadPort(db).freshness)
-    for (const key of ['a', 'b', 'c', 'd']) cache.set(key, entry(20_000, ['WeatherObservation']))
+    for (const key of ['a', 'b', 'c', 'd']) cache.set(key, entry(10_000, ['WeatherObservation']))
     cache.get('a') // a is now the most recently used
-    cache.set('e', entry(20_000, ['WeatherObservation']))
+    cache.set('e', entry(10_000, ['WeatherObservation']))
     expect(cache.stats().bytes).toBeLessThanOrEqual(100_000)
     expect(cache.get('b')).toBeUndefined()
     expect(cache.get('a')).toBeDefined()

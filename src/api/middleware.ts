@@ -172,13 +172,24 @@ export const methodGuard = (
       methods,
     }))
   }
-  return async (c, next) => {
+  // The methods of each path asked for, so a repeated path costs a lookup, not every route's
+  // pattern; bounded, since clients choose the paths.
+  const byPath = new Map<string, Set<string>>()
+  const allowedOn = (path: string) => {
+    let allowed = byPath.get(path)
+    if (allowed) return allowed
     table ??= build()
-    const path = c.req.path
-    const allowed = new Set<string>()
+    allowed = new Set<string>()
     for (const entry of table) {
       if (entry.pattern.test(path)) for (const m of entry.methods) allowed.add(m)
     }
+    if (byPath.size >= 1024) byPath.clear()
+    byPath.set(path, allowed)
+    return allowed
+  }
+  return async (c, next) => {
+    const path = c.req.path
+    const allowed = allowedOn(path)
     if (allowed.size === 0 || (allowed.has(c.req.method) && c.req.method !== 'OPTIONS'))
       return next()
     const allow = [...allowed].sort().join(', ')

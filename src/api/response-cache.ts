@@ -26,6 +26,10 @@ interface Entry {
   bytes: number
 }
 
+/** What an entry holds, bytes: each encoding's bytes twice (an array and a Blob), and the rest. */
+const entrySize = (key: string, body: EncodedBody) =>
+  2 * (body.prefix.byteLength + compressedBytes(body)) + 512 + key.length
+
 /**
  * Encoded answers by request (path and query), each valid until a commit touches a stream it read.
  * Least recently used first out, bounded by bytes (RESPONSE_CACHE_MB): the encoded body and the
@@ -58,7 +62,7 @@ export function createResponseCache(maxBytes: number, freshness: Freshness) {
       return entry
     },
     set(key: string, entry: Omit<Entry, 'bytes'>) {
-      const size = entry.body.prefix.byteLength + 512 + key.length
+      const size = entrySize(key, entry.body)
       // One answer may not push out most of the others.
       if (size > maxBytes / 4) return
       const old = entries.get(key)
@@ -69,7 +73,7 @@ export function createResponseCache(maxBytes: number, freshness: Freshness) {
     },
     /** After a compressed form was added to `entry`'s body. */
     grew(key: string, entry: Entry) {
-      const size = entry.body.prefix.byteLength + 512 + key.length + compressedBytes(entry.body)
+      const size = entrySize(key, entry.body)
       if (entries.get(key) !== entry) return
       bytes += size - entry.bytes
       entry.bytes = size
