@@ -238,15 +238,42 @@ function acceptBarePaths(app: Router): Router {
   return app
 }
 
-/** Every `/api/*` operation documents the responses its middleware can give (see accessResponses). */
+/**
+ * Every `/api/*` operation documents the responses its middleware can give (see accessResponses),
+ * and a JSON read its validator and caching headers (see http-cache.ts).
+ */
 function documentAccess(app: Router) {
   for (const def of app.openAPIRegistry.definitions) {
     if (def.type !== 'route' || !def.route.path.startsWith('/api/')) continue
-    def.route = {
-      ...def.route,
-      responses: { ...accessResponses(def.route.method), ...def.route.responses },
+    const responses: typeof def.route.responses = {
+      ...accessResponses(def.route.method),
+      ...def.route.responses,
     }
+    const ok = responses[200]
+    if (def.route.method === 'get' && ok && 'content' in ok && ok.content?.['application/json']) {
+      responses[200] = { ...ok, headers: { ...CACHING_HEADERS, ...ok.headers } }
+      responses[304] = {
+        description:
+          'Not Modified: `If-None-Match` matched the current `ETag` (weak comparison); no body',
+        headers: CACHING_HEADERS,
+      }
+    }
+    def.route = { ...def.route, responses }
   }
+}
+
+const CACHING_HEADERS = {
+  ETag: {
+    description:
+      'Weak validator of the answer (the data; not `meta.correlation_id` or `meta.timestamp`): send it back as `If-None-Match`',
+    schema: { type: 'string' as const },
+  },
+  'Cache-Control': {
+    description:
+      '`private, max-age=<s until the next interval ends>` on price, FCAS and interconnector answers once the last interval is in; else `private, no-cache`',
+    schema: { type: 'string' as const },
+  },
+  Vary: { description: '`Accept, Accept-Encoding`', schema: { type: 'string' as const } },
 }
 
 export type GridPulseApi = ReturnType<typeof createApi>
