@@ -68,6 +68,7 @@ export async function seedPrices(
   )
 }
 
+/** Publishes `events` through a node built on `dataDir` and waits until they are projected. */
 export async function seed(dataDir: string, events: readonly GridEvent[]): Promise<void> {
   const count = events.length
   const config = loadConfig({ DATA_DIR: dataDir, SOURCES: 'none', LOG_LEVEL: 'silent' })

@@ -123,11 +123,10 @@ export async function benchVersusSeed(
   const gp = node.start(dataDir, port)
   const gpUrl = `http://127.0.0.1:${port}`
   await waitForHttp(`${gpUrl}/ready`, gp)
-  const auth = `apikey: ${node.apikey(dataDir, port)}`
+  const apikey = node.apikey(dataDir, port)
+  const auth = `apikey: ${apikey}`
   const seedApi = python ? await startSeed(dir, python) : undefined
-  const page = await (
-    await fetch(`${gpUrl}${QUERIES[0]}`, { headers: { apikey: auth.slice(8) } })
-  ).text()
+  const page = await (await fetch(`${gpUrl}${QUERIES[0]}`, { headers: { apikey } })).text()
   const ceiling = startCeiling(page)
   await waitForHttp(ceiling.url, ceiling.proc)
   try {
