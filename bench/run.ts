@@ -1,6 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section (api startup aemo export durability edge arm64 stream kafka).
+ * `bun run bench api startup` — default runs every section (api seed startup aemo export durability edge arm64 stream kafka).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -118,6 +118,28 @@ if (want('api')) {
   report('RSS after load (100k events)', `${(await rssMb(proc.pid)).toFixed(1)} MB`)
   proc.kill('SIGTERM')
   await proc.exited
+}
+
+if (want('seed')) {
+  // Issue 12: the seed API (gunicorn -w 2) and GridPulse side by side, with Bun's fixed-body ceiling.
+  const { benchVersusSeed } = await import('./versus-seed')
+  await benchVersusSeed(report, ROOT, work, {
+    start: (dataDir, port) =>
+      Bun.spawn([binary, 'serve'], {
+        cwd: work,
+        // The default log level: every request writes its JSON line (to /dev/null here).
+        env: { ...nodeEnv(dataDir, port), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' },
+        stdout: 'ignore',
+        stderr: 'inherit',
+      }),
+    apikey: (dataDir, port) =>
+      Bun.spawnSync([binary, 'keys', 'create', '--consumer', 'bench', '--scope', 'read'], {
+        env: nodeEnv(dataDir, port),
+        stderr: 'ignore',
+      })
+        .stdout.toString()
+        .trim(),
+  })
 }
 
 if (want('aemo')) {

@@ -68,7 +68,8 @@ export async function seedPrices(
   )
 }
 
-async function seed(dataDir: string, events: readonly GridEvent[]): Promise<void> {
+/** Publishes `events` through a node built on `dataDir` and waits until they are projected. */
+export async function seed(dataDir: string, events: readonly GridEvent[]): Promise<void> {
   const count = events.length
   const config = loadConfig({ DATA_DIR: dataDir, SOURCES: 'none', LOG_LEVEL: 'silent' })
   const node = await createNode(config, { log: silentLogger() })

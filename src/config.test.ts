@@ -53,21 +53,33 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SOURCE_DOWN_LOG_EVERY_SECONDS: '0' })).toThrow(ConfigError)
   })
 
-  test("memory bounds default to SQLite's own page cache, 64 list pages per read model and 20,000 buckets", () => {
+  test("memory bounds default to SQLite's own page cache, 64 list pages per read model, 20,000 buckets and 16 MB of answers", () => {
     expect(loadConfig({}).memory).toEqual({
       sqliteCacheKb: 2000,
       readCachePages: 64,
       aggregateCacheBuckets: 20_000,
+      responseCacheBytes: 16 * 1024 * 1024,
     })
     expect(
-      loadConfig({ SQLITE_CACHE_KB: '512', READ_CACHE_PAGES: '0', AGGREGATE_CACHE_BUCKETS: '0' })
-        .memory
-    ).toEqual({ sqliteCacheKb: 512, readCachePages: 0, aggregateCacheBuckets: 0 })
+      loadConfig({
+        SQLITE_CACHE_KB: '512',
+        READ_CACHE_PAGES: '0',
+        AGGREGATE_CACHE_BUCKETS: '0',
+        RESPONSE_CACHE_MB: '0.5',
+      }).memory
+    ).toEqual({
+      sqliteCacheKb: 512,
+      readCachePages: 0,
+      aggregateCacheBuckets: 0,
+      responseCacheBytes: 512 * 1024,
+    })
     const message = errorOf({
       SQLITE_CACHE_KB: '8',
       READ_CACHE_PAGES: '-1',
       AGGREGATE_CACHE_BUCKETS: '-1',
+      RESPONSE_CACHE_MB: '-1',
     })
+    expect(message).toContain('RESPONSE_CACHE_MB')
     expect(message).toContain('SQLITE_CACHE_KB')
     expect(message).toContain('READ_CACHE_PAGES')
     expect(message).toContain('AGGREGATE_CACHE_BUCKETS')

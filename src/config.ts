@@ -135,6 +135,8 @@ const EnvSchema = z
     SQLITE_CACHE_KB: z.coerce.number().int().min(64).max(1_048_576).default(2000),
     READ_CACHE_PAGES: z.coerce.number().int().min(0).max(100_000).default(64),
     AGGREGATE_CACHE_BUCKETS: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
+    // Encoded API answers (and their gzip/br forms) kept until a commit touches what they read (0: none).
+    RESPONSE_CACHE_MB: z.coerce.number().min(0).max(4096).default(16),
     METRICS_ENABLED: bool.default(true),
     // GET /api/v1/stream: open connections on this node in total and per consumer (beyond: 429),
     // the events queued for one client before it is told `overflow` and closed, the keep-alive
@@ -298,4 +300,5 @@ const memoryOf = (e: z.output<typeof EnvSchema>) => ({
   sqliteCacheKb: e.SQLITE_CACHE_KB,
   readCachePages: e.READ_CACHE_PAGES,
   aggregateCacheBuckets: e.AGGREGATE_CACHE_BUCKETS,
+  responseCacheBytes: Math.round(e.RESPONSE_CACHE_MB * 1024 * 1024),
 })

@@ -39,6 +39,22 @@ describe('key store', () => {
     store.close()
   })
 
+  test('a key revoked by another process fails on the next request, though it verified before', () => {
+    const path = join(dir(), 'access.sqlite')
+    const serving = openKeyStore(path)
+    const cli = openKeyStore(path)
+    const { key, info } = serving.create('risk', 'read')
+    expect(serving.verify(key)?.consumer).toBe('risk')
+    expect(serving.verify(key)?.consumer).toBe('risk')
+    expect(cli.revoke(info.id)).toBe(true)
+    expect(serving.verify(key)).toBeUndefined()
+    // A key created elsewhere verifies at once too.
+    const other = cli.create('ops', 'write')
+    expect(serving.verify(other.key)?.scope).toBe('write')
+    serving.close()
+    cli.close()
+  })
+
   test('keys are kept in access.sqlite across reopening, with no projection.sqlite to carry from', () => {
     const d = dir()
     const first = openKeyStore(join(d, 'access.sqlite'), {

@@ -24,7 +24,7 @@ export interface KeyStore {
   /** A new key for `consumer`; the key text is returned once and only its hash is stored. */
   create(consumer: string, scope: KeyScope, now?: number): { key: string; info: ApiKeyInfo }
   list(): ApiKeyInfo[]
-  /** Revokes by id; takes effect on the next request (lookups are not cached). */
+  /** Revokes by id; takes effect on the next request (even from another process: see createVerifiedMemo). */
   revoke(id: string, now?: number): boolean
   /**
    * The consumer and scope of a presented key, or undefined when it is unknown, malformed or
@@ -78,6 +78,7 @@ export function openKeyStore(path: string, options: { carryOverFrom?: string } =
 
   const byId = sqlite.query<Row, [string]>('SELECT * FROM api_keys WHERE id = ?')
   const counted = sqlite.query<{ n: number }, []>('SELECT COUNT(*) AS n FROM api_keys')
+  const verified = createVerifiedMemo(sqlite)
   const info = (r: Row): ApiKeyInfo => ({
     id: r.id,
     consumer: r.consumer,
@@ -87,6 +88,7 @@ export function openKeyStore(path: string, options: { carryOverFrom?: string } =
   })
   return {
     create(consumer, scope, now = Date.now()) {
+      verified.clear()
       const { id, secret, key } = mintKey()
       sqlite
         .query(
@@ -100,22 +102,58 @@ export function openKeyStore(path: string, options: { carryOverFrom?: string } =
     },
     list: () =>
       sqlite.query<Row, []>('SELECT * FROM api_keys ORDER BY consumer, created_at').all().map(info),
-    revoke: (id, now = Date.now()) =>
-      sqlite.query('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(now, id).changes > 0,
+    revoke(id, now = Date.now()) {
+      verified.clear()
+      return (
+        sqlite.query('UPDATE api_keys SET revoked_at = ? WHERE id = ?').run(now, id).changes > 0
+      )
+    },
     verify(presented) {
+      const known = verified.get(presented)
+      if (known) return known
       const parts = parseKey(presented)
       if (!parts) return undefined
       const row = byId.get(parts.id)
       if (!row || row.revoked_at !== null) return undefined
       const expected = Buffer.from(row.secret_sha256, 'hex')
       const actual = Buffer.from(sha256Hex(parts.secret), 'hex')
-      return timingSafeEqual(expected, actual)
-        ? { id: row.id, consumer: row.consumer, scope: row.scope }
-        : undefined
+      if (!timingSafeEqual(expected, actual)) return undefined
+      return verified.set(presented, { id: row.id, consumer: row.consumer, scope: row.scope })
     },
     count: () => counted.get()!.n,
     carriedOver,
     close: () => sqlite.close(),
+  }
+}
+
+const VERIFIED_KEYS = 1024
+
+/**
+ * Keys that verified, by the key as presented, until the key table next changes: a repeated request
+ * costs a map lookup and `PRAGMA data_version` (which moves when another connection, such as
+ * `gridpulse keys revoke`, commits), not a row read and a SHA-256. A revocation therefore applies
+ * to the very next request, as before. Only valid keys are kept, at most VERIFIED_KEYS of them.
+ */
+function createVerifiedMemo(sqlite: Database) {
+  const dataVersion = sqlite.query<{ data_version: number }, []>('PRAGMA data_version')
+  const keys = new Map<string, KeyIdentity>()
+  let version = dataVersion.get()!.data_version
+  return {
+    get(presented: string): KeyIdentity | undefined {
+      const now = dataVersion.get()!.data_version
+      if (now !== version) {
+        version = now
+        keys.clear()
+        return undefined
+      }
+      return keys.get(presented)
+    },
+    set(presented: string, principal: KeyIdentity): KeyIdentity {
+      if (keys.size >= VERIFIED_KEYS) keys.clear()
+      keys.set(presented, principal)
+      return principal
+    },
+    clear: () => keys.clear(),
   }
 }
 

@@ -11,6 +11,7 @@ import { dlqRouter } from './dlq/dlq.router'
 import { docsRouter } from './docs/docs'
 import { fcasRouter } from './fcas/fcas.router'
 import { generationRouter } from './generation/generation.router'
+import { httpCache } from './http-cache'
 import { healthRouter, type Liveness } from './health/health.router'
 import { lineageRouter } from './lineage/lineage.router'
 import { marketRouter } from './market/market.router'
@@ -24,6 +25,7 @@ import {
 } from './middleware'
 import { accessResponses, type ProblemCode, type ProblemStatus, problem } from './problem'
 import { rateLimit } from './rate-limit'
+import { createResponseCache } from './response-cache'
 import { rooftopRouter } from './rooftop/rooftop.router'
 import { type AppEnv, createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
@@ -50,11 +52,16 @@ export interface ApiDeps {
   readonly auth?: AuthConfig
   /** The pollers' live status (empty on a node that does not poll). */
   readonly sources?: () => readonly SourceStatus[]
+  /** Bytes of encoded answers kept between projection commits (RESPONSE_CACHE_MB); 0: none. */
+  readonly responseCacheBytes?: number
   /** Prometheus exposition for `/metrics`; absent = no metrics route. */
   readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> }
   /** The live stream's fan-out (GET /api/v1/stream); absent: the route answers 503. */
   readonly stream?: StreamHub
 }
+
+/** RESPONSE_CACHE_MB's default, as bytes: a few hundred 100-row pages with their compressed forms. */
+export const DEFAULT_RESPONSE_CACHE_BYTES = 16 * 1024 * 1024
 
 export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] = {
   openapi: '3.1.0',
@@ -152,6 +159,17 @@ function useMiddleware(app: Router, deps: ApiDeps, log: Logger, now: () => numbe
     app.use('/api/*', authorize(auth.mode))
   }
   app.use('/api/*', jsonBodyGuard(deps.maxBodyBytes ?? 64 * 1024))
+  // Last: a cached answer is served after the caller was identified, limited and authorized.
+  const cacheBytes = deps.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES
+  const freshness = deps.queries.freshness
+  app.use(
+    '/api/*',
+    httpCache({
+      freshness,
+      cache: cacheBytes > 0 ? createResponseCache(cacheBytes, freshness) : undefined,
+      now,
+    })
+  )
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',
     in: 'header',
@@ -230,15 +248,42 @@ function acceptBarePaths(app: Router): Router {
   return app
 }
 
-/** Every `/api/*` operation documents the responses its middleware can give (see accessResponses). */
+/**
+ * Every `/api/*` operation documents the responses its middleware can give (see accessResponses),
+ * and a JSON read its validator and caching headers (see http-cache.ts).
+ */
 function documentAccess(app: Router) {
   for (const def of app.openAPIRegistry.definitions) {
     if (def.type !== 'route' || !def.route.path.startsWith('/api/')) continue
-    def.route = {
-      ...def.route,
-      responses: { ...accessResponses(def.route.method), ...def.route.responses },
+    const responses: typeof def.route.responses = {
+      ...accessResponses(def.route.method),
+      ...def.route.responses,
     }
+    const ok = responses[200]
+    if (def.route.method === 'get' && ok && 'content' in ok && ok.content?.['application/json']) {
+      responses[200] = { ...ok, headers: { ...CACHING_HEADERS, ...ok.headers } }
+      responses[304] = {
+        description:
+          'Not Modified: `If-None-Match` matched the current `ETag` (weak comparison); no body',
+        headers: CACHING_HEADERS,
+      }
+    }
+    def.route = { ...def.route, responses }
   }
+}
+
+const CACHING_HEADERS = {
+  ETag: {
+    description:
+      'Weak validator of the answer (the data; not `meta.correlation_id` or `meta.timestamp`): send it back as `If-None-Match`',
+    schema: { type: 'string' as const },
+  },
+  'Cache-Control': {
+    description:
+      '`private, max-age=<s until the next interval ends>` on price, FCAS and interconnector answers once the last interval is in; else `private, no-cache`',
+    schema: { type: 'string' as const },
+  },
+  Vary: { description: '`Accept, Accept-Encoding`', schema: { type: 'string' as const } },
 }
 
 export type GridPulseApi = ReturnType<typeof createApi>

@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
+import { servedAt } from './response-cache'
+import type { AppEnv } from './router'
 
 /** One day of 5-minute intervals × 12 fuel types × 5 regions would be 17,280: pages are bounded well below. */
 export const MAX_LIMIT = 1000
@@ -104,7 +106,7 @@ export const component = <S extends z.ZodObject>(schema: S, name: string) =>
  * with paging (`limit`, `next_cursor`). `region_filter` is the validated `region_id` parameter.
  */
 export const envelope = <T>(
-  c: Context,
+  c: Context<AppEnv>,
   page: { data: T[]; nextCursor: string | null },
   limit: number
 ) => ({
@@ -115,7 +117,7 @@ export const envelope = <T>(
     next_cursor: page.nextCursor,
     correlation_id: c.get('correlationId') as string,
     region_filter: c.req.query('region_id') ?? null,
-    timestamp: new Date().toISOString(),
+    timestamp: servedAt(c),
   },
 })
 

@@ -287,7 +287,7 @@ describe('Content-Encoding on request bodies', () => {
 })
 
 describe('headers', () => {
-  test('nosniff on every response; data is private and revalidated; errors are not stored', async () => {
+  test('nosniff on every response; data is private, validated and revalidated; errors are not stored', async () => {
     harness = await createHarness()
     const responses = await Promise.all(
       [
@@ -301,9 +301,15 @@ describe('headers', () => {
     )
     for (const r of responses) expect(r.headers.get('x-content-type-options')).toBe('nosniff')
     const [health, data, invalid, missing] = responses
+    // No price projected: nothing says when the next one is due, so the client revalidates (a
+    // price answer gets a max-age once the last interval is in: http-cache.test.ts).
     expect(data!.headers.get('cache-control')).toBe('private, no-cache')
-    for (const r of [health!, invalid!, missing!])
+    expect(data!.headers.get('etag')).toMatch(/^W\/"/)
+    expect(data!.headers.get('vary')).toBe('Accept, Accept-Encoding')
+    for (const r of [health!, invalid!, missing!]) {
       expect(r.headers.get('cache-control')).toBe('no-store')
+      expect(r.headers.get('etag')).toBeNull()
+    }
     expect(data!.headers.get('x-frame-options')).toBe('DENY')
   })
 

@@ -51,7 +51,7 @@ export const requestLog =
     const started = performance.now()
     await next()
     const seconds = (performance.now() - started) / 1000
-    const route = c.req.routePath ?? c.req.path
+    const route = c.get('route') ?? c.req.routePath ?? c.req.path
     const status = c.res.status
     observe?.(route, c.req.method, status, seconds)
     const durationMs = Math.round(seconds * 100_000) / 100
@@ -199,13 +199,24 @@ export const methodGuard = (
       methods,
     }))
   }
-  return async (c, next) => {
+  // The methods of each path asked for, so a repeated path costs a lookup, not every route's
+  // pattern; bounded, since clients choose the paths.
+  const byPath = new Map<string, Set<string>>()
+  const allowedOn = (path: string) => {
+    let allowed = byPath.get(path)
+    if (allowed) return allowed
     table ??= build()
-    const path = c.req.path
-    const allowed = new Set<string>()
+    allowed = new Set<string>()
     for (const entry of table) {
       if (entry.pattern.test(path)) for (const m of entry.methods) allowed.add(m)
     }
+    if (byPath.size >= 1024) byPath.clear()
+    byPath.set(path, allowed)
+    return allowed
+  }
+  return async (c, next) => {
+    const path = c.req.path
+    const allowed = allowedOn(path)
     if (allowed.size === 0 || (allowed.has(c.req.method) && c.req.method !== 'OPTIONS'))
       return next()
     const allow = [...allowed].sort().join(', ')

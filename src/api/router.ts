@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Reads } from '@/projection/read-port'
 import type { Principal } from './auth'
 import { issuesToErrors, problem } from './problem'
 
@@ -9,6 +10,12 @@ export type AppEnv = {
     consumer?: string
     /** Who is calling, as `authenticate` found it (unset when auth is off). */
     principal?: Principal
+    /** What the answer was read from (`declareReads`): without it, no answer is cached. */
+    reads?: Reads
+    /** `meta.timestamp` of this response (ISO-8601 UTC), set once per request. */
+    servedAt?: string
+    /** The route pattern of an answer served from the response cache (no handler ran). */
+    route?: string
   }
 }
 

@@ -11,9 +11,11 @@ import {
   type Page,
   type RangeQuery,
   type RowStream,
+  STREAM_OF_SERIES,
 } from '@/projection/read-port'
 import { envelope, MAX_LIMIT, MetaSchema, pageOf } from './common'
 import { CSV_CONTENT_TYPE, csvBody } from './csv'
+import { declareReads } from './response-cache'
 import type { AppEnv } from './router'
 
 export const FORMATS = ['json', 'csv'] as const
@@ -160,7 +162,9 @@ export function serveList<T extends object, Q extends RangeQuery>(
   reader: ListReader<T, Q>,
   q: Q & { format?: Format }
 ): Response {
-  if (!wantsCsv(c, q.format)) return c.json(envelope(c, reader.list(q), q.limit), 200)
+  readsSeries(c, contract.name)
+  if (!wantsCsv(c.req.header('accept'), q.format))
+    return c.json(envelope(c, reader.list(q), q.limit), 200)
   return csv(c, contract.name, contract.listColumns, () => reader.export(exportQuery(c, q)))
 }
 
@@ -173,8 +177,9 @@ export function serveSeries<T extends object, Q extends RangeQuery>(
 ): Response {
   const { interval } = q
   if (interval === '5m') return serveList(c, contract, reader, q)
+  readsSeries(c, contract.name)
   const aggregate = { ...q, interval }
-  if (!wantsCsv(c, q.format)) {
+  if (!wantsCsv(c.req.header('accept'), q.format)) {
     const page = envelope(c, reader.aggregate(aggregate), q.limit)
     return c.json({ ...page, meta: { ...page.meta, interval } }, 200)
   }
@@ -232,10 +237,15 @@ function csv(
   return c.body(csvBody(columns, rows() as RowStream<Record<string, unknown>>), 200, headers)
 }
 
+/** A series' answer reads its stream; a list across streams declares its own (`declareReads`). */
+function readsSeries(c: Context<AppEnv>, name: string) {
+  const stream = STREAM_OF_SERIES[name]
+  if (stream) declareReads(c, [stream])
+}
+
 /** `format` decides; else CSV only when `Accept` rates text/csv above application/json. */
-function wantsCsv(c: Context<AppEnv>, format: Format | undefined): boolean {
+export function wantsCsv(accept: string | undefined, format: string | undefined): boolean {
   if (format) return format === 'csv'
-  const accept = c.req.header('accept')
   if (!accept) return false
   return quality(accept, 'text', 'csv') > quality(accept, 'application', 'json')
 }

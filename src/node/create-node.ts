@@ -433,6 +433,7 @@ function createNodeApi(
     now: overrides.now,
     maxBodyBytes: config.http.maxBodyBytes,
     stream: deps.stream,
+    responseCacheBytes: config.memory.responseCacheBytes,
     sources: overrides.sourceStatuses ?? (() => deps.sources.list()),
     auth: overrides.auth ?? authFor(config.auth, keys),
     traceRequests: { traced: isTraced, record: queries.requests.record },

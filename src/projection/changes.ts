@@ -12,6 +12,13 @@ export interface ChangeLog {
   record(type: GridEventType, from: number, to: number): void
   /** Whether events of `type` with a time in (from, to] (epoch ms) were committed after `seq`. */
   changedSince(type: GridEventType, seq: number, from: number, to: number): boolean
+  /**
+   * How many commits changed `type` since the process started: equal values mean nothing of that
+   * stream changed in between (the HTTP response cache keys on it).
+   */
+  versionOf(type: GridEventType): number
+  /** The newest event time of `type` committed since the process started (epoch ms), if any. */
+  newestOf(type: GridEventType): number | undefined
 }
 
 const RETAINED = 1024
@@ -19,12 +26,16 @@ const RETAINED = 1024
 export function createChangeLog(): ChangeLog {
   const log: { seq: number; type: GridEventType; from: number; to: number }[] = []
   let seq = 0
+  const versions = new Map<GridEventType, number>()
+  const newest = new Map<GridEventType, number>()
   return {
     get seq() {
       return seq
     },
     record(type, from, to) {
       log.push({ seq: ++seq, type, from, to })
+      versions.set(type, (versions.get(type) ?? 0) + 1)
+      if (to > (newest.get(type) ?? Number.NEGATIVE_INFINITY)) newest.set(type, to)
       if (log.length > RETAINED * 2) log.splice(0, log.length - RETAINED)
     },
     changedSince(type, since, from, to) {
@@ -36,5 +47,7 @@ export function createChangeLog(): ChangeLog {
       }
       return false
     },
+    versionOf: (type) => versions.get(type) ?? 0,
+    newestOf: (type) => newest.get(type),
   }
 }

@@ -52,6 +52,40 @@ export const BUCKET_FIELDS: Readonly<Record<string, readonly BucketField[]>> = O
 )
 
 /**
+ * The stream a time series route reads, by the series' name (its read model's port, or a view's
+ * name): what a cached answer depends on.
+ */
+export const STREAM_OF_SERIES: Readonly<Record<string, GridEventType>> = Object.fromEntries(
+  READ_MODEL_LIST.flatMap((m) => [
+    [m.port, m.eventType] as const,
+    ...Object.keys(m.views ?? {}).map((view) => [view, m.eventType] as const),
+  ])
+)
+
+/** What an answer was read from: some streams, or everything the projection holds. */
+export type Reads = readonly GridEventType[] | 'all'
+
+/**
+ * When the projection last changed, per stream: `stamp(reads)` moves whenever a commit touches one
+ * of `reads` (any commit for `'all'`: dead letters and totals too), and only then.
+ */
+function createFreshness(db: ProjectionDb) {
+  return {
+    stamp(reads: Reads): number {
+      if (reads === 'all') return db.version.current
+      // Every per-stream count only grows, so their sum moves exactly when one of them does.
+      let sum = 0
+      for (const type of reads) sum += db.changes.versionOf(type)
+      return sum
+    },
+    /** Commits since the process started, any stream. */
+    commits: () => db.version.current,
+    newestOf: (type: GridEventType) => db.changes.newestOf(type),
+  }
+}
+export type Freshness = ReturnType<typeof createFreshness>
+
+/**
  * The read port the API uses: every stream's queries (from the read-model list), the dead letters,
  * the cross-stream statistics and the consumer positions. Every function returns canonical types,
  * never storage rows. Routers take the slice they read (`Pick<ReadPort, …>`).
@@ -77,6 +111,7 @@ export function createReadPort(db: ProjectionDb, options: { traceRequestsMax?: n
     positions: (consumer: string) => readPositions(db, consumer),
     /** What this node projected, by log position: the live stream's replay source. */
     journal: createStreamJournal(db),
+    freshness: createFreshness(db),
     ping(): boolean {
       return db.sqlite.query('SELECT 1 AS ok').get() !== null
     },

@@ -19,6 +19,8 @@ export async function createHarness(
     /** Check `apikey` headers as AUTH_MODE=keys does (create keys with `createKey`). */
     keys?: boolean
     auth?: AuthConfig
+    /** RESPONSE_CACHE_MB (the default otherwise). */
+    responseCacheMb?: number
   } = {}
 ) {
   const log = silentLogger()
@@ -27,6 +29,8 @@ export async function createHarness(
     AUTH_MODE: options.keys ? 'keys' : 'none',
     MAX_BODY_BYTES: options.maxBodyBytes === undefined ? undefined : String(options.maxBodyBytes),
     LOG_LEVEL: 'silent',
+    RESPONSE_CACHE_MB:
+      options.responseCacheMb === undefined ? undefined : String(options.responseCacheMb),
   })
   const node = await createNode(config, {
     log,

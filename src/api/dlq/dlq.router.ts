@@ -1,6 +1,7 @@
 import { type GridEvent, GridEventSchema } from '@/canonical'
 import type { ReadPort } from '@/projection/read-port'
 import { issuesToErrors, problem } from '../problem'
+import { declareReads } from '../response-cache'
 import { createRouter } from '../router'
 import { serveList } from '../series'
 import { DEAD_LETTERS, listDeadLetters, replayDeadLetter } from './dlq.routes'
@@ -11,6 +12,8 @@ export const dlqRouter = (deps: {
 }) =>
   createRouter()
     .openapi(listDeadLetters, (c) => {
+      // Dead letters have no stream of their own: any commit may change the list.
+      declareReads(c, 'all')
       return serveList(c, DEAD_LETTERS, deps.queries.deadLetters, c.req.valid('query'))
     })
     .openapi(replayDeadLetter, async (c) => {

@@ -1,5 +1,6 @@
 import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
+import { declareReads } from '../response-cache'
 import { createRouter } from '../router'
 import { byPages, serveList, serveSeries } from '../series'
 import {
@@ -10,12 +11,16 @@ import {
   RENEWABLES,
 } from './generation.routes'
 
+/** The mix and the renewables share join SCADA (dispatch rows) with rooftop PV estimates. */
+const SCADA_AND_ROOFTOP = ['MarketDispatchEvent', 'RooftopPvEvent'] as const
+
 export const generationRouter = (deps: {
   queries: Pick<ReadPort, 'generation' | 'reconciliation'>
 }) =>
   createRouter()
     .openapi(getGenerationMix, (c) => {
       const { region_id, interval_end } = c.req.valid('query')
+      declareReads(c, SCADA_AND_ROOFTOP)
       const mix = deps.queries.generation.mix(region_id, interval_end)
       if (!mix)
         return problem(
@@ -28,6 +33,7 @@ export const generationRouter = (deps: {
     })
     .openapi(listRenewables, (c) => {
       const { region_id, ...q } = c.req.valid('query')
+      declareReads(c, SCADA_AND_ROOFTOP)
       const renewables = byPages(deps.queries.generation.renewables)
       return serveList(c, RENEWABLES, renewables, { ...q, regionId: region_id })
     })

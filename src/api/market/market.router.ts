@@ -2,6 +2,7 @@ import type { GridEvent } from '@/canonical'
 import { toUtcIso } from '@/lib'
 import type { ReadPort } from '@/projection/read-port'
 import { problem } from '../problem'
+import { declareReads } from '../response-cache'
 import { createRouter } from '../router'
 import { serveSeries } from '../series'
 import { createManualWrites, submitManualReading } from './manual-writes'
@@ -51,6 +52,7 @@ export const marketRouter = (deps: MarketDeps) => {
     .openapi(listDispatchRevisions, (c) => {
       const q = c.req.valid('query')
       const interval_end = toUtcIso(Date.parse(q.interval_end))
+      declareReads(c, ['MarketDispatchEvent'])
       const data = deps.queries.dispatch.revisions(q.region_id, q.fuel_type, interval_end)
       if (data.length === 0) {
         return problem(

@@ -1,4 +1,5 @@
 import type { ReadPort, Stats } from '@/projection/read-port'
+import { declareReads, servedAt } from '../response-cache'
 import { createRouter } from '../router'
 import { getStats } from './stats.routes'
 
@@ -28,13 +29,15 @@ function seedFigures(stats: Stats) {
 
 export const statsRouter = (deps: { queries: Pick<ReadPort, 'stats'> }) =>
   createRouter().openapi(getStats, (c) => {
+    // Totals count every stream and the dead letters: any commit changes the answer.
+    declareReads(c, 'all')
     const stats = deps.queries.stats()
     return c.json(
       {
         ...stats,
         ...seedFigures(stats),
         correlation_id: c.get('correlationId'),
-        timestamp: new Date().toISOString(),
+        timestamp: servedAt(c),
       },
       200
     )
