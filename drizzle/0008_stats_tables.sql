@@ -18,3 +18,8 @@ CREATE TABLE `stats_streams` (
 	`last_ingested` integer,
 	PRIMARY KEY(`stream`, `source`)
 );
+--> statement-breakpoint
+CREATE TABLE `stats_watermarks` (
+	`stream` text PRIMARY KEY NOT NULL,
+	`counted` integer NOT NULL
+);

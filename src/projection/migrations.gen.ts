@@ -43,7 +43,7 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
   },
   {
     "tag": "0008_stats_tables",
-    "hash": "a35c6956c8800dbbb999563f994f6248875800c649af98223b2a8354e0f02634",
-    "sql": "CREATE TABLE `stats_regions` (\n\t`metric` text NOT NULL,\n\t`region` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`value_count` integer NOT NULL,\n\t`value_sum` real NOT NULL,\n\t`value_min` real,\n\t`value_max` real,\n\tPRIMARY KEY(`metric`, `region`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_streams` (\n\t`stream` text NOT NULL,\n\t`source` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`first_time` integer,\n\t`last_time` integer,\n\t`last_ingested` integer,\n\tPRIMARY KEY(`stream`, `source`)\n);\n"
+    "hash": "a0c848c7fabf445328d300d42ef81327f51e06ec10ec4ee7d88231f4002c42c5",
+    "sql": "CREATE TABLE `stats_regions` (\n\t`metric` text NOT NULL,\n\t`region` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`value_count` integer NOT NULL,\n\t`value_sum` real NOT NULL,\n\t`value_min` real,\n\t`value_max` real,\n\tPRIMARY KEY(`metric`, `region`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_streams` (\n\t`stream` text NOT NULL,\n\t`source` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`first_time` integer,\n\t`last_time` integer,\n\t`last_ingested` integer,\n\tPRIMARY KEY(`stream`, `source`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_watermarks` (\n\t`stream` text PRIMARY KEY NOT NULL,\n\t`counted` integer NOT NULL\n);\n"
   }
 ]

@@ -4,6 +4,7 @@ import { eventTimeOf, type GridEventType } from '@/canonical'
 import { createApplier } from './apply'
 import type { ProjectionDb } from './db'
 import { checkpoints } from './schema'
+import { createStatsFlush } from './stats-table'
 
 export interface Projector {
   /** Applies a batch and its checkpoint in ONE transaction; records below the checkpoint are skipped. */
@@ -22,6 +23,7 @@ export function createProjector(
   now: () => number = Date.now
 ): Projector {
   const applier = createApplier(db)
+  const flushStats = createStatsFlush(db)
   const read = db.orm
     .select({ nextOffset: checkpoints.nextOffset })
     .from(checkpoints)
@@ -65,6 +67,7 @@ export function createProjector(
       } else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
       last = record.offset
     }
+    flushStats()
     if (last !== undefined)
       write.run({ topic: batch.topic, partition: batch.partition, nextOffset: Number(last + 1n) })
     return spans

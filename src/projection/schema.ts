@@ -9,7 +9,7 @@ export { interconnectorFlows } from './read-models/interconnector-flows'
 export { prices } from './read-models/prices'
 export { rooftopPv } from './read-models/rooftop-pv'
 export { scadaReconciliation } from './read-models/scada-reconciliation'
-export { statsRegions, statsStreams } from './stats-table'
+export { statsRegions, statsStreams, statsWatermarks } from './stats-table'
 export { weather } from './read-models/weather'
 
 /** Consumer positions, committed in the same transaction as the rows they produced (effectively-once). */

@@ -186,9 +186,13 @@ describe('stats table', () => {
   test('an upgraded database (stats triggers missing) is recounted when it is opened', async () => {
     const db = openProjectionDb(':memory:')
     await projectRandom(db, 7, 200)
-    db.sqlite.run('DROP TRIGGER stats_prices_insert')
-    db.sqlite.run('DELETE FROM stats_regions')
-    db.sqlite.run('UPDATE stats_streams SET row_count = 0')
+    // As a database from before the stats tables: the migration made them empty, no triggers.
+    for (const { name } of db.sqlite
+      .query(`SELECT name FROM sqlite_master WHERE type = 'trigger'`)
+      .all() as { name: string }[])
+      db.sqlite.run(`DROP TRIGGER "${name}"`)
+    for (const table of ['stats_streams', 'stats_regions', 'stats_watermarks'])
+      db.sqlite.run(`DELETE FROM ${table}`)
 
     expect(installStatsTriggers(db)).toBe(true)
     expectScanned(db)
