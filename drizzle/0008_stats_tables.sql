@@ -23,3 +23,5 @@ CREATE TABLE `stats_watermarks` (
 	`stream` text PRIMARY KEY NOT NULL,
 	`counted` integer NOT NULL
 );
+--> statement-breakpoint
+CREATE INDEX `dead_letters_by_topic_time` ON `dead_letters` (`topic`,`failed_at`,`id`);

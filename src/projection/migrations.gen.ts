@@ -43,7 +43,7 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
   },
   {
     "tag": "0008_stats_tables",
-    "hash": "a0c848c7fabf445328d300d42ef81327f51e06ec10ec4ee7d88231f4002c42c5",
-    "sql": "CREATE TABLE `stats_regions` (\n\t`metric` text NOT NULL,\n\t`region` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`value_count` integer NOT NULL,\n\t`value_sum` real NOT NULL,\n\t`value_min` real,\n\t`value_max` real,\n\tPRIMARY KEY(`metric`, `region`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_streams` (\n\t`stream` text NOT NULL,\n\t`source` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`first_time` integer,\n\t`last_time` integer,\n\t`last_ingested` integer,\n\tPRIMARY KEY(`stream`, `source`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_watermarks` (\n\t`stream` text PRIMARY KEY NOT NULL,\n\t`counted` integer NOT NULL\n);\n"
+    "hash": "280f57d4c5636c2b7461ff553483b819dd20ab72c3e7b9c16e027f06da497d72",
+    "sql": "CREATE TABLE `stats_regions` (\n\t`metric` text NOT NULL,\n\t`region` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`value_count` integer NOT NULL,\n\t`value_sum` real NOT NULL,\n\t`value_min` real,\n\t`value_max` real,\n\tPRIMARY KEY(`metric`, `region`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_streams` (\n\t`stream` text NOT NULL,\n\t`source` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`first_time` integer,\n\t`last_time` integer,\n\t`last_ingested` integer,\n\tPRIMARY KEY(`stream`, `source`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_watermarks` (\n\t`stream` text PRIMARY KEY NOT NULL,\n\t`counted` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `dead_letters_by_topic_time` ON `dead_letters` (`topic`,`failed_at`,`id`);"
   }
 ]

@@ -28,7 +28,11 @@ export const deadLetters = sqliteTable(
     raw: text('raw').notNull(),
     failedAt: integer('failed_at').notNull(),
   },
-  (t) => [index('dead_letters_by_time').on(t.failedAt, t.id)]
+  (t) => [
+    index('dead_letters_by_time').on(t.failedAt, t.id),
+    // `/api/v1/dlq?topic=`: a rare topic's page is a range, not a walk past every other topic's.
+    index('dead_letters_by_topic_time').on(t.topic, t.failedAt, t.id),
+  ]
 )
 type DeadLetterRow = typeof deadLetters.$inferSelect
 
