@@ -254,7 +254,9 @@ function prepareIntervalStatements(db: ProjectionDb): { since: Statement; newest
   }
 }
 
-const REGION_SPECS = READ_MODEL_LIST.flatMap((m) => m.regionStats)
+/** Every per-region figure of `/api/v1/stats`, in read-model order: its keys and descriptions. */
+export const REGION_STATS_SPECS = READ_MODEL_LIST.flatMap((m) => m.regionStats)
+const REGION_SPECS = REGION_STATS_SPECS
 const NO_FIGURES: Record<string, number | null> = Object.fromEntries(
   REGION_SPECS.flatMap((spec) => [
     [spec.count, 0],
