@@ -157,7 +157,7 @@ async function projectRandom(db: ProjectionDb, seed: number, events: number) {
             code: 'validation_failed',
             reason: 'test',
             correlation_id: null,
-            source: pick2(next, ['aemo.dispatchis', 'api']),
+            source: pick2(next, ['aemo.dispatchis', 'api', 'a-source-of-no-name']),
             source_file: null,
             row: null,
             raw: '{}',
