@@ -1,6 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section (api startup aemo export durability edge arm64 kafka).
+ * `bun run bench api startup` — default runs every section (api startup aemo export durability edge arm64 stream kafka).
  * `scale` is not in the default set: 100k + 1M + 10M dispatch rows take over an hour and ~10 GB
  * of disk at 10M on the 2-core build machine (100k ≈ 1 min, 1M ≈ 6 min): `bun run bench scale`;
  * `SCALE_ROWS=100000,1000000` picks the sizes.
@@ -159,6 +159,11 @@ if (want('edge')) {
 if (want('arm64')) {
   const { benchArm64 } = await import('./arm64')
   await benchArm64(report, ROOT, binary, work)
+}
+
+if (want('stream')) {
+  const { benchStream } = await import('./stream')
+  await benchStream(report, binary, work)
 }
 
 if (want('kafka')) {

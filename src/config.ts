@@ -116,6 +116,8 @@ const EnvSchema = z
       .max(10 * 1024 * 1024)
       .default(64 * 1024),
     READY_MAX_LAG: z.coerce.number().int().min(0).default(10_000),
+    // Writes and failed requests kept for /api/v1/trace (the oldest go first; ≈ 150 bytes each).
+    TRACE_REQUESTS_MAX: z.coerce.number().int().min(100).default(100_000),
     // Kafka mode: the most events waiting in the outbox before writes get 503 (≈ 0.5 KB each on disk).
     OUTBOX_MAX_EVENTS: z.coerce.number().int().min(1).default(1_000_000),
     // A critical loop down, or the projection behind and not moving while the log answers, for this
@@ -134,6 +136,15 @@ const EnvSchema = z
     READ_CACHE_PAGES: z.coerce.number().int().min(0).max(100_000).default(64),
     AGGREGATE_CACHE_BUCKETS: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
     METRICS_ENABLED: bool.default(true),
+    // GET /api/v1/stream: open connections on this node in total and per consumer (beyond: 429),
+    // the events queued for one client before it is told `overflow` and closed, the keep-alive
+    // comment period (under the 60 s idle timeouts of common proxies), and how long the replay
+    // journal keeps events (as the event log's 7-day retention).
+    STREAM_MAX_CONNECTIONS: z.coerce.number().int().min(0).default(2000),
+    STREAM_MAX_PER_KEY: z.coerce.number().int().min(1).default(20),
+    STREAM_BUFFER_EVENTS: z.coerce.number().int().min(16).max(1_000_000).default(2000),
+    STREAM_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(15),
+    STREAM_RETENTION_HOURS: z.coerce.number().int().min(1).default(168),
   })
   .strip()
   // `when`: run even when other variables failed, so every error is reported in the first run
@@ -205,22 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
       // API keys: never rebuilt, so not in projection.sqlite (a rebuild deletes that file).
       accessPath: resolve(dataDir, 'access.sqlite'),
     },
-    bus: e.KAFKA_BROKERS?.length
-      ? {
-          kind: 'kafka' as const,
-          brokers: e.KAFKA_BROKERS,
-          security: {
-            sasl: e.KAFKA_SASL_MECHANISM
-              ? {
-                  mechanism: e.KAFKA_SASL_MECHANISM,
-                  username: e.KAFKA_SASL_USERNAME!,
-                  password: e.KAFKA_SASL_PASSWORD!,
-                }
-              : undefined,
-            tls: e.KAFKA_TLS ? { ca: e.KAFKA_TLS_CA_FILE } : undefined,
-          },
-        }
-      : { kind: 'embedded' as const },
+    bus: busOf(e),
     sources: {
       enabled: new Set(e.SOURCES),
       aemo: {
@@ -240,29 +236,62 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
         logEveryMs: e.SOURCE_DOWN_LOG_EVERY_SECONDS * 1000,
       },
     },
-    auth:
-      e.AUTH_MODE === 'gateway'
-        ? {
-            mode: 'gateway' as const,
-            secret: e.GATEWAY_SECRET!,
-            perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
-            anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
-            previousSecret: e.GATEWAY_SECRET_PREVIOUS,
-          }
-        : {
-            mode: e.AUTH_MODE,
-            perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
-            anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
-          },
+    auth: authOf(e),
     readiness: { maxLag: e.READY_MAX_LAG },
+    trace: { maxRequests: e.TRACE_REQUESTS_MAX },
     liveness: { stallMs: e.LIVENESS_STALL_SECONDS * 1000 },
     outbox: { maxEvents: e.OUTBOX_MAX_EVENTS },
     nodeId: e.NODE_ID ?? 'node-1',
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     metrics: { enabled: e.METRICS_ENABLED },
     memory: memoryOf(e),
+    stream: streamOf(e),
   })
 }
+
+/** The event log: Kafka when KAFKA_BROKERS is set (with SASL/TLS as configured), else embedded. */
+const busOf = (e: z.output<typeof EnvSchema>) =>
+  e.KAFKA_BROKERS?.length
+    ? {
+        kind: 'kafka' as const,
+        brokers: e.KAFKA_BROKERS,
+        security: {
+          sasl: e.KAFKA_SASL_MECHANISM
+            ? {
+                mechanism: e.KAFKA_SASL_MECHANISM,
+                username: e.KAFKA_SASL_USERNAME!,
+                password: e.KAFKA_SASL_PASSWORD!,
+              }
+            : undefined,
+          tls: e.KAFKA_TLS ? { ca: e.KAFKA_TLS_CA_FILE } : undefined,
+        },
+      }
+    : { kind: 'embedded' as const }
+
+/** Who authenticates callers (Kong in gateway mode, or GridPulse itself) and the per-team limits. */
+const authOf = (e: z.output<typeof EnvSchema>) =>
+  e.AUTH_MODE === 'gateway'
+    ? {
+        mode: 'gateway' as const,
+        secret: e.GATEWAY_SECRET!,
+        perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
+        anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+        previousSecret: e.GATEWAY_SECRET_PREVIOUS,
+      }
+    : {
+        mode: e.AUTH_MODE,
+        perMinute: { other: e.RATE_LIMIT_PER_MINUTE, weather: e.RATE_LIMIT_WEATHER_PER_MINUTE },
+        anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+      }
+
+/** The live stream's limits (GET /api/v1/stream; the README's configuration table). */
+const streamOf = (e: z.output<typeof EnvSchema>) => ({
+  maxConnections: e.STREAM_MAX_CONNECTIONS,
+  maxPerKey: e.STREAM_MAX_PER_KEY,
+  bufferEvents: e.STREAM_BUFFER_EVENTS,
+  heartbeatMs: e.STREAM_HEARTBEAT_SECONDS * 1000,
+  retentionMs: e.STREAM_RETENTION_HOURS * 3600 * 1000,
+})
 
 /** The memory bounds a small edge node trims (see the README's configuration table). */
 const memoryOf = (e: z.output<typeof EnvSchema>) => ({

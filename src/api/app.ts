@@ -12,11 +12,13 @@ import { docsRouter } from './docs/docs'
 import { fcasRouter } from './fcas/fcas.router'
 import { generationRouter } from './generation/generation.router'
 import { healthRouter, type Liveness } from './health/health.router'
+import { lineageRouter } from './lineage/lineage.router'
 import { marketRouter } from './market/market.router'
 import {
   correlationId,
   jsonBodyGuard,
   methodGuard,
+  type RequestTraceSink,
   requestLog,
   securityHeaders,
 } from './middleware'
@@ -26,6 +28,8 @@ import { rooftopRouter } from './rooftop/rooftop.router'
 import { type AppEnv, createRouter } from './router'
 import { sourcesRouter } from './sources/sources.router'
 import { statsRouter } from './stats/stats.router'
+import type { StreamHub } from './stream/hub'
+import { streamRouter } from './stream/stream.router'
 import { weatherRouter } from './weather/weather.router'
 
 export interface ApiDeps {
@@ -41,11 +45,15 @@ export interface ApiDeps {
   readonly maxBodyBytes?: number
   readonly generateId?: () => string
   readonly observeRequest?: (route: string, method: string, status: number, seconds: number) => void
+  /** Where writes and failed requests are kept for `/api/v1/trace`; absent = not kept. */
+  readonly traceRequests?: RequestTraceSink
   readonly auth?: AuthConfig
   /** The pollers' live status (empty on a node that does not poll). */
   readonly sources?: () => readonly SourceStatus[]
   /** Prometheus exposition for `/metrics`; absent = no metrics route. */
   readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> }
+  /** The live stream's fan-out (GET /api/v1/stream); absent: the route answers 503. */
+  readonly stream?: StreamHub
 }
 
 export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] = {
@@ -94,6 +102,8 @@ const RESOURCES: readonly Resource[] = [
   (deps) => generationRouter({ queries: deps.queries }),
   (deps) => rooftopRouter({ queries: deps.queries }),
   (deps) => dlqRouter({ queries: deps.queries, publish: deps.publish }),
+  (deps) => lineageRouter({ queries: deps.queries }),
+  (deps) => streamRouter({ hub: deps.stream }),
   (deps, now) => sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }),
   () => docsRouter(),
 ]
@@ -118,7 +128,7 @@ export function createApi(deps: ApiDeps) {
 /** Cross-cutting concerns, in order; one concern per middleware. */
 function useMiddleware(app: Router, deps: ApiDeps, log: Logger, now: () => number) {
   app.use('*', correlationId(deps.generateId))
-  app.use('*', requestLog(log, deps.observeRequest))
+  app.use('*', requestLog(log, deps.observeRequest, deps.traceRequests, now))
   app.use('*', securityHeaders())
   // Before authentication: a wrong method is wrong whoever asks (405 with Allow, not 401/403).
   app.use(

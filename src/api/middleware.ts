@@ -6,43 +6,70 @@ import type { AppEnv } from './router'
 
 export const CORRELATION_HEADER = 'X-Correlation-ID'
 // Kong's correlation-id plugin emits uuid, uuid#counter or a tracker string; anything else is replaced.
-const WELL_FORMED = /^[A-Za-z0-9][A-Za-z0-9._:#+=-]{0,127}$/
+export const WELL_FORMED_CORRELATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:#+=-]{0,127}$/
 
 /** Accepts a well-formed `X-Correlation-ID`, else makes one; echoes it on every response. */
 export const correlationId =
   (generate: () => string = () => crypto.randomUUID()): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const given = c.req.header(CORRELATION_HEADER)
-    const id = given && WELL_FORMED.test(given) ? given : generate()
+    const id = given && WELL_FORMED_CORRELATION_ID.test(given) ? given : generate()
     c.set('correlationId', id)
     c.header(CORRELATION_HEADER, id)
     await next()
     c.res.headers.set(CORRELATION_HEADER, id)
   }
 
-/** One JSON log line per request: route pattern (not the raw path), status, latency, correlation id. */
+/** A request as the trace store keeps it (see `isTraced` for which requests are kept). */
+export interface RequestTraceSink {
+  readonly traced: (method: string, status: number) => boolean
+  readonly record: (request: {
+    correlationId: string
+    at: number
+    method: string
+    path: string
+    route: string
+    status: number
+    durationMs: number
+    consumer: string | null
+  }) => void
+}
+
+/**
+ * One JSON log line per request: route pattern (not the raw path), status, latency, correlation id.
+ * Writes and failures also go to the trace store (`/api/v1/trace`), when one is given.
+ */
 export const requestLog =
   (
     log: Logger,
-    observe?: (route: string, method: string, status: number, seconds: number) => void
+    observe?: (route: string, method: string, status: number, seconds: number) => void,
+    trace?: RequestTraceSink,
+    now: () => number = Date.now
   ): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
+    const at = now()
     const started = performance.now()
     await next()
     const seconds = (performance.now() - started) / 1000
     const route = c.req.routePath ?? c.req.path
     const status = c.res.status
     observe?.(route, c.req.method, status, seconds)
+    const durationMs = Math.round(seconds * 100_000) / 100
     const line = {
       'http.method': c.req.method,
       'http.route': route,
       'http.status': status,
-      'http.duration_ms': Math.round(seconds * 100_000) / 100,
+      'http.duration_ms': durationMs,
       correlation_id: c.get('correlationId'),
       consumer: c.get('consumer'),
     }
     if (status >= 500) log.error(line, 'request failed')
     else log.info(line, 'request')
+    if (trace?.traced(c.req.method, status)) {
+      const { correlation_id: correlationId, consumer } = line
+      const request = { at, method: c.req.method, path: c.req.path, route, status, durationMs }
+      trace.record({ ...request, correlationId, consumer: consumer ?? null })
+    }
   }
 
 /** What gzip adds around a body it cannot shrink (header, trailer, stored blocks), bytes. */

@@ -17,7 +17,13 @@ export interface ConsumedBatch {
 }
 
 export type ConsumedRecord =
-  | { readonly offset: bigint; readonly kind: 'event'; readonly event: GridEvent }
+  | {
+      readonly offset: bigint
+      readonly kind: 'event'
+      readonly event: GridEvent
+      /** When the record reached the log (epoch ms: the message timestamp), when known. */
+      readonly loggedAt?: number
+    }
   | { readonly offset: bigint; readonly kind: 'dead_letter'; readonly deadLetter: DeadLetter }
   /** Unparseable: already forwarded to the DLQ; the offset still has to be checkpointed. */
   | { readonly offset: bigint; readonly kind: 'skipped' }

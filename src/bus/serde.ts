@@ -72,7 +72,9 @@ export function decodeMessage(
   const reason = parsed.ok ? undefined : `invalid JSON: ${parsed.error}`
   const result = parsed.ok ? GridEventSchema.safeParse(parsed.value) : undefined
   if (result?.success && topicFor(result.data) === topic) {
-    return { record: { offset: message.offset, kind: 'event', event: result.data } }
+    // Kafka's CreateTime, set by the relay's producer as it sends; the embedded log's append time.
+    const record = { offset: message.offset, kind: 'event' as const, event: result.data }
+    return { record: { ...record, loggedAt: message.timestamp } }
   }
   const why =
     reason ??

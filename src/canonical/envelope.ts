@@ -30,6 +30,17 @@ export const envelopeShape = {
     .regex(/^[0-9a-f]{64}$/)
     .nullable()
     .describe('sha256 of the upstream file or response body'),
+  // Lineage: one small integer per event rather than a copy of the row. Absent from events written
+  // before it existed (they parse as null), so an additive change: schema_version stays 1.
+  source_row: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe(
+      'Line of the upstream file the event was read from (1-based, as AEMO files number them); null when the event aggregates several rows or has no file'
+    ),
   ingested_at: UtcInstantSchema.describe('When GridPulse normalised the event'),
 }
 
@@ -39,5 +50,7 @@ export interface EventEnvelope {
   readonly source: SourceName
   readonly source_file: string | null
   readonly source_sha256: string | null
+  /** The event's line in the upstream file, when one row makes the event. */
+  readonly source_row?: number | null
   readonly ingested_at: string
 }

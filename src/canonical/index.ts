@@ -43,6 +43,7 @@ export {
   type ScadaReconciliationEvent,
   ScadaReconciliationEventSchema,
 } from './events/scada-reconciliation'
+export { type SourceFileEvent, SourceFileEventSchema } from './events/source-file'
 export { type WeatherObservation, WeatherObservationSchema } from './events/weather-observation'
 export { FUEL_TYPES, type FuelType, FuelTypeSchema, manualSignViolation } from './fuel-type'
 export { REGION_IDS, type RegionId, RegionIdSchema } from './region'

@@ -34,6 +34,7 @@ const samples: GridEvent[] = [
   all.InterconnectorFlowEvent,
   all.RooftopPvEvent,
   all.RegionFcasPriceEvent,
+  all.SourceFileEvent,
 ]
 
 describe('event registry', () => {
@@ -53,6 +54,7 @@ describe('event registry', () => {
       ['InterconnectorFlowEvent', '5949f16f-9301-587d-b239-c64aa8bc4b97'],
       ['RooftopPvEvent', '853bcb7d-1d7d-5394-a253-4e4398d90aa7'],
       ['RegionFcasPriceEvent', '40989b32-b1ee-519e-be37-9e144555573e'],
+      ['SourceFileEvent', 'd290e6cd-4574-5f29-a190-0477fcf0a959'],
     ])
     for (const e of samples) expect(GridEventSchema.parse(e)).toEqual(e)
   })
@@ -96,6 +98,7 @@ describe('event registry', () => {
       ['market.interconnectors', 'VIC1-NSW1', T],
       ['market.rooftop_pv', 'NSW1', '2026-04-01T00:30:00Z'],
       ['market.fcas', 'NSW1', T],
+      ['sources.files', 'aemo.dispatchis', T],
     ])
     for (const type of EVENT_TYPES) expect(EVENT_TOPICS).toContain(EVENT_REGISTRY[type].topic)
   })

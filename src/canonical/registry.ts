@@ -9,6 +9,7 @@ import { regionFcasPrice } from './events/region-fcas-price'
 import { regionPrice } from './events/region-price'
 import { rooftopPv } from './events/rooftop-pv'
 import { scadaReconciliation } from './events/scada-reconciliation'
+import { sourceFile } from './events/source-file'
 import { weatherObservation } from './events/weather-observation'
 import type { EventTopic } from './streams'
 
@@ -23,6 +24,7 @@ const EVENTS = [
   scadaReconciliation,
   rooftopPv,
   regionFcasPrice,
+  sourceFile,
 ] as const
 
 type Defined = (typeof EVENTS)[number]
@@ -108,6 +110,7 @@ export function createEvent<T extends GridEventType>(
     source: envelope.source,
     source_file: envelope.source_file,
     source_sha256: envelope.source_sha256,
+    source_row: envelope.source_row ?? null,
     ingested_at: envelope.ingested_at,
     ...body,
     // Envelope + type + body is the event by construction; TypeScript cannot see that through

@@ -9,6 +9,8 @@ export const TOPICS = {
   rooftop: 'market.rooftop_pv',
   // Not in the seed: FCAS prices (DISPATCH.PRICE), one event per region, service and interval.
   fcas: 'market.fcas',
+  // Not in the seed: the upstream files events came from (lineage), keyed by source.
+  files: 'sources.files',
 } as const
 export type EventTopic = (typeof TOPICS)[keyof typeof TOPICS]
 export const EVENT_TOPICS: readonly EventTopic[] = Object.values(TOPICS)

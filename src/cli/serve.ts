@@ -41,6 +41,8 @@ export async function serve(config: Config): Promise<number> {
     maxRequestBodySize: 16 * 1024 * 1024,
   })
   node.closeWith('http server', () => server.stop())
+  // Closed first (closers run in reverse): open streams would keep server.stop() waiting forever.
+  node.closeWith('live streams', () => node.stream.close())
   const docsUrl = `http://${docsHost(config.http.host)}:${server.port}/docs`
   log.info(
     {

@@ -1,6 +1,13 @@
 import { type KeyStore, openKeyStore } from '@/access'
 import { mkdirSync } from 'node:fs'
-import { type ApiDeps, createApi, type GridPulseApi } from '@/api'
+import {
+  type ApiDeps,
+  createApi,
+  createStreamHub,
+  type GridPulseApi,
+  type StreamHub,
+  type StreamVisibility,
+} from '@/api'
 import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
 import { DLQ_TOPICS, EVENT_TOPICS, EVENT_TYPES, eventTimeOf } from '@/canonical'
 import { createLoopRegistry, type LoopRegistry, type Supervisor } from '@/lib'
@@ -12,7 +19,9 @@ import {
   instrumentedSink,
   type Logger,
   type Metrics,
+  observeFetched,
   observeProjected,
+  observeStreamed,
   type ReadinessReport,
   type SourceRegistry,
   type SourceStatus,
@@ -21,6 +30,7 @@ import {
   createLagMonitor,
   createProjector,
   createReadPort,
+  isTraced,
   type LagMonitor,
   openProjectionDb,
   type ProjectionDb,
@@ -51,6 +61,8 @@ export interface NodeOverrides {
   readonly auth?: ApiDeps['auth']
   /** Called after each batch the projection committed (benchmarks time the pipeline with it). */
   readonly onProjected?: (batch: ConsumedBatch) => void
+  /** Who may see which streamed event, beyond the client's filters (events owned by one key). */
+  readonly streamVisibility?: StreamVisibility
 }
 
 /** A running GridPulse node without its HTTP listener: `fetch` is what a server would call. */
@@ -65,6 +77,8 @@ export interface GridPulseNode {
   readonly readiness: () => Promise<ReadinessReport>
   readonly liveness: () => Liveness
   readonly sources: SourceRegistry
+  /** The live stream's fan-out: `gridpulse serve` ends its streams before stopping the server. */
+  readonly stream: StreamHub
   /**
    * Resolves with an exit code once the node cannot go on: 78 (Kafka topics laid out differently,
    * credentials rejected), 70 (liveness gave up). Never rejects.
@@ -242,26 +256,22 @@ export async function createNode(
   closers.push({ name: 'event log', close: () => bus.close() })
 
   const metrics = createMetrics({ version: VERSION })
-  const queries = createReadPort(db)
+  const queries = createReadPort(db, { traceRequestsMax: config.trace.maxRequests })
+  const stream = startStreamHub(config, overrides, { queries, metrics, log })
+  closers.push({ name: 'live streams', close: stream.close })
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
+    // First, in the tick of the commit: the stream's latency counts from here.
+    stream.hub.publish(batch, Date.now())
     observeProjected(metrics, batch, eventTimeOf)
     overrides.onProjected?.(batch)
   })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
-  // Known label sets have their series from the first scrape: dashboards show 0, not "No data",
-  // and rate() counts the first event too (a series born at 1 has no earlier sample to rise from).
-  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
-  for (const event_type of EVENT_TYPES) {
-    metrics.endToEndLatency.zero({ event_type })
-    metrics.historicalEvents.inc({ event_type }, 0)
-  }
+  zeroKnownSeries(metrics, topics)
   if (config.bus.kind === 'kafka' && config.bus.security.tls?.ca)
     metrics.observeCertificates('kafka_tls_ca', config.bus.security.tls.ca)
   const sink = instrumentedSink(bus, metrics)
 
-  const sources = createSourceRegistry()
-  pollers.push(...createPollers(config.sources, { bus, sink, log, registry: sources }))
-  const running: Supervisor[] = supervisePollers(pollers, { log, loops })
+  const { sources, running } = startPollers(config, pollers, { bus, sink, log, loops, metrics })
 
   const { lag, closer } = await startLagMonitor(bus, queries, topics)
   closers.push(closer)
@@ -282,6 +292,7 @@ export async function createNode(
     loops,
     sources,
     bus,
+    stream: stream.hub,
   })
 
   return {
@@ -295,6 +306,7 @@ export async function createNode(
     readiness,
     liveness,
     sources,
+    stream: stream.hub,
     failed: failure.failed,
     exitCode: failure.code,
     closeWith: (name, close) => {
@@ -303,6 +315,90 @@ export async function createNode(
     async close() {
       await Promise.allSettled(running.map((p) => p.stop()))
       await closeAll(closers.splice(0), log)
+    },
+  }
+}
+
+/** The source pollers of this node (each under its supervisor) and the registry of their status. */
+function startPollers(
+  config: Config,
+  pollers: { source: string; poller: Poller }[],
+  deps: {
+    readonly bus: EventBus
+    readonly sink: EventBus
+    readonly log: Logger
+    readonly loops: ReturnType<typeof createLoopRegistry>
+    readonly metrics: Metrics
+  }
+): { sources: SourceRegistry; running: Supervisor[] } {
+  const { bus, sink, log, loops, metrics } = deps
+  const sources = createSourceRegistry()
+  const onFetched = observeFetched.bind(null, metrics)
+  pollers.push(...createPollers(config.sources, { bus, sink, log, registry: sources, onFetched }))
+  return { sources, running: supervisePollers(pollers, { log, loops }) }
+}
+
+/**
+ * Known label sets have their series from the first scrape: dashboards show 0, not "No data", and
+ * rate() counts the first event too (a series born at 1 has no earlier sample to rise from).
+ */
+function zeroKnownSeries(metrics: Metrics, topics: readonly string[]): void {
+  for (const topic of topics) metrics.projectionApplied.inc({ topic }, 0)
+  for (const event_type of EVENT_TYPES) {
+    metrics.endToEndLatency.zero({ event_type })
+    metrics.historicalEvents.inc({ event_type }, 0)
+    metrics.streamDelivery.zero({ event_type })
+  }
+  for (const limit of ['total', 'per_key']) metrics.streamRefused.inc({ limit }, 0)
+}
+
+/** Event topics have 3 partitions in both bus modes (DESIGN.md; Kafka's layout is verified). */
+const STREAM_PARTITIONS = 3
+
+/**
+ * The live stream's hub, fed by this node's projection (so streamed = queryable here), with its
+ * metrics, and the journal's retention sweep (hourly, and once at start).
+ */
+function startStreamHub(
+  config: Config,
+  overrides: NodeOverrides,
+  deps: { readonly queries: ReadPort; readonly metrics: Metrics; readonly log: Logger }
+) {
+  const { queries, metrics, log } = deps
+  const hub = createStreamHub({
+    journal: queries.journal,
+    topics: EVENT_TOPICS,
+    partitions: STREAM_PARTITIONS,
+    positions: () => queries.positions(PROJECTION_CONSUMER),
+    maxConnections: config.stream.maxConnections,
+    maxPerKey: config.stream.maxPerKey,
+    bufferEvents: config.stream.bufferEvents,
+    heartbeatMs: config.stream.heartbeatMs,
+    visible: overrides.streamVisibility,
+    onStreamed: (event, seconds) => {
+      metrics.streamDelivery.observe({ event_type: event.event_type }, seconds)
+      observeStreamed(metrics, event.source, seconds)
+    },
+    onConnections: (open) => metrics.streamConnections.set(open),
+    onOverflow: () => metrics.streamOverflows.inc(),
+    onRefused: (limit) => metrics.streamRefused.inc({ limit }),
+  })
+  const prune = () => {
+    try {
+      queries.journal.prune(Date.now() - config.stream.retentionMs)
+    } catch (error) {
+      // Retried next hour; meanwhile the journal only keeps a little more than it must.
+      log.error({ err: error }, 'stream journal retention sweep failed')
+    }
+  }
+  prune()
+  const timer = setInterval(prune, 3600_000)
+  timer.unref?.()
+  return {
+    hub,
+    close() {
+      clearInterval(timer)
+      hub.close()
     },
   }
 }
@@ -323,6 +419,7 @@ function createNodeApi(
     readonly loops: LoopRegistry
     readonly sources: SourceRegistry
     readonly bus: EventBus
+    readonly stream: StreamHub
   }
 ): GridPulseApi {
   const { queries, keys, sink, metrics, log } = deps
@@ -335,8 +432,10 @@ function createNodeApi(
     version: VERSION,
     now: overrides.now,
     maxBodyBytes: config.http.maxBodyBytes,
+    stream: deps.stream,
     sources: overrides.sourceStatuses ?? (() => deps.sources.list()),
     auth: overrides.auth ?? authFor(config.auth, keys),
+    traceRequests: { traced: isTraced, record: queries.requests.record },
     observeRequest: (route, method, status, seconds) =>
       metrics.httpDuration.observe({ route, method, status: String(status) }, seconds),
     metrics: config.metrics.enabled

@@ -31,6 +31,8 @@ export function createPollers(
     readonly sink: Sink
     readonly log: Logger
     readonly registry: SourceRegistry
+    /** listed → fetched of each NEMWeb file (the stage latency histogram). */
+    readonly onFetched?: (source: string, listedAt: number, fetchedAt: number) => void
   }
 ): { readonly source: string; readonly poller: Poller }[] {
   const { bus, sink, log, registry } = deps
@@ -71,6 +73,7 @@ export function createPollers(
       sink,
       log: plog,
       initialLookbackMs: config.aemo.initialLookbackMs,
+      onFetched: (listedAt, fetchedAt) => deps.onFetched?.(source, listedAt, fetchedAt),
     })
     const poller = createPoller({
       status,

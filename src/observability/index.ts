@@ -9,4 +9,10 @@ export { type CheckResult, createReadiness, type ReadinessReport } from './readi
 export { createMetrics, type Metrics } from './metrics'
 export { createLogger, type Logger, type LogLevel, silentLogger } from './logger'
 export { logProcessWarnings } from './warnings'
-export { createMetricsPage, instrumentedSink, observeProjected } from './pipeline-metrics'
+export {
+  createMetricsPage,
+  instrumentedSink,
+  observeFetched,
+  observeProjected,
+  observeStreamed,
+} from './pipeline-metrics'

@@ -2,7 +2,7 @@ import { expect, test } from 'bun:test'
 import { OLDER_CA, RENEWED_CA } from '../../tests/support/certificates'
 import { createSourceRegistry } from './health'
 import { createMetrics } from './metrics'
-import { observeProjected } from './pipeline-metrics'
+import { observeFetched, observeProjected, observeStreamed } from './pipeline-metrics'
 
 /** The samples of one metric family in a Prometheus text page, by their label set. */
 function samples(text: string, name: string): Map<string, number> {
@@ -83,7 +83,7 @@ test('events ingested more than two days after their own time are counted apart 
   const now = Date.parse('2026-12-02T12:00:30Z')
   const event = (time: string, ingested_at: string) => ({
     kind: 'event' as const,
-    event: { event_type: 'RegionPriceEvent', ingested_at, time },
+    event: { event_type: 'RegionPriceEvent', source: 'aemo.dispatchis', ingested_at, time },
   })
   observeProjected(
     metrics,
@@ -119,4 +119,34 @@ test('events ingested more than two days after their own time are counted apart 
   expect(samples(text, 'gridpulse_historical_events_projected_total')).toEqual(
     new Map([['{event_type="RegionPriceEvent"}', 1]])
   )
+})
+
+test('stage latencies: on the log and projected from the record timestamp, streamed when sent', async () => {
+  const metrics = createMetrics({ version: 'test' })
+  const now = Date.parse('2026-12-02T12:00:02Z')
+  const event = {
+    event_type: 'RegionPriceEvent',
+    source: 'aemo.dispatchis',
+    ingested_at: '2026-12-02T12:00:00.000Z',
+    time: '2026-12-02T11:55:00Z',
+  }
+  const loggedAt = Date.parse('2026-12-02T12:00:00.200Z')
+  observeProjected(
+    metrics,
+    { topic: 'market.prices', records: [{ kind: 'event', event, loggedAt }] },
+    (e) => e.time,
+    now
+  )
+  observeFetched(
+    metrics,
+    'aemo.dispatchis',
+    Date.parse('2026-12-02T11:59:00Z'),
+    Date.parse('2026-12-02T11:59:40Z')
+  )
+  observeStreamed(metrics, 'aemo.dispatchis', 0.03)
+  const sums = samples(await metrics.registry.metrics(), 'gridpulse_stage_latency_seconds_sum')
+  expect(sums.get('{stage="fetched",source="aemo.dispatchis"}')).toBeCloseTo(40)
+  expect(sums.get('{stage="logged",source="aemo.dispatchis"}')).toBeCloseTo(0.2)
+  expect(sums.get('{stage="projected",source="aemo.dispatchis"}')).toBeCloseTo(1.8)
+  expect(sums.get('{stage="streamed",source="aemo.dispatchis"}')).toBeCloseTo(0.03)
 })

@@ -32,6 +32,7 @@ export function createMetrics(options: { version: string }) {
     ...certificateMetrics(registry),
     ...pipelineMetrics(registry),
     ...nodeMetrics(registry),
+    ...streamMetrics(registry),
   }
 }
 
@@ -188,6 +189,17 @@ function pipelineMetrics(registry: Registry) {
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400, 172_800, 604_800],
       registers: [registry],
     }),
+    stageLatency: new Histogram({
+      name: 'gridpulse_stage_latency_seconds',
+      help: 'Time each pipeline stage took, by stage and source: fetched = AEMO listed the file → GridPulse had downloaded it; logged = normalised → on the event log (Kafka or the embedded log); projected = on the log → queryable on this node; streamed = queryable → sent to /api/v1/stream clients',
+      labelNames: ['stage', 'source'],
+      // Sub-second stages (log, projection) up to an hour (a file fetched late after an outage,
+      // an outbox that waited out a broker outage); beyond that the end-to-end histogram tells.
+      buckets: [
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 30, 60, 120, 300, 900, 3600,
+      ],
+      registers: [registry],
+    }),
     historicalEvents: new Counter({
       name: 'gridpulse_historical_events_projected_total',
       help: `Events projected that were ingested more than ${HISTORICAL_AFTER_SECONDS} s after their interval end / observation time (Archive backfill, manual writes for old intervals): counted here instead of in the end-to-end latency histogram`,
@@ -248,6 +260,36 @@ function nodeMetrics(registry: Registry) {
     scadaUnmapped: new Gauge({
       name: 'gridpulse_scada_unmapped_watts',
       help: 'SCADA output in the newest interval from units not in the DUID mapping (watts)',
+      registers: [registry],
+    }),
+  }
+}
+
+/** GET /api/v1/stream: open connections, refusals, slow clients cut off, and delivery latency. */
+function streamMetrics(registry: Registry) {
+  return {
+    streamConnections: new Gauge({
+      name: 'gridpulse_stream_connections',
+      help: 'Open live-stream (GET /api/v1/stream) connections on this node',
+      registers: [registry],
+    }),
+    streamRefused: new Counter({
+      name: 'gridpulse_stream_refused_total',
+      help: 'Live-stream connections refused with 429, by the limit reached (total, per_key)',
+      labelNames: ['limit'],
+      registers: [registry],
+    }),
+    streamOverflows: new Counter({
+      name: 'gridpulse_stream_overflows_total',
+      help: 'Live-stream clients sent `event: overflow` and closed because they read too slowly',
+      registers: [registry],
+    }),
+    // The "streamed" stage of the pipeline: projection commit → queued on every live client.
+    streamDelivery: new Histogram({
+      name: 'gridpulse_stream_delivery_seconds',
+      help: "From an event's projection commit to its being queued on every live stream that wants it",
+      labelNames: ['event_type'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
   }

@@ -42,13 +42,14 @@ export function instrumentedSink<
 
 interface ProjectedEvent {
   readonly event_type: string
+  readonly source: string
   /** When GridPulse normalised the event (ISO-8601). */
   readonly ingested_at: string
   /** Only a SCADA reconciliation carries it (MW). */
   readonly unmapped_mw?: number
 }
 type ProjectedRecord<E extends ProjectedEvent> =
-  | { readonly kind: 'event'; readonly event: E }
+  | { readonly kind: 'event'; readonly event: E; readonly loggedAt?: number }
   | { readonly kind: 'dead_letter'; readonly deadLetter: { topic: string; code: string } }
   | { readonly kind: 'skipped' }
 
@@ -70,6 +71,7 @@ export function observeProjected<E extends ProjectedEvent>(
       metrics.dlqRecords.inc({ topic: record.deadLetter.topic, code: record.deadLetter.code })
     else if (record.kind === 'event') {
       const e = record.event
+      observeLogged(metrics, e, record.loggedAt, now)
       const at = Date.parse(eventTime(e))
       if ((Date.parse(e.ingested_at) - at) / 1000 > HISTORICAL_AFTER_SECONDS)
         metrics.historicalEvents.inc({ event_type: e.event_type })
@@ -82,6 +84,48 @@ export function observeProjected<E extends ProjectedEvent>(
         metrics.scadaUnmapped.set(e.unmapped_mw * 1e6)
     }
   }
+}
+
+/**
+ * The stages around the log, observed as a batch is projected: normalised (`ingested_at`) → on the
+ * log (the record's timestamp) → queryable (now). Every node projects, so every node reports both;
+ * a record without a timestamp reports neither.
+ */
+function observeLogged(
+  metrics: Metrics,
+  e: { readonly source: string; readonly ingested_at: string },
+  loggedAt: number | undefined,
+  now: number
+): void {
+  if (loggedAt === undefined || !(loggedAt > 0)) return
+  const seconds = (from: number, to: number) => Math.max(0, (to - from) / 1000)
+  const ingested = Date.parse(e.ingested_at)
+  metrics.stageLatency.observe({ stage: 'logged', source: e.source }, seconds(ingested, loggedAt))
+  metrics.stageLatency.observe({ stage: 'projected', source: e.source }, seconds(loggedAt, now))
+}
+
+/**
+ * listed → fetched: from the time AEMO's listing gives a file (epoch ms, minute precision) to the
+ * end of its download. Called by the NEMWeb cycle.
+ */
+export function observeFetched(
+  metrics: Metrics,
+  source: string,
+  listedAt: number,
+  fetchedAt: number
+): void {
+  metrics.stageLatency.observe(
+    { stage: 'fetched', source },
+    Math.max(0, (fetchedAt - listedAt) / 1000)
+  )
+}
+
+/**
+ * projected → streamed: for the `/api/v1/stream` endpoint, once per event queued to its clients
+ * (not per client), with the seconds since its projection transaction committed.
+ */
+export function observeStreamed(metrics: Metrics, source: string, seconds: number): void {
+  metrics.stageLatency.observe({ stage: 'streamed', source }, Math.max(0, seconds))
 }
 
 /**

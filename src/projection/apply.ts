@@ -21,7 +21,8 @@ export function createApplier(db: ProjectionDb) {
     writers[event.event_type as T](event, envelope)
 
   return {
-    applyEvent(event: GridEvent, projectedAt: number): void {
+    /** `partition`/`offset`: where the projector read the event (stored for lineage). */
+    applyEvent(event: GridEvent, projectedAt: number, partition: number, offset: bigint): void {
       write(event, {
         eventId: event.event_id,
         correlationId: event.correlation_id,
@@ -30,7 +31,11 @@ export function createApplier(db: ProjectionDb) {
         sourceSha256: event.source_sha256,
         schemaVersion: event.schema_version,
         ingestedAt: Date.parse(event.ingested_at),
+        // Absent on events built before the field existed and not parsed since (tests, POSTs).
+        sourceRow: event.source_row ?? null,
         projectedAt,
+        logPartition: partition,
+        logOffset: Number(offset),
       })
     },
     applyDeadLetter: applyDeadLetter as (record: DeadLetter) => void,

@@ -2,6 +2,7 @@ export { isMigrated, migrate, openProjectionDb, type ProjectionDb } from './db'
 export { createProjector, type Projector } from './projector'
 export {
   createReadPort,
+  isTraced,
   type GapRange,
   type DispatchRevision,
   type GenerationMix,

@@ -4,6 +4,7 @@ import { eventTimeOf, type GridEventType } from '@/canonical'
 import { createApplier } from './apply'
 import type { ProjectionDb } from './db'
 import { checkpoints } from './schema'
+import { createJournalWriter } from './stream-journal'
 import { createStatsFlush } from './stats-table'
 
 export interface Projector {
@@ -23,6 +24,7 @@ export function createProjector(
   now: () => number = Date.now
 ): Projector {
   const applier = createApplier(db)
+  const journal = createJournalWriter(db)
   const flushStats = createStatsFlush(db)
   const read = db.orm
     .select({ nextOffset: checkpoints.nextOffset })
@@ -62,7 +64,8 @@ export function createProjector(
     for (const record of batch.records) {
       if (record.offset < stored) continue // already applied: redelivery after a crash or rebalance
       if (record.kind === 'event') {
-        applier.applyEvent(record.event, projectedAt)
+        applier.applyEvent(record.event, projectedAt, batch.partition, record.offset)
+        journal(batch.topic, batch.partition, record.offset, record.event, projectedAt)
         widen(spans, record.event.event_type, Date.parse(eventTimeOf(record.event)))
       } else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
       last = record.offset

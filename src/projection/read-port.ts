@@ -2,11 +2,14 @@ import type { GridEventType } from '@/canonical'
 import { readPositions } from './checkpoints'
 import type { ProjectionDb } from './db'
 import { createGenerationQueries } from './generation'
+import { createLineageQueries } from './lineage'
 import { createDeadLetterQueries } from './read-models/dead-letters'
 import { READ_MODEL_LIST, READ_MODELS } from './read-models/index'
 import type { BucketField } from './read-models/aggregate'
 import { bucketFields } from './read-models/series'
+import { createRequestTrace } from './request-trace'
 import { createStatsQueries } from './stats'
+import { createStreamJournal } from './stream-journal'
 
 export {
   type AggregateInterval,
@@ -16,6 +19,8 @@ export {
 } from './read-models/aggregate'
 export type { GenerationMix, RenewablesInterval } from './generation'
 export type { DispatchRevision } from './read-models/dispatch'
+export type { ReplacedVersion, StoredEvent } from './lineage'
+export { isTraced, type RequestRecord, type TracedRequest } from './request-trace'
 export type { ExportQuery, Page, RangeQuery, RowStream } from './read-models/pager'
 export type { RegionCurtailment, RegionStorage } from './read-models/prices'
 export type { RooftopPvEstimate } from './read-models/rooftop-pv'
@@ -28,6 +33,7 @@ export {
   STATS_TOTALS,
   type Stats,
 } from './stats'
+export type { JournalEntry, StreamJournal } from './stream-journal'
 
 type Models = typeof READ_MODELS
 /** Every stream's queries under its read model's `port` name: a new read model adds its own. */
@@ -51,7 +57,7 @@ export const BUCKET_FIELDS: Readonly<Record<string, readonly BucketField[]>> = O
  * the cross-stream statistics and the consumer positions. Every function returns canonical types,
  * never storage rows. Routers take the slice they read (`Pick<ReadPort, …>`).
  */
-export function createReadPort(db: ProjectionDb) {
+export function createReadPort(db: ProjectionDb, options: { traceRequestsMax?: number } = {}) {
   const streams = Object.fromEntries(
     READ_MODEL_LIST.map((model) => [model.port, model.queries(db)])
   ) as unknown as StreamQueries
@@ -61,8 +67,17 @@ export function createReadPort(db: ProjectionDb) {
     /** Across streams: the generation mix and renewables share (SCADA with rooftop PV). */
     generation: createGenerationQueries(db),
     ...createStatsQueries(db, streams.reconciliation),
+    /** Lineage of one stored event: its file, row, log position and the versions it replaced. */
+    lineage: createLineageQueries(db),
+    /**
+     * API requests by correlation id for `/api/v1/trace` (a write: the request store lives in the
+     * projection database, node-local like it; see request-trace.ts).
+     */
+    requests: createRequestTrace(db, options.traceRequestsMax),
     /** Stored next offsets of a consumer, keyed `topic/partition`: with the log's end offsets, the lag. */
     positions: (consumer: string) => readPositions(db, consumer),
+    /** What this node projected, by log position: the live stream's replay source. */
+    journal: createStreamJournal(db),
     ping(): boolean {
       return db.sqlite.query('SELECT 1 AS ok').get() !== null
     },

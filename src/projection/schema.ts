@@ -9,8 +9,12 @@ export { interconnectorFlows } from './read-models/interconnector-flows'
 export { prices } from './read-models/prices'
 export { rooftopPv } from './read-models/rooftop-pv'
 export { scadaReconciliation } from './read-models/scada-reconciliation'
+export { sourceFiles } from './read-models/source-files'
 export { statsRegions, statsStreams, statsWatermarks } from './stats-table'
 export { weather } from './read-models/weather'
+export { replacedVersions } from './read-models/replaced-versions'
+export { apiRequests } from './request-trace'
+export { streamJournal, streamJournalFloor } from './stream-journal'
 
 /** Consumer positions, committed in the same transaction as the rows they produced (effectively-once). */
 export const checkpoints = sqliteTable(

@@ -288,13 +288,16 @@ function regionStats(figures: readonly RegionRow[]): RegionStats[] {
     )
 }
 
-const STREAMS = new Set(READ_MODEL_LIST.map((m) => getTableName(m.table)))
+// File records (lineage) are not events of their source, and their time is a fetch, not an interval.
+const STREAMS = new Set(
+  READ_MODEL_LIST.filter((m) => m.lineage !== true).map((m) => getTableName(m.table))
+)
 
 /** Events, newest interval and newest ingest per source, over every stream it feeds. */
 function sourceStats(figures: readonly StreamRow[]): Stats['sources'] {
   const merged = new Map<string, { events: number; newest: number; ingested: number }>()
   for (const r of figures) {
-    if (!STREAMS.has(r.stream)) continue // the dead letters count in the totals only
+    if (!STREAMS.has(r.stream)) continue // dead letters and file records count in the totals only
     const m = merged.get(r.source) ?? { events: 0, newest: -Infinity, ingested: -Infinity }
     m.events += r.n
     m.newest = Math.max(m.newest, Number(r.newest ?? -Infinity))

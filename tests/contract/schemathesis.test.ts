@@ -99,6 +99,10 @@ describe.skipIf(!schemathesis)('schemathesis --checks all against /openapi.json'
         '20',
         '--generation-database',
         'none',
+        // An endless text/event-stream: every call would end in the request timeout. Its inputs,
+        // 200s, 400s and 429s are tested in src/api/stream/stream.test.ts.
+        '--exclude-operation-id',
+        'streamEvents',
         '--no-color',
       ],
       {

@@ -113,6 +113,13 @@ describe("public paths (the seed's) and the upstream rewrite", () => {
     ['GET', '/v1/market/prices', '/api/v1/prices'],
     ['GET', '/v1/weather/observations', '/api/v1/weather'],
     ['GET', '/v1/stats', '/api/v1/stats'],
+    // "Trace a request": the POST's X-Correlation-ID, then its trace and an event's lineage.
+    ['GET', '/v1/trace/demo-42', '/api/v1/trace/demo-42'],
+    [
+      'GET',
+      '/v1/lineage/0b6c9a2e-61d4-5f0e-9a57-1f7b4c2d8e90',
+      '/api/v1/lineage/0b6c9a2e-61d4-5f0e-9a57-1f7b4c2d8e90',
+    ],
   ]
   for (const [method, path, upstream] of cases) {
     test(`${method} ${path} -> ${upstream}`, () => {
@@ -127,6 +134,16 @@ describe("public paths (the seed's) and the upstream rewrite", () => {
   test('the upstream service is gridpulse:8080 on the compose network', () => {
     for (const s of apis)
       expect(s).toMatchObject({ host: 'gridpulse', port: 8080, protocol: 'http', path: '/' })
+  })
+
+  test('the live stream (/v1/stream) is proxied unbuffered, with a read timeout longer than its heartbeat', () => {
+    const stream = routes.filter((r) => r.paths[0].includes('(?<api_path>stream)'))
+    expect(stream).toHaveLength(1)
+    expect(stream[0]).toMatchObject({ response_buffering: false, request_buffering: false })
+    // STREAM_HEARTBEAT_SECONDS defaults to 15: several heartbeats fit in one read timeout.
+    expect(stream[0]!.service.read_timeout).toBeGreaterThanOrEqual(45_000)
+    for (const r of routes.filter((r) => r !== stream[0]))
+      expect(r.response_buffering, r.name).toBeUndefined()
   })
 
   test('later /api/v1 resources follow the rule (sources, generation mix, dlq, path parameters)', async () => {

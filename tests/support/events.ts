@@ -161,6 +161,12 @@ export function oneEventOfEachType(interval_end = '2026-04-01T00:05:00Z'): {
       bdu_cleared_load_mw: 22,
       bdu_energy_storage_mwh: 1702.03835,
     }),
+    SourceFileEvent: createEvent('SourceFileEvent', envelope('aemo.dispatchis'), {
+      url: 'https://nemweb.com.au/Reports/Current/DispatchIS_Reports/PUBLIC_DISPATCHIS_202604011005_0000000005924882.zip',
+      size_bytes: 20_481,
+      listed_at: '2026-04-01T00:05:00.000Z',
+      fetched_at: interval_end,
+    }),
     RegionFcasPriceEvent: createEvent('RegionFcasPriceEvent', envelope('aemo.dispatchis'), {
       region_id: 'NSW1',
       service: 'raise_reg',

@@ -70,6 +70,7 @@ const scadaEvent = (
   source: 'aemo.dispatch_scada',
   source_file: 'PUBLIC_DISPATCHSCADA_202604011005_0000000000000001.zip',
   source_sha256: 'a'.repeat(64),
+  source_row: null,
   ingested_at: '2026-04-01T00:05:30.000Z',
   region_id,
   fuel_type,

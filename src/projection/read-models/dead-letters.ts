@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import type { DeadLetter } from '@/canonical'
 import { toUtcIsoMs } from '@/lib'
@@ -32,6 +32,8 @@ export const deadLetters = sqliteTable(
     index('dead_letters_by_time').on(t.failedAt, t.id),
     // `/api/v1/dlq?topic=`: a rare topic's page is a range, not a walk past every other topic's.
     index('dead_letters_by_topic_time').on(t.topic, t.failedAt, t.id),
+    // `/api/v1/trace/{correlation_id}`: dead letters are few, so a full index is cheap.
+    index('dead_letters_by_correlation').on(t.correlationId),
   ]
 )
 type DeadLetterRow = typeof deadLetters.$inferSelect
@@ -75,6 +77,8 @@ export interface DeadLetterQueries {
   /** Every dead letter of the list (or the first `limit`), streamed: the CSV export. */
   export(q: ExportQuery<DeadLetterQuery>): RowStream<DeadLetter>
   byId(id: string): DeadLetter | undefined
+  /** Dead letters of one correlation id, oldest first (at most `limit`): the trace. */
+  byCorrelation(correlationId: string, limit: number): DeadLetter[]
 }
 
 export function createDeadLetterQueries(db: ProjectionDb): DeadLetterQueries {
@@ -89,8 +93,17 @@ export function createDeadLetterQueries(db: ProjectionDb): DeadLetterQueries {
     toDeadLetter,
     (r) => ({ t: r.failedAt, id: r.id })
   )
+  const byCorrelation = db.orm
+    .select()
+    .from(deadLetters)
+    .where(eq(deadLetters.correlationId, sql.placeholder('correlationId')))
+    .orderBy(failedAt, id)
+    .limit(sql.placeholder('limit'))
+    .prepare()
   return {
     list: (q) => page(q),
+    byCorrelation: (correlationId, limit) =>
+      byCorrelation.all({ correlationId, limit }).map(toDeadLetter),
     export: createListExport(db, deadLetters, failedAt, id, filters, toDeadLetter),
     byId(id) {
       const row = db.orm.select().from(deadLetters).where(eq(deadLetters.id, id)).get()

@@ -14,6 +14,7 @@ import { power } from './aggregate'
 import type { RangeQuery } from './pager'
 import {
   type EnvelopeParams,
+  byApiCorrelation,
   envelopeColumns,
   envelopeOf,
   type ReadModel,
@@ -38,6 +39,7 @@ export const dispatch = sqliteTable(
     previousValueMw: real('previous_value_mw'),
   },
   (t) => [
+    byApiCorrelation('dispatch', t),
     index('dispatch_by_time').on(t.intervalEnd, t.eventId),
     index('dispatch_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
     index('dispatch_by_fuel_time').on(t.fuelType, t.intervalEnd, t.eventId),
@@ -67,6 +69,11 @@ export const dispatchRevisions = sqliteTable(
     /** The event's ingested_at (epoch ms): when the API accepted the write. */
     writtenAt: integer('written_at').notNull(),
     correlationId: text('correlation_id').notNull(),
+    // Lineage of a revision that a newer one has replaced on the dispatch row (null before these
+    // columns existed).
+    projectedAt: integer('projected_at'),
+    logPartition: integer('log_partition'),
+    logOffset: integer('log_offset'),
   },
   (t) => [
     uniqueIndex('dispatch_revisions_slot').on(t.regionId, t.fuelType, t.intervalEnd, t.revision),
@@ -126,6 +133,9 @@ function createManualDispatchWriter(db: ProjectionDb, context: WriterContext) {
       writtenBy,
       writtenAt: envelope.ingestedAt,
       correlationId: event.correlation_id,
+      projectedAt: envelope.projectedAt,
+      logPartition: envelope.logPartition,
+      logOffset: envelope.logOffset,
     })
     upsertCurrent.run({
       ...envelope,

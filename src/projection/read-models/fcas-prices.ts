@@ -4,6 +4,7 @@ import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
 import { countTrue, price } from './aggregate'
 import type { RangeQuery } from './pager'
 import {
+  byApiCorrelation,
   envelopeColumns,
   envelopeOf,
   firmStays,
@@ -25,6 +26,7 @@ export const fcasPrices = sqliteTable(
     intervention: integer('intervention', { mode: 'boolean' }).notNull(),
   },
   (t) => [
+    byApiCorrelation('fcas_prices', t),
     index('fcas_prices_by_time').on(t.intervalEnd, t.eventId),
     index('fcas_prices_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
     index('fcas_prices_by_service_time').on(t.service, t.intervalEnd, t.eventId),

@@ -6,6 +6,7 @@ import { pricesReadModel } from './prices'
 import type { ReadModel } from './read-model'
 import { rooftopPvReadModel } from './rooftop-pv'
 import { scadaReconciliationReadModel } from './scada-reconciliation'
+import { sourceFilesReadModel } from './source-files'
 import { weatherReadModel } from './weather'
 
 /**
@@ -21,6 +22,7 @@ export const READ_MODELS = {
   ScadaReconciliationEvent: scadaReconciliationReadModel,
   RooftopPvEvent: rooftopPvReadModel,
   RegionFcasPriceEvent: fcasPricesReadModel,
+  SourceFileEvent: sourceFilesReadModel,
 } as const satisfies { readonly [T in GridEventType]: ReadModel<T, unknown> }
 
 export type AnyReadModel = (typeof READ_MODELS)[GridEventType]

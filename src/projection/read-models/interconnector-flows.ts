@@ -3,7 +3,13 @@ import type { InterconnectorFlowEvent } from '@/canonical'
 import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
 import { countTrue, mean, power } from './aggregate'
 import type { RangeQuery } from './pager'
-import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import {
+  byApiCorrelation,
+  envelopeColumns,
+  envelopeOf,
+  type ReadModel,
+  upsertStatement,
+} from './read-model'
 import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const interconnectorFlows = sqliteTable(
@@ -20,6 +26,7 @@ export const interconnectorFlows = sqliteTable(
     intervention: integer('intervention', { mode: 'boolean' }).notNull(),
   },
   (t) => [
+    byApiCorrelation('interconnector_flows', t),
     index('interconnector_flows_by_time').on(t.intervalEnd, t.eventId),
     index('interconnector_flows_by_id_time').on(t.interconnectorId, t.intervalEnd, t.eventId),
   ]

@@ -4,6 +4,7 @@ import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
 import { countTrue, mean, power, price } from './aggregate'
 import type { RangeQuery } from './pager'
 import {
+  byApiCorrelation,
   envelopeColumns,
   envelopeOf,
   firmStays,
@@ -42,6 +43,7 @@ export const prices = sqliteTable(
     curtailmentMw: real('curtailment_mw'),
   },
   (t) => [
+    byApiCorrelation('prices', t),
     index('prices_by_time').on(t.intervalEnd, t.eventId),
     index('prices_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
   ]

@@ -71,9 +71,10 @@ describe('given one event of every type, when projected', () => {
       scada_reconciliation: 1,
       rooftop_pv: 1,
       fcas_prices: 1,
+      source_files: 1,
       dead_letters: 0,
     })
-    // Each source's events: all the streams it feeds.
+    // Each source's events: all the streams it feeds (its file records are not events of it).
     expect(stats.sources.map((s) => [s.source, s.events])).toEqual([
       ['aemo.dispatch_scada', 2],
       ['aemo.dispatchis', 3],

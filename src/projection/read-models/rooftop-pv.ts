@@ -4,7 +4,13 @@ import { toUtcIso } from '@/lib'
 import type { ProjectionDb } from '../db'
 import { mean, power } from './aggregate'
 import type { ExportQuery, RangeQuery } from './pager'
-import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import {
+  byApiCorrelation,
+  envelopeColumns,
+  envelopeOf,
+  type ReadModel,
+  upsertStatement,
+} from './read-model'
 import { type AggregateQuery, createSeriesQueries, type SeriesSpec } from './series'
 
 export const rooftopPv = sqliteTable(
@@ -28,6 +34,7 @@ export const rooftopPv = sqliteTable(
     preferred: integer('preferred', { mode: 'boolean' }).notNull(),
   },
   (t) => [
+    byApiCorrelation('rooftop_pv', t),
     index('rooftop_pv_by_time').on(t.intervalEnd, t.eventId),
     index('rooftop_pv_by_region_time').on(t.regionId, t.intervalEnd, t.eventId),
   ]

@@ -4,7 +4,13 @@ import type { ScadaReconciliationEvent } from '@/canonical'
 import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
 import { power } from './aggregate'
 import type { RangeQuery } from './pager'
-import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import {
+  byApiCorrelation,
+  envelopeColumns,
+  envelopeOf,
+  type ReadModel,
+  upsertStatement,
+} from './read-model'
 import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const scadaReconciliation = sqliteTable(
@@ -20,7 +26,10 @@ export const scadaReconciliation = sqliteTable(
     /** JSON array of { duid, value_mw }. */
     unmappedUnits: text('unmapped_units').notNull(),
   },
-  (t) => [index('scada_reconciliation_by_time').on(t.intervalEnd, t.eventId)]
+  (t) => [
+    index('scada_reconciliation_by_time').on(t.intervalEnd, t.eventId),
+    byApiCorrelation('scada_reconciliation', t),
+  ]
 )
 type ReconciliationRow = typeof scadaReconciliation.$inferSelect
 

@@ -3,7 +3,13 @@ import type { RegionId, WeatherObservation } from '@/canonical'
 import { toUtcIso } from '@/lib'
 import { direction, mean } from './aggregate'
 import type { RangeQuery } from './pager'
-import { envelopeColumns, envelopeOf, type ReadModel, upsertStatement } from './read-model'
+import {
+  byApiCorrelation,
+  envelopeColumns,
+  envelopeOf,
+  type ReadModel,
+  upsertStatement,
+} from './read-model'
 import { createSeriesQueries, type SeriesQueries, type SeriesSpec } from './series'
 
 export const weather = sqliteTable(
@@ -23,6 +29,7 @@ export const weather = sqliteTable(
     shortwaveRadiationWm2: real('shortwave_radiation_wm2'),
   },
   (t) => [
+    byApiCorrelation('weather', t),
     index('weather_by_time').on(t.observedAt, t.eventId),
     index('weather_by_region_time').on(t.regionId, t.observedAt, t.eventId),
   ]

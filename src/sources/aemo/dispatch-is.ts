@@ -498,7 +498,10 @@ function joinPrices(
       const chosen = joinedSlot ? settle(reader, dispatchedRun(joinedSlot)) : null
       assignFields(fields, table, chosen?.value ?? null)
     }
-    const event = createEvent('RegionPriceEvent', reader.envelopes[price.file]!, {
+    // The row is the price row's: it sets the event's price and identity; joined fields come from
+    // other rows of the same file.
+    const envelope = { ...reader.envelopes[price.file]!, source_row: price.row.line }
+    const event = createEvent('RegionPriceEvent', envelope, {
       region_id: slot.region,
       interval_end: reader.isoTime(slot.intervalMs),
       // Every value field belongs to one table's columns; a gap would fail the schema check below.
@@ -535,7 +538,8 @@ function fcasPrices(reader: Reader, slots: Map<SlotKey, Slot>): RegionFcasPriceE
       const price = values[2 * i] as number | null
       // The file's table version has no such service (or AEMO wrote NULL): no event, not a zero.
       if (price === null) return
-      const event = createEvent('RegionFcasPriceEvent', reader.envelopes[row.file]!, {
+      const envelope = { ...reader.envelopes[row.file]!, source_row: row.row.line }
+      const event = createEvent('RegionFcasPriceEvent', envelope, {
         region_id: slot.region,
         service,
         interval_end: reader.isoTime(slot.intervalMs),

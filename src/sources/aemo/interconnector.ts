@@ -154,16 +154,20 @@ function flowEvent(
     return null
   }
   const [mw_flow, metered, losses, exportLimit, importLimit] = first.values
-  const candidate = createEvent('InterconnectorFlowEvent', envelope, {
-    interconnector_id: slot.id,
-    interval_end: toUtcIso(slot.ms),
-    mw_flow: mw_flow!,
-    metered_mw_flow: metered ?? null,
-    mw_losses: losses ?? null,
-    export_limit_mw: exportLimit ?? null,
-    import_limit_mw: importLimit ?? null,
-    intervention,
-  })
+  const candidate = createEvent(
+    'InterconnectorFlowEvent',
+    { ...envelope, source_row: first.row.line },
+    {
+      interconnector_id: slot.id,
+      interval_end: toUtcIso(slot.ms),
+      mw_flow: mw_flow!,
+      metered_mw_flow: metered ?? null,
+      mw_losses: losses ?? null,
+      export_limit_mw: exportLimit ?? null,
+      import_limit_mw: importLimit ?? null,
+      intervention,
+    }
+  )
   const parsed = InterconnectorFlowEventSchema.safeParse(candidate)
   if (!parsed.success) {
     reject(first.row, first.table, 'out_of_range', describeIssues(parsed.error.issues))

@@ -1,6 +1,7 @@
 import {
   createDeadLetter,
   createEvent,
+  type SourceFileEvent,
   type DeadLetter,
   type GridEvent,
   type ScadaReconciliationEvent,
@@ -88,6 +89,8 @@ export interface FileOutcome {
   readonly deadLetters: readonly DeadLetter[]
   /** Newest interval the file carried, epoch ms. */
   readonly lastDataAt?: number
+  /** The file as downloaded (a Current file's poll): its lineage record, published first. */
+  readonly file?: SourceFileEvent
 }
 
 type Rejected = Pick<SourceRejection, 'code' | 'reason' | 'row' | 'raw' | 'table' | 'topic'>
@@ -241,14 +244,31 @@ function newest(events: readonly { interval_end: string }[]): number | undefined
 /** Commits one file: dead letters, then the events with the source checkpoint in one transaction. */
 async function commit(sink: Sink, source: string, cursor: string, outcome: FileOutcome) {
   if (outcome.deadLetters.length > 0) await sink.deadLetter(outcome.deadLetters)
-  await sink.publish(outcome.events, { checkpoint: { source, cursor } })
+  const events = outcome.file ? [outcome.file, ...outcome.events] : outcome.events
+  await sink.publish(events, { checkpoint: { source, cursor } })
+}
+
+/** The lineage record of a file whose download has just ended. */
+function fileRecord(
+  kind: NemwebKind,
+  url: string,
+  file: { name: string; bytes: Uint8Array; sha256: string },
+  ctx: NormalizeContext,
+  listedAt: string | undefined
+): SourceFileEvent {
+  return createEvent('SourceFileEvent', envelopeFor(NEMWEB[kind].source, file, ctx), {
+    url,
+    size_bytes: file.bytes.byteLength,
+    listed_at: listedAt ?? null,
+    fetched_at: toUtcIsoMs(Date.now()),
+  })
 }
 
 /** The download is retried when the content looks cut off (a truncated transfer), then dead-lettered. */
 async function fetchAndProcess(
   kind: NemwebKind,
   url: string,
-  name: string,
+  { name, modified: listed }: Pick<ListingEntry, 'name' | 'modified'>,
   ctx: NormalizeContext,
   http: HttpOptions & { signal?: AbortSignal },
   attempts = 3
@@ -299,7 +319,8 @@ async function fetchAndProcess(
     }
     if (response.status !== 200) throw statusError(`GET ${name}`, response.status)
     const file = { name, bytes: response.body, sha256: sha256Hex(response.body) }
-    const outcome = await processDownloadedFile(kind, file, ctx)
+    const record = fileRecord(kind, url, file, ctx, listed)
+    const outcome = { ...(await processDownloadedFile(kind, file, ctx)), file: record }
     const retryable =
       outcome.events.length === 0 && outcome.deadLetters.some((d) => RETRYABLE_CODES.has(d.code))
     if (!retryable || attempt >= attempts) return outcome
@@ -333,6 +354,8 @@ export function createNemwebCycle(options: {
   readonly newId?: () => string
   readonly initialLookbackMs?: number
   readonly maxFilesPerCycle?: number
+  /** A file downloaded: when the listing dated it and when its download ended (epoch ms). */
+  readonly onFetched?: (listedAt: number, fetchedAt: number) => void
 }) {
   const spec = NEMWEB[options.kind]
   const now = options.now ?? Date.now
@@ -369,7 +392,10 @@ export function createNemwebCycle(options: {
       const ctx = { correlationId: newId(), ingestedAt: toUtcIsoMs(now()) }
       const url = onBase(options.baseUrl, entry.href)
       const http = { log: options.log, ...options.http, signal }
-      const outcome = await fetchAndProcess(options.kind, url, entry.name, ctx, http)
+      const outcome = await fetchAndProcess(options.kind, url, entry, ctx, http)
+      // The listing's time has minute precision: the stage is seconds to minutes long anyway.
+      if (outcome !== 'gone' && entry.modified)
+        options.onFetched?.(Date.parse(entry.modified), now())
       const checkpoint = checkpointFor(options.kind, entry.name)
       await publishFile(options.sink, options.log, checkpoint, entry.name, outcome)
       if (outcome === 'gone') continue

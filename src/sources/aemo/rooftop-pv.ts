@@ -281,20 +281,26 @@ function eventFor(slot: Slot, envelope: EventEnvelope, reject: Reject): RooftopP
           ? null
           : Math.max(...subs.map((s) => s.lastChanged!)),
       }
-  const event = createEvent('RooftopPvEvent', envelope, {
-    region_id: slot.region,
-    interval_end: toUtcIso(slot.ms),
-    estimate_type: slot.type,
-    power_mw: wattsToMegawatts(figure.watts),
-    quality_indicator: figure.qi,
-    basis: slot.own ? 'region' : 'sub_regions',
-    sub_regions: subs.map((s) => ({
-      sub_region_id: s.subRegion!,
-      power_mw: wattsToMegawatts(s.watts),
-      quality_indicator: s.qi,
-    })),
-    last_changed: figure.lastChanged === null ? null : toUtcIso(figure.lastChanged),
-  })
+  // A region's own row is the event's row; a sum of sub-regions has none.
+  const row = slot.own ? { source_row: slot.own.row.line } : {}
+  const event = createEvent(
+    'RooftopPvEvent',
+    { ...envelope, ...row },
+    {
+      region_id: slot.region,
+      interval_end: toUtcIso(slot.ms),
+      estimate_type: slot.type,
+      power_mw: wattsToMegawatts(figure.watts),
+      quality_indicator: figure.qi,
+      basis: slot.own ? 'region' : 'sub_regions',
+      sub_regions: subs.map((s) => ({
+        sub_region_id: s.subRegion!,
+        power_mw: wattsToMegawatts(s.watts),
+        quality_indicator: s.qi,
+      })),
+      last_changed: figure.lastChanged === null ? null : toUtcIso(figure.lastChanged),
+    }
+  )
   const checked = RooftopPvEventSchema.safeParse(event)
   if (checked.success) return checked.data
   const rows = [slot.own, ...subs].filter((e): e is Estimate => e !== null)
