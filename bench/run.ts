@@ -1,6 +1,9 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
  * `bun run bench api startup` — default runs every section (api seed startup aemo export durability edge arm64 stream kafka).
+ * `scale` is not in the default set: 100k + 1M + 10M dispatch rows take over an hour and ~10 GB
+ * of disk at 10M on the 2-core build machine (100k ≈ 1 min, 1M ≈ 6 min): `bun run bench scale`;
+ * `SCALE_ROWS=100000,1000000` picks the sizes.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -12,7 +15,7 @@ import { seedDispatch } from './seed'
 
 const ROOT = join(import.meta.dir, '..')
 const sections = new Set(process.argv.slice(2))
-const want = (name: string) => sections.size === 0 || sections.has(name)
+const want = (name: string) => (sections.size === 0 && name !== 'scale') || sections.has(name)
 const results: Record<string, string> = {}
 const report = (name: string, value: string) => {
   results[name] = value
@@ -189,6 +192,12 @@ if (want('kafka')) {
   // End to end on a real broker (KAFKA_BROKERS, else a throwaway one): outbox → relay → Kafka → projection.
   const { benchKafka } = await import('./kafka')
   await benchKafka(report)
+}
+
+if (want('scale')) {
+  const { benchScale } = await import('./scale')
+  const sizes = (process.env.SCALE_ROWS ?? '100000,1000000,10000000').split(',').map(Number)
+  await benchScale(report, binary, work, sizes, nodeEnv)
 }
 
 rmSync(work, { recursive: true, force: true })

@@ -1,8 +1,25 @@
+/**
+ * `format`, remembering its last answer: a page of rows repeats the same instants (60 dispatch rows
+ * share an interval end, a file's rows its ingest time), and formatting a Date is most of turning
+ * a stored row back into an event.
+ */
+function lastOne(format: (ms: number) => string): (ms: number) => string {
+  let last = Number.NaN
+  let text = ''
+  return (ms) => {
+    if (ms !== last) {
+      text = format(ms)
+      last = ms
+    }
+    return text
+  }
+}
+
 /** ISO-8601 UTC with second precision and a `Z` suffix: fixed width, so strings sort like instants. */
-export const toUtcIso = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
+export const toUtcIso = lastOne((ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'))
 
 /** ISO-8601 UTC with millisecond precision, for wall-clock stamps such as `ingested_at`. */
-export const toUtcIsoMs = (ms: number): string => new Date(ms).toISOString()
+export const toUtcIsoMs = lastOne((ms) => new Date(ms).toISOString())
 
 export const FIVE_MINUTES_MS = 5 * 60 * 1000
 

@@ -3,6 +3,7 @@ import { type BunSQLiteDatabase, drizzle } from 'drizzle-orm/bun-sqlite'
 import { type ChangeLog, createChangeLog } from './changes'
 import { MIGRATIONS } from './migrations.gen'
 import * as schema from './schema'
+import { installStatsTriggers } from './stats-table'
 
 export interface ProjectionDb {
   readonly sqlite: Database
@@ -50,7 +51,10 @@ export function openProjectionDb(
   return db
 }
 
-/** Applies the embedded drizzle-kit migrations not yet applied, each in its own transaction. */
+/**
+ * Applies the embedded drizzle-kit migrations not yet applied, each in its own transaction, then
+ * (re)creates the stats triggers if the read-model list changed them (recounting the stats tables).
+ */
 export function migrate(db: ProjectionDb): { applied: string[] } {
   const { sqlite } = db
   sqlite.run(
@@ -81,6 +85,7 @@ export function migrate(db: ProjectionDb): { applied: string[] } {
     })()
     applied.push(m.tag)
   }
+  installStatsTriggers(db)
   return { applied }
 }
 

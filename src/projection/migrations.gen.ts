@@ -55,5 +55,10 @@ export const MIGRATIONS: readonly { tag: string; hash: string; sql: string }[] =
     "tag": "0010_stream_journal",
     "hash": "4fe0d9cde5c96075a53d6b838dc4bec60183f3348e76a1b0f2087c10f609fb97",
     "sql": "CREATE TABLE `stream_journal` (\n\t`topic` text NOT NULL,\n\t`partition` integer NOT NULL,\n\t`offset` integer NOT NULL,\n\t`event_type` text NOT NULL,\n\t`region_id` text,\n\t`data` text NOT NULL,\n\t`projected_at` integer NOT NULL,\n\tPRIMARY KEY(`topic`, `partition`, `offset`)\n);\n--> statement-breakpoint\nCREATE INDEX `stream_journal_by_time` ON `stream_journal` (`projected_at`);--> statement-breakpoint\nCREATE TABLE `stream_journal_floor` (\n\t`topic` text NOT NULL,\n\t`partition` integer NOT NULL,\n\t`floor` integer NOT NULL,\n\tPRIMARY KEY(`topic`, `partition`)\n);\n"
+  },
+  {
+    "tag": "0011_stats_tables",
+    "hash": "280f57d4c5636c2b7461ff553483b819dd20ab72c3e7b9c16e027f06da497d72",
+    "sql": "CREATE TABLE `stats_regions` (\n\t`metric` text NOT NULL,\n\t`region` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`value_count` integer NOT NULL,\n\t`value_sum` real NOT NULL,\n\t`value_min` real,\n\t`value_max` real,\n\tPRIMARY KEY(`metric`, `region`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_streams` (\n\t`stream` text NOT NULL,\n\t`source` text NOT NULL,\n\t`row_count` integer NOT NULL,\n\t`first_time` integer,\n\t`last_time` integer,\n\t`last_ingested` integer,\n\tPRIMARY KEY(`stream`, `source`)\n);\n--> statement-breakpoint\nCREATE TABLE `stats_watermarks` (\n\t`stream` text PRIMARY KEY NOT NULL,\n\t`counted` integer NOT NULL\n);\n--> statement-breakpoint\nCREATE INDEX `dead_letters_by_topic_time` ON `dead_letters` (`topic`,`failed_at`,`id`);"
   }
 ]

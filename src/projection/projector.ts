@@ -5,6 +5,7 @@ import { createApplier } from './apply'
 import type { ProjectionDb } from './db'
 import { checkpoints } from './schema'
 import { createJournalWriter } from './stream-journal'
+import { createStatsFlush } from './stats-table'
 
 export interface Projector {
   /** Applies a batch and its checkpoint in ONE transaction; records below the checkpoint are skipped. */
@@ -24,6 +25,7 @@ export function createProjector(
 ): Projector {
   const applier = createApplier(db)
   const journal = createJournalWriter(db)
+  const flushStats = createStatsFlush(db)
   const read = db.orm
     .select({ nextOffset: checkpoints.nextOffset })
     .from(checkpoints)
@@ -68,6 +70,7 @@ export function createProjector(
       } else if (record.kind === 'dead_letter') applier.applyDeadLetter(record.deadLetter)
       last = record.offset
     }
+    flushStats()
     if (last !== undefined)
       write.run({ topic: batch.topic, partition: batch.partition, nextOffset: Number(last + 1n) })
     return spans

@@ -28,6 +28,7 @@ export type { AggregateQuery, Bucket } from './read-models/series'
 export {
   type GapRange,
   type RegionStats,
+  REGION_STATS_SPECS,
   SOURCE_CADENCE_MS,
   STATS_TOTALS,
   type Stats,

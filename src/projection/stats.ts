@@ -92,15 +92,11 @@ export const SOURCE_CADENCE_MS = {
 type GapSource = keyof typeof SOURCE_CADENCE_MS
 
 type Statement = ReturnType<ProjectionDb['sqlite']['prepare']>
-type StreamStatements = ReturnType<typeof prepareStreams>[number]
 interface GapOptions {
   readonly limit?: number
   readonly openSinceMs?: number
   readonly down?: boolean
 }
-
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-const count = (statement: { get(): unknown }) => (statement.get() as { n: number }).n
 
 /** `compute()`, kept until the projection next commits (its version moves). */
 function perCommit<T>(db: ProjectionDb, compute: () => T): () => T {
@@ -143,26 +139,21 @@ function createIntervalReader(
 
 /** Statistics and the gap report, over every read model of the list. */
 export function createStatsQueries(db: ProjectionDb, reconciliation: ReconciliationQueries) {
-  const streams = prepareStreams(db)
-  const deadLetterTotal = db.sqlite.prepare(
-    `SELECT COUNT(*) AS n FROM "${getTableName(deadLetters)}"`
-  )
+  const read = prepareStatsReads(db)
   const intervals = prepareIntervalStatements(db)
-  // Computed at most once per projection commit: `/health` reads the totals on every probe, and
-  // `/api/v1/stats` and `/api/v1/sources` scan every stream's table (FCAS alone is ~10 rows per
-  // price): between commits the answer cannot change.
-  const totals = perCommit(db, () =>
-    Object.fromEntries([
-      ...streams.map((stream) => [stream.name, count(stream.total)]),
-      [getTableName(deadLetters), count(deadLetterTotal)],
-    ])
-  )
+  // The stats tables are a few dozen rows kept by the projection's triggers (stats-table.ts), so
+  // nothing here scans a stream; between commits the answer cannot change, so it is kept too.
+  const totals = perCommit(db, () => {
+    const sums = Object.fromEntries(STATS_TOTALS.map((name) => [name, 0]))
+    for (const r of read.streams.all() as StreamRow[]) sums[r.stream] = (sums[r.stream] ?? 0) + r.n
+    return sums
+  })
   const stats = perCommit(db, (): Stats => {
     const latest = reconciliation.latest()
     return {
       totals: totals(),
-      regions: regionStats(streams),
-      sources: sourceStats(streams),
+      regions: regionStats(read.regions.all() as RegionRow[]),
+      sources: sourceStats(read.streams.all() as StreamRow[]),
       scada_unmapped: latest
         ? {
             interval_end: latest.interval_end,
@@ -175,9 +166,9 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
   })
   const readIntervals = createIntervalReader(db, intervals)
   return {
-    /** Rows per stream (keys: `STATS_TOTALS`), recounted only after a projection commit. */
+    /** Rows per stream (keys: `STATS_TOTALS`), from the stats table. */
     totals,
-    /** Every stream's figures, recomputed only after a projection commit. */
+    /** Every stream's figures, from the stats tables. */
     stats,
 
     /**
@@ -211,32 +202,35 @@ export function createStatsQueries(db: ProjectionDb, reconciliation: Reconciliat
   }
 }
 
-/** Per stream: its total, its per-source newest rows and, where it has them, its region figures. */
-function prepareStreams(db: ProjectionDb) {
-  const q = (sql: string) => db.sqlite.prepare(sql)
-  return READ_MODEL_LIST.map((m) => {
-    const table = `"${getTableName(m.table)}"`
-    const time = `"${m.time.name}"`
-    return {
-      name: getTableName(m.table),
-      lineage: m.lineage === true,
-      total: q(`SELECT COUNT(*) AS n FROM ${table}`),
-      perSource: q(
-        `SELECT source, COUNT(*) AS n, MAX(${time}) AS newest, MAX(ingested_at) AS ingested FROM ${table} GROUP BY source`
-      ),
-      regions: m.regionStats.map((spec) => {
-        const value = `"${spec.value.name}"`
-        return {
-          spec,
-          statement: q(
-            `SELECT "${spec.region.name}" AS region, COUNT(${spec.counts === 'rows' ? '*' : value}) AS n,
-             MIN(${value}) AS lo, AVG(${value}) AS mean, MAX(${value}) AS hi
-             FROM ${table} GROUP BY "${spec.region.name}"`
-          ),
-        }
-      }),
-    }
-  })
+interface StreamRow {
+  stream: string
+  source: string
+  n: number
+  newest: number | null
+  ingested: number | null
+}
+interface RegionRow {
+  metric: string
+  region: string
+  rows: number
+  values: number
+  sum: number
+  lo: number | null
+  hi: number | null
+}
+
+/** The stats tables (groups emptied by an operator's DELETE are left out, as a scan would). */
+function prepareStatsReads(db: ProjectionDb) {
+  return {
+    streams: db.sqlite.prepare(
+      `SELECT stream, source, row_count AS n, last_time AS newest, last_ingested AS ingested
+       FROM stats_streams WHERE row_count > 0`
+    ),
+    regions: db.sqlite.prepare(
+      `SELECT metric, region, row_count AS rows, value_count AS "values", value_sum AS sum,
+       value_min AS lo, value_max AS hi FROM stats_regions WHERE row_count > 0`
+    ),
+  }
 }
 
 /** A source's intervals are those of every stream it feeds (UNION: distinct, ordered). */
@@ -260,56 +254,55 @@ function prepareIntervalStatements(db: ProjectionDb): { since: Statement; newest
   }
 }
 
+/** Every per-region figure of `/api/v1/stats`, in read-model order: its keys and descriptions. */
+export const REGION_STATS_SPECS = READ_MODEL_LIST.flatMap((m) => m.regionStats)
+const REGION_SPECS = REGION_STATS_SPECS
+const NO_FIGURES: Record<string, number | null> = Object.fromEntries(
+  REGION_SPECS.flatMap((spec) => [
+    [spec.count, 0],
+    [`${spec.prefix}_min`, null],
+    [`${spec.prefix}_avg`, null],
+    [`${spec.prefix}_max`, null],
+  ])
+)
+
 /** One row per region; a region absent from one stream gets that stream's zero count and null bounds. */
-function regionStats(streams: readonly StreamStatements[]): RegionStats[] {
+function regionStats(figures: readonly RegionRow[]): RegionStats[] {
+  const specs = new Map(REGION_SPECS.map((spec) => [spec.prefix as string, spec]))
   const rows = new Map<string, Record<string, string | number | null>>()
-  const empty: Record<string, number | null> = {}
-  for (const regions of streams.flatMap((s) => s.regions)) {
-    const { count: countKey, prefix } = regions.spec
-    Object.assign(empty, {
-      [countKey]: 0,
-      [`${prefix}_min`]: null,
-      [`${prefix}_avg`]: null,
-      [`${prefix}_max`]: null,
-    })
-    for (const r of regions.statement.all() as {
-      region: string
-      n: number
-      lo: unknown
-      mean: unknown
-      hi: unknown
-    }[]) {
-      const row = rows.get(r.region) ?? {}
-      row[countKey] = r.n
-      row[`${prefix}_min`] = num(r.lo)
-      row[`${prefix}_avg`] = num(r.mean)
-      row[`${prefix}_max`] = num(r.hi)
-      rows.set(r.region, row)
-    }
+  for (const r of figures) {
+    const spec = specs.get(r.metric)
+    if (!spec) continue // a figure of a read model no longer in the list (until the next rebuild)
+    const row = rows.get(r.region) ?? {}
+    row[spec.count] = spec.counts === 'rows' ? r.rows : r.values
+    row[`${spec.prefix}_min`] = r.lo
+    row[`${spec.prefix}_avg`] = r.values > 0 ? r.sum / r.values : null
+    row[`${spec.prefix}_max`] = r.hi
+    rows.set(r.region, row)
   }
   return [...rows.keys()]
     .sort()
-    .map((region_id) => ({ region_id, ...empty, ...rows.get(region_id) }) as unknown as RegionStats)
+    .map(
+      (region_id) =>
+        ({ region_id, ...NO_FIGURES, ...rows.get(region_id) }) as unknown as RegionStats
+    )
 }
 
+// File records (lineage) are not events of their source, and their time is a fetch, not an interval.
+const STREAMS = new Set(
+  READ_MODEL_LIST.filter((m) => m.lineage !== true).map((m) => getTableName(m.table))
+)
+
 /** Events, newest interval and newest ingest per source, over every stream it feeds. */
-function sourceStats(streams: readonly StreamStatements[]): Stats['sources'] {
+function sourceStats(figures: readonly StreamRow[]): Stats['sources'] {
   const merged = new Map<string, { events: number; newest: number; ingested: number }>()
-  for (const stream of streams) {
-    // File records are not events of their source, and their time is a fetch, not an interval.
-    if (stream.lineage) continue
-    for (const r of stream.perSource.all() as {
-      source: string
-      n: number
-      newest: number | null
-      ingested: number | null
-    }[]) {
-      const m = merged.get(r.source) ?? { events: 0, newest: -Infinity, ingested: -Infinity }
-      m.events += r.n
-      m.newest = Math.max(m.newest, Number(r.newest ?? -Infinity))
-      m.ingested = Math.max(m.ingested, Number(r.ingested ?? -Infinity))
-      merged.set(r.source, m)
-    }
+  for (const r of figures) {
+    if (!STREAMS.has(r.stream)) continue // dead letters and file records count in the totals only
+    const m = merged.get(r.source) ?? { events: 0, newest: -Infinity, ingested: -Infinity }
+    m.events += r.n
+    m.newest = Math.max(m.newest, Number(r.newest ?? -Infinity))
+    m.ingested = Math.max(m.ingested, Number(r.ingested ?? -Infinity))
+    merged.set(r.source, m)
   }
   return [...merged.entries()]
     .sort(([a], [b]) => a.localeCompare(b))

@@ -1,8 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { STATS_TOTALS } from '@/projection/read-port'
+import { REGION_STATS_SPECS, type RegionStats, STATS_TOTALS } from '@/projection/read-port'
 import { problemResponses } from '../problem'
 
 const n = z.number().nullable()
+const described = <T extends z.ZodType>(schema: T, description: string | undefined) =>
+  description ? schema.describe(description) : schema
 export const StatsSchema = z
   .object({
     // One count per stream (its table) and the dead letters: the projection's list decides.
@@ -15,41 +17,18 @@ export const StatsSchema = z
     regions: z.array(
       z.object({
         region_id: z.string(),
-        price_count: z.number().int(),
-        rrp_min: n,
-        rrp_avg: n,
-        rrp_max: n,
-        dispatch_count: z.number().int(),
-        value_mw_min: n,
-        value_mw_avg: n,
-        value_mw_max: n,
-        weather_count: z.number().int(),
-        temperature_c_min: n,
-        temperature_c_avg: n,
-        temperature_c_max: n,
-        rooftop_pv_count: z
-          .number()
-          .int()
-          .describe('Rooftop PV estimates of the region (both types, half-hourly)'),
-        power_mw_min: n.describe('Rooftop PV estimates: lowest MW'),
-        power_mw_avg: n,
-        power_mw_max: n,
-        curtailment_count: z
-          .number()
-          .int()
-          .describe('Intervals with semi-scheduled solar/wind figures (newer REGIONSUM versions)'),
-        curtailment_mw_min: n.describe('Solar + wind curtailment, MW'),
-        curtailment_mw_avg: n,
-        curtailment_mw_max: n,
-        storage_count: z.number().int().describe('Intervals with grid battery (BDU) figures'),
-        storage_mwh_min: n.describe('Energy stored in grid batteries, MWh'),
-        storage_mwh_avg: n,
-        storage_mwh_max: n,
-        fcas_count: z.number().int().describe('FCAS prices (one per service and interval)'),
-        fcas_price_min: n.describe('Over every FCAS service, AUD/MW/h'),
-        fcas_price_avg: n,
-        fcas_price_max: n,
-      })
+        // Per region figure of the read models (`regionStats`): a count, then min, mean and max.
+        ...Object.fromEntries(
+          REGION_STATS_SPECS.flatMap((spec) => [
+            [spec.count, described(z.number().int(), spec.describe?.count)],
+            [`${spec.prefix}_min`, described(n, spec.describe?.min)],
+            [`${spec.prefix}_avg`, n],
+            [`${spec.prefix}_max`, n],
+          ])
+        ),
+      }) as z.ZodObject<
+        { region_id: z.ZodString } & Record<keyof RegionStats, z.ZodType<number | null>>
+      >
     ),
     sources: z.array(
       z.object({

@@ -30,6 +30,8 @@ export const deadLetters = sqliteTable(
   },
   (t) => [
     index('dead_letters_by_time').on(t.failedAt, t.id),
+    // `/api/v1/dlq?topic=`: a rare topic's page is a range, not a walk past every other topic's.
+    index('dead_letters_by_topic_time').on(t.topic, t.failedAt, t.id),
     // `/api/v1/trace/{correlation_id}`: dead letters are few, so a full index is cheap.
     index('dead_letters_by_correlation').on(t.correlationId),
   ]

@@ -82,6 +82,10 @@ export const fcasPricesReadModel: ReadModel<'RegionFcasPriceEvent', FcasQueries,
       count: 'fcas_count',
       prefix: 'fcas_price',
       counts: 'rows',
+      describe: {
+        count: 'FCAS prices (one per service and interval)',
+        min: 'Over every FCAS service, AUD/MW/h',
+      },
     },
   ],
   writer(db) {

@@ -235,6 +235,10 @@ export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'price
       count: 'curtailment_count',
       prefix: 'curtailment_mw',
       counts: 'values',
+      describe: {
+        count: 'Intervals with semi-scheduled solar/wind figures (newer REGIONSUM versions)',
+        min: 'Solar + wind curtailment, MW',
+      },
     },
     {
       region: prices.regionId,
@@ -242,6 +246,10 @@ export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'price
       count: 'storage_count',
       prefix: 'storage_mwh',
       counts: 'values',
+      describe: {
+        count: 'Intervals with grid battery (BDU) figures',
+        min: 'Energy stored in grid batteries, MWh',
+      },
     },
   ],
   writer(db) {

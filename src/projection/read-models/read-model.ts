@@ -153,6 +153,8 @@ export interface RegionStatsSpec {
   readonly prefix: RegionMetric
   /** What `count` counts: the stream's rows, or only those where `value` is not null. */
   readonly counts: 'rows' | 'values'
+  /** The API's descriptions of the count and of the minimum (the mean and maximum share it). */
+  readonly describe?: { readonly count?: string; readonly min?: string }
 }
 
 /**

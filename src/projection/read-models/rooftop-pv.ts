@@ -123,6 +123,10 @@ export const rooftopPvReadModel: ReadModel<'RooftopPvEvent', RooftopQueries, 'ro
       count: 'rooftop_pv_count',
       prefix: 'power_mw',
       counts: 'rows',
+      describe: {
+        count: 'Rooftop PV estimates of the region (both types, half-hourly)',
+        min: 'Rooftop PV estimates: lowest MW',
+      },
     },
   ],
   writer(db) {
