@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
+import { parseAllowlist } from '@/alerts'
 import { RegionIdSchema } from '@/canonical'
 import { DEFAULT_LOCATIONS, type WeatherLocation } from '@/sources'
 
@@ -132,6 +133,26 @@ const EnvSchema = z
     // projection.sqlite (KiB; 2000 is SQLite's own default), and how many list pages each read
     // model keeps in memory between projection commits (0: none), and how many aggregate bucket
     // rows all time series together keep until a commit touches them (0: none; ~750 B each).
+    // Alert webhooks (README "Alert webhooks"): where they may go (host names, *.domain, CIDRs;
+    // empty: nowhere), how long one attempt may take, the capped exponential retry delays and how
+    // many failed attempts in a row disable a rule.
+    ALERT_WEBHOOK_ALLOWLIST: csv
+      .refine(
+        (entries) => {
+          try {
+            parseAllowlist(entries)
+            return true
+          } catch {
+            return false
+          }
+        },
+        { message: 'entries must be host names, *.domain patterns or CIDRs' }
+      )
+      .default([]),
+    ALERT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+    ALERT_RETRY_INITIAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
+    ALERT_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(900_000),
+    ALERT_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
     SQLITE_CACHE_KB: z.coerce.number().int().min(64).max(1_048_576).default(2000),
     READ_CACHE_PAGES: z.coerce.number().int().min(0).max(100_000).default(64),
     AGGREGATE_CACHE_BUCKETS: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
@@ -211,13 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
   return Object.freeze({
     http: { port: e.PORT, host: e.HOST, maxBodyBytes: e.MAX_BODY_BYTES },
     log: { level: e.LOG_LEVEL },
-    data: {
-      dir: dataDir,
-      logPath: resolve(dataDir, 'log.sqlite'),
-      projectionPath: resolve(dataDir, 'projection.sqlite'),
-      // API keys: never rebuilt, so not in projection.sqlite (a rebuild deletes that file).
-      accessPath: resolve(dataDir, 'access.sqlite'),
-    },
+    data: dataOf(dataDir),
     bus: busOf(e),
     sources: {
       enabled: new Set(e.SOURCES),
@@ -246,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd: string 
     nodeId: e.NODE_ID ?? 'node-1',
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     metrics: { enabled: e.METRICS_ENABLED },
+    alerts: alertsOf(e),
     memory: memoryOf(e),
     stream: streamOf(e),
   })
@@ -293,6 +309,26 @@ const streamOf = (e: z.output<typeof EnvSchema>) => ({
   bufferEvents: e.STREAM_BUFFER_EVENTS,
   heartbeatMs: e.STREAM_HEARTBEAT_SECONDS * 1000,
   retentionMs: e.STREAM_RETENTION_HOURS * 3600 * 1000,
+})
+
+/** The SQLite files under DATA_DIR (absolute). */
+const dataOf = (dataDir: string) => ({
+  dir: dataDir,
+  logPath: resolve(dataDir, 'log.sqlite'),
+  projectionPath: resolve(dataDir, 'projection.sqlite'),
+  // API keys: never rebuilt, so not in projection.sqlite (a rebuild deletes that file).
+  accessPath: resolve(dataDir, 'access.sqlite'),
+  // Alert rules and deliveries: consumers' own state, never rebuilt either.
+  alertsPath: resolve(dataDir, 'alerts.sqlite'),
+})
+
+/** Alert webhooks: where they may go, one attempt's timeout, retries and auto-disable. */
+const alertsOf = (e: z.output<typeof EnvSchema>) => ({
+  allowlist: e.ALERT_WEBHOOK_ALLOWLIST,
+  timeoutMs: e.ALERT_WEBHOOK_TIMEOUT_MS,
+  retryInitialMs: e.ALERT_RETRY_INITIAL_MS,
+  retryMaxMs: Math.max(e.ALERT_RETRY_MAX_MS, e.ALERT_RETRY_INITIAL_MS),
+  disableAfter: e.ALERT_DISABLE_AFTER_FAILURES,
 })
 
 /** The memory bounds a small edge node trims (see the README's configuration table). */

@@ -4,6 +4,7 @@ import { REPO_ROOT } from './support/paths'
 
 const DOMAIN = [
   'access',
+  'alerts',
   'api',
   'bus',
   'canonical',
@@ -22,7 +23,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   sources: ['canonical', 'lib', 'observability'],
   bus: ['canonical', 'lib', 'observability'],
   projection: ['canonical', 'lib', 'observability', 'bus'],
-  api: ['canonical', 'projection', 'access', 'lib', 'observability'],
+  api: ['canonical', 'projection', 'access', 'alerts', 'lib', 'observability'],
+  // Alert rules, evaluation and webhooks: fed events and source freshness by the node.
+  alerts: ['canonical', 'lib', 'observability'],
   // Keys and rate limits: framework-free, and blind to the read model (keys outlive it).
   access: ['lib'],
   observability: ['lib'],
@@ -31,13 +34,15 @@ const ALLOWED: Record<string, readonly string[]> = {
 // Only type imports may cross these edges (projection may know the shape of a consumed batch).
 const TYPE_ONLY: Record<string, readonly string[]> = {
   projection: ['bus'],
+  // api sees the alerts only through the AlertsPort the node hands it.
+  api: ['alerts'],
   sources: ['observability'],
   bus: ['observability'],
 }
 const OWNED_BY: Record<string, readonly string[]> = {
   kafkajs: ['bus'],
   'drizzle-orm': ['projection'],
-  'bun:sqlite': ['bus', 'projection', 'access'],
+  'bun:sqlite': ['bus', 'projection', 'access', 'alerts'],
   hono: ['api'],
   '@hono/zod-openapi': ['api'],
   '@scalar/hono-api-reference': ['api'],

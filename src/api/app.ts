@@ -1,9 +1,11 @@
 import type { Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import type { AlertsPort } from '@/alerts'
 import type { GridEvent } from '@/canonical'
 import { DomainError } from '@/lib'
 import type { Logger, ReadinessReport, SourceStatus } from '@/observability'
 import type { ReadPort } from '@/projection/read-port'
+import { alertsRouter } from './alerts/alerts.router'
 import { type AuthConfig, authenticate } from './auth'
 import { authorize } from './authorize'
 import { curtailmentStorageRouter } from './curtailment-storage/curtailment-storage.router'
@@ -58,6 +60,20 @@ export interface ApiDeps {
   readonly metrics?: { readonly contentType: string; readonly render: () => Promise<string> }
   /** The live stream's fan-out (GET /api/v1/stream); absent: the route answers 503. */
   readonly stream?: StreamHub
+  /** Alert rules of the calling consumer; absent: the routes exist, no rule can be created. */
+  readonly alerts?: AlertsPort
+}
+
+/** The alerts of an API without a node behind it (the OpenAPI export, API-only tests). */
+const NO_ALERTS: AlertsPort = {
+  create: async () => {
+    throw new DomainError('webhook_not_allowed', 'alerts are not enabled on this server')
+  },
+  list: () => [],
+  get: () => undefined,
+  update: async () => undefined,
+  remove: () => false,
+  deliveries: () => undefined,
 }
 
 /** RESPONSE_CACHE_MB's default, as bytes: a few hundred 100-row pages with their compressed forms. */
@@ -83,6 +99,11 @@ export const OPENAPI_INFO: Parameters<GridPulseApi['getOpenAPI31Document']>[0] =
     { name: 'Weather', description: 'Open-Meteo observations at region centres' },
     { name: 'Stats', description: 'Projection statistics' },
     { name: 'Operations', description: 'Health and readiness' },
+    {
+      name: 'Alerts',
+      description:
+        "A consumer's own alert rules, delivered on the live stream and by signed webhooks",
+    },
   ],
 }
 
@@ -112,6 +133,7 @@ const RESOURCES: readonly Resource[] = [
   (deps) => lineageRouter({ queries: deps.queries }),
   (deps) => streamRouter({ hub: deps.stream }),
   (deps, now) => sourcesRouter({ queries: deps.queries, sources: deps.sources ?? (() => []), now }),
+  (deps) => alertsRouter({ alerts: deps.alerts ?? NO_ALERTS }),
   () => docsRouter(),
 ]
 

@@ -99,7 +99,7 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'Conflicts with an existing write (problem+json, code conflict)',
   413: 'Request body too large',
   415: 'Request body is not application/json',
-  422: 'Understood but cannot be processed (problem+json)',
+  422: 'Understood but cannot be processed (problem+json; webhook_not_allowed for a webhook the operator does not allow)',
   429: 'Rate limit exceeded (Retry-After says when to retry)',
   503: 'Unavailable (problem+json: upstream_unavailable, outbox_full with Retry-After, or stalled)',
 }

@@ -65,3 +65,19 @@ export {
   topicFor,
 } from './registry'
 export { DLQ_TOPICS, dlqTopicFor, EVENT_TOPICS, type EventTopic, NEM_KEY, TOPICS } from './streams'
+export {
+  type Alert,
+  type AlertCondition,
+  AlertConditionSchema,
+  type AlertDelivery,
+  AlertDeliverySchema,
+  type AlertKind,
+  type AlertRule,
+  type AlertRuleInput,
+  AlertRuleInputSchema,
+  type AlertRulePatch,
+  AlertRulePatchSchema,
+  AlertRuleSchema,
+  AlertSchema,
+} from './alerts'
+export { curtailmentMw, regionCurtailmentMw } from './quantities'

@@ -1,5 +1,7 @@
 import { type KeyStore, openKeyStore } from '@/access'
+import { type AlertService, createAlertService } from '@/alerts'
 import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
 import {
   type ApiDeps,
   createApi,
@@ -53,7 +55,9 @@ export interface NodeOverrides {
   readonly projectionPath?: string
   /** Default: `DATA_DIR/access.sqlite` (API keys); `:memory:` for a node that keeps nothing. */
   readonly accessPath?: string
-  /** The API's clock. */
+  /** Default: `DATA_DIR/alerts.sqlite` (alert rules and deliveries); `:memory:` keeps nothing. */
+  readonly alertsPath?: string
+  /** The API's and the alerts' clock. */
   readonly now?: () => number
   /** What `/api/v1/sources` reports instead of this node's own pollers. */
   readonly sourceStatuses?: () => readonly SourceStatus[]
@@ -79,6 +83,8 @@ export interface GridPulseNode {
   readonly sources: SourceRegistry
   /** The live stream's fan-out: `gridpulse serve` ends its streams before stopping the server. */
   readonly stream: StreamHub
+  /** Alert rules, evaluation and webhooks; `subscribe` gives every alert fired with its owner. */
+  readonly alerts: AlertService
   /**
    * Resolves with an exit code once the node cannot go on: 78 (Kafka topics laid out differently,
    * credentials rejected), 70 (liveness gave up). Never rejects.
@@ -166,6 +172,63 @@ async function startProjection(
     },
   })
   return { consumer, topics }
+}
+
+/**
+ * The alerts of this node (alerts.sqlite). Every node evaluates the rules in its own alerts.sqlite
+ * after each batch its projection commits: a rule lives on the node it was created on, so no two
+ * nodes evaluate it, and a firing's delivery id is stable, so evaluating again (a redelivered
+ * batch, a restart) neither stores nor sends it twice. Stale-source rules read the projection's
+ * newest data per source (as /api/v1/sources), which every node has.
+ */
+function openAlerts(
+  config: Config,
+  overrides: NodeOverrides,
+  deps: { log: Logger; metrics: Metrics; queries: ReadPort }
+): AlertService {
+  const { metrics } = deps
+  const pending = () => metrics.alertDeliveriesPending.set(alerts.pendingDeliveries())
+  // A node whose projection keeps nothing (tests, benchmarks) keeps no alerts either.
+  const path =
+    overrides.alertsPath ??
+    (overrides.projectionPath === ':memory:' ? ':memory:' : config.data.alertsPath)
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const alerts: AlertService = createAlertService({
+    ...config.alerts,
+    path,
+    log: deps.log.child({ component: 'alerts' }),
+    now: overrides.now,
+    newestData: () =>
+      new Map(
+        deps.queries
+          .stats()
+          .sources.flatMap((s) => (s.newest_interval ? [[s.source, s.newest_interval]] : []))
+      ),
+    onFired: (kind) => {
+      metrics.alertsFired.inc({ kind })
+      pending()
+    },
+    onAttempt: (outcome, seconds) => {
+      metrics.alertDeliveries.inc({ outcome })
+      if (outcome !== 'refused') metrics.alertDeliveryDuration.observe(seconds)
+      pending()
+    },
+    onDisabled: () => metrics.alertRulesDisabled.inc(),
+  })
+  for (const outcome of ['delivered', 'failed', 'refused'])
+    metrics.alertDeliveries.inc({ outcome }, 0)
+  metrics.alertRulesDisabled.inc(0)
+  pending()
+  return alerts
+}
+
+/** After a commit: alerts never hold up or fail the projection. */
+function evaluateAlerts(alerts: AlertService, batch: ConsumedBatch, log: Logger) {
+  try {
+    alerts.evaluate(batch.records.flatMap((r) => (r.kind === 'event' ? [r.event] : [])))
+  } catch (error) {
+    log.error({ err: error }, 'alert evaluation failed')
+  }
 }
 
 /** Authentication as AUTH_MODE says, keys checked against the key store (access.sqlite). */
@@ -259,10 +322,13 @@ export async function createNode(
   const queries = createReadPort(db, { traceRequestsMax: config.trace.maxRequests })
   const stream = startStreamHub(config, overrides, { queries, metrics, log })
   closers.push({ name: 'live streams', close: stream.close })
+  const alerts = openAlerts(config, overrides, { log, metrics, queries })
+  closers.push({ name: 'alerts', close: () => alerts.close() })
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
     // First, in the tick of the commit: the stream's latency counts from here.
     stream.hub.publish(batch, Date.now())
     observeProjected(metrics, batch, eventTimeOf)
+    evaluateAlerts(alerts, batch, log)
     overrides.onProjected?.(batch)
   })
   closers.push({ name: 'projection consumer', close: () => consumer.stop() })
@@ -293,6 +359,7 @@ export async function createNode(
     sources,
     bus,
     stream: stream.hub,
+    alerts,
   })
 
   return {
@@ -307,6 +374,7 @@ export async function createNode(
     liveness,
     sources,
     stream: stream.hub,
+    alerts,
     failed: failure.failed,
     exitCode: failure.code,
     closeWith: (name, close) => {
@@ -401,6 +469,9 @@ function startStreamHub(
       hub.close()
     },
   }
+  for (const outcome of ['delivered', 'failed', 'refused'])
+    metrics.alertDeliveries.inc({ outcome }, 0)
+  metrics.alertRulesDisabled.inc(0)
 }
 
 /** The HTTP API of a node, with `/metrics` when METRICS_ENABLED. */
@@ -420,6 +491,7 @@ function createNodeApi(
     readonly sources: SourceRegistry
     readonly bus: EventBus
     readonly stream: StreamHub
+    readonly alerts: AlertService
   }
 ): GridPulseApi {
   const { queries, keys, sink, metrics, log } = deps
@@ -437,6 +509,7 @@ function createNodeApi(
     sources: overrides.sourceStatuses ?? (() => deps.sources.list()),
     auth: overrides.auth ?? authFor(config.auth, keys),
     traceRequests: { traced: isTraced, record: queries.requests.record },
+    alerts: deps.alerts,
     observeRequest: (route, method, status, seconds) =>
       metrics.httpDuration.observe({ route, method, status: String(status) }, seconds),
     metrics: config.metrics.enabled

@@ -33,6 +33,41 @@ export function createMetrics(options: { version: string }) {
     ...pipelineMetrics(registry),
     ...nodeMetrics(registry),
     ...streamMetrics(registry),
+    ...alertMetrics(registry),
+  }
+}
+
+/** Alert rules: what fired, webhook attempts by outcome (and how long they took), disablings. */
+function alertMetrics(registry: Registry) {
+  return {
+    alertsFired: new Counter({
+      name: 'gridpulse_alerts_fired_total',
+      help: 'Alerts fired (each stable delivery id once), by rule kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    alertDeliveries: new Counter({
+      name: 'gridpulse_alert_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: delivered (2xx), failed (other status, error, timeout), refused (target not allowed at send time)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    alertDeliveryDuration: new Histogram({
+      name: 'gridpulse_alert_delivery_duration_seconds',
+      help: 'Webhook attempt duration, request to response status (ALERT_WEBHOOK_TIMEOUT_MS bounds it)',
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    alertRulesDisabled: new Counter({
+      name: 'gridpulse_alert_rules_disabled_total',
+      help: 'Alert rules disabled after ALERT_DISABLE_AFTER_FAILURES failed webhook attempts in a row',
+      registers: [registry],
+    }),
+    alertDeliveriesPending: new Gauge({
+      name: 'gridpulse_alert_deliveries_pending',
+      help: 'Fired alerts whose webhook has not been delivered yet (retrying, or their rule is disabled)',
+      registers: [registry],
+    }),
   }
 }
 

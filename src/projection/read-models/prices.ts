@@ -1,5 +1,5 @@
 import { index, integer, real, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import type { RegionId, RegionPriceEvent } from '@/canonical'
+import { type RegionId, type RegionPriceEvent, regionCurtailmentMw } from '@/canonical'
 import { FIVE_MINUTES_MS, toUtcIso } from '@/lib'
 import { countTrue, mean, power, price } from './aggregate'
 import type { RangeQuery } from './pager'
@@ -49,20 +49,6 @@ export const prices = sqliteTable(
   ]
 )
 type PriceRow = typeof prices.$inferSelect
-
-/**
- * Curtailment, MW: what semi-scheduled plant could have produced (UIGF) minus what it was
- * dispatched (cleared), never negative (cleared can exceed the forecast: 3 intervals of the April
- * 2026 sample, down to −10.98 MW, count as 0), null when either figure is. AEMO publishes both with
- * 5 decimals (NUMBER(15,5)), so the difference is rounded to 5 decimals: exact at AEMO's precision,
- * without binary floating-point noise (4268.80845 − 3329.75799 is 939.05046, not
- * 939.0504600000001). Sums of curtailments are rounded the same way.
- */
-function curtailmentMw(available: number | null, cleared: number | null): number | null {
-  if (available === null || cleared === null) return null
-  return Math.max(0, round5(available - cleared))
-}
-const round5 = (mw: number) => Math.round(mw * 1e5) / 1e5
 
 const toPrice = (row: PriceRow): RegionPriceEvent => ({
   ...envelopeOf(row),
@@ -255,8 +241,7 @@ export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'price
   writer(db) {
     const upsert = upsertStatement(db, prices, 'update', firmStays('prices'))
     return (event, envelope) => {
-      const solar = curtailmentMw(event.ss_solar_uigf_mw, event.ss_solar_cleared_mw)
-      const wind = curtailmentMw(event.ss_wind_uigf_mw, event.ss_wind_cleared_mw)
+      const curtailed = regionCurtailmentMw(event)
       upsert.run({
         ...envelope,
         regionId: event.region_id,
@@ -278,9 +263,9 @@ export const pricesReadModel: ReadModel<'RegionPriceEvent', PriceQueries, 'price
         bduClearedGenMw: event.bdu_cleared_gen_mw,
         bduClearedLoadMw: event.bdu_cleared_load_mw,
         bduEnergyStorageMwh: event.bdu_energy_storage_mwh,
-        solarCurtailmentMw: solar,
-        windCurtailmentMw: wind,
-        curtailmentMw: solar === null || wind === null ? null : round5(solar + wind),
+        solarCurtailmentMw: curtailed.solar,
+        windCurtailmentMw: curtailed.wind,
+        curtailmentMw: curtailed.total,
       })
     }
   },
