@@ -85,6 +85,8 @@ async function post(d: DueDelivery, o: DeliveryOptions, attempt: number) {
 async function deliver(d: DueDelivery, o: DeliveryOptions): Promise<void> {
   const attempt = d.attempts + 1
   const result = await post(d, o, attempt)
+  // Deleted while its request was out: nothing left to log the attempt against.
+  if (!o.store.rule(d.rule.id)) return
   const at = o.now()
   o.onAttempt?.(result.outcome, (result.latencyMs ?? 0) / 1000)
   let nextAttemptAt: number | null = null

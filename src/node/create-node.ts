@@ -11,7 +11,7 @@ import {
   type StreamVisibility,
 } from '@/api'
 import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
-import { DLQ_TOPICS, EVENT_TOPICS, EVENT_TYPES, eventTimeOf } from '@/canonical'
+import { AlertSchema, DLQ_TOPICS, EVENT_TOPICS, EVENT_TYPES, eventTimeOf } from '@/canonical'
 import { createLoopRegistry, type LoopRegistry, type Supervisor } from '@/lib'
 import {
   createLogger,
@@ -217,6 +217,7 @@ function openAlerts(
   })
   for (const outcome of ['delivered', 'failed', 'refused'])
     metrics.alertDeliveries.inc({ outcome }, 0)
+  for (const kind of AlertSchema.shape.kind.options) metrics.alertsFired.inc({ kind }, 0)
   metrics.alertRulesDisabled.inc(0)
   pending()
   return alerts
@@ -471,6 +472,7 @@ function startStreamHub(
   }
   for (const outcome of ['delivered', 'failed', 'refused'])
     metrics.alertDeliveries.inc({ outcome }, 0)
+  for (const kind of AlertSchema.shape.kind.options) metrics.alertsFired.inc({ kind }, 0)
   metrics.alertRulesDisabled.inc(0)
 }
 

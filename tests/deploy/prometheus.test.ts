@@ -75,6 +75,12 @@ describe.skipIf(!prometheus || !openssl)('the dashboard and the rules in a real 
   const procs: Subprocess[] = []
   const nemweb = startNemwebServer()
   const openMeteo = startOpenMeteoServer(() => new Response('maintenance', { status: 503 }))
+  // An alert webhook receiver that accepts everything (signatures: src/alerts/webhooks.test.ts).
+  const hooks = Bun.serve({
+    hostname: '127.0.0.1',
+    port: 0,
+    fetch: () => new Response(null, { status: 204 }),
+  })
   const ports = { node1: freePort(), node2: freePort(), kong: freePort(), prometheus: freePort() }
   const node1 = `127.0.0.1:${ports.node1}`
   const node2 = `127.0.0.1:${ports.node2}`
@@ -109,6 +115,7 @@ describe.skipIf(!prometheus || !openssl)('the dashboard and the rules in a real 
       AEMO_INITIAL_LOOKBACK_MINUTES: '1000000000',
       OPENMETEO_BASE_URL: openMeteo.url,
       AUTH_MODE: 'keys',
+      ALERT_WEBHOOK_ALLOWLIST: '127.0.0.1/32',
     }
     const created = run(
       gridpulse('keys', 'create', '--consumer', 'operations', '--scope', 'write'),
@@ -260,6 +267,24 @@ describe.skipIf(!prometheus || !openssl)('the dashboard and the rules in a real 
       'the NEMWeb files, the corrupt one and the manual write projected',
       60_000
     )
+    // An alert rule whose source is stale at once (the files are from April 2026): one webhook.
+    const rule = await api('/api/v1/alerts', {
+      method: 'POST',
+      headers: { apikey: writeKey, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        condition: { kind: 'source_stale', source: 'aemo.dispatchis', minutes: 5 },
+        webhook_url: `http://127.0.0.1:${hooks.port}/hook`,
+      }),
+    })
+    expect(rule.status).toBe(201)
+    await waitFor(
+      async () =>
+        (await (await fetch(`http://${node1}/metrics`)).text()).includes(
+          'gridpulse_alert_deliveries_total{outcome="delivered"} 1'
+        ),
+      'the alert webhook delivered',
+      60_000
+    )
     await scrapedAndEvaluatedAfter(Date.now())
   }, 180_000)
 
@@ -268,6 +293,7 @@ describe.skipIf(!prometheus || !openssl)('the dashboard and the rules in a real 
     await Promise.all(procs.map((p) => p.exited))
     nemweb.stop()
     openMeteo.stop()
+    hooks.stop(true)
     rmSync(dir, { recursive: true, force: true })
   })
 
