@@ -3,6 +3,7 @@ import type { AlertsPort } from '@/alerts'
 import { problem } from '../problem'
 import { type AppEnv, createRouter } from '../router'
 import {
+  alertWebhook,
   createAlertRule,
   deleteAlertRule,
   getAlertRule,
@@ -20,8 +21,10 @@ const consumerOf = (c: Context<AppEnv>): string => {
   return principal?.kind === 'consumer' ? principal.consumer : (c.get('consumer') ?? 'anonymous')
 }
 
-export const alertsRouter = (deps: { alerts: AlertsPort }) =>
-  createRouter()
+export const alertsRouter = (deps: { alerts: AlertsPort }) => {
+  const router = createRouter()
+  router.openAPIRegistry.registerWebhook(alertWebhook)
+  return router
     .openapi(createAlertRule, async (c) => {
       // A webhook the allowlist refuses throws webhook_not_allowed: the app's 422.
       const created = await deps.alerts.create(consumerOf(c), c.req.valid('json'))
@@ -59,3 +62,4 @@ export const alertsRouter = (deps: { alerts: AlertsPort }) =>
       if (!data) return problem(c, 404, 'not_found', `no alert rule ${id}`)
       return c.json({ data, correlation_id: c.get('correlationId') }, 200)
     })
+}

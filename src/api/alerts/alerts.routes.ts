@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import {
   AlertDeliverySchema,
+  AlertSchema,
   AlertRuleInputSchema,
   AlertRulePatchSchema,
   AlertRuleSchema,
@@ -148,3 +149,39 @@ export const listAlertDeliveries = createRoute({
     ...problemResponses(400, 404),
   },
 })
+
+/**
+ * What a rule's webhook receives (OpenAPI 3.1 `webhooks`): /docs shows receivers the body and the
+ * headers; the README's "Alert webhooks" says how to verify the signature.
+ */
+export const alertWebhook = {
+  method: 'post' as const,
+  path: 'alert',
+  operationId: 'alertWebhook',
+  tags,
+  summary: "An alert, POSTed to a rule's webhook_url (signed; retried until a 2xx)",
+  description:
+    "Verify before trusting: HMAC-SHA256 with the rule's `webhook_secret` (the whole string, as UTF-8) as key over " +
+    '`<t>.<raw body>`, lowercase hex, compared in constant time with `v1`; reject `t` more than 300 s from your clock. ' +
+    'Answer 2xx once handled (also for a `GridPulse-Delivery` seen before); anything else is retried with capped ' +
+    'exponential backoff, and ALERT_DISABLE_AFTER_FAILURES failures in a row disable the rule.',
+  request: {
+    headers: z.object({
+      'GridPulse-Signature': z
+        .string()
+        .openapi({ description: '`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`' }),
+      'GridPulse-Delivery': z
+        .uuid()
+        .openapi({ description: "The alert's stable delivery id: deduplicate on it" }),
+      'GridPulse-Attempt': z.string().openapi({ description: 'Attempt number, from 1' }),
+    }),
+    body: {
+      required: true,
+      content: { 'application/json': { schema: component(AlertSchema, 'Alert') } },
+    },
+  },
+  responses: {
+    200: { description: 'Any 2xx: delivered' },
+    500: { description: 'Anything else (or no answer within ALERT_WEBHOOK_TIMEOUT_MS): retried' },
+  },
+}
