@@ -3,6 +3,7 @@ import { priceEvent } from '../../tests/support/events'
 import { createAllowlist, parseAllowlist } from './allowlist'
 import { retryDelayMs } from './deliver'
 import { evaluatePrice, evaluateStale, LOOKBACK_MS, type RuleView } from './evaluate'
+import { openAlertStore } from './store'
 
 describe('webhook allowlist', () => {
   // A resolver with fixed answers: what DNS says is part of the input here.
@@ -74,14 +75,15 @@ describe('retry delays', () => {
   })
 })
 
+const created = Date.parse('2026-04-01T00:00:00Z')
+const rule = (condition: RuleView['condition']): RuleView => ({
+  id: '0b5f0f5e-2a7c-4b1e-9c55-3d2a1f0e9b11',
+  name: 'r',
+  condition,
+  createdAtMs: created,
+})
+
 describe('evaluation', () => {
-  const created = Date.parse('2026-04-01T00:00:00Z')
-  const rule = (condition: RuleView['condition']): RuleView => ({
-    id: '0b5f0f5e-2a7c-4b1e-9c55-3d2a1f0e9b11',
-    name: 'r',
-    condition,
-    createdAtMs: created,
-  })
   const now = created + 600_000
 
   test('the same subject gives the same delivery id; another interval another', () => {
@@ -129,5 +131,34 @@ describe('evaluation', () => {
     // No data at all: counted from the rule's creation.
     expect(evaluateStale(r, null, created + 4 * 60_000)).toBeUndefined()
     expect(evaluateStale(r, null, created + 6 * 60_000)?.message).toContain('no data')
+  })
+})
+
+describe('alerts.sqlite', () => {
+  test('settled firings and log rows older than the cut-off go; undelivered ones stay', () => {
+    const store = openAlertStore(':memory:')
+    const day = 24 * 3600 * 1000
+    const id = '0b5f0f5e-2a7c-4b1e-9c55-3d2a1f0e9b12'
+    store.insertRule({
+      id,
+      consumer: 'ops',
+      name: 'n',
+      condition: { kind: 'negative_price' },
+      url: 'http://127.0.0.1/x',
+      secret: 's',
+      now: 0,
+    })
+    const r = rule({ kind: 'negative_price' })
+    const alert = (interval: string) => ({
+      ...evaluatePrice(r, priceEvent('SA1', interval, -1), created)!,
+      rule_id: id,
+    })
+    expect(store.insertFiring(alert('2026-04-01T00:05:00Z'), false, created)).toBe(true)
+    expect(store.insertFiring(alert('2026-04-01T00:05:00Z'), false, created)).toBe(false)
+    expect(store.insertFiring(alert('2026-04-01T00:10:00Z'), true, created)).toBe(true)
+    expect(store.prune(created + day)).toBe(1)
+    expect(store.pendingCount()).toBe(1)
+    expect(store.due(created + 40 * day, 10).map((d) => d.rule.id)).toEqual([id])
+    store.close()
   })
 })

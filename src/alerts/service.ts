@@ -37,6 +37,9 @@ export interface AlertServiceOptions {
   readonly resolve?: (host: string) => Promise<readonly string[]>
 }
 
+/** How long settled firings and delivery log rows are kept (the README says 30 days). */
+const KEEP_MS = 30 * 24 * 3600 * 1000
+
 /** A fired alert with the consumer it belongs to: the live stream shows it to that consumer only. */
 export interface FiredAlert {
   readonly consumer: string
@@ -101,6 +104,7 @@ export function createAlertService(o: AlertServiceOptions) {
   const staleTimer = setInterval(() => {
     try {
       checkStale()
+      store.prune(now() - KEEP_MS)
     } catch (error) {
       o.log.error({ err: error }, 'stale-source alert check failed')
     }

@@ -234,6 +234,10 @@ function firingStatements(sqlite: Database) {
        next_attempt_at = CASE WHEN $delivered THEN NULL ELSE COALESCE($next, $at) END,
        state = CASE WHEN $delivered THEN 'done' ELSE 'pending' END WHERE delivery_id = $id`
   )
+  const pruneAttempts = sqlite.query('DELETE FROM alert_attempts WHERE attempted_at < ?')
+  const pruneFirings = sqlite.query(
+    "DELETE FROM alert_firings WHERE state = 'done' AND fired_at < ?"
+  )
   const pending = sqlite.query<{ n: number }, []>(
     "SELECT COUNT(*) AS n FROM alert_firings WHERE state = 'pending'"
   )
@@ -271,6 +275,14 @@ function firingStatements(sqlite: Database) {
       })
     }),
     pendingCount: () => pending.get()!.n,
+    /**
+     * Forgets settled firings and attempts older than `before` (epoch ms): a rule that fires every
+     * interval would otherwise grow the file forever. Pending firings are kept, however old.
+     */
+    prune(before: number): number {
+      const attempts = pruneAttempts.run(before).changes
+      return pruneFirings.run(before).changes + attempts
+    },
   }
 }
 
