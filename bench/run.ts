@@ -1,6 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section (api seed startup aemo export durability edge arm64 stream kafka).
+ * `bun run bench api startup` — default runs every section (api seed startup aemo export durability edge arm64 stream kafka alerts).
  * `scale` is not in the default set: 100k + 1M + 10M dispatch rows take over an hour and ~10 GB
  * of disk at 10M on the 2-core build machine (100k ≈ 1 min, 1M ≈ 6 min): `bun run bench scale`;
  * `SCALE_ROWS=100000,1000000` picks the sizes.
@@ -198,6 +198,12 @@ if (want('scale')) {
   const { benchScale } = await import('./scale')
   const sizes = (process.env.SCALE_ROWS ?? '100000,1000000,10000000').split(',').map(Number)
   await benchScale(report, binary, work, sizes, nodeEnv)
+}
+
+if (want('alerts')) {
+  // Alert rules on the projection path, and webhooks draining to a loopback receiver.
+  const { benchAlerts } = await import('./alerts')
+  await benchAlerts(report)
 }
 
 rmSync(work, { recursive: true, force: true })

@@ -39,14 +39,15 @@ function priceFiring(
   c: AlertCondition,
   e: RegionPriceEvent
 ): { value: number | null; threshold: number | null; message: string } | undefined {
-  const price = `${e.region_id} ${fmt(e.rrp_aud_mwh)} AUD/MWh at ${e.interval_end}`
+  // Built only when the rule fires: this runs for every price event and every rule.
+  const price = () => `${e.region_id} ${fmt(e.rrp_aud_mwh)} AUD/MWh at ${e.interval_end}`
   switch (c.kind) {
     case 'price_above':
       return e.rrp_aud_mwh > c.threshold_aud_mwh
         ? {
             value: e.rrp_aud_mwh,
             threshold: c.threshold_aud_mwh,
-            message: `${price} is above ${fmt(c.threshold_aud_mwh)}`,
+            message: `${price()} is above ${fmt(c.threshold_aud_mwh)}`,
           }
         : undefined
     case 'price_below':
@@ -54,17 +55,17 @@ function priceFiring(
         ? {
             value: e.rrp_aud_mwh,
             threshold: c.threshold_aud_mwh,
-            message: `${price} is below ${fmt(c.threshold_aud_mwh)}`,
+            message: `${price()} is below ${fmt(c.threshold_aud_mwh)}`,
           }
         : undefined
     case 'negative_price':
       return e.rrp_aud_mwh < 0
-        ? { value: e.rrp_aud_mwh, threshold: 0, message: `${price} is negative` }
+        ? { value: e.rrp_aud_mwh, threshold: 0, message: `${price()} is negative` }
         : undefined
     case 'price_not_firm':
       // Absent (null) is an older table version without the column: unknown, not "not firm".
       return e.price_status !== null && e.price_status !== 'FIRM'
-        ? { value: e.rrp_aud_mwh, threshold: null, message: `${price} is ${e.price_status}` }
+        ? { value: e.rrp_aud_mwh, threshold: null, message: `${price()} is ${e.price_status}` }
         : undefined
     case 'curtailment_above': {
       const mw = regionCurtailmentMw(e).total

@@ -126,6 +126,9 @@ export type AlertStore = ReturnType<typeof openAlertStore>
 export function openAlertStore(path: string) {
   const sqlite = new Database(path, { create: true, strict: true })
   sqlite.run('PRAGMA journal_mode = WAL')
+  // As projection.sqlite: no fsync per commit. A power cut may lose the newest attempts; their
+  // alerts are then sent again under the same delivery id, which receivers deduplicate.
+  sqlite.run('PRAGMA synchronous = NORMAL')
   sqlite.run('PRAGMA busy_timeout = 5000')
   sqlite.run('PRAGMA foreign_keys = ON')
   migrate(sqlite)
