@@ -37,6 +37,12 @@ export interface AlertServiceOptions {
   readonly resolve?: (host: string) => Promise<readonly string[]>
 }
 
+/**
+ * Rules one consumer may have: every rule is evaluated against every price event, so the number
+ * is bounded (100 rules cost the projection less than run-to-run noise: `bun run bench alerts`).
+ */
+export const MAX_RULES_PER_CONSUMER = 100
+
 /** How long settled firings and delivery log rows are kept (the README says 30 days). */
 const KEEP_MS = 30 * 24 * 3600 * 1000
 
@@ -160,6 +166,11 @@ function createPort(
   }
   return {
     async create(consumer, input) {
+      if (store.rulesOf(consumer).length >= MAX_RULES_PER_CONSUMER)
+        throw new DomainError(
+          'alert_rule_limit',
+          `${consumer} has ${MAX_RULES_PER_CONSUMER} alert rules already; delete one first`
+        )
       await allowed(input.webhook_url)
       const id = randomUUID()
       // Always made, and shown now: a webhook added later by PATCH signs with it too.

@@ -157,6 +157,10 @@ function ruleStatements(sqlite: Database) {
        updated_at = $now WHERE id = $id`
   )
   const remove = sqlite.query('DELETE FROM alert_rules WHERE id = ?')
+  // A webhook removed: its undelivered alerts have nowhere to go any more.
+  const settle = sqlite.query(
+    "UPDATE alert_firings SET state = 'done', next_attempt_at = NULL WHERE rule_id = ? AND state = 'pending'"
+  )
   // Counted in SQL, not read-modify-write: deliveries of one rule may be in flight together.
   const failed = sqlite.query<{ consecutive_failures: number }, [string]>(
     'UPDATE alert_rules SET consecutive_failures = consecutive_failures + 1 WHERE id = ? RETURNING consecutive_failures'
@@ -198,6 +202,7 @@ function ruleStatements(sqlite: Database) {
       }
     ) {
       update.run({ id, ...next, enabled: next.enabled ? 1 : 0 })
+      if (next.url === null) settle.run(id)
     },
     deleteRule: (id: string) => remove.run(id).changes > 0,
     /** One more failed attempt in a row; the new count (0 when the rule is gone). */

@@ -266,6 +266,20 @@ describe('alerts', () => {
     expect((await team.call('GET', '/api/v1/alerts')).json.data).toEqual([])
   })
 
+  test('a consumer has at most 100 rules; another consumer is not limited by them', async () => {
+    const node = await start({ RATE_LIMIT_PER_MINUTE: '1000' })
+    const team = client(node, keyOf(node, 'trading'))
+    const body = { condition: { kind: 'negative_price' } }
+    for (let i = 0; i < 100; i++) await team.create(body)
+    const refused = await team.call('POST', '/api/v1/alerts', body)
+    expect([refused.status, refused.type, refused.json.type]).toEqual([
+      422,
+      'application/problem+json',
+      'https://gridpulse.dev/problems/alert_rule_limit',
+    ])
+    await client(node, keyOf(node, 'risk')).create(body)
+  })
+
   test('rules and pending retries survive a restart on the same DATA_DIR', async () => {
     const dir = tempDir()
     const env = { ...ALLOW_LOOPBACK, ...FAST_RETRIES, DATA_DIR: dir, ALERT_RETRY_INITIAL_MS: '300' }

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   upstream_too_large: { status: 503, retryable: false, title: 'Upstream response too large' },
   outbox_full: { status: 503, retryable: true, title: 'The outbox is full; retry later' },
   webhook_not_allowed: { status: 422, retryable: false, title: 'Webhook URL not allowed' },
+  alert_rule_limit: { status: 422, retryable: false, title: 'Too many alert rules' },
 } as const satisfies Record<string, { status: number; retryable: boolean; title: string }>
 export type ErrorCode = keyof typeof ERROR_CODES
 export type ErrorStatus = (typeof ERROR_CODES)[ErrorCode]['status']
