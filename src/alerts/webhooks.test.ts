@@ -7,6 +7,7 @@ import { createEvent } from '@/canonical'
 import { FIVE_MINUTES_MS, intervalEndFor, toUtcIso } from '@/lib'
 import { silentLogger } from '@/observability'
 import { priceEvent, waitFor } from '../../tests/support/events'
+import { readSse } from '../../tests/support/sse'
 import { startWebhookReceiver, verifySignature } from '../../tests/support/webhook-receiver'
 import { loadConfig } from '../config'
 import { createNode, type GridPulseNode } from '@/node'
@@ -363,5 +364,33 @@ describe('alerts', () => {
     })
     // No webhook: nothing pending, nothing in the log.
     expect(await team.deliveries(curtailed.data.id)).toEqual([])
+  })
+
+  test("the live stream carries event: alert to the rule owner's streams only, without an id", async () => {
+    const node = await start({})
+    const open = async (key: string) => {
+      const response = await node.fetch(
+        new Request('http://node/api/v1/stream?stream=prices', { headers: { apikey: key } })
+      )
+      expect(response.status).toBe(200)
+      const sse = readSse(response.body!)
+      cleanup.push(() => sse.cancel())
+      return sse
+    }
+    const ownerKey = keyOf(node, 'trading')
+    const owner = await open(ownerKey)
+    const other = await open(keyOf(node, 'risk'))
+    const { data: rule } = await client(node, ownerKey).create({
+      condition: { kind: 'negative_price', region_id: 'SA1' },
+    })
+    await node.bus.publish([priceEvent('SA1', liveInterval(), -30.5)])
+    await waitFor(() => owner.events.some((e) => e.event === 'alert'), "the owner's alert")
+    const alert = owner.events.find((e) => e.event === 'alert')!
+    expect(alert.id).toBeUndefined()
+    expect(JSON.parse(alert.data)).toMatchObject({ rule_id: rule.id, value: -30.5 })
+    // A later batch reaches the other stream after the alert would have: it got none.
+    await node.bus.publish([priceEvent('SA1', liveInterval(-1), 40)])
+    await waitFor(() => other.events.length === 2, 'both prices on the other stream')
+    expect(other.events.map((e) => e.event)).toEqual(['RegionPriceEvent', 'RegionPriceEvent'])
   })
 })

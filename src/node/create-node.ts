@@ -223,6 +223,27 @@ function openAlerts(
   return alerts
 }
 
+/**
+ * What this node sends out as the projection commits: the live stream's hub and the alerts, whose
+ * firings go to their owner's streams as `event: alert` (the stream shows a consumer only the
+ * alerts of its own rules).
+ */
+function startFanOut(
+  config: Config,
+  overrides: NodeOverrides,
+  deps: { queries: ReadPort; metrics: Metrics; log: Logger },
+  closers: Closer[]
+) {
+  const stream = startStreamHub(config, overrides, deps)
+  closers.push({ name: 'live streams', close: stream.close })
+  const alerts = openAlerts(config, overrides, deps)
+  closers.push({ name: 'alerts', close: () => alerts.close() })
+  alerts.subscribe(({ consumer, alert }) =>
+    stream.hub.notify(consumer, 'alert', JSON.stringify(alert))
+  )
+  return { stream, alerts }
+}
+
 /** After a commit: alerts never hold up or fail the projection. */
 function evaluateAlerts(alerts: AlertService, batch: ConsumedBatch, log: Logger) {
   try {
@@ -321,10 +342,7 @@ export async function createNode(
 
   const metrics = createMetrics({ version: VERSION })
   const queries = createReadPort(db, { traceRequestsMax: config.trace.maxRequests })
-  const stream = startStreamHub(config, overrides, { queries, metrics, log })
-  closers.push({ name: 'live streams', close: stream.close })
-  const alerts = openAlerts(config, overrides, { log, metrics, queries })
-  closers.push({ name: 'alerts', close: () => alerts.close() })
+  const { stream, alerts } = startFanOut(config, overrides, { queries, metrics, log }, closers)
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
     // First, in the tick of the commit: the stream's latency counts from here.
     stream.hub.publish(batch, Date.now())

@@ -82,6 +82,13 @@ export interface StreamHub {
   /** Called right after the projection committed `batch` (same tick, before any other batch). */
   publish(batch: CommittedBatch, committedAt: number): void
   connections(): number
+  /**
+   * Sends one event that is not on the log (an alert fired by a rule `owner` has) to the open
+   * streams of `owner` only (`anonymous`: the streams opened without a consumer, AUTH_MODE=none).
+   * Live only and without an `id:` line, so a client's Last-Event-ID stays the log position it
+   * resumes from; an alert missed while disconnected is not replayed (webhooks are retried).
+   */
+  notify(owner: string, event: string, data: string): void
   /** Ends every stream (clients reconnect elsewhere with their Last-Event-ID). */
   close(): void
 }
@@ -141,6 +148,12 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     open: (request) => openClient(state, request),
     publish: (batch, committedAt) => publishBatch(state, batch, committedAt),
     connections: () => state.clients.size,
+    notify(owner, event, data) {
+      const bytes = encoder.encode(`event: ${event}\ndata: ${data}\n\n`)
+      for (const client of state.clients)
+        if ((client.request.viewer.consumer ?? 'anonymous') === owner && hasRoom(client))
+          client.controller!.enqueue(bytes)
+    },
     close() {
       clearInterval(heartbeat)
       for (const client of [...state.clients]) {

@@ -26,7 +26,7 @@ export const streamEvents = createRoute({
     '',
     'Reconnect with the `Last-Event-ID` header (EventSource does it itself) or `last_event_id`: the events missed since that position are replayed from this node, then live ones follow — none missing, none twice, across node restarts and in both bus modes. Order is per log partition (per stream and region); a replay sends each partition in turn.',
     '',
-    'Other events: `reset` first, when the position is older than the replay retention (STREAM_RETENTION_HOURS; data: the partitions and where they resumed); `overflow` last, when the client reads too slowly and STREAM_BUFFER_EVENTS events are queued (data.last_event_id says where to resume), after which the stream is closed. Comment lines (`: keep-alive`) every STREAM_HEARTBEAT_SECONDS keep idle connections open through proxies.',
+    'Other events: `reset` first, when the position is older than the replay retention (STREAM_RETENTION_HOURS; data: the partitions and where they resumed); `overflow` last, when the client reads too slowly and STREAM_BUFFER_EVENTS events are queued (data.last_event_id says where to resume), after which the stream is closed; `alert` (no `id:`, live only), an alert of a rule the calling consumer owns (/api/v1/alerts; data: the alert). Comment lines (`: keep-alive`) every STREAM_HEARTBEAT_SECONDS keep idle connections open through proxies.',
     '',
     'Connections are limited per key (STREAM_MAX_PER_KEY) and per node (STREAM_MAX_CONNECTIONS): 429 beyond. Try it with `curl -N -H "apikey: …" …/api/v1/stream?stream=prices`.',
   ].join('\n'),
