@@ -129,10 +129,6 @@ const EnvSchema = z
       .regex(/^[a-z0-9-]{1,32}$/)
       .optional(),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-    // Memory bounds (a small edge node): SQLite's page cache per connection to log.sqlite and
-    // projection.sqlite (KiB; 2000 is SQLite's own default), and how many list pages each read
-    // model keeps in memory between projection commits (0: none), and how many aggregate bucket
-    // rows all time series together keep until a commit touches them (0: none; ~750 B each).
     // Alert webhooks (README "Alert webhooks"): where they may go (host names, *.domain, CIDRs;
     // empty: nowhere), how long one attempt may take, the capped exponential retry delays and how
     // many failed attempts in a row disable a rule.
@@ -153,6 +149,10 @@ const EnvSchema = z
     ALERT_RETRY_INITIAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
     ALERT_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(900_000),
     ALERT_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+    // Memory bounds (a small edge node): SQLite's page cache per connection to log.sqlite and
+    // projection.sqlite (KiB; 2000 is SQLite's own default), and how many list pages each read
+    // model keeps in memory between projection commits (0: none), and how many aggregate bucket
+    // rows all time series together keep until a commit touches them (0: none; ~750 B each).
     SQLITE_CACHE_KB: z.coerce.number().int().min(64).max(1_048_576).default(2000),
     READ_CACHE_PAGES: z.coerce.number().int().min(0).max(100_000).default(64),
     AGGREGATE_CACHE_BUCKETS: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
