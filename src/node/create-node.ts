@@ -11,7 +11,14 @@ import {
   type StreamVisibility,
 } from '@/api'
 import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
-import { AlertSchema, DLQ_TOPICS, EVENT_TOPICS, EVENT_TYPES, eventTimeOf } from '@/canonical'
+import {
+  AlertSchema,
+  DLQ_TOPICS,
+  EVENT_TOPICS,
+  EVENT_TYPES,
+  eventTimeOf,
+  SourceNameSchema,
+} from '@/canonical'
 import { createLoopRegistry, type LoopRegistry, type Supervisor } from '@/lib'
 import {
   createLogger,
@@ -437,6 +444,11 @@ function zeroKnownSeries(metrics: Metrics, topics: readonly string[]): void {
     metrics.streamDelivery.zero({ event_type })
   }
   for (const limit of ['total', 'per_key']) metrics.streamRefused.inc({ limit }, 0)
+  // listed → fetched exists only for NEMWeb files; the other stages for every source.
+  for (const source of SourceNameSchema.options)
+    for (const stage of ['fetched', 'logged', 'projected', 'streamed'])
+      if (stage !== 'fetched' || source.startsWith('aemo.'))
+        metrics.stageLatency.zero({ stage, source })
 }
 
 /** Event topics have 3 partitions in both bus modes (DESIGN.md; Kafka's layout is verified). */
