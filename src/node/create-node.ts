@@ -153,7 +153,9 @@ async function startProjection(
   config: Config,
   observe: (batch: ConsumedBatch) => void
 ) {
-  const projector = createProjector(db, PROJECTION_CONSUMER)
+  const projector = createProjector(db, PROJECTION_CONSUMER, Date.now, {
+    journalRetentionMs: config.stream.retentionMs,
+  })
   const topics = [...EVENT_TOPICS, ...DLQ_TOPICS]
   const consumer = await bus.subscribe({
     // Each node keeps its own full projection, so each node is its own consumer group on Kafka.
