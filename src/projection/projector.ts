@@ -115,22 +115,37 @@ export interface ProjectorOptions {
 /**
  * While batches come full (a rebuild, a backlog after downtime) the projection's inserts land all
  * over indexes far larger than the configured page cache, and every commit rewrites the pages it
- * read back: a larger cache pays for itself then. Back to the configured size (SQLite frees the
- * excess pages) at the first small batch: a node that has caught up holds SQLITE_CACHE_KB again.
+ * read back: a larger cache pays for itself then. It ends at the first small batch, or when no
+ * batch came for a second (a rebuild's last batch may be the last one for a while): the cache goes
+ * back to SQLITE_CACHE_KB (SQLite frees the excess pages) and one full GC returns the heap the big
+ * batches left (a 100k rebuild: ~330 → ~80 MB RSS; JSC would otherwise keep it under read load).
  */
 function createCatchUp(db: ProjectionDb, catchUpKb: number) {
   const pageSize = (db.sqlite.query('PRAGMA page_size').get() as { page_size: number }).page_size
   let configured: number | undefined
+  let idle: Timer | undefined
+  const end = () => {
+    clearTimeout(idle)
+    if (configured === undefined) return
+    try {
+      db.sqlite.run(`PRAGMA cache_size = ${configured}`)
+    } catch {
+      // Closed meanwhile (shutdown): nothing left to shrink.
+    }
+    configured = undefined
+    Bun.gc(true)
+  }
   return (records: number) => {
-    if (records >= CATCH_UP_RECORDS && configured === undefined) {
+    if (records < CATCH_UP_RECORDS) return end()
+    if (configured === undefined) {
       configured = (db.sqlite.query('PRAGMA cache_size').get() as { cache_size: number }).cache_size
       // Negative: KiB; positive: pages (SQLite's default is -2000).
       const configuredKb = configured < 0 ? -configured : (configured * pageSize) / 1024
       if (configuredKb < catchUpKb) db.sqlite.run(`PRAGMA cache_size = -${catchUpKb}`)
-    } else if (records < CATCH_UP_RECORDS && configured !== undefined) {
-      db.sqlite.run(`PRAGMA cache_size = ${configured}`)
-      configured = undefined
     }
+    clearTimeout(idle)
+    idle = setTimeout(end, 1000)
+    idle.unref()
   }
 }
 
