@@ -25,8 +25,8 @@ export interface EmbeddedBusOptions {
   readonly retentionMs?: number
   /**
    * Records per delivered batch (one projection transaction). 20,000: a rebuild from the log commits
-   * (and rewrites the index pages it touched) a quarter as often as with 5,000, ~25–50% faster
-   * (bench/scale.ts); a live node's batches are small.
+   * (and rewrites the index pages it touched) a quarter as often as with 5,000: a 300k rebuild ~25 %
+   * faster (README, Performance), for ~90 MB more heap while it lasts; a live node's batches are small.
    */
   readonly maxBatch?: number
   /** Fallback poll when no in-process publish wakes the consumer. */
