@@ -53,9 +53,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SOURCE_DOWN_LOG_EVERY_SECONDS: '0' })).toThrow(ConfigError)
   })
 
-  test("memory bounds default to SQLite's own page cache, 64 list pages per read model, 20,000 buckets and 16 MB of answers", () => {
+  test("memory bounds default to SQLite's own page cache (64 MB while catching up), 64 list pages per read model, 20,000 buckets and 16 MB of answers", () => {
     expect(loadConfig({}).memory).toEqual({
       sqliteCacheKb: 2000,
+      catchUpCacheKb: 65_536,
       readCachePages: 64,
       aggregateCacheBuckets: 20_000,
       responseCacheBytes: 16 * 1024 * 1024,
@@ -63,12 +64,14 @@ describe('loadConfig', () => {
     expect(
       loadConfig({
         SQLITE_CACHE_KB: '512',
+        PROJECTION_CATCHUP_CACHE_KB: '0',
         READ_CACHE_PAGES: '0',
         AGGREGATE_CACHE_BUCKETS: '0',
         RESPONSE_CACHE_MB: '0.5',
       }).memory
     ).toEqual({
       sqliteCacheKb: 512,
+      catchUpCacheKb: 0,
       readCachePages: 0,
       aggregateCacheBuckets: 0,
       responseCacheBytes: 512 * 1024,

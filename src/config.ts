@@ -154,6 +154,8 @@ const EnvSchema = z
     // model keeps in memory between projection commits (0: none), and how many aggregate bucket
     // rows all time series together keep until a commit touches them (0: none; ~750 B each).
     SQLITE_CACHE_KB: z.coerce.number().int().min(64).max(1_048_576).default(2000),
+    // The projection's page cache while it catches up (a rebuild): 0 = never above SQLITE_CACHE_KB.
+    PROJECTION_CATCHUP_CACHE_KB: z.coerce.number().int().min(0).max(1_048_576).default(65_536),
     READ_CACHE_PAGES: z.coerce.number().int().min(0).max(100_000).default(64),
     AGGREGATE_CACHE_BUCKETS: z.coerce.number().int().min(0).max(10_000_000).default(20_000),
     // Encoded API answers (and their gzip/br forms) kept until a commit touches what they read (0: none).
@@ -334,6 +336,7 @@ const alertsOf = (e: z.output<typeof EnvSchema>) => ({
 /** The memory bounds a small edge node trims (see the README's configuration table). */
 const memoryOf = (e: z.output<typeof EnvSchema>) => ({
   sqliteCacheKb: e.SQLITE_CACHE_KB,
+  catchUpCacheKb: e.PROJECTION_CATCHUP_CACHE_KB,
   readCachePages: e.READ_CACHE_PAGES,
   aggregateCacheBuckets: e.AGGREGATE_CACHE_BUCKETS,
   responseCacheBytes: Math.round(e.RESPONSE_CACHE_MB * 1024 * 1024),

@@ -166,7 +166,10 @@ async function startProjection(
   config: Config,
   observe: (batch: ConsumedBatch) => void
 ) {
-  const projector = createProjector(db, PROJECTION_CONSUMER)
+  const projector = createProjector(db, PROJECTION_CONSUMER, Date.now, {
+    catchUpCacheKb: config.memory.catchUpCacheKb,
+    journalRetentionMs: config.stream.retentionMs,
+  })
   const topics = [...EVENT_TOPICS, ...DLQ_TOPICS]
   const consumer = await bus.subscribe({
     // Each node keeps its own full projection, so each node is its own consumer group on Kafka.

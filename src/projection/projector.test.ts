@@ -97,4 +97,57 @@ describe('projector', () => {
         .data.map((e) => e.value_mw)
     ).toEqual([102, 101])
   })
+
+  test('events logged before the journal window are projected without journal rows', async () => {
+    const db = openProjectionDb(':memory:')
+    const now = Date.parse('2026-04-10T00:00:00Z')
+    const day = 24 * 3600 * 1000
+    const projector = createProjector(db, 'c', () => now, { journalRetentionMs: 7 * day })
+    const events = [1, 2, 3].map((i) => priceEvent('NSW1', `2026-04-01T00:0${i}:00Z`, i))
+    const loggedAt = [now - 9 * day, now - 8 * day, now - day]
+    await projector.project({
+      topic: 'market.prices',
+      partition: 0,
+      records: events.map((event, i) => ({
+        offset: 10n + BigInt(i),
+        kind: 'event' as const,
+        event,
+        loggedAt: loggedAt[i],
+      })),
+    })
+
+    const queries = createReadPort(db)
+    expect(queries.prices.list({ limit: 10 }).data).toHaveLength(3)
+    // A client resuming below offset 12 is told it lost events, rather than silently skipping them.
+    expect(queries.journal.floor('market.prices', 0)).toBe(12)
+    expect(queries.journal.read('market.prices', 0, 0, 100, 10).map((e) => e.offset)).toEqual([12])
+  })
+
+  test('a big batch widens the page cache, a small one restores the configured size', async () => {
+    const db = openProjectionDb(':memory:', { cacheKb: 512 })
+    const projector = createProjector(db, 'c', Date.now, { catchUpCacheKb: 4096 })
+    const cacheSize = () =>
+      (db.sqlite.query('PRAGMA cache_size').get() as { cache_size: number }).cache_size
+    const events = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) =>
+        dispatchEvent(
+          'NSW1',
+          'wind',
+          new Date(Date.parse('2026-04-01T00:05:00Z') + (from + i) * 300_000).toISOString(),
+          i
+        )
+      )
+
+    await projector.project(batchOf('market.dispatch', 0, 0n, events(1000, 0) as never))
+    expect(cacheSize()).toBe(-4096)
+    await projector.project(batchOf('market.dispatch', 0, 1000n, events(3, 1000) as never))
+    expect(cacheSize()).toBe(-512)
+    // A big batch followed by none (the end of a rebuild): restored once the batches stop.
+    await projector.project(batchOf('market.dispatch', 0, 1003n, events(1000, 1003) as never))
+    expect(cacheSize()).toBe(-4096)
+    const until = Date.now() + 10_000
+    while (cacheSize() !== -512 && Date.now() < until) await Bun.sleep(50)
+    expect(cacheSize()).toBe(-512)
+    expect(createReadPort(db).dispatch.list({ limit: 3000 }).data).toHaveLength(2003)
+  })
 })

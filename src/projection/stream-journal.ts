@@ -58,17 +58,27 @@ export function createJournalWriter(db: ProjectionDb) {
     `INSERT OR IGNORE INTO stream_journal (topic, partition, offset, event_type, region_id, data, projected_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`
   )
-  return (topic: string, partition: number, offset: bigint, event: GridEvent, at: number) => {
-    const region = 'region_id' in event ? event.region_id : null
-    insert.run(
-      topic,
-      partition,
-      Number(offset),
-      event.event_type,
-      region,
-      JSON.stringify(event),
-      at
-    )
+  const raise = db.sqlite.prepare(
+    `INSERT INTO stream_journal_floor (topic, partition, floor) VALUES (?, ?, ?)
+     ON CONFLICT (topic, partition) DO UPDATE SET floor = MAX(floor, excluded.floor)`
+  )
+  return {
+    write(topic: string, partition: number, offset: bigint, event: GridEvent, at: number) {
+      const region = 'region_id' in event ? event.region_id : null
+      insert.run(
+        topic,
+        partition,
+        Number(offset),
+        event.event_type,
+        region,
+        JSON.stringify(event),
+        at
+      )
+    },
+    /** Events below `floor` were projected without a journal row: a resume below it lost them. */
+    raiseFloor(topic: string, partition: number, floor: bigint) {
+      raise.run(topic, partition, Number(floor))
+    },
   }
 }
 
