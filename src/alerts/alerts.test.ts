@@ -139,14 +139,19 @@ describe('alerts.sqlite', () => {
     const store = openAlertStore(':memory:')
     const day = 24 * 3600 * 1000
     const id = '0b5f0f5e-2a7c-4b1e-9c55-3d2a1f0e9b12'
-    store.insertRule({
+    store.applyRule({
       id,
+      revision: 1,
       consumer: 'ops',
       name: 'n',
       condition: { kind: 'negative_price' },
-      url: 'http://127.0.0.1/x',
-      secret: 's',
-      now: 0,
+      webhook_url: 'http://127.0.0.1/x',
+      webhook_secret: 's',
+      enabled: true,
+      disabled_reason: null,
+      consecutive_failures: 0,
+      created_at: 0,
+      updated_at: 0,
     })
     const r = rule({ kind: 'negative_price' })
     const alert = (interval: string) => ({

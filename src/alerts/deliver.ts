@@ -1,7 +1,7 @@
 import type { Logger } from '@/observability'
 import type { Allowlist } from './allowlist'
 import { ATTEMPT_HEADER, DELIVERY_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing'
-import type { AlertStore, AttemptRecord, DueDelivery } from './store'
+import type { AlertStore, AttemptMessage, AttemptRecord, DueDelivery } from './store'
 
 export interface DeliveryOptions {
   readonly store: AlertStore
@@ -15,6 +15,12 @@ export interface DeliveryOptions {
   readonly retryMaxMs: number
   /** Failed attempts in a row that disable a rule (ALERT_DISABLE_AFTER_FAILURES). */
   readonly disableAfter: number
+  /** Only the leader sends (in Kafka mode; always true on one node). */
+  readonly isLeader: () => boolean
+  /** Disables an enabled rule (a rule change like any other); false when it already was. */
+  readonly disable: (ruleId: string, reason: string) => Promise<boolean>
+  /** An attempt was recorded here: the service shares it with the other nodes. */
+  readonly onRecorded?: (attempt: AttemptMessage) => void
   readonly onAttempt?: (outcome: AttemptRecord['outcome'], seconds: number) => void
   readonly onDisabled?: (ruleId: string) => void
   readonly random?: () => number
@@ -95,25 +101,29 @@ async function deliver(d: DueDelivery, o: DeliveryOptions): Promise<void> {
     const failures = o.store.ruleFailed(d.rule.id)
     if (failures >= o.disableAfter) {
       const reason = `disabled after ${failures} consecutive failed webhook attempts (last: ${result.error})`
-      if (o.store.disableRule(d.rule.id, reason, at)) {
+      if (await o.disable(d.rule.id, reason)) {
         o.log.warn({ 'alert.rule': d.rule.id, failures }, 'alert rule disabled')
         o.onDisabled?.(d.rule.id)
       }
     } else nextAttemptAt = at + retryDelayMs(attempt, o.retryInitialMs, o.retryMaxMs, o.random)
   }
-  o.store.recordAttempt({
+  const record = {
     deliveryId: d.deliveryId,
     ruleId: d.rule.id,
     attempt,
     at,
     ...result,
     nextAttemptAt,
-  })
+  }
+  if (o.store.recordAttempt(record)) o.onRecorded?.({ ...record, body: d.body, firedAt: d.firedAt })
 }
 
 /**
  * The webhook sender: a loop over the firings whose attempt is due (alerts.sqlite, so a restart
  * resumes where the last process stopped), woken when something fires. Stops between passes.
+ * Sends only while this node is the leader; a follower's firings are settled by the leader's
+ * attempts read from the deliveries topic, so a new leader picks up exactly the pending ones,
+ * under the same delivery ids.
  */
 export function startDeliveryWorker(o: DeliveryOptions) {
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -122,8 +132,9 @@ export function startDeliveryWorker(o: DeliveryOptions) {
   let again = false
   const pass = async () => {
     for (;;) {
+      if (stopped || !o.isLeader()) return
       const due = o.store.due(o.now(), PARALLEL)
-      if (due.length === 0 || stopped) return
+      if (due.length === 0) return
       await Promise.all(due.map((d) => deliver(d, o)))
     }
   }

@@ -13,7 +13,30 @@ import { type Allowlist, createAllowlist } from './allowlist'
 import { startDeliveryWorker } from './deliver'
 import { evaluatePrice, evaluateStale } from './evaluate'
 import { newWebhookSecret } from './signing'
-import { openAlertStore, type StoredRule } from './store'
+import {
+  type AlertStore,
+  type AttemptMessage,
+  openAlertStore,
+  type RuleRecord,
+  type StoredRule,
+} from './store'
+
+/** A control topic as the alerts see it (the node binds it to the bus); records are JSON. */
+export interface ControlChannel {
+  append(records: readonly { key: string; value: string }[]): Promise<void>
+  follow(onRecords: (records: readonly { key: string; value: string }[]) => void): {
+    stop(): Promise<void>
+  }
+}
+
+/**
+ * Kafka mode: where rule changes (compacted, keyed by rule id) and webhook attempts (7 days,
+ * keyed by delivery id) are shared, so every node holds every rule and the leader's delivery log.
+ */
+export interface AlertSharing {
+  readonly rules: ControlChannel
+  readonly deliveries: ControlChannel
+}
 
 export interface AlertServiceOptions {
   /** alerts.sqlite (DATA_DIR), or `:memory:`. */
@@ -35,6 +58,10 @@ export interface AlertServiceOptions {
   readonly onAttempt?: (outcome: AlertDelivery['outcome'], seconds: number) => void
   readonly onDisabled?: () => void
   readonly resolve?: (host: string) => Promise<readonly string[]>
+  /** Kafka mode only; absent, this node is the only one and writes alerts.sqlite alone. */
+  readonly sharing?: AlertSharing
+  /** Whether this node sends webhooks now (the bus's leader; always, on one node). */
+  readonly isLeader?: () => boolean
 }
 
 /**
@@ -65,7 +92,7 @@ export interface AlertsPort {
   /** Undefined when it does not exist or belongs to another consumer (both answer 404). */
   get(consumer: string, id: string): AlertRule | undefined
   update(consumer: string, id: string, patch: AlertRulePatch): Promise<AlertRule | undefined>
-  remove(consumer: string, id: string): boolean
+  remove(consumer: string, id: string): Promise<boolean>
   deliveries(consumer: string, id: string, limit: number): AlertDelivery[] | undefined
 }
 
@@ -73,22 +100,64 @@ const publicRule = ({
   consumer: _c,
   secret: _s,
   createdAtMs: _t,
+  revision: _r,
   ...rule
 }: StoredRule): AlertRule => rule
+
+/** The record of a rule's next state: its current one with `changes`, one revision on. */
+const nextRecord = (
+  rule: StoredRule,
+  at: number,
+  changes: Partial<Extract<RuleRecord, { deleted?: false }>>
+): RuleRecord => ({
+  id: rule.id,
+  consumer: rule.consumer,
+  name: rule.name,
+  condition: rule.condition,
+  webhook_url: rule.webhook_url,
+  webhook_secret: rule.secret,
+  enabled: rule.enabled,
+  disabled_reason: rule.disabled_reason,
+  consecutive_failures: rule.consecutive_failures,
+  created_at: rule.createdAtMs,
+  ...changes,
+  updated_at: at,
+  revision: rule.revision + 1,
+})
 
 /**
  * Alert rules, their evaluation and their delivery. Rules and firings live in alerts.sqlite (they
  * survive restarts and projection rebuilds). Price rules are evaluated over each batch the
  * projection commits (`evaluate`), stale-source rules on a timer; a firing is stored under its
  * stable delivery id first, so evaluating the same data again never fires twice.
+ *
+ * Several nodes (Kafka mode, `sharing`): every rule change goes on the compacted rules topic and
+ * every node applies that topic to its alerts.sqlite, so any node answers for any rule and the
+ * rules outlive the node they were made on. Every node evaluates (its consumers' live streams get
+ * `event: alert` wherever they are connected, and it holds the firings a new leader must send),
+ * but only the leader sends webhooks; its attempts go on the deliveries topic, which settles the
+ * same firings everywhere and gives every node the delivery log.
  */
 export function createAlertService(o: AlertServiceOptions) {
   const now = o.now ?? Date.now
   const store = openAlertStore(o.path)
   const allowlist: Allowlist = createAllowlist(o.allowlist, o.resolve)
   const listeners = new Set<(fired: FiredAlert) => void>()
-  const worker = startDeliveryWorker({ ...o, store, allowlist, now })
   let rules: StoredRule[] | undefined // enabled rules, re-read after every change
+  const changed = () => {
+    rules = undefined
+  }
+  const { writeRule, disable } = createRuleWriter(store, o, now, changed)
+  const worker = startDeliveryWorker({
+    ...o,
+    store,
+    allowlist,
+    now,
+    isLeader: o.isLeader ?? (() => true),
+    disable,
+    onRecorded: (attempt) => shareAttempt(o, attempt),
+  })
+  const followers = followShared(store, o, changed)
 
   const fire = (rule: StoredRule, alert: Alert) => {
     if (!store.insertFiring(alert, rule.webhook_url !== null, now())) return
@@ -115,10 +184,7 @@ export function createAlertService(o: AlertServiceOptions) {
       o.log.error({ err: error }, 'stale-source alert check failed')
     }
   }, o.staleCheckMs ?? 30_000)
-  const changed = () => {
-    rules = undefined
-  }
-  const port = createPort(store, allowlist, now, changed, checkStale)
+  const port = createPort({ store, allowlist, now, writeRule, checkStale })
 
   return {
     ...port,
@@ -142,6 +208,7 @@ export function createAlertService(o: AlertServiceOptions) {
     pendingDeliveries: () => store.pendingCount(),
     async close() {
       clearInterval(staleTimer)
+      await Promise.allSettled(followers.map((f) => f.stop()))
       await worker.stop()
       store.close()
     },
@@ -149,13 +216,92 @@ export function createAlertService(o: AlertServiceOptions) {
 }
 export type AlertService = ReturnType<typeof createAlertService>
 
-function createPort(
-  store: ReturnType<typeof openAlertStore>,
-  allowlist: Allowlist,
+/**
+ * Makes one rule change: on the rules topic first (the outbox: durable at once, so a change
+ * accepted here reaches every node even if this process dies next), then in this node's
+ * alerts.sqlite, so the node that accepted a write reads it back at once. Another node sees it
+ * once it has read the record (normally well under a second; while Kafka is unreachable, not
+ * until it is back). One node (no sharing): alerts.sqlite only.
+ */
+function createRuleWriter(
+  store: AlertStore,
+  o: AlertServiceOptions,
   now: () => number,
-  changed: () => void,
-  checkStale: () => void
-): AlertsPort {
+  changed: () => void
+) {
+  const writeRule = async (record: RuleRecord) => {
+    await o.sharing?.rules.append([{ key: record.id, value: JSON.stringify(record) }])
+    if (store.applyRule(record)) changed()
+  }
+  return {
+    writeRule,
+    /** The leader's auto-disable: a rule change like any other, so every node disables it. */
+    async disable(id: string, reason: string) {
+      const rule = store.rule(id)
+      if (!rule?.enabled) return false
+      await writeRule(nextRecord(rule, now(), { enabled: false, disabled_reason: reason }))
+      return true
+    },
+  }
+}
+
+/** The leader's attempt, for the other nodes; a full outbox loses only their copy of the log. */
+function shareAttempt(o: AlertServiceOptions, attempt: AttemptMessage) {
+  o.sharing?.deliveries
+    .append([{ key: attempt.deliveryId, value: JSON.stringify(attempt) }])
+    .catch((error) => o.log.warn({ err: error }, 'could not share a webhook attempt'))
+}
+
+/** Applies what the other nodes (and this one, read back: a no-op) wrote to the alert topics. */
+function followShared(store: AlertStore, o: AlertServiceOptions, changed: () => void) {
+  if (!o.sharing) return []
+  const each =
+    <T>(what: string, valid: (v: T) => boolean, apply: (v: T) => void) =>
+    (records: readonly { key: string; value: string }[]) => {
+      for (const { key, value } of records) {
+        try {
+          const parsed = JSON.parse(value) as T
+          if (!valid(parsed)) throw new Error('not a record of this topic')
+          apply(parsed)
+        } catch (error) {
+          // Never stops the topic: one unreadable record must not keep every later change out.
+          o.log.warn({ err: error, key }, `unreadable ${what} record skipped`)
+        }
+      }
+    }
+  return [
+    o.sharing.rules.follow(
+      each<RuleRecord>(
+        'alert rule',
+        (r) => typeof r?.id === 'string' && typeof r.revision === 'number',
+        (r) => {
+          if (store.applyRule(r)) changed()
+        }
+      )
+    ),
+    o.sharing.deliveries.follow(
+      each<AttemptMessage>(
+        'alert delivery',
+        (m) => typeof m?.deliveryId === 'string' && typeof m.attempt === 'number',
+        (m) => {
+          if (!store.applyAttempt(m)) return
+          if (m.outcome === 'delivered') store.ruleSucceeded(m.ruleId)
+          else store.ruleFailed(m.ruleId)
+        }
+      )
+    ),
+  ]
+}
+
+interface PortDeps {
+  readonly store: AlertStore
+  readonly allowlist: Allowlist
+  readonly now: () => number
+  readonly writeRule: (record: RuleRecord) => Promise<void>
+  readonly checkStale: () => void
+}
+
+function createPort({ store, allowlist, now, writeRule, checkStale }: PortDeps): AlertsPort {
   const own = (consumer: string, id: string) => {
     const rule = store.rule(id)
     return rule && rule.consumer === consumer ? rule : undefined
@@ -175,10 +321,21 @@ function createPort(
       const id = randomUUID()
       // Always made, and shown now: a webhook added later by PATCH signs with it too.
       const secret = newWebhookSecret()
-      const name = input.name ?? input.condition.kind
-      const url = input.webhook_url ?? null
-      store.insertRule({ id, consumer, name, condition: input.condition, url, secret, now: now() })
-      changed()
+      const at = now()
+      await writeRule({
+        id,
+        revision: 1,
+        consumer,
+        name: input.name ?? input.condition.kind,
+        condition: input.condition,
+        webhook_url: input.webhook_url ?? null,
+        webhook_secret: secret,
+        enabled: true,
+        disabled_reason: null,
+        consecutive_failures: 0,
+        created_at: at,
+        updated_at: at,
+      })
       // A stale source fires at once instead of at the next timer tick.
       checkStale()
       return { rule: publicRule(store.rule(id)!), webhook_secret: secret }
@@ -192,26 +349,26 @@ function createPort(
       const rule = own(consumer, id)
       if (!rule) return undefined
       await allowed(patch.webhook_url)
-      const url = patch.webhook_url === undefined ? rule.webhook_url : patch.webhook_url
       const enabled = patch.enabled ?? rule.enabled
-      // Re-enabling starts the failure count again; a first webhook gets its secret here.
-      const reenabled = enabled && !rule.enabled
-      store.updateRule(id, {
-        name: patch.name ?? rule.name,
-        url,
-        secret: rule.secret,
-        enabled,
-        reason: enabled ? null : (rule.disabled_reason ?? 'disabled by its consumer'),
-        failures: reenabled ? 0 : rule.consecutive_failures,
-        now: now(),
-      })
-      changed()
-      return publicRule(store.rule(id)!)
+      await writeRule(
+        nextRecord(rule, now(), {
+          name: patch.name ?? rule.name,
+          webhook_url: patch.webhook_url === undefined ? rule.webhook_url : patch.webhook_url,
+          enabled,
+          disabled_reason: enabled ? null : (rule.disabled_reason ?? 'disabled by its consumer'),
+          // Re-enabling starts the failure count again.
+          consecutive_failures: enabled && !rule.enabled ? 0 : rule.consecutive_failures,
+        })
+      )
+      // Undefined only if a change from another node deleted it in between.
+      const after = store.rule(id)
+      return after && publicRule(after)
     },
-    remove(consumer, id) {
-      if (!own(consumer, id)) return false
-      changed()
-      return store.deleteRule(id)
+    async remove(consumer, id) {
+      const rule = own(consumer, id)
+      if (!rule) return false
+      await writeRule({ id, deleted: true, revision: rule.revision + 1 })
+      return true
     },
     deliveries(consumer, id, limit) {
       return own(consumer, id) ? store.deliveries(id, limit) : undefined

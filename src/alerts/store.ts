@@ -49,6 +49,18 @@ const MIGRATIONS: readonly string[] = [
     next_attempt_at INTEGER
   );
   CREATE INDEX alert_attempts_by_rule ON alert_attempts (rule_id, id);`,
+  // Shared rules (Kafka mode): a rule's revision orders its changes, and an attempt read back from
+  // the deliveries topic must not be logged twice.
+  `ALTER TABLE alert_rules ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  DELETE FROM alert_attempts WHERE id NOT IN
+    (SELECT MIN(id) FROM alert_attempts GROUP BY delivery_id, attempt);
+  CREATE UNIQUE INDEX alert_attempts_once ON alert_attempts (delivery_id, attempt);
+  -- The revision a rule was deleted at: this node's own older records of it, read back after the
+  -- delete, must not bring it back.
+  CREATE TABLE alert_rules_deleted (
+    id TEXT PRIMARY KEY NOT NULL,
+    revision INTEGER NOT NULL
+  );`,
 ]
 
 interface RuleRow {
@@ -63,13 +75,39 @@ interface RuleRow {
   consecutive_failures: number
   created_at: number
   updated_at: number
+  revision: number
 }
+
+/**
+ * One rule change as it travels on the alert rules topic: the rule's whole new state (a compacted
+ * topic keeps only the newest record per rule, so a record must stand alone), or its deletion.
+ * `revision` is the one the writing node had plus one; see {@link AlertStore.applyRule}.
+ */
+export type RuleRecord =
+  | {
+      readonly id: string
+      readonly revision: number
+      readonly deleted?: false
+      readonly consumer: string
+      readonly name: string
+      readonly condition: AlertCondition
+      readonly webhook_url: string | null
+      readonly webhook_secret: string | null
+      readonly enabled: boolean
+      readonly disabled_reason: string | null
+      readonly consecutive_failures: number
+      /** Epoch ms. */
+      readonly created_at: number
+      readonly updated_at: number
+    }
+  | { readonly id: string; readonly revision: number; readonly deleted: true }
 
 /** A rule as the evaluator and the sender see it (with its owner and secret). */
 export interface StoredRule extends AlertRule {
   readonly consumer: string
   readonly secret: string | null
   readonly createdAtMs: number
+  readonly revision: number
 }
 
 /** A firing whose webhook attempt is due. */
@@ -78,6 +116,7 @@ export interface DueDelivery {
   readonly rule: StoredRule
   readonly body: string
   readonly attempts: number
+  readonly firedAt: number
 }
 
 export interface AttemptRecord {
@@ -93,6 +132,12 @@ export interface AttemptRecord {
   readonly nextAttemptAt: number | null
 }
 
+/** An attempt as it travels on the alert deliveries topic: with its alert, see applyAttempt. */
+export interface AttemptMessage extends AttemptRecord {
+  readonly body: string
+  readonly firedAt: number
+}
+
 const toRule = (r: RuleRow): StoredRule => ({
   id: r.id,
   name: r.name,
@@ -106,6 +151,7 @@ const toRule = (r: RuleRow): StoredRule => ({
   consumer: r.consumer,
   secret: r.webhook_secret,
   createdAtMs: r.created_at,
+  revision: r.revision,
 })
 
 function migrate(sqlite: Database) {
@@ -140,23 +186,35 @@ export function openAlertStore(path: string) {
   }
 }
 
+// The failure count is the leader's: a change that keeps `enabled` as it is (a rename on
+// another node, this node's own change read back) keeps the local count; enabling or disabling
+// brings the writer's (0 on re-enabling, the count that disabled it).
+const UPSERT_RULE = `INSERT INTO alert_rules (id, consumer, name, condition, webhook_url,
+     webhook_secret, enabled, disabled_reason, consecutive_failures, created_at, updated_at,
+     revision)
+   VALUES ($id, $consumer, $name, $condition, $url, $secret, $enabled, $reason, $failures,
+     $created, $updated, $revision)
+   ON CONFLICT (id) DO UPDATE SET name = excluded.name, condition = excluded.condition,
+     webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
+     consecutive_failures = CASE WHEN alert_rules.enabled = excluded.enabled
+       THEN alert_rules.consecutive_failures ELSE excluded.consecutive_failures END,
+     enabled = excluded.enabled, disabled_reason = excluded.disabled_reason,
+     updated_at = excluded.updated_at, revision = excluded.revision`
+
 function ruleStatements(sqlite: Database) {
   const byId = sqlite.query<RuleRow, [string]>('SELECT * FROM alert_rules WHERE id = ?')
   const byConsumer = sqlite.query<RuleRow, [string]>(
     'SELECT * FROM alert_rules WHERE consumer = ? ORDER BY created_at, id'
   )
   const enabled = sqlite.query<RuleRow, []>('SELECT * FROM alert_rules WHERE enabled = 1')
-  const insert = sqlite.query(
-    `INSERT INTO alert_rules (id, consumer, name, condition, webhook_url, webhook_secret, enabled,
-       disabled_reason, consecutive_failures, created_at, updated_at)
-     VALUES ($id, $consumer, $name, $condition, $url, $secret, 1, NULL, 0, $now, $now)`
-  )
-  const update = sqlite.query(
-    `UPDATE alert_rules SET name = $name, webhook_url = $url, webhook_secret = $secret,
-       enabled = $enabled, disabled_reason = $reason, consecutive_failures = $failures,
-       updated_at = $now WHERE id = $id`
-  )
+  const upsert = sqlite.query(UPSERT_RULE)
   const remove = sqlite.query('DELETE FROM alert_rules WHERE id = ?')
+  const deletedAt = sqlite.query<{ revision: number }, [string]>(
+    'SELECT revision FROM alert_rules_deleted WHERE id = ?'
+  )
+  const markDeleted = sqlite.query(
+    'INSERT INTO alert_rules_deleted (id, revision) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET revision = MAX(revision, ?2)'
+  )
   // A webhook removed: its undelivered alerts have nowhere to go any more.
   const settle = sqlite.query(
     "UPDATE alert_firings SET state = 'done', next_attempt_at = NULL WHERE rule_id = ? AND state = 'pending'"
@@ -168,49 +226,48 @@ function ruleStatements(sqlite: Database) {
   const succeeded = sqlite.query(
     'UPDATE alert_rules SET consecutive_failures = 0 WHERE id = ? AND consecutive_failures != 0'
   )
-  const disable = sqlite.query(
-    'UPDATE alert_rules SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ? AND enabled = 1'
-  )
   return {
-    insertRule(rule: {
-      id: string
-      consumer: string
-      name: string
-      condition: AlertCondition
-      url: string | null
-      secret: string | null
-      now: number
-    }) {
-      insert.run({ ...rule, condition: JSON.stringify(rule.condition) })
-    },
     rule: (id: string) => {
       const row = byId.get(id)
       return row ? toRule(row) : undefined
     },
     rulesOf: (consumer: string) => byConsumer.all(consumer).map(toRule),
     enabledRules: () => enabled.all().map(toRule),
-    updateRule(
-      id: string,
-      next: {
-        name: string
-        url: string | null
-        secret: string | null
-        enabled: boolean
-        reason: string | null
-        failures: number
-        now: number
+    /**
+     * Applies one rule change, made here or read from the rules topic; false when it changed
+     * nothing. Every node applies the topic in its one order, so all end in the same state; the
+     * revision only keeps a node from going back to an older state of its own (its create read
+     * back after its own patch), never decides between two nodes' changes: of two changes made
+     * from the same revision, the later on the topic wins everywhere (a fresh node, which sees
+     * only what compaction kept, agrees).
+     */
+    applyRule: sqlite.transaction((r: RuleRecord): boolean => {
+      const known = byId.get(r.id)?.revision ?? deletedAt.get(r.id)?.revision ?? 0
+      if (known > r.revision) return false
+      if (r.deleted) {
+        markDeleted.run(r.id, r.revision)
+        return remove.run(r.id).changes > 0
       }
-    ) {
-      update.run({ id, ...next, enabled: next.enabled ? 1 : 0 })
-      if (next.url === null) settle.run(id)
-    },
-    deleteRule: (id: string) => remove.run(id).changes > 0,
+      upsert.run({
+        id: r.id,
+        consumer: r.consumer,
+        name: r.name,
+        condition: JSON.stringify(r.condition),
+        url: r.webhook_url,
+        secret: r.webhook_secret,
+        enabled: r.enabled ? 1 : 0,
+        reason: r.disabled_reason,
+        failures: r.consecutive_failures,
+        created: r.created_at,
+        updated: r.updated_at,
+        revision: r.revision,
+      })
+      if (r.webhook_url === null) settle.run(r.id)
+      return true
+    }),
     /** One more failed attempt in a row; the new count (0 when the rule is gone). */
     ruleFailed: (id: string) => failed.get(id)?.consecutive_failures ?? 0,
     ruleSucceeded: (id: string) => void succeeded.run(id),
-    /** Disables an enabled rule; false when it already was (or is gone). */
-    disableRule: (id: string, reason: string, now: number) =>
-      disable.run(reason, now, id).changes > 0,
   }
 }
 
@@ -220,27 +277,14 @@ function firingStatements(sqlite: Database) {
      VALUES ($id, $rule, $body, $at, $state, $next) ON CONFLICT (delivery_id) DO NOTHING`
   )
   const due = sqlite.query<
-    RuleRow & { delivery_id: string; body: string; attempts: number },
+    RuleRow & { delivery_id: string; body: string; attempts: number; fired_at: number },
     [number, number]
   >(
-    `SELECT r.*, f.delivery_id, f.body, f.attempts FROM alert_firings f
+    `SELECT r.*, f.delivery_id, f.body, f.attempts, f.fired_at FROM alert_firings f
      JOIN alert_rules r ON r.id = f.rule_id
      WHERE f.state = 'pending' AND f.next_attempt_at <= ? AND r.enabled = 1
        AND r.webhook_url IS NOT NULL
      ORDER BY f.next_attempt_at LIMIT ?`
-  )
-  const attempt = sqlite.query(
-    `INSERT INTO alert_attempts (delivery_id, rule_id, attempt, attempted_at, outcome, status_code,
-       error, latency_ms, next_attempt_at)
-     VALUES ($deliveryId, $ruleId, $attempt, $at, $outcome, $statusCode, $error, $latencyMs,
-       $nextAttemptAt)`
-  )
-  const advance = sqlite.query(
-    // Not delivered and no retry planned (the rule was just disabled): due again at once if the
-    // rule is re-enabled.
-    `UPDATE alert_firings SET attempts = $attempt,
-       next_attempt_at = CASE WHEN $delivered THEN NULL ELSE COALESCE($next, $at) END,
-       state = CASE WHEN $delivered THEN 'done' ELSE 'pending' END WHERE delivery_id = $id`
   )
   const pruneAttempts = sqlite.query('DELETE FROM alert_attempts WHERE attempted_at < ?')
   const pruneFirings = sqlite.query(
@@ -268,20 +312,11 @@ function firingStatements(sqlite: Database) {
         deliveryId: row.delivery_id,
         body: row.body,
         attempts: row.attempts,
+        firedAt: row.fired_at,
         rule: toRule(row),
       }))
     },
-    /** One attempt: its log row and the firing's next state, in one transaction. */
-    recordAttempt: sqlite.transaction((a: AttemptRecord) => {
-      attempt.run({ ...a })
-      advance.run({
-        id: a.deliveryId,
-        attempt: a.attempt,
-        at: a.at,
-        next: a.nextAttemptAt,
-        delivered: a.outcome === 'delivered' ? 1 : 0,
-      })
-    }),
+    ...attemptStatements(sqlite, insert),
     pendingCount: () => pending.get()!.n,
     /**
      * Forgets settled firings and attempts older than `before` (epoch ms): a rule that fires every
@@ -291,6 +326,63 @@ function firingStatements(sqlite: Database) {
       const attempts = pruneAttempts.run(before).changes
       return pruneFirings.run(before).changes + attempts
     },
+  }
+}
+
+/** Webhook attempts: recorded once per delivery and attempt, here or read from the deliveries topic. */
+function attemptStatements(sqlite: Database, insertFiring: ReturnType<Database['query']>) {
+  const attempt = sqlite.query(
+    `INSERT INTO alert_attempts (delivery_id, rule_id, attempt, attempted_at, outcome, status_code,
+       error, latency_ms, next_attempt_at)
+     VALUES ($deliveryId, $ruleId, $attempt, $at, $outcome, $statusCode, $error, $latencyMs,
+       $nextAttemptAt) ON CONFLICT (delivery_id, attempt) DO NOTHING`
+  )
+  const ruleExists = sqlite.query<{ id: string }, [string]>(
+    'SELECT id FROM alert_rules WHERE id = ?'
+  )
+  const advance = sqlite.query(
+    // Not delivered and no retry planned (the rule was just disabled): due again at once if the
+    // rule is re-enabled.
+    `UPDATE alert_firings SET attempts = $attempt,
+       next_attempt_at = CASE WHEN $delivered THEN NULL ELSE COALESCE($next, $at) END,
+       state = CASE WHEN $delivered THEN 'done' ELSE 'pending' END WHERE delivery_id = $id`
+  )
+  /**
+   * One attempt: its log row and the firing's next state, in one transaction; false (and nothing
+   * changed) when this attempt of this delivery was recorded before.
+   */
+  const recordAttempt = sqlite.transaction((a: AttemptRecord): boolean => {
+    const { body: _b, firedAt: _f, ...row } = a as Partial<AttemptMessage> & AttemptRecord
+    if (attempt.run(row).changes === 0) return false
+    advance.run({
+      id: a.deliveryId,
+      attempt: a.attempt,
+      at: a.at,
+      next: a.nextAttemptAt,
+      delivered: a.outcome === 'delivered' ? 1 : 0,
+    })
+    return true
+  })
+  return {
+    recordAttempt,
+    /**
+     * An attempt the leader made, read from the deliveries topic: logged here too, and its firing
+     * (recorded from the message's alert if this node's own evaluation has not got there yet)
+     * advanced, so this node resumes exactly the pending retries when it becomes the leader.
+     * False when its rule is gone here or the attempt was recorded before.
+     */
+    applyAttempt: sqlite.transaction((m: AttemptMessage): boolean => {
+      if (!ruleExists.get(m.ruleId)) return false
+      insertFiring.run({
+        id: m.deliveryId,
+        rule: m.ruleId,
+        body: m.body,
+        at: m.firedAt,
+        state: 'pending',
+        next: m.at,
+      })
+      return recordAttempt(m)
+    }),
   }
 }
 

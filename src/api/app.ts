@@ -72,7 +72,7 @@ const NO_ALERTS: AlertsPort = {
   list: () => [],
   get: () => undefined,
   update: async () => undefined,
-  remove: () => false,
+  remove: async () => false,
   deliveries: () => undefined,
 }
 

@@ -61,6 +61,26 @@ export interface BusHealth {
   readonly outboxMaxEvents?: number
 }
 
+/** A record of a control topic (alert rules, alert deliveries): its key and its JSON value. */
+export interface ControlRecord {
+  readonly key: string
+  readonly value: string
+}
+
+/**
+ * Kafka mode: topics that carry state every node must hold (not events for the projection).
+ * `append` goes through the outbox like events (durable at once, relayed in order, Kafka may be
+ * down); `follow` reads the topic from its beginning, then tails it. The embedded log has no such
+ * thing: one node holds everything already.
+ */
+export interface SharedTopics {
+  append(topic: string, records: readonly ControlRecord[]): Promise<void>
+  follow(
+    topic: string,
+    onRecords: (records: readonly ControlRecord[]) => void
+  ): { stop(): Promise<void> }
+}
+
 /**
  * The event log port. The embedded SQLite log and Kafka both implement it, with the same
  * semantics: topics, partitions by key (Kafka's murmur2), offsets, at-least-once delivery.
@@ -75,6 +95,8 @@ export interface EventBus {
   readSourceCheckpoint(source: string): Promise<string | undefined>
   /** Whether this node should poll the sources now (always true for the embedded log). */
   isLeader(): boolean
+  /** Kafka mode only (see {@link SharedTopics}). */
+  readonly shared?: SharedTopics
   subscribe(subscription: Subscription): Promise<Consumer>
   /** Log-end offset (next offset to be written) of every partition of the given topics. */
   endOffsets(topics: readonly string[]): Promise<Map<string, bigint>>

@@ -10,7 +10,15 @@ import {
   type StreamHub,
   type StreamVisibility,
 } from '@/api'
-import { type ConsumedBatch, createEmbeddedBus, createKafkaBus, type EventBus } from '@/bus'
+import {
+  ALERT_DELIVERIES_TOPIC,
+  ALERT_RULES_TOPIC,
+  type ConsumedBatch,
+  createEmbeddedBus,
+  createKafkaBus,
+  type EventBus,
+  type SharedTopics,
+} from '@/bus'
 import {
   AlertSchema,
   DLQ_TOPICS,
@@ -186,16 +194,18 @@ async function startProjection(
 
 /**
  * The alerts of this node (alerts.sqlite). Every node evaluates the rules in its own alerts.sqlite
- * after each batch its projection commits: a rule lives on the node it was created on, so no two
- * nodes evaluate it, and a firing's delivery id is stable, so evaluating again (a redelivered
- * batch, a restart) neither stores nor sends it twice. Stale-source rules read the projection's
- * newest data per source (as /api/v1/sources), which every node has.
+ * after each batch its projection commits; in Kafka mode the rules and the leader's webhook
+ * attempts are shared through two control topics (see createAlertService), so every node holds
+ * every rule and only the leader sends. A firing's delivery id is stable, so evaluating again (a
+ * redelivered batch, a restart, another node) neither stores nor sends it twice. Stale-source
+ * rules read the projection's newest data per source (as /api/v1/sources), which every node has.
  */
 function openAlerts(
   config: Config,
   overrides: NodeOverrides,
-  deps: { log: Logger; metrics: Metrics; queries: ReadPort }
+  deps: { log: Logger; metrics: Metrics; queries: ReadPort; bus: EventBus }
 ): AlertService {
+  const { shared } = deps.bus
   const { metrics } = deps
   const pending = () => metrics.alertDeliveriesPending.set(alerts.pendingDeliveries())
   // A node whose projection keeps nothing (tests, benchmarks) keeps no alerts either.
@@ -224,6 +234,11 @@ function openAlerts(
       pending()
     },
     onDisabled: () => metrics.alertRulesDisabled.inc(),
+    isLeader: () => deps.bus.isLeader(),
+    sharing: shared && {
+      rules: channel(shared, ALERT_RULES_TOPIC),
+      deliveries: channel(shared, ALERT_DELIVERIES_TOPIC),
+    },
   })
   for (const outcome of ['delivered', 'failed', 'refused'])
     metrics.alertDeliveries.inc({ outcome }, 0)
@@ -233,6 +248,12 @@ function openAlerts(
   return alerts
 }
 
+const channel = (shared: SharedTopics, topic: string) => ({
+  append: (records: readonly { key: string; value: string }[]) => shared.append(topic, records),
+  follow: (onRecords: (records: readonly { key: string; value: string }[]) => void) =>
+    shared.follow(topic, onRecords),
+})
+
 /**
  * What this node sends out as the projection commits: the live stream's hub and the alerts, whose
  * firings go to their owner's streams as `event: alert` (the stream shows a consumer only the
@@ -241,7 +262,7 @@ function openAlerts(
 function startFanOut(
   config: Config,
   overrides: NodeOverrides,
-  deps: { queries: ReadPort; metrics: Metrics; log: Logger },
+  deps: { queries: ReadPort; metrics: Metrics; log: Logger; bus: EventBus },
   closers: Closer[]
 ) {
   const stream = startStreamHub(config, overrides, deps)
@@ -352,7 +373,7 @@ export async function createNode(
 
   const metrics = createMetrics({ version: VERSION })
   const queries = createReadPort(db, { traceRequestsMax: config.trace.maxRequests })
-  const { stream, alerts } = startFanOut(config, overrides, { queries, metrics, log }, closers)
+  const { stream, alerts } = startFanOut(config, overrides, { queries, metrics, log, bus }, closers)
   const { consumer, topics } = await startProjection(db, bus, config, (batch) => {
     // First, in the tick of the commit: the stream's latency counts from here.
     stream.hub.publish(batch, Date.now())

@@ -50,9 +50,9 @@ export const alertsRouter = (deps: { alerts: AlertsPort }) => {
       if (!rule) return problem(c, 404, 'not_found', `no alert rule ${id}`)
       return c.json({ data: rule, correlation_id: c.get('correlationId') }, 200)
     })
-    .openapi(deleteAlertRule, (c) => {
+    .openapi(deleteAlertRule, async (c) => {
       const { id } = c.req.valid('param')
-      if (!deps.alerts.remove(consumerOf(c), id))
+      if (!(await deps.alerts.remove(consumerOf(c), id)))
         return problem(c, 404, 'not_found', `no alert rule ${id}`)
       return c.body(null, 204)
     })

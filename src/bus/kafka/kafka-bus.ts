@@ -2,13 +2,21 @@ import type { Admin, Kafka } from 'kafkajs'
 import type { DeadLetter, GridEvent } from '@/canonical'
 import { DomainError, type LoopRegistry, supervise } from '@/lib'
 import type { Logger } from '@/observability'
-import type { BusHealth, Consumer, EventBus, PublishOptions, Subscription } from '../port'
+import type {
+  BusHealth,
+  Consumer,
+  EventBus,
+  PublishOptions,
+  SharedTopics,
+  Subscription,
+} from '../port'
 import { partitionKey } from '../port'
 import { encodeDeadLetter, encodeEvent, type OutgoingMessage } from '../serde'
 import { type CheckpointView, createCheckpointView, newerCheckpoint } from './checkpoints'
 import { createKafkaClient, type KafkaSecurity } from './client'
 import { createSubscriber, type TopicNames } from './consumer'
 import { fitDeadLetter } from './dead-letter-size'
+import { followTopic } from './follow'
 import { createLeadership, type Leadership } from './leadership'
 import { createOutbox, type Outbox } from './outbox'
 import { createProducerLane, type ProducerLane } from './producer'
@@ -372,6 +380,7 @@ function kafkaBusPort(parts: BusParts): KafkaBus {
 
   return {
     kind: 'kafka',
+    shared: sharedTopics(parts, consumers, admit, (m) => enqueue(m)),
     started: startup.started,
     async publish(events: readonly GridEvent[], opts?: PublishOptions) {
       admit(events.length)
@@ -418,6 +427,57 @@ function kafkaBusPort(parts: BusParts): KafkaBus {
       if (closed) return
       closed = true
       await closeParts(parts, consumers)
+    },
+  }
+}
+
+/**
+ * The control topics through this bus: appends share the outbox (and its cap) with the events, so
+ * they are durable at once and reach Kafka in the order they were made; followers stop with the
+ * consumers, before the relay's last flush.
+ */
+function sharedTopics(
+  parts: BusParts,
+  consumers: Set<Consumer>,
+  admit: (adding: number) => void,
+  enqueue: (messages: OutgoingMessage[]) => Promise<void>
+): SharedTopics {
+  const known = (topic: string) => {
+    if (!parts.partitionCount.has(topic)) throw new Error(`unknown topic ${topic}`)
+  }
+  return {
+    async append(topic, records) {
+      known(topic)
+      admit(records.length)
+      await enqueue(
+        records.map((r) => ({
+          topic,
+          key: r.key,
+          value: r.value,
+          headers: { 'content-type': 'application/json' },
+        }))
+      )
+    },
+    follow(topic, onRecords) {
+      known(topic)
+      const follower = followTopic({
+        kafka: parts.kafka,
+        topic: parts.names.physical(topic),
+        groupPrefix: parts.names.group(`gridpulse.follow.${topic}.${parts.options.nodeId}`),
+        topicsReady: parts.startup.topicsReady,
+        log: parts.log,
+        loops: parts.options.loops,
+        onContact: parts.contact.touch,
+        onRecords,
+      })
+      const tracked: Consumer = {
+        async stop() {
+          consumers.delete(tracked)
+          await follower.stop()
+        },
+      }
+      consumers.add(tracked)
+      return tracked
     },
   }
 }

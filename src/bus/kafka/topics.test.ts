@@ -23,12 +23,16 @@ describe('Kafka topic layout', () => {
       'dlq.sources.files': 1,
       'gridpulse.source-checkpoints': 1,
       'gridpulse.leadership': 1,
+      'gridpulse.alert-rules': 1,
+      'gridpulse.alert-deliveries': 1,
     })
     expect(spec('market.prices').configs).toEqual({
       'cleanup.policy': 'delete',
       'retention.ms': '604800000',
     })
     expect(spec('gridpulse.source-checkpoints').configs).toEqual({ 'cleanup.policy': 'compact' })
+    expect(spec('gridpulse.alert-rules').configs).toEqual({ 'cleanup.policy': 'compact' })
+    expect(spec('gridpulse.alert-deliveries').configs).toEqual(spec('market.prices').configs)
   })
 
   test('a matching topic has no differences; each mismatch is named', () => {

@@ -5,6 +5,18 @@ export const CHECKPOINT_TOPIC = 'gridpulse.source-checkpoints'
 /** Control topic: one partition; the member of {@link LEADER_GROUP} assigned partition 0 is the leader. */
 export const LEADERSHIP_TOPIC = 'gridpulse.leadership'
 export const LEADER_GROUP = 'gridpulse.leader'
+/**
+ * Control topic: every alert rule change (create, patch, enable/disable, delete), keyed by rule
+ * id, value the rule's whole new state (a delete is a `deleted` record: the outbox carries strings,
+ * not tombstones). Compacted: the newest state of every rule survives forever, so a node started
+ * from nothing rebuilds every rule. One partition: one order for all nodes. Holds webhook secrets.
+ */
+export const ALERT_RULES_TOPIC = 'gridpulse.alert-rules'
+/**
+ * Control topic: every webhook attempt the leader made (with its alert), so every node keeps the
+ * delivery log and knows which firings are settled when it becomes the leader. 7 days like the data.
+ */
+export const ALERT_DELIVERIES_TOPIC = 'gridpulse.alert-deliveries'
 
 /** DESIGN.md: 7-day retention on every data topic. */
 export const RETENTION_MS = 604_800_000
@@ -23,7 +35,7 @@ export interface ActualTopic {
   readonly configs: Readonly<Record<string, string | undefined>>
 }
 
-/** The Kafka layout of DESIGN.md plus the two control topics of the distributed mode. */
+/** The Kafka layout of DESIGN.md plus the control topics of the distributed mode. */
 export function topicLayout(
   options: { partitions?: number; retentionMs?: number } = {}
 ): TopicSpec[] {
@@ -41,6 +53,8 @@ export function topicLayout(
     // Compacted: the newest cursor per source survives forever; retention does not apply.
     { logical: CHECKPOINT_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } },
     { logical: LEADERSHIP_TOPIC, partitions: 1, configs: retention },
+    { logical: ALERT_RULES_TOPIC, partitions: 1, configs: { 'cleanup.policy': 'compact' } },
+    { logical: ALERT_DELIVERIES_TOPIC, partitions: 1, configs: retention },
   ]
 }
 
