@@ -166,4 +166,89 @@ describe('alerts.sqlite', () => {
     expect(store.due(created + 40 * day, 10).map((d) => d.rule.id)).toEqual([id])
     store.close()
   })
+
+  test('rule changes apply in topic order; a node never goes back to its own older state', () => {
+    const store = openAlertStore(':memory:')
+    const id = '5c1d1f0e-8a7b-4c2d-9e3f-1a2b3c4d5e6f'
+    const v = (revision: number, name: string, enabled = true) => ({
+      id,
+      revision,
+      consumer: 'ops',
+      name,
+      condition: { kind: 'negative_price' as const },
+      webhook_url: null,
+      webhook_secret: 's',
+      enabled,
+      disabled_reason: enabled ? null : 'off',
+      consecutive_failures: enabled ? 0 : 5,
+      created_at: 0,
+      updated_at: revision,
+    })
+    expect(store.applyRule(v(1, 'created'))).toBe(true)
+    expect(store.applyRule(v(2, 'renamed'))).toBe(true)
+    // This node's create, read back from the topic after its own rename: ignored.
+    expect(store.applyRule(v(1, 'created'))).toBe(false)
+    expect(store.rule(id)?.name).toBe('renamed')
+    // Two nodes' changes from the same revision: the later on the topic wins (on every node).
+    expect(store.applyRule(v(3, 'from A'))).toBe(true)
+    expect(store.applyRule(v(3, 'from B'))).toBe(true)
+    expect(store.rule(id)?.name).toBe('from B')
+    // The failure count follows the writer only when `enabled` changes.
+    store.ruleFailed(id)
+    expect(store.applyRule(v(4, 'renamed again'))).toBe(true)
+    expect(store.rule(id)?.consecutive_failures).toBe(1)
+    expect(store.applyRule(v(5, 'disabled', false))).toBe(true)
+    expect(store.rule(id)?.consecutive_failures).toBe(5)
+    // Deleted: older records of it, read back, do not bring it back.
+    expect(store.applyRule({ id, revision: 6, deleted: true })).toBe(true)
+    expect(store.applyRule(v(5, 'disabled', false))).toBe(false)
+    expect(store.rule(id)).toBeUndefined()
+    store.close()
+  })
+
+  test("the leader's attempts, read back or from another node, are logged once and settle the firing", () => {
+    const store = openAlertStore(':memory:')
+    const id = '7d2e3f40-1b2c-4d5e-8f90-a1b2c3d4e5f6'
+    store.applyRule({
+      id,
+      revision: 1,
+      consumer: 'ops',
+      name: 'n',
+      condition: { kind: 'negative_price' },
+      webhook_url: 'http://127.0.0.1/x',
+      webhook_secret: 's',
+      enabled: true,
+      disabled_reason: null,
+      consecutive_failures: 0,
+      created_at: 0,
+      updated_at: 0,
+    })
+    const attempt = (n: number, outcome: 'delivered' | 'failed') => ({
+      deliveryId: 'd-1',
+      ruleId: id,
+      attempt: n,
+      at: created + n,
+      outcome,
+      statusCode: outcome === 'delivered' ? 200 : 500,
+      error: null,
+      latencyMs: 1,
+      nextAttemptAt: outcome === 'delivered' ? null : created + 1000,
+      body: '{}',
+      firedAt: created,
+    })
+    // Not evaluated here yet: the firing comes with the attempt, pending its retry.
+    expect(store.applyAttempt(attempt(1, 'failed'))).toBe(true)
+    expect(store.applyAttempt(attempt(1, 'failed'))).toBe(false)
+    expect(store.pendingCount()).toBe(1)
+    expect(store.due(created + 1000, 10).map((d) => [d.deliveryId, d.attempts])).toEqual([
+      ['d-1', 1],
+    ])
+    expect(store.applyAttempt(attempt(2, 'delivered'))).toBe(true)
+    expect(store.pendingCount()).toBe(0)
+    expect(store.deliveries(id, 10).map((d) => d.outcome)).toEqual(['delivered', 'failed'])
+    // A rule deleted here: nothing to log against.
+    store.applyRule({ id, revision: 2, deleted: true })
+    expect(store.applyAttempt(attempt(3, 'delivered'))).toBe(false)
+    store.close()
+  })
 })

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test'
-import type { Alert, AlertDelivery } from '@/canonical'
+import type { Alert, AlertDelivery, AlertRule } from '@/canonical'
 import { FIVE_MINUTES_MS, intervalEndFor, toUtcIso } from '@/lib'
 import { createNode, type GridPulseNode } from '@/node'
 import { silentLogger } from '@/observability'
@@ -10,22 +10,29 @@ import { announceSkip, KAFKA_BROKERS, openTestBus, tempDir, uniquePrefix } from 
 
 announceSkip('alerts in Kafka mode (tests/integration/alerts.test.ts)')
 
-// Two Kafka-mode nodes on the same topics, each with its own projection and alerts.sqlite: a rule
-// lives on the node it was created on, and that node alone evaluates it, whichever node published
-// the price; every node projects it, so the rule's node sees it.
+// Kafka-mode nodes on the same topics, each with its own projection and alerts.sqlite: a rule made
+// on one node is on every node (the rules topic), and only the leader sends its webhooks.
+const GATEWAY = 'a-gateway-secret-of-sufficient-length'
+const KONG = {
+  'X-Gateway-Secret': GATEWAY,
+  'X-Consumer-Username': 'trading',
+  'X-Consumer-Groups': 'gridpulse-write',
+}
+
 describe.skipIf(!KAFKA_BROKERS)('alerts on Kafka', () => {
   const dir = tempDir('alerts-kafka')
-  const prefix = uniquePrefix()
   const nodes: GridPulseNode[] = []
   afterAll(async () => {
     for (const node of nodes.splice(0)) await node.close()
     dir.remove()
   })
 
-  const start = async (nodeId: string) => {
+  const start = async (prefix: string, nodeId: string) => {
     const config = loadConfig({
       SOURCES: 'none',
-      AUTH_MODE: 'keys',
+      // As behind Kong: the consumer is Kong's, the same on every node.
+      AUTH_MODE: 'gateway',
+      GATEWAY_SECRET: GATEWAY,
       DATA_DIR: `${dir.path}/${nodeId}`,
       NODE_ID: nodeId,
       ALERT_WEBHOOK_ALLOWLIST: '127.0.0.1/32',
@@ -35,59 +42,134 @@ describe.skipIf(!KAFKA_BROKERS)('alerts on Kafka', () => {
     nodes.push(node)
     return node
   }
+  const stop = async (node: GridPulseNode) => {
+    nodes.splice(nodes.indexOf(node), 1)
+    await node.close()
+  }
+  /** Two nodes, the first one the leader. */
+  const cluster = async () => {
+    const prefix = uniquePrefix()
+    const run = crypto.randomUUID().slice(0, 8)
+    const a = await start(prefix, `alerts-a-${run}`)
+    await waitFor(() => a.bus.isLeader(), 'node A to lead', 60_000)
+    const b = await start(prefix, `alerts-b-${run}`)
+    return { a, b }
+  }
+  const call = (node: GridPulseNode, path: string, method = 'GET', body?: unknown) =>
+    node.fetch(
+      new Request(`http://node/api/v1/alerts${path}`, {
+        method,
+        headers: { ...KONG, 'Content-Type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      })
+    )
+  const ruleOn = async (node: GridPulseNode, id: string) => {
+    const response = await call(node, `/${id}`)
+    return response.status === 200 ? ((await response.json()) as { data: AlertRule }).data : null
+  }
+  const deliveriesOn = async (node: GridPulseNode, id: string) => {
+    const response = await call(node, `/${id}/deliveries`)
+    return ((await response.json()) as { data?: AlertDelivery[] }).data ?? []
+  }
+  const createRule = async (node: GridPulseNode, url: string) => {
+    const created = await call(node, '', 'POST', {
+      condition: { kind: 'price_above', region_id: 'VIC1', threshold_aud_mwh: 1000 },
+      webhook_url: url,
+    })
+    expect(created.status).toBe(201)
+    return (await created.json()) as { data: AlertRule; webhook_secret: string }
+  }
+  const interval = toUtcIso(intervalEndFor(Date.now()))
+  const at = (n: number) => toUtcIso(Date.parse(interval) + n * FIVE_MINUTES_MS)
+  const deliveryIds = (hook: ReturnType<typeof startWebhookReceiver>) =>
+    hook.received.map((r) => r.headers.get('GridPulse-Delivery'))
 
-  test('a price published by one node fires the rule of the other once, signed', async () => {
-    const [one, two] = [await start('alerts-1'), await start('alerts-2')]
+  test('a rule made on one node is read, patched and deleted on the other; one node delivers', async () => {
+    const { a, b } = await cluster()
+    expect(b.bus.isLeader()).toBe(false)
     let secret: string | undefined
     const hook = startWebhookReceiver({ secret: () => secret, answer: () => 200 })
     try {
-      const key = one.keys.create('trading', 'write').key
-      const created = await one.fetch(
-        new Request('http://node/api/v1/alerts', {
-          method: 'POST',
-          headers: { apikey: key, 'Content-Type': 'application/json' },
-          body: JSON.stringify({
-            condition: { kind: 'price_above', region_id: 'VIC1', threshold_aud_mwh: 1000 },
-            webhook_url: hook.url,
-          }),
-        })
-      )
-      expect(created.status).toBe(201)
-      const { data: rule, webhook_secret } = (await created.json()) as {
-        data: { id: string }
-        webhook_secret: string
-      }
+      const { data: rule, webhook_secret } = await createRule(a, hook.url)
       secret = webhook_secret
+      // Read-your-writes where it was accepted; on the other node once it has read the topic.
+      expect((await ruleOn(a, rule.id))?.name).toBe('price_above')
+      await waitFor(() => ruleOn(b, rule.id), 'the rule on node B', 60_000)
+      const patched = await call(b, `/${rule.id}`, 'PATCH', { name: 'vic spikes' })
+      expect(patched.status).toBe(200)
+      await waitFor(
+        async () => (await ruleOn(a, rule.id))?.name === 'vic spikes',
+        'the patch on node A',
+        60_000
+      )
 
-      const interval = toUtcIso(intervalEndFor(Date.now()))
-      const at = (n: number) => toUtcIso(Date.parse(interval) + n * FIVE_MINUTES_MS)
+      // Both nodes evaluate the same prices (published twice: at-least-once), only the leader
+      // sends; once the later spike's webhook arrived, the repeat has been evaluated.
       const spike = priceEvent('VIC1', interval, 14_500)
-      // Through the other node, twice (at-least-once publishing: the same event, the same
-      // delivery id), then a later spike: one key, one partition, so once the later spike's
-      // webhook arrived the repeat has been evaluated, and it sent nothing.
-      await two.bus.publish([spike, priceEvent('VIC1', at(-1), 90)])
-      await two.bus.publish([spike])
-      await two.bus.publish([priceEvent('VIC1', at(1), 2_300)])
+      await b.bus.publish([spike, priceEvent('VIC1', at(-1), 90)])
+      await b.bus.publish([spike])
+      await b.bus.publish([priceEvent('VIC1', at(1), 2_300)])
       await waitFor(() => hook.received.length >= 2, 'the webhooks', 60_000)
       const alerts = hook.received.map((r) => JSON.parse(r.body) as Alert)
       expect(hook.received.map((r) => r.verified)).toEqual([true, true])
-      expect(alerts.map((a) => [a.rule_id, a.interval_end, a.value]).sort()).toEqual([
-        [rule.id, interval, 14_500],
-        [rule.id, at(1), 2_300],
+      expect(alerts.map((a) => [a.rule_name, a.interval_end, a.value]).sort()).toEqual([
+        ['vic spikes', interval, 14_500],
+        ['vic spikes', at(1), 2_300],
       ])
-      const log = (await (
-        await one.fetch(
-          new Request(`http://node/api/v1/alerts/${rule.id}/deliveries`, {
-            headers: { apikey: key },
-          })
+      expect(new Set(deliveryIds(hook)).size).toBe(2)
+      // The delivery log is the leader's, copied to every node through the deliveries topic.
+      for (const node of [a, b]) {
+        const log = await waitFor(
+          async () => {
+            const rows = await deliveriesOn(node, rule.id)
+            return rows.length === 2 && rows
+          },
+          'the delivery log on both nodes',
+          60_000
         )
-      ).json()) as { data: AlertDelivery[] }
-      expect(log.data.map((d) => d.outcome)).toEqual(['delivered', 'delivered'])
-      expect(new Set(log.data.map((d) => d.delivery_id))).toEqual(
-        new Set(alerts.map((a) => a.delivery_id))
-      )
+        expect(log.map((d) => d.outcome)).toEqual(['delivered', 'delivered'])
+        expect(log.map((d) => d.delivery_id).sort()).toEqual(deliveryIds(hook).sort() as string[])
+      }
+
+      expect((await call(b, `/${rule.id}`, 'DELETE')).status).toBe(204)
+      expect((await call(b, `/${rule.id}`)).status).toBe(404)
+      await waitFor(async () => (await ruleOn(a, rule.id)) === null, 'the delete on A', 60_000)
+      expect(hook.received).toHaveLength(2)
     } finally {
       hook.stop()
     }
-  })
+  }, 240_000)
+
+  test('when the leader stops, the other node keeps the rule and delivers', async () => {
+    const { a, b } = await cluster()
+    let secret: string | undefined
+    const hook = startWebhookReceiver({ secret: () => secret, answer: () => 200 })
+    try {
+      const { data: rule, webhook_secret } = await createRule(a, hook.url)
+      secret = webhook_secret
+      await waitFor(() => ruleOn(b, rule.id), 'the rule on node B', 60_000)
+      await a.bus.publish([priceEvent('VIC1', interval, 5_000)])
+      await waitFor(() => hook.received.length >= 1, 'the first webhook', 60_000)
+      // B has the leader's attempt: it will not send that alert again when it takes over.
+      await waitFor(
+        async () => (await deliveriesOn(b, rule.id)).length === 1,
+        "the leader's attempt on B",
+        60_000
+      )
+
+      await stop(a)
+      await waitFor(() => b.bus.isLeader(), 'node B to take over', 60_000)
+      await b.bus.publish([priceEvent('VIC1', at(1), 6_000)])
+      await waitFor(() => hook.received.length >= 2, 'the webhook from node B', 60_000)
+      const alerts = hook.received.map((r) => JSON.parse(r.body) as Alert)
+      expect(alerts.map((x) => [x.interval_end, x.value])).toEqual([
+        [interval, 5_000],
+        [at(1), 6_000],
+      ])
+      expect(new Set(deliveryIds(hook)).size).toBe(2)
+      expect((await ruleOn(b, rule.id))?.enabled).toBe(true)
+    } finally {
+      hook.stop()
+    }
+  }, 240_000)
 })
