@@ -36,6 +36,8 @@ describe.skipIf(!KAFKA_BROKERS)('alerts on Kafka', () => {
       DATA_DIR: `${dir.path}/${nodeId}`,
       NODE_ID: nodeId,
       ALERT_WEBHOOK_ALLOWLIST: '127.0.0.1/32',
+      // The first retry 3–6 s after a failure: long enough to stop the leader before it.
+      ALERT_RETRY_INITIAL_MS: '6000',
     })
     const bus = await openTestBus({ prefix, dir: dir.path, nodeId })
     const node = await createNode(config, { log: silentLogger(), bus })
@@ -140,33 +142,58 @@ describe.skipIf(!KAFKA_BROKERS)('alerts on Kafka', () => {
     }
   }, 240_000)
 
-  test('when the leader stops, the other node keeps the rule and delivers', async () => {
+  test('when the leader stops, the other node keeps the rule, resumes its retry and delivers', async () => {
     const { a, b } = await cluster()
     let secret: string | undefined
-    const hook = startWebhookReceiver({ secret: () => secret, answer: () => 200 })
+    // The first attempt fails: its retry is pending when the leader stops.
+    let answered = 0
+    const hook = startWebhookReceiver({
+      secret: () => secret,
+      answer: () => (answered++ === 0 ? 500 : 200),
+    })
     try {
       const { data: rule, webhook_secret } = await createRule(a, hook.url)
       secret = webhook_secret
       await waitFor(() => ruleOn(b, rule.id), 'the rule on node B', 60_000)
       await a.bus.publish([priceEvent('VIC1', interval, 5_000)])
-      await waitFor(() => hook.received.length >= 1, 'the first webhook', 60_000)
-      // B has the leader's attempt: it will not send that alert again when it takes over.
+      await waitFor(() => hook.received.length >= 1, 'the first attempt', 60_000)
       await waitFor(
         async () => (await deliveriesOn(b, rule.id)).length === 1,
-        "the leader's attempt on B",
+        "the leader's failed attempt on B",
         60_000
       )
 
       await stop(a)
       await waitFor(() => b.bus.isLeader(), 'node B to take over', 60_000)
+      await waitFor(() => hook.received.length >= 2, 'the retry', 60_000)
       await b.bus.publish([priceEvent('VIC1', at(1), 6_000)])
-      await waitFor(() => hook.received.length >= 2, 'the webhook from node B', 60_000)
-      const alerts = hook.received.map((r) => JSON.parse(r.body) as Alert)
-      expect(alerts.map((x) => [x.interval_end, x.value])).toEqual([
-        [interval, 5_000],
-        [at(1), 6_000],
+      await waitFor(() => hook.received.length >= 3, 'the webhook from node B', 60_000)
+      const sent = hook.received.map((r) => {
+        const alert = JSON.parse(r.body) as Alert
+        return [alert.interval_end, r.headers.get('GridPulse-Attempt'), r.status]
+      })
+      expect(sent).toEqual([
+        [interval, '1', 500],
+        [interval, '2', 200],
+        [at(1), '1', 200],
       ])
-      expect(new Set(deliveryIds(hook)).size).toBe(2)
+      // The retry is the same delivery; the new alert another.
+      const ids = deliveryIds(hook)
+      expect(ids[1]).toBe(ids[0]!)
+      expect(ids[2]).not.toBe(ids[0]!)
+      const log = await waitFor(
+        async () => {
+          const rows = await deliveriesOn(b, rule.id)
+          return rows.length === 3 && rows
+        },
+        "node B's delivery log",
+        60_000
+      )
+      expect(log.map((d) => [d.attempt, d.outcome])).toEqual([
+        [1, 'delivered'],
+        [2, 'delivered'],
+        [1, 'failed'],
+      ])
       expect((await ruleOn(b, rule.id))?.enabled).toBe(true)
     } finally {
       hook.stop()
