@@ -148,12 +148,13 @@ export function createAlertService(o: AlertServiceOptions) {
     rules = undefined
   }
   const { writeRule, disable } = createRuleWriter(store, o, now, changed)
+  const isLeader = o.isLeader ?? (() => true)
   const worker = startDeliveryWorker({
     ...o,
     store,
     allowlist,
     now,
-    isLeader: o.isLeader ?? (() => true),
+    isLeader,
     disable,
     onRecorded: (attempt) => shareAttempt(o, attempt),
   })
@@ -161,7 +162,8 @@ export function createAlertService(o: AlertServiceOptions) {
 
   const fire = (rule: StoredRule, alert: Alert) => {
     if (!store.insertFiring(alert, rule.webhook_url !== null, now())) return
-    o.onFired?.(alert.kind)
+    // Counted where it is sent: every node fires, and the dashboard sums the nodes.
+    if (isLeader()) o.onFired?.(alert.kind)
     for (const listener of listeners) listener({ consumer: rule.consumer, alert })
     if (rule.webhook_url) worker.wake()
   }
