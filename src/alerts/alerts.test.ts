@@ -139,20 +139,23 @@ describe('alerts.sqlite', () => {
     const store = openAlertStore(':memory:')
     const day = 24 * 3600 * 1000
     const id = '0b5f0f5e-2a7c-4b1e-9c55-3d2a1f0e9b12'
-    store.applyRule({
-      id,
-      revision: 1,
-      consumer: 'ops',
-      name: 'n',
-      condition: { kind: 'negative_price' },
-      webhook_url: 'http://127.0.0.1/x',
-      webhook_secret: 's',
-      enabled: true,
-      disabled_reason: null,
-      consecutive_failures: 0,
-      created_at: 0,
-      updated_at: 0,
-    })
+    store.applyRule(
+      {
+        id,
+        revision: 1,
+        consumer: 'ops',
+        name: 'n',
+        condition: { kind: 'negative_price' },
+        webhook_url: 'http://127.0.0.1/x',
+        webhook_secret: 's',
+        enabled: true,
+        disabled_reason: null,
+        consecutive_failures: 0,
+        created_at: 0,
+        updated_at: 0,
+      },
+      true
+    )
     const r = rule({ kind: 'negative_price' })
     const alert = (interval: string) => ({
       ...evaluatePrice(r, priceEvent('SA1', interval, -1), created)!,
@@ -184,24 +187,24 @@ describe('alerts.sqlite', () => {
       created_at: 0,
       updated_at: revision,
     })
-    expect(store.applyRule(v(1, 'created'))).toBe(true)
-    expect(store.applyRule(v(2, 'renamed'))).toBe(true)
+    expect(store.applyRule(v(1, 'created'), true)).toBe(true)
+    expect(store.applyRule(v(2, 'renamed'), true)).toBe(true)
     // This node's create, read back from the topic after its own rename: ignored.
-    expect(store.applyRule(v(1, 'created'))).toBe(false)
+    expect(store.applyRule(v(1, 'created'), true)).toBe(false)
     expect(store.rule(id)?.name).toBe('renamed')
     // Two nodes' changes from the same revision: the later on the topic wins (on every node).
-    expect(store.applyRule(v(3, 'from A'))).toBe(true)
-    expect(store.applyRule(v(3, 'from B'))).toBe(true)
+    expect(store.applyRule(v(3, 'from A'), true)).toBe(true)
+    expect(store.applyRule(v(3, 'from B'), true)).toBe(true)
     expect(store.rule(id)?.name).toBe('from B')
     // The failure count follows the writer only when `enabled` changes.
     store.ruleFailed(id)
-    expect(store.applyRule(v(4, 'renamed again'))).toBe(true)
+    expect(store.applyRule(v(4, 'renamed again'), true)).toBe(true)
     expect(store.rule(id)?.consecutive_failures).toBe(1)
-    expect(store.applyRule(v(5, 'disabled', false))).toBe(true)
+    expect(store.applyRule(v(5, 'disabled', false), true)).toBe(true)
     expect(store.rule(id)?.consecutive_failures).toBe(5)
     // Deleted: older records of it, read back, do not bring it back.
-    expect(store.applyRule({ id, revision: 6, deleted: true })).toBe(true)
-    expect(store.applyRule(v(5, 'disabled', false))).toBe(false)
+    expect(store.applyRule({ id, revision: 6, deleted: true }, true)).toBe(true)
+    expect(store.applyRule(v(5, 'disabled', false), true)).toBe(false)
     expect(store.rule(id)).toBeUndefined()
     store.close()
   })
@@ -209,20 +212,23 @@ describe('alerts.sqlite', () => {
   test("the leader's attempts, read back or from another node, are logged once and settle the firing", () => {
     const store = openAlertStore(':memory:')
     const id = '7d2e3f40-1b2c-4d5e-8f90-a1b2c3d4e5f6'
-    store.applyRule({
-      id,
-      revision: 1,
-      consumer: 'ops',
-      name: 'n',
-      condition: { kind: 'negative_price' },
-      webhook_url: 'http://127.0.0.1/x',
-      webhook_secret: 's',
-      enabled: true,
-      disabled_reason: null,
-      consecutive_failures: 0,
-      created_at: 0,
-      updated_at: 0,
-    })
+    store.applyRule(
+      {
+        id,
+        revision: 1,
+        consumer: 'ops',
+        name: 'n',
+        condition: { kind: 'negative_price' },
+        webhook_url: 'http://127.0.0.1/x',
+        webhook_secret: 's',
+        enabled: true,
+        disabled_reason: null,
+        consecutive_failures: 0,
+        created_at: 0,
+        updated_at: 0,
+      },
+      true
+    )
     const attempt = (n: number, outcome: 'delivered' | 'failed') => ({
       deliveryId: 'd-1',
       ruleId: id,
@@ -247,7 +253,7 @@ describe('alerts.sqlite', () => {
     expect(store.pendingCount()).toBe(0)
     expect(store.deliveries(id, 10).map((d) => d.outcome)).toEqual(['delivered', 'failed'])
     // A rule deleted here: nothing to log against.
-    store.applyRule({ id, revision: 2, deleted: true })
+    store.applyRule({ id, revision: 2, deleted: true }, true)
     expect(store.applyAttempt(attempt(3, 'delivered'))).toBe(false)
     store.close()
   })

@@ -147,7 +147,8 @@ export function createAlertService(o: AlertServiceOptions) {
   const changed = () => {
     rules = undefined
   }
-  const { writeRule, disable } = createRuleWriter(store, o, now, changed)
+  const { writeRule, disable, shareLocal } = createRuleWriter(store, o, now, changed)
+  shareLocal().catch((error) => o.log.error({ err: error }, 'could not share the local rules'))
   const isLeader = o.isLeader ?? (() => true)
   const worker = startDeliveryWorker({
     ...o,
@@ -233,10 +234,18 @@ function createRuleWriter(
 ) {
   const writeRule = async (record: RuleRecord) => {
     await o.sharing?.rules.append([{ key: record.id, value: JSON.stringify(record) }])
-    if (store.applyRule(record)) changed()
+    if (store.applyRule(record, o.sharing !== undefined)) changed()
   }
   return {
     writeRule,
+    /**
+     * Rules made while this node ran alone (embedded mode, or before rules were shared) go on the
+     * topic once, one revision on: nobody else can have a newer state of a rule never shared.
+     */
+    async shareLocal() {
+      if (!o.sharing) return
+      for (const rule of store.unsharedRules()) await writeRule(nextRecord(rule, now(), {}))
+    },
     /** The leader's auto-disable: a rule change like any other, so every node disables it. */
     async disable(id: string, reason: string) {
       const rule = store.rule(id)
@@ -277,7 +286,7 @@ function followShared(store: AlertStore, o: AlertServiceOptions, changed: () => 
         'alert rule',
         (r) => typeof r?.id === 'string' && typeof r.revision === 'number',
         (r) => {
-          if (store.applyRule(r)) changed()
+          if (store.applyRule(r, true)) changed()
         }
       )
     ),

@@ -57,6 +57,8 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX alert_attempts_once ON alert_attempts (delivery_id, attempt);
   -- The revision a rule was deleted at: this node's own older records of it, read back after the
   -- delete, must not bring it back.
+  -- 0: made on this node while it was alone (before Kafka mode), not yet on the rules topic.
+  ALTER TABLE alert_rules ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
   CREATE TABLE alert_rules_deleted (
     id TEXT PRIMARY KEY NOT NULL,
     revision INTEGER NOT NULL
@@ -191,15 +193,15 @@ export function openAlertStore(path: string) {
 // brings the writer's (0 on re-enabling, the count that disabled it).
 const UPSERT_RULE = `INSERT INTO alert_rules (id, consumer, name, condition, webhook_url,
      webhook_secret, enabled, disabled_reason, consecutive_failures, created_at, updated_at,
-     revision)
+     revision, shared)
    VALUES ($id, $consumer, $name, $condition, $url, $secret, $enabled, $reason, $failures,
-     $created, $updated, $revision)
+     $created, $updated, $revision, $shared)
    ON CONFLICT (id) DO UPDATE SET name = excluded.name, condition = excluded.condition,
      webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
      consecutive_failures = CASE WHEN alert_rules.enabled = excluded.enabled
        THEN alert_rules.consecutive_failures ELSE excluded.consecutive_failures END,
      enabled = excluded.enabled, disabled_reason = excluded.disabled_reason,
-     updated_at = excluded.updated_at, revision = excluded.revision`
+     updated_at = excluded.updated_at, revision = excluded.revision, shared = excluded.shared`
 
 function ruleStatements(sqlite: Database) {
   const byId = sqlite.query<RuleRow, [string]>('SELECT * FROM alert_rules WHERE id = ?')
@@ -207,6 +209,7 @@ function ruleStatements(sqlite: Database) {
     'SELECT * FROM alert_rules WHERE consumer = ? ORDER BY created_at, id'
   )
   const enabled = sqlite.query<RuleRow, []>('SELECT * FROM alert_rules WHERE enabled = 1')
+  const unshared = sqlite.query<RuleRow, []>('SELECT * FROM alert_rules WHERE shared = 0')
   const upsert = sqlite.query(UPSERT_RULE)
   const remove = sqlite.query('DELETE FROM alert_rules WHERE id = ?')
   const deletedAt = sqlite.query<{ revision: number }, [string]>(
@@ -233,6 +236,8 @@ function ruleStatements(sqlite: Database) {
     },
     rulesOf: (consumer: string) => byConsumer.all(consumer).map(toRule),
     enabledRules: () => enabled.all().map(toRule),
+    /** Rules this node made while it was alone, not yet on the rules topic. */
+    unsharedRules: () => unshared.all().map(toRule),
     /**
      * Applies one rule change, made here or read from the rules topic; false when it changed
      * nothing. Every node applies the topic in its one order, so all end in the same state; the
@@ -241,7 +246,7 @@ function ruleStatements(sqlite: Database) {
      * from the same revision, the later on the topic wins everywhere (a fresh node, which sees
      * only what compaction kept, agrees).
      */
-    applyRule: sqlite.transaction((r: RuleRecord): boolean => {
+    applyRule: sqlite.transaction((r: RuleRecord, shared: boolean): boolean => {
       const known = byId.get(r.id)?.revision ?? deletedAt.get(r.id)?.revision ?? 0
       if (known > r.revision) return false
       if (r.deleted) {
@@ -261,6 +266,7 @@ function ruleStatements(sqlite: Database) {
         created: r.created_at,
         updated: r.updated_at,
         revision: r.revision,
+        shared: shared ? 1 : 0,
       })
       if (r.webhook_url === null) settle.run(r.id)
       return true

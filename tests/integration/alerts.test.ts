@@ -23,12 +23,12 @@ describe.skipIf(!KAFKA_BROKERS)('alerts on Kafka', () => {
   const dir = tempDir('alerts-kafka')
   const nodes: GridPulseNode[] = []
   afterAll(async () => {
-    for (const node of nodes.splice(0)) await node.close()
+    await Promise.all(nodes.splice(0).map((node) => node.close()))
     dir.remove()
-  })
+  }, 60_000)
 
-  const start = async (prefix: string, nodeId: string) => {
-    const config = loadConfig({
+  const configFor = (nodeId: string) =>
+    loadConfig({
       SOURCES: 'none',
       // As behind Kong: the consumer is Kong's, the same on every node.
       AUTH_MODE: 'gateway',
@@ -36,9 +36,12 @@ describe.skipIf(!KAFKA_BROKERS)('alerts on Kafka', () => {
       DATA_DIR: `${dir.path}/${nodeId}`,
       NODE_ID: nodeId,
       ALERT_WEBHOOK_ALLOWLIST: '127.0.0.1/32',
-      // The first retry 3–6 s after a failure: long enough to stop the leader before it.
-      ALERT_RETRY_INITIAL_MS: '6000',
+      // The first retry 6–12 s after a failure: long enough to stop the leader before it, even on
+      // a busy machine (the new leader keeps the time the old one planned).
+      ALERT_RETRY_INITIAL_MS: '12000',
     })
+  const start = async (prefix: string, nodeId: string) => {
+    const config = configFor(nodeId)
     const bus = await openTestBus({ prefix, dir: dir.path, nodeId })
     const node = await createNode(config, { log: silentLogger(), bus })
     nodes.push(node)
@@ -198,5 +201,20 @@ describe.skipIf(!KAFKA_BROKERS)('alerts on Kafka', () => {
     } finally {
       hook.stop()
     }
+  }, 240_000)
+
+  test('rules a node made while it ran alone reach the other nodes when it joins', async () => {
+    const prefix = uniquePrefix()
+    const nodeId = `alerts-solo-${crypto.randomUUID().slice(0, 8)}`
+    // The same DATA_DIR, first with the embedded log (one node), then in Kafka mode.
+    const solo = await createNode(configFor(nodeId), { log: silentLogger() })
+    nodes.push(solo)
+    const { data: rule } = await createRule(solo, 'http://127.0.0.1:9/hook')
+    await stop(solo)
+    const a = await start(prefix, nodeId)
+    const b = await start(prefix, `alerts-b-${crypto.randomUUID().slice(0, 8)}`)
+    expect((await ruleOn(a, rule.id))?.name).toBe('price_above')
+    const shared = await waitFor(() => ruleOn(b, rule.id), 'the rule on node B', 60_000)
+    expect(shared.webhook_url).toBe('http://127.0.0.1:9/hook')
   }, 240_000)
 })
