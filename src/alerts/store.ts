@@ -55,10 +55,10 @@ const MIGRATIONS: readonly string[] = [
   DELETE FROM alert_attempts WHERE id NOT IN
     (SELECT MIN(id) FROM alert_attempts GROUP BY delivery_id, attempt);
   CREATE UNIQUE INDEX alert_attempts_once ON alert_attempts (delivery_id, attempt);
-  -- The revision a rule was deleted at: this node's own older records of it, read back after the
-  -- delete, must not bring it back.
   -- 0: made on this node while it was alone (before Kafka mode), not yet on the rules topic.
   ALTER TABLE alert_rules ADD COLUMN shared INTEGER NOT NULL DEFAULT 0;
+  -- The revision a rule was deleted at: this node's own older records of it, read back after the
+  -- delete, must not bring it back.
   CREATE TABLE alert_rules_deleted (
     id TEXT PRIMARY KEY NOT NULL,
     revision INTEGER NOT NULL
