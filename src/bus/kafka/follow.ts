@@ -48,6 +48,8 @@ export function followTopic(options: FollowOptions): { stop(): Promise<void> } {
           if (!payload.restart) reject(payload.error)
         })
       )
+      // A crash after the stop (or while connecting) must not be an unhandled rejection.
+      died.catch(() => {})
       try {
         await c.connect()
         await c.subscribe({ topics: [options.topic], fromBeginning: true })
