@@ -32,6 +32,8 @@ describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
           'dlq.market.dispatch',
           'gridpulse.source-checkpoints',
           'gridpulse.leadership',
+          'gridpulse.alert-rules',
+          'gridpulse.alert-deliveries',
         ]),
       })
       expect(
@@ -43,10 +45,17 @@ describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
         'dlq.market.dispatch': 1,
         'gridpulse.source-checkpoints': 1,
         'gridpulse.leadership': 1,
+        'gridpulse.alert-rules': 1,
+        'gridpulse.alert-deliveries': 1,
       })
       const { resources } = await admin.describeConfigs({
         includeSynonyms: false,
-        resources: names(['market.prices', 'gridpulse.source-checkpoints']).map((name) => ({
+        resources: names([
+          'market.prices',
+          'gridpulse.source-checkpoints',
+          'gridpulse.alert-rules',
+          'gridpulse.alert-deliveries',
+        ]).map((name) => ({
           type: 2,
           name,
           configNames: ['retention.ms', 'cleanup.policy'],
@@ -59,6 +68,10 @@ describe.skipIf(!KAFKA_BROKERS)('start-up topic verification', () => {
       expect(config('market.prices', 'retention.ms')).toBe('604800000')
       expect(config('market.prices', 'cleanup.policy')).toBe('delete')
       expect(config('gridpulse.source-checkpoints', 'cleanup.policy')).toBe('compact')
+      // Every rule's newest state forever; the leader's attempts for the data's 7 days.
+      expect(config('gridpulse.alert-rules', 'cleanup.policy')).toBe('compact')
+      expect(config('gridpulse.alert-deliveries', 'cleanup.policy')).toBe('delete')
+      expect(config('gridpulse.alert-deliveries', 'retention.ms')).toBe('604800000')
     } finally {
       await admin.disconnect()
     }
