@@ -56,6 +56,8 @@ export interface AlertServiceOptions {
   /** Metrics hooks: alerts fired, webhook attempts by outcome, rules disabled. */
   readonly onFired?: (kind: string) => void
   readonly onAttempt?: (outcome: AlertDelivery['outcome'], seconds: number) => void
+  /** The number of undelivered alerts may have changed (a firing, an attempt, here or shared). */
+  readonly onPending?: () => void
   readonly onDisabled?: () => void
   readonly resolve?: (host: string) => Promise<readonly string[]>
   /** Kafka mode only; absent, this node is the only one and writes alerts.sqlite alone. */
@@ -165,6 +167,7 @@ export function createAlertService(o: AlertServiceOptions) {
     if (!store.insertFiring(alert, rule.webhook_url !== null, now())) return
     // Counted where it is sent: every node fires, and the dashboard sums the nodes.
     if (isLeader()) o.onFired?.(alert.kind)
+    o.onPending?.()
     for (const listener of listeners) listener({ consumer: rule.consumer, alert })
     if (rule.webhook_url) worker.wake()
   }
@@ -298,6 +301,7 @@ function followShared(store: AlertStore, o: AlertServiceOptions, changed: () => 
           if (!store.applyAttempt(m)) return
           if (m.outcome === 'delivered') store.ruleSucceeded(m.ruleId)
           else store.ruleFailed(m.ruleId)
+          o.onPending?.()
         }
       )
     ),

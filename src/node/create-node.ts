@@ -224,10 +224,8 @@ function openAlerts(
           .stats()
           .sources.flatMap((s) => (s.newest_interval ? [[s.source, s.newest_interval]] : []))
       ),
-    onFired: (kind) => {
-      metrics.alertsFired.inc({ kind })
-      pending()
-    },
+    onFired: (kind) => metrics.alertsFired.inc({ kind }),
+    onPending: pending,
     onAttempt: (outcome, seconds) => {
       metrics.alertDeliveries.inc({ outcome })
       if (outcome !== 'refused') metrics.alertDeliveryDuration.observe(seconds)
