@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { Writable } from 'node:stream'
 import zlib from 'node:zlib'
-import { json } from '../../tests/support/api'
 import { dispatchEvent, waitFor } from '../../tests/support/events'
 import { createHarness } from '../../tests/support/harness'
 import { type KeyStore, openKeyStore } from '@/access'
@@ -82,7 +81,7 @@ describe('cached answers without the router', () => {
     const byRouter = await api.request(PAGE, { headers: { apikey, Accept: 'text/csv' } })
     expect(onHit.status).toBe(401)
     expect(onHit.headers.get('www-authenticate')).toBe('ApiKey header="apikey"')
-    expect((await json(onHit.clone())).correlation_id).toBe('x-1')
+    expect(JSON.parse(await onHit.clone().text()).correlation_id).toBe('x-1')
     expect(await comparable(onHit)).toEqual(await comparable(byRouter))
   })
 
