@@ -3,13 +3,13 @@
  * `/health` and a fixed-body Response, and the cost of each thing a request does on the way
  * (log line, metrics observation, key check, rate limiter). Numbers, never assertions.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import { createSlidingWindowLimiter } from '@/access'
 import { createNode } from '@/node'
-import { createLogger, createMetrics } from '@/observability'
+import { createLogger, createMetrics, type Logger } from '@/observability'
 import { loadConfig } from '../src/config'
 import { seed, syntheticDispatch } from './seed'
 
@@ -78,6 +78,13 @@ export async function benchHitCost(report: Report) {
     '  … If-None-Match (304)',
     `${(await perCall(n, fetchOf('/api/v1/dispatch?limit=100', { apikey, 'If-None-Match': '*' }))).toFixed(1)} µs`
   )
+  await componentCosts(report, n, log, () => node.keys.verify(apikey))
+  await node.close()
+  rmSync(dataDir, { recursive: true, force: true })
+}
+
+/** What each thing a request does costs alone. */
+async function componentCosts(report: Report, n: number, log: Logger, verify: () => unknown) {
   const api = log.child({ component: 'api' })
   const line = {
     'http.method': 'GET',
@@ -96,7 +103,7 @@ export async function benchHitCost(report: Report) {
     '  metrics observe',
     `${(await perCall(n, () => metrics.httpDuration.observe({ route: '/api/v1/dispatch', method: 'GET', status: '200' }, 0.0001))).toFixed(2)} µs`
   )
-  report('  key check', `${(await perCall(n, () => node.keys.verify(apikey))).toFixed(2)} µs`)
+  report('  key check', `${(await perCall(n, verify)).toFixed(2)} µs`)
   const limiter = createSlidingWindowLimiter({ limit: 1_000_000_000 })
   let t = Date.now()
   report(
@@ -108,7 +115,6 @@ export async function benchHitCost(report: Report) {
     '  new Date().toISOString()',
     `${(await perCall(n, () => new Date().toISOString())).toFixed(2)} µs`
   )
-  await node.close()
 }
 
 if (import.meta.main)
