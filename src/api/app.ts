@@ -159,7 +159,7 @@ export function createApi(deps: ApiDeps) {
   const fast = cache
     ? createFastPath({ ...shared, http: { ...shared.http, cache }, auth: shared.auth })
     : undefined
-  return acceptBarePaths(app, fast)
+  return acceptBarePaths(app, fast, log)
 }
 
 /**
@@ -281,15 +281,37 @@ function errorHandler(log: Logger): Parameters<Router['onError']>[0] {
  * nothing in the API depends on the host. Then a cached answer goes the fast path, the rest to
  * the router.
  */
-function acceptBarePaths(app: Router, fast: ReturnType<typeof createFastPath> | undefined): Router {
+function acceptBarePaths(
+  app: Router,
+  fast: ReturnType<typeof createFastPath> | undefined,
+  log: Logger
+): Router {
   const fetch = app.fetch
   app.fetch = (request, ...rest) => {
     const r = request.url.startsWith('/')
       ? new Request(`http://localhost${request.url}`, request)
       : request
-    return fast?.(r, rest[0]) ?? fetch(r, ...rest)
+    return fastOrUndefined(fast, r, rest[0], log) ?? fetch(r, ...rest)
   }
   return app
+}
+
+/**
+ * The fast path's answer, or undefined for the router. Should it ever throw, the router answers
+ * (its error handler makes the problem+json a client expects; the budget may then count twice).
+ */
+function fastOrUndefined(
+  fast: ReturnType<typeof createFastPath> | undefined,
+  request: Request,
+  server: unknown,
+  log: Logger
+): Response | undefined {
+  try {
+    return fast?.(request, server)
+  } catch (error) {
+    log.error({ err: error }, 'cached-answer fast path failed; the router answers')
+    return undefined
+  }
 }
 
 /**
