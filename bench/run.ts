@@ -1,6 +1,6 @@
 /**
  * `bun run bench`: measures and prints numbers (never asserts). Sections can be picked:
- * `bun run bench api startup` — default runs every section (api seed startup aemo export durability edge arm64 stream kafka alerts).
+ * `bun run bench api startup` — default runs every section (api seed hit startup aemo export durability edge arm64 stream kafka alerts).
  * `scale` is not in the default set: 100k + 1M + 10M dispatch rows take over an hour and ~10 GB
  * of disk at 10M on the 2-core build machine (100k ≈ 1 min, 1M ≈ 6 min): `bun run bench scale`;
  * `SCALE_ROWS=100000,1000000` picks the sizes.
@@ -143,6 +143,12 @@ if (want('seed')) {
         .stdout.toString()
         .trim(),
   })
+}
+
+if (want('hit')) {
+  // CPU per request of a cached answer in process, and of what each request does on the way.
+  const { benchHitCost } = await import('./hit-cost')
+  await benchHitCost(report)
 }
 
 if (want('aemo')) {

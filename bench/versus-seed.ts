@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { $, type Subprocess } from 'bun'
 import { freePort, waitForHttp } from '../tests/support/process'
@@ -20,14 +20,29 @@ interface Wrk {
   readonly p99: string
   readonly p99ms: number
   readonly errors: number
+  /** The server's CPU time per request (µs), when its process was given. */
+  readonly cpuUs?: number
 }
 
-/** One wrk run as the issue measured: 2 threads, 50 connections, `SECONDS` s. */
-async function wrk(url: string, headers: readonly string[] = []): Promise<Wrk> {
+const CLK_TCK = 100 // USER_HZ on Linux
+/** utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15). */
+const cpuSeconds = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK
+}
+
+/**
+ * One wrk run as the issue measured: 2 threads, 50 connections, `SECONDS` s. With `pid`, also the
+ * server's CPU per request: a shared machine moves req/s by ±30 %, CPU per request much less.
+ */
+async function wrk(url: string, headers: readonly string[] = [], pid?: number): Promise<Wrk> {
   const h = headers.flatMap((x) => ['-H', x])
+  const cpu = pid === undefined ? 0 : cpuSeconds(pid)
   const out = (
     await $`wrk -t2 -c50 -d${SECONDS}s --latency ${h} ${url}`.quiet().nothrow()
   ).stdout.toString()
+  const requests = Number(out.match(/(\d+) requests in/)?.[1] ?? 0)
   const p99 = out.match(/\s99%\s+([\d.]+)(us|ms|s)/)
   const unit = { us: 0.001, ms: 1, s: 1000 }[(p99?.[2] ?? 'ms') as 'us' | 'ms' | 's']
   return {
@@ -35,6 +50,8 @@ async function wrk(url: string, headers: readonly string[] = []): Promise<Wrk> {
     p99: p99 ? `${p99[1]}${p99[2]}` : '?',
     p99ms: p99 ? Number(p99[1]) * unit : Number.NaN,
     errors: Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0),
+    cpuUs:
+      pid === undefined || requests === 0 ? undefined : ((cpuSeconds(pid) - cpu) * 1e6) / requests,
   }
 }
 
@@ -131,6 +148,7 @@ export async function benchVersusSeed(
   await waitForHttp(ceiling.url, ceiling.proc)
   try {
     await measure(report, {
+      pids: { gp: gp.pid, ceiling: ceiling.proc.pid },
       gp: gpUrl,
       seed: seedApi?.url,
       ceiling: ceiling.url,
@@ -145,11 +163,20 @@ export async function benchVersusSeed(
 
 async function measure(
   report: Report,
-  at: { gp: string; seed?: string; ceiling: string; auth: string; bytes: number }
+  at: {
+    pids: { gp: number; ceiling: number }
+    gp: string
+    seed?: string
+    ceiling: string
+    auth: string
+    bytes: number
+  }
 ) {
   const runs = new Map<string, Wrk[]>()
   const run = async (name: string, url: string, headers: readonly string[] = []) => {
-    const result = await wrk(url, headers)
+    const pid =
+      name === 'ceiling' ? at.pids.ceiling : name.startsWith('gp ') ? at.pids.gp : undefined
+    const result = await wrk(url, headers, pid)
     runs.set(name, [...(runs.get(name) ?? []), result])
   }
   // Warm-up: the first cached build and JIT, off the record.
@@ -165,7 +192,7 @@ async function measure(
   }
   const m = (name: string) => median(runs.get(name)!)
   const line = (w: Wrk) =>
-    `${Math.round(w.rps).toLocaleString('en')} req/s p99 ${w.p99}${w.errors ? ` (${w.errors} non-2xx)` : ''}`
+    `${Math.round(w.rps).toLocaleString('en')} req/s p99 ${w.p99}${w.cpuUs === undefined ? '' : ` ${w.cpuUs.toFixed(0)} µs CPU/req`}${w.errors ? ` (${w.errors} non-2xx)` : ''}`
   console.log(
     `\nwrk -t2 -c50 -d${SECONDS}s, medians of ${ROUNDS} alternated runs, ${EVENTS} dispatch events, key auth`
   )
@@ -182,9 +209,13 @@ async function measure(
   const ceiling = m('ceiling')
   report(`fixed ${(at.bytes / 1024).toFixed(0)} KB body (Bun ceiling)`, line(ceiling))
   const page = m(`gp ${QUERIES[0]}`)
+  const cpuRatio =
+    page.cpuUs && ceiling.cpuUs
+      ? `; CPU per request ${(page.cpuUs / ceiling.cpuUs).toFixed(1)}× the ceiling's`
+      : ''
   report(
     '  cached 100-row page / ceiling',
-    `${((page.rps / ceiling.rps) * 100).toFixed(0)} % (target ≥ 50 %)`
+    `${((page.rps / ceiling.rps) * 100).toFixed(0)} % (target ≥ 50 %)${cpuRatio}`
   )
   for (const coding of ['gzip', 'br']) {
     const w = m(`gp ${coding}`)

@@ -17,16 +17,19 @@ import { httpCache } from './http-cache'
 import { healthRouter, type Liveness } from './health/health.router'
 import { lineageRouter } from './lineage/lineage.router'
 import { marketRouter } from './market/market.router'
+import { createFastPath } from './fast-path'
 import {
   correlationId,
   jsonBodyGuard,
   methodGuard,
+  newCorrelationId,
   type RequestTraceSink,
   requestLog,
+  requestRecorder,
   securityHeaders,
 } from './middleware'
 import { accessResponses, type ProblemCode, type ProblemStatus, problem } from './problem'
-import { rateLimit } from './rate-limit'
+import { rateLimit, rateLimiter } from './rate-limit'
 import { createResponseCache } from './response-cache'
 import { rooftopRouter } from './rooftop/rooftop.router'
 import { type AppEnv, createRouter } from './router'
@@ -145,19 +148,53 @@ export function createApi(deps: ApiDeps) {
   const now = deps.now ?? Date.now
   const log = deps.log.child({ component: 'api' })
   const app = createRouter()
-  useMiddleware(app, deps, log, now)
+  const shared = sharedParts(deps, log, now)
+  useMiddleware(app, deps, shared)
   for (const resource of RESOURCES) app.route('/', resource(deps, now))
   documentAccess(app)
   serveDocumentAndMetrics(app, deps)
   app.notFound((c) => problem(c, 404, 'not_found', `no route for ${c.req.method} ${c.req.path}`))
   app.onError(errorHandler(log))
-  return acceptBarePaths(app)
+  const { cache } = shared.http
+  const fast = cache
+    ? createFastPath({ ...shared, http: { ...shared.http, cache }, auth: shared.auth })
+    : undefined
+  return acceptBarePaths(app, fast, log)
+}
+
+/**
+ * What the router's middleware and the cached-answer fast path share: one request recorder, one
+ * rate limiter (one budget per consumer whichever path answers), one response cache.
+ */
+function sharedParts(deps: ApiDeps, log: Logger, now: () => number) {
+  const auth = deps.auth ?? { mode: 'none' }
+  const limits = auth.mode === 'none' ? undefined : auth
+  const cacheBytes = deps.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES
+  const freshness = deps.queries.freshness
+  return {
+    auth,
+    now,
+    generateId: deps.generateId ?? newCorrelationId,
+    record: requestRecorder(log, deps.observeRequest, deps.traceRequests),
+    count: rateLimiter(
+      {
+        perMinute: limits?.perMinute ?? { weather: 60, other: 100 },
+        anonymousPerMinute: limits?.anonymousPerMinute ?? 30,
+      },
+      now
+    ),
+    http: {
+      freshness,
+      cache: cacheBytes > 0 ? createResponseCache(cacheBytes, freshness) : undefined,
+      now,
+    },
+  }
 }
 
 /** Cross-cutting concerns, in order; one concern per middleware. */
-function useMiddleware(app: Router, deps: ApiDeps, log: Logger, now: () => number) {
-  app.use('*', correlationId(deps.generateId))
-  app.use('*', requestLog(log, deps.observeRequest, deps.traceRequests, now))
+function useMiddleware(app: Router, deps: ApiDeps, shared: ReturnType<typeof sharedParts>) {
+  app.use('*', correlationId(shared.generateId))
+  app.use('*', requestLog(shared.record, shared.now))
   app.use('*', securityHeaders())
   // Before authentication: a wrong method is wrong whoever asks (405 with Allow, not 401/403).
   app.use(
@@ -165,33 +202,15 @@ function useMiddleware(app: Router, deps: ApiDeps, log: Logger, now: () => numbe
     methodGuard(() => app.routes)
   )
   // Who is calling → how much they may call → what they may do.
-  const auth = deps.auth ?? { mode: 'none' }
+  const { auth } = shared
   if (auth.mode !== 'none') {
     app.use('/api/*', authenticate(auth))
-    app.use(
-      '/api/*',
-      rateLimit(
-        {
-          perMinute: auth.perMinute ?? { weather: 60, other: 100 },
-          anonymousPerMinute: auth.anonymousPerMinute ?? 30,
-        },
-        now
-      )
-    )
+    app.use('/api/*', rateLimit(shared.count))
     app.use('/api/*', authorize(auth.mode))
   }
   app.use('/api/*', jsonBodyGuard(deps.maxBodyBytes ?? 64 * 1024))
   // Last: a cached answer is served after the caller was identified, limited and authorized.
-  const cacheBytes = deps.responseCacheBytes ?? DEFAULT_RESPONSE_CACHE_BYTES
-  const freshness = deps.queries.freshness
-  app.use(
-    '/api/*',
-    httpCache({
-      freshness,
-      cache: cacheBytes > 0 ? createResponseCache(cacheBytes, freshness) : undefined,
-      now,
-    })
-  )
+  app.use('/api/*', httpCache(shared.http))
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {
     type: 'apiKey',
     in: 'header',
@@ -259,15 +278,40 @@ function errorHandler(log: Logger): Parameters<Router['onError']>[0] {
 /**
  * HTTP/1.0 without Host (or with a Host that is not a valid authority): Bun then hands over a bare
  * path as `request.url`, which Hono cannot route (every such request was a 404). Give it an origin;
- * nothing in the API depends on the host.
+ * nothing in the API depends on the host. Then a cached answer goes the fast path, the rest to
+ * the router.
  */
-function acceptBarePaths(app: Router): Router {
+function acceptBarePaths(
+  app: Router,
+  fast: ReturnType<typeof createFastPath> | undefined,
+  log: Logger
+): Router {
   const fetch = app.fetch
-  app.fetch = (request, ...rest) =>
-    request.url.startsWith('/')
-      ? fetch(new Request(`http://localhost${request.url}`, request), ...rest)
-      : fetch(request, ...rest)
+  app.fetch = (request, ...rest) => {
+    const r = request.url.startsWith('/')
+      ? new Request(`http://localhost${request.url}`, request)
+      : request
+    return fastOrUndefined(fast, r, rest[0], log) ?? fetch(r, ...rest)
+  }
   return app
+}
+
+/**
+ * The fast path's answer, or undefined for the router. Should it ever throw, the router answers
+ * (its error handler makes the problem+json a client expects; the budget may then count twice).
+ */
+function fastOrUndefined(
+  fast: ReturnType<typeof createFastPath> | undefined,
+  request: Request,
+  server: unknown,
+  log: Logger
+): Response | undefined {
+  try {
+    return fast?.(request, server)
+  } catch (error) {
+    log.error({ err: error }, 'cached-answer fast path failed; the router answers')
+    return undefined
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { Context, MiddlewareHandler } from 'hono'
+import type { MiddlewareHandler } from 'hono'
 import type { KeyScope } from '@/access'
 import type { AppEnv } from './router'
 
@@ -68,59 +68,68 @@ export type Principal =
       readonly reason: string
     }
 
+/** What authentication reads of a request: its headers (by name, any case) and peer address. */
+export interface Caller {
+  readonly header: (name: string) => string | undefined
+  /** The peer address of the TCP connection, when the server says. */
+  readonly socket: () => string | undefined
+}
+
 /**
- * Authenticates `/api/*`. `keys`: GridPulse checks the `apikey` header itself. `gateway`: Kong
- * did; its consumer headers are trusted only together with the shared gateway secret, so a
- * request that bypasses Kong is anonymous. Sets `principal` (and `consumer` for the request log);
+ * Who is calling. `keys`: GridPulse checks the `apikey` header itself. `gateway`: Kong did; its
+ * consumer headers are trusted only together with the shared gateway secret, so a request that
+ * bypasses Kong is anonymous. Used by `authenticate` and by the cached-answer fast path.
+ */
+export function identify(
+  auth: Exclude<AuthConfig, { mode: 'none' }>
+): (caller: Caller) => Principal {
+  if (auth.mode === 'gateway') {
+    const accepted = [auth.secret, ...(auth.previousSecret ? [auth.previousSecret] : [])]
+    return (caller) => {
+      const secret = caller.header(GATEWAY_SECRET_HEADER)
+      const consumer = caller.header(CONSUMER_HEADER)
+      const verified = secret !== undefined && matchesSecret(secret, accepted)
+      // Kong terminates its anonymous consumer itself (kong/anonymous.yaml); treating it as
+      // anonymous here too keeps a keyless request out should that plugin ever be missing.
+      if (!verified || !consumer || caller.header(ANONYMOUS_CONSUMER_HEADER) === 'true') {
+        // Only a request that proves it came through Kong may name the client (Kong's
+        // X-Real-IP); anyone else is limited by the address of the socket it connected from.
+        const address = verified ? forwardedAddress(caller) : caller.socket()
+        return { kind: 'anonymous', address, reason: 'requests must come through the gateway' }
+      }
+      const groups = (caller.header(CONSUMER_GROUPS_HEADER) ?? '').split(',').map((g) => g.trim())
+      return { kind: 'consumer', consumer, scope: groups.includes(WRITE_GROUP) ? 'write' : 'read' }
+    }
+  }
+  return (caller) => {
+    const key = caller.header(API_KEY_HEADER)
+    const identity = key ? auth.verify(key) : undefined
+    if (identity) return { kind: 'consumer', consumer: identity.consumer, scope: identity.scope }
+    return {
+      kind: 'anonymous',
+      address: caller.socket(),
+      reason: key
+        ? 'the API key is not valid'
+        : `send your API key in the ${API_KEY_HEADER} header`,
+    }
+  }
+}
+
+/**
+ * Authenticates `/api/*` (see `identify`). Sets `principal` (and `consumer` for the request log);
  * never answers by itself.
  */
 export function authenticate(
   auth: Exclude<AuthConfig, { mode: 'none' }>
 ): MiddlewareHandler<AppEnv> {
-  if (auth.mode === 'gateway') {
-    const accepted = [auth.secret, ...(auth.previousSecret ? [auth.previousSecret] : [])]
-    return (c, next) => {
-      const secret = c.req.header(GATEWAY_SECRET_HEADER)
-      const consumer = c.req.header(CONSUMER_HEADER)
-      const verified = secret !== undefined && matchesSecret(secret, accepted)
-      // Only a request that proves it came through Kong may name the client (Kong's X-Real-IP);
-      // anyone else is limited by the address of the socket it connected from.
-      const address = verified ? forwardedAddress(c) : socketAddress(c)
-      // Kong terminates its anonymous consumer itself (kong/anonymous.yaml); treating it as
-      // anonymous here too keeps a keyless request out should that plugin ever be missing.
-      if (!verified || !consumer || c.req.header(ANONYMOUS_CONSUMER_HEADER) === 'true') {
-        c.set('principal', {
-          kind: 'anonymous',
-          address,
-          reason: 'requests must come through the gateway',
-        })
-        return next()
-      }
-      const groups = (c.req.header(CONSUMER_GROUPS_HEADER) ?? '').split(',').map((g) => g.trim())
-      c.set('consumer', consumer)
-      c.set('principal', {
-        kind: 'consumer',
-        consumer,
-        scope: groups.includes(WRITE_GROUP) ? 'write' : 'read',
-      })
-      return next()
-    }
-  }
+  const who = identify(auth)
   return (c, next) => {
-    const key = c.req.header(API_KEY_HEADER)
-    const identity = key ? auth.verify(key) : undefined
-    if (!identity) {
-      c.set('principal', {
-        kind: 'anonymous',
-        address: socketAddress(c),
-        reason: key
-          ? 'the API key is not valid'
-          : `send your API key in the ${API_KEY_HEADER} header`,
-      })
-      return next()
-    }
-    c.set('consumer', identity.consumer)
-    c.set('principal', { kind: 'consumer', consumer: identity.consumer, scope: identity.scope })
+    const principal = who({
+      header: (name) => c.req.header(name),
+      socket: () => socketAddress(c.env, c.req.raw),
+    })
+    c.set('principal', principal)
+    if (principal.kind === 'consumer') c.set('consumer', principal.consumer)
     return next()
   }
 }
@@ -129,16 +138,16 @@ export function authenticate(
  * The peer address of the TCP connection. Bun.serve hands its server to `fetch` as the second
  * argument, which Hono exposes as `c.env` (main.ts passes `api.fetch` straight to Bun.serve).
  */
-function socketAddress(c: Context<AppEnv>): string | undefined {
-  const server = c.env as { requestIP?: (r: Request) => { address: string } | null } | undefined
-  return typeof server?.requestIP === 'function'
-    ? (server.requestIP(c.req.raw)?.address ?? undefined)
+export function socketAddress(server: unknown, request: Request): string | undefined {
+  const s = server as { requestIP?: (r: Request) => { address: string } | null } | undefined
+  return typeof s?.requestIP === 'function'
+    ? (s.requestIP(request)?.address ?? undefined)
     : undefined
 }
 
 /** The client address Kong saw: X-Real-IP, else the last X-Forwarded-For hop (Kong appends it). */
-function forwardedAddress(c: Context<AppEnv>): string | undefined {
-  const real = c.req.header(REAL_IP_HEADER)?.trim()
+function forwardedAddress(caller: Caller): string | undefined {
+  const real = caller.header(REAL_IP_HEADER)?.trim()
   if (real) return real
-  return c.req.header('X-Forwarded-For')?.split(',').at(-1)?.trim() || socketAddress(c)
+  return caller.header('X-Forwarded-For')?.split(',').at(-1)?.trim() || caller.socket()
 }

@@ -23,7 +23,7 @@ const VARY = 'Accept, Accept-Encoding'
 // A CSV export's validator names the process: the per-stream counts restart with it.
 const BOOT = Bun.hash(crypto.randomUUID()).toString(36)
 
-type Built = {
+export type Built = {
   readonly route: string
   readonly contentType: string
   readonly reads: Reads | undefined
@@ -44,16 +44,11 @@ export const httpCache =
     if (method !== 'GET' && method !== 'HEAD') return next()
     const ts = new Date().toISOString()
     c.set('servedAt', ts)
-    const url = c.req.url
-    const csv = wantsCsv(
-      c.req.header('accept'),
-      url.includes('format=') ? c.req.query('format') : undefined
-    )
-    const key = csv ? undefined : cacheKey(url)
+    const key = jsonCacheKey(c.req.url, c.req.header('accept'))
     const hit = key === undefined ? undefined : deps.cache?.get(key)
     if (hit) {
       c.set('route', hit.route)
-      return answer(c, key, hit, deps, ts)
+      return answer(asked(c), key, hit, deps, ts)
     }
     const commits = deps.freshness.commits()
     await next()
@@ -71,15 +66,36 @@ export const httpCache =
       // A commit between the read and now: the answer may predate it, so it is not kept.
       if (key !== undefined && reads && deps.freshness.commits() === commits)
         deps.cache?.set(key, { ...built, reads, stamp: deps.freshness.stamp(reads) })
-      c.res = answer(c, key, built, deps, ts)
+      c.res = answer(asked(c), key, built, deps, ts)
     } else if (contentType.startsWith('text/csv') && reads) {
       c.res = await csvValidated(c, res, reads, deps)
     }
   }
 
-/** A JSON answer for this request: 304, or the body in the coding the client prefers. */
-function answer(
-  c: Context<AppEnv>,
+/** The response cache's key of a JSON `GET` (undefined: a CSV export, never cached). */
+export function jsonCacheKey(url: string, accept: string | undefined): string | undefined {
+  const format = url.includes('format=') ? new URL(url).searchParams.get('format') : undefined
+  return wantsCsv(accept, format ?? undefined) ? undefined : cacheKey(url)
+}
+
+/** What a cached answer depends on in the request. */
+export interface Asked {
+  readonly ifNoneMatch: string | undefined
+  readonly acceptEncoding: string | undefined
+  readonly correlationId: string
+}
+const asked = (c: Context<AppEnv>): Asked => ({
+  ifNoneMatch: c.req.header('if-none-match'),
+  acceptEncoding: c.req.header('accept-encoding'),
+  correlationId: c.get('correlationId'),
+})
+
+/**
+ * A JSON answer for this request: 304, or the body in the coding the client prefers. The router's
+ * `httpCache` and the cached-answer fast path both answer with it.
+ */
+export function answer(
+  req: Asked,
   key: string | undefined,
   built: Built,
   deps: HttpCacheDeps,
@@ -91,13 +107,12 @@ function answer(
     Vary: VARY,
     'Cache-Control': cacheControl(built.reads, deps),
   }
-  if (noneMatch(c.req.header('if-none-match'), body.etag))
-    return new Response(null, { status: 304, headers })
+  if (noneMatch(req.ifNoneMatch, body.etag)) return new Response(null, { status: 304, headers })
   headers['Content-Type'] = built.contentType
-  const encoding = compressible(body) ? chooseEncoding(c.req.header('accept-encoding')) : 'identity'
+  const encoding = compressible(body) ? chooseEncoding(req.acceptEncoding) : 'identity'
   if (encoding !== 'identity') headers['Content-Encoding'] = encoding
   const before = compressedBytes(body)
-  const bytes = renderBody(body, encoding, c.get('correlationId'), ts)
+  const bytes = renderBody(body, encoding, req.correlationId, ts)
   if (key !== undefined && compressedBytes(body) !== before) {
     const entry = deps.cache?.get(key)
     if (entry?.body === body) deps.cache?.grew(key, entry)

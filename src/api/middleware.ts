@@ -8,12 +8,19 @@ export const CORRELATION_HEADER = 'X-Correlation-ID'
 // Kong's correlation-id plugin emits uuid, uuid#counter or a tracker string; anything else is replaced.
 export const WELL_FORMED_CORRELATION_ID = /^[A-Za-z0-9][A-Za-z0-9._:#+=-]{0,127}$/
 
+export const newCorrelationId = () => crypto.randomUUID()
+
+/** The request's correlation id: the one it was sent with when well-formed, else a new one. */
+export const acceptCorrelationId = (
+  given: string | null | undefined,
+  generate: () => string
+): string => (given && WELL_FORMED_CORRELATION_ID.test(given) ? given : generate())
+
 /** Accepts a well-formed `X-Correlation-ID`, else makes one; echoes it on every response. */
 export const correlationId =
-  (generate: () => string = () => crypto.randomUUID()): MiddlewareHandler<AppEnv> =>
+  (generate: () => string = newCorrelationId): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
-    const given = c.req.header(CORRELATION_HEADER)
-    const id = given && WELL_FORMED_CORRELATION_ID.test(given) ? given : generate()
+    const id = acceptCorrelationId(c.req.header(CORRELATION_HEADER), generate)
     c.set('correlationId', id)
     c.header(CORRELATION_HEADER, id)
     await next()
@@ -35,41 +42,68 @@ export interface RequestTraceSink {
   }) => void
 }
 
+/** What the request log says about one answered request. */
+export interface AnsweredRequest {
+  /** When it arrived (ms since the epoch, the API's clock) and `performance.now()` then. */
+  readonly at: number
+  readonly started: number
+  readonly method: string
+  readonly path: string
+  readonly route: string
+  readonly status: number
+  readonly correlationId: string
+  readonly consumer: string | undefined
+}
+export type RequestRecorder = (request: AnsweredRequest) => void
+
 /**
- * One JSON log line per request: route pattern (not the raw path), status, latency, correlation id.
- * Writes and failures also go to the trace store (`/api/v1/trace`), when one is given.
+ * One JSON log line per request: route pattern (not the raw path), status, latency, correlation id;
+ * the HTTP metrics observation; writes and failures also go to the trace store (`/api/v1/trace`),
+ * when one is given. Called by `requestLog` and by the cached-answer fast path alike.
  */
+export function requestRecorder(
+  log: Logger,
+  observe?: (route: string, method: string, status: number, seconds: number) => void,
+  trace?: RequestTraceSink
+): RequestRecorder {
+  return ({ at, started, method, path, route, status, correlationId, consumer }) => {
+    const seconds = (performance.now() - started) / 1000
+    observe?.(route, method, status, seconds)
+    const durationMs = Math.round(seconds * 100_000) / 100
+    const line = {
+      'http.method': method,
+      'http.route': route,
+      'http.status': status,
+      'http.duration_ms': durationMs,
+      correlation_id: correlationId,
+      consumer,
+    }
+    if (status >= 500) log.error(line, 'request failed')
+    else log.info(line, 'request')
+    if (trace?.traced(method, status)) {
+      const request = { at, method, path, route, status, durationMs }
+      trace.record({ ...request, correlationId, consumer: consumer ?? null })
+    }
+  }
+}
+
+/** `requestRecorder` for every request that goes through the router. */
 export const requestLog =
-  (
-    log: Logger,
-    observe?: (route: string, method: string, status: number, seconds: number) => void,
-    trace?: RequestTraceSink,
-    now: () => number = Date.now
-  ): MiddlewareHandler<AppEnv> =>
+  (record: RequestRecorder, now: () => number = Date.now): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
     const at = now()
     const started = performance.now()
     await next()
-    const seconds = (performance.now() - started) / 1000
-    const route = c.get('route') ?? c.req.routePath ?? c.req.path
-    const status = c.res.status
-    observe?.(route, c.req.method, status, seconds)
-    const durationMs = Math.round(seconds * 100_000) / 100
-    const line = {
-      'http.method': c.req.method,
-      'http.route': route,
-      'http.status': status,
-      'http.duration_ms': durationMs,
-      correlation_id: c.get('correlationId'),
+    record({
+      at,
+      started,
+      method: c.req.method,
+      path: c.req.path,
+      route: c.get('route') ?? c.req.routePath ?? c.req.path,
+      status: c.res.status,
+      correlationId: c.get('correlationId'),
       consumer: c.get('consumer'),
-    }
-    if (status >= 500) log.error(line, 'request failed')
-    else log.info(line, 'request')
-    if (trace?.traced(c.req.method, status)) {
-      const { correlation_id: correlationId, consumer } = line
-      const request = { at, method: c.req.method, path: c.req.path, route, status, durationMs }
-      trace.record({ ...request, correlationId, consumer: consumer ?? null })
-    }
+    })
   }
 
 /** What gzip adds around a body it cannot shrink (header, trailer, stored blocks), bytes. */
@@ -239,7 +273,11 @@ export const methodGuard = (
  */
 export const securityHeaders = (): MiddlewareHandler<AppEnv> => async (c, next) => {
   await next()
-  const h = c.res.headers
+  secureHeaders(c.res.headers, c.req.path, c.res.status)
+}
+
+/** The headers `securityHeaders` adds to an answer of `status` on `path`. */
+export function secureHeaders(h: Headers, path: string, status: number): void {
   h.set('X-Content-Type-Options', 'nosniff')
   if (!h.has('Content-Security-Policy'))
     h.set('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'")
@@ -248,7 +286,7 @@ export const securityHeaders = (): MiddlewareHandler<AppEnv> => async (c, next) 
     // Data answers are per key (private) and change every 5 minutes at most, but AEMO publishes
     // an interval some seconds after it ends, so a client revalidates rather than trusting a
     // max-age that could hide the newest interval. Errors and writes are not stored at all.
-    const data = c.req.path.startsWith('/api/') && c.res.status === 200
+    const data = path.startsWith('/api/') && status === 200
     h.set('Cache-Control', data ? 'private, no-cache' : 'no-store')
   }
 }

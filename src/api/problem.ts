@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { ERROR_CODES, type ErrorCode } from '@/lib'
+import type { Refusal } from './authorize'
 
 /** RFC 9457 problem details. `type` URIs form a closed set; `detail` never carries stack traces or SQL. */
 export const ProblemSchema = z
@@ -62,13 +63,24 @@ export function problemBody(
   detail?: string,
   errors?: Problem['errors']
 ): Problem {
+  return problemOf(c.req.path, c.get('correlationId'), status, code, detail, errors)
+}
+
+function problemOf(
+  instance: string,
+  correlationId: string | undefined,
+  status: ProblemStatus,
+  code: ProblemCode,
+  detail?: string,
+  errors?: Problem['errors']
+): Problem {
   return {
     type: `${PROBLEM_BASE}${code}`,
     title: TITLES[code],
     status,
     ...(detail ? { detail } : {}),
-    instance: c.req.path,
-    correlation_id: c.get('correlationId'),
+    instance,
+    correlation_id: correlationId,
     error: TITLES[code],
     message: detail ?? TITLES[code],
     ...(errors?.length ? { errors } : {}),
@@ -87,6 +99,18 @@ export function problem<S extends ProblemStatus>(
   return c.json(problemBody(c, status, code, detail, errors), status, {
     ...headers,
     'Content-Type': 'application/problem+json',
+  })
+}
+
+/** `problem` without a router context: the same body and headers, for the cached-answer fast path. */
+export function problemResponse(
+  at: { readonly path: string; readonly correlationId: string },
+  refused: Refusal
+): Response {
+  const body = problemOf(at.path, at.correlationId, refused.status, refused.code, refused.detail)
+  return new Response(JSON.stringify(body), {
+    status: refused.status,
+    headers: { ...refused.headers, 'Content-Type': 'application/problem+json' },
   })
 }
 

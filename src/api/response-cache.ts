@@ -48,19 +48,24 @@ export function createResponseCache(maxBytes: number, freshness: Freshness) {
       drop(key, entry)
     }
   }
+  const valid = (key: string) => {
+    const entry = entries.get(key)
+    if (!entry) return undefined
+    if (entry.stamp === freshness.stamp(entry.reads)) return entry
+    drop(key, entry)
+    return undefined
+  }
   return {
     get(key: string): Entry | undefined {
-      const entry = entries.get(key)
+      const entry = valid(key)
       if (!entry) return undefined
-      if (entry.stamp !== freshness.stamp(entry.reads)) {
-        drop(key, entry)
-        return undefined
-      }
       // Most recently used last: Map iterates in insertion order.
       entries.delete(key)
       entries.set(key, entry)
       return entry
     },
+    /** Whether `key` has a valid entry, without counting as a use. */
+    has: (key: string): boolean => valid(key) !== undefined,
     set(key: string, entry: Omit<Entry, 'bytes'>) {
       const size = entrySize(key, entry.body)
       // One answer may not push out most of the others.
