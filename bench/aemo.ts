@@ -75,8 +75,11 @@ export async function benchHostileZip(report: Report) {
   )
 }
 
-/** "File appears on NEMWeb" → "its price is queryable through the API", default poll settings. */
-export async function benchFreshness(report: Report, binary: string, workDir: string) {
+/**
+ * The compiled binary polling a local NEMWeb server with the default poll settings, keys off:
+ * where "a file appears on NEMWeb → …" is measured. Resolves once the node is ready.
+ */
+export async function startNemwebNode(binary: string, dataDir: string) {
   const nemweb = startNemwebServer()
   const port = freePort()
   const proc = Bun.spawn([binary, 'serve'], {
@@ -84,7 +87,7 @@ export async function benchFreshness(report: Report, binary: string, workDir: st
       PATH: process.env.PATH ?? '',
       PORT: String(port),
       HOST: '127.0.0.1',
-      DATA_DIR: join(workDir, 'freshness'),
+      DATA_DIR: dataDir,
       SOURCES: 'aemo',
       AEMO_BASE_URL: nemweb.url,
       AEMO_INITIAL_LOOKBACK_MINUTES: '1000000000',
@@ -95,6 +98,12 @@ export async function benchFreshness(report: Report, binary: string, workDir: st
     stderr: 'inherit',
   })
   await waitForHttp(`http://127.0.0.1:${port}/ready`, proc)
+  return { nemweb, port, proc }
+}
+
+/** "File appears on NEMWeb" → "its price is queryable through the API", default poll settings. */
+export async function benchFreshness(report: Report, binary: string, workDir: string) {
+  const { nemweb, port, proc } = await startNemwebNode(binary, join(workDir, 'freshness'))
   const samples: number[] = []
   for (let i = 0; i < 8; i++) {
     const file = buildDispatchIsZip(

@@ -17,8 +17,8 @@ import { silentLogger } from '@/observability'
 import { ingest } from '../tests/integration/support'
 import { waitFor } from '../tests/support/events'
 import { buildDispatchIsZip } from '../tests/support/nemweb-fixtures'
-import { startNemwebServer } from '../tests/support/nemweb-server'
 import { freePort, waitForHttp } from '../tests/support/process'
+import { startNemwebNode } from './aemo'
 import { syntheticDispatch } from './seed'
 
 type Report = (name: string, value: string) => void
@@ -203,24 +203,7 @@ export async function benchStream(report: Report, binary: string, workDir: strin
 
 /** NEMWeb file appears → its prices queryable and streamed (20 files, at random poll phases). */
 async function benchFileToStream(report: Report, binary: string, workDir: string) {
-  const nemweb = startNemwebServer()
-  const port = freePort()
-  const proc = Bun.spawn([binary, 'serve'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: join(workDir, 'stream-nemweb'),
-      SOURCES: 'aemo',
-      AEMO_BASE_URL: nemweb.url,
-      AEMO_INITIAL_LOOKBACK_MINUTES: '1000000000',
-      AUTH_MODE: 'none',
-      LOG_LEVEL: 'warn',
-    },
-    stdout: 'ignore',
-    stderr: 'inherit',
-  })
-  await waitForHttp(`http://127.0.0.1:${port}/ready`, proc)
+  const { nemweb, port, proc } = await startNemwebNode(binary, join(workDir, 'stream-nemweb'))
   const arrivals = new Map<string, number>()
   const client = connect(port, '127.0.0.1')
   client.setEncoding('utf8')

@@ -1,5 +1,5 @@
 import type { GridEvent } from '@/canonical'
-import type { StreamJournal } from '@/projection/read-port'
+import type { JournalEntry, StreamJournal } from '@/projection/read-port'
 import { encodePosition, type Position } from './position'
 
 /** Who is reading a stream: what a visibility rule decides on. */
@@ -10,15 +10,7 @@ export interface StreamViewer {
 }
 
 /** One event as the stream sends it: its log position, its type, its region and its JSON. */
-export interface StreamRecord {
-  readonly topic: string
-  readonly partition: number
-  readonly offset: number
-  readonly eventType: string
-  readonly regionId: string | null
-  /** The canonical JSON of the event (one line). */
-  readonly data: string
-}
+export type StreamRecord = JournalEntry
 
 /**
  * Whether a viewer may see a record, on top of its filters. The hook for events that belong to
