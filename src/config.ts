@@ -149,6 +149,7 @@ const EnvSchema = z
     ALERT_RETRY_INITIAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(10_000),
     ALERT_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(900_000),
     ALERT_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+    ALERT_MAX_RULES_PER_CONSUMER: z.coerce.number().int().min(1).max(100_000).default(100),
     // Memory bounds (a small edge node): SQLite's page cache per connection to log.sqlite and
     // projection.sqlite (KiB; 2000 is SQLite's own default), and how many list pages each read
     // model keeps in memory between projection commits (0: none), and how many aggregate bucket
@@ -331,6 +332,7 @@ const alertsOf = (e: z.output<typeof EnvSchema>) => ({
   retryInitialMs: e.ALERT_RETRY_INITIAL_MS,
   retryMaxMs: Math.max(e.ALERT_RETRY_MAX_MS, e.ALERT_RETRY_INITIAL_MS),
   disableAfter: e.ALERT_DISABLE_AFTER_FAILURES,
+  maxRulesPerConsumer: e.ALERT_MAX_RULES_PER_CONSUMER,
 })
 
 /** The memory bounds a small edge node trims (see the README's configuration table). */

@@ -49,6 +49,8 @@ export interface AlertServiceOptions {
   readonly retryInitialMs: number
   readonly retryMaxMs: number
   readonly disableAfter: number
+  /** Rules one consumer may have (ALERT_MAX_RULES_PER_CONSUMER; default MAX_RULES_PER_CONSUMER). */
+  readonly maxRulesPerConsumer?: number
   /** Newest data time per source (ISO-8601 UTC), as /api/v1/sources `last_interval`. */
   readonly newestData: () => ReadonlyMap<string, string>
   /** How often stale-source rules are looked at, ms. */
@@ -190,7 +192,8 @@ export function createAlertService(o: AlertServiceOptions) {
       o.log.error({ err: error }, 'stale-source alert check failed')
     }
   }, o.staleCheckMs ?? 30_000)
-  const port = createPort({ store, allowlist, now, writeRule, checkStale })
+  const maxRules = o.maxRulesPerConsumer ?? MAX_RULES_PER_CONSUMER
+  const port = createPort({ store, allowlist, now, writeRule, checkStale, maxRules })
 
   return {
     ...port,
@@ -314,9 +317,17 @@ interface PortDeps {
   readonly now: () => number
   readonly writeRule: (record: RuleRecord) => Promise<void>
   readonly checkStale: () => void
+  readonly maxRules: number
 }
 
-function createPort({ store, allowlist, now, writeRule, checkStale }: PortDeps): AlertsPort {
+function createPort({
+  store,
+  allowlist,
+  now,
+  writeRule,
+  checkStale,
+  maxRules,
+}: PortDeps): AlertsPort {
   const own = (consumer: string, id: string) => {
     const rule = store.rule(id)
     return rule && rule.consumer === consumer ? rule : undefined
@@ -327,10 +338,10 @@ function createPort({ store, allowlist, now, writeRule, checkStale }: PortDeps):
   }
   return {
     async create(consumer, input) {
-      if (store.rulesOf(consumer).length >= MAX_RULES_PER_CONSUMER)
+      if (store.rulesOf(consumer).length >= maxRules)
         throw new DomainError(
           'alert_rule_limit',
-          `${consumer} has ${MAX_RULES_PER_CONSUMER} alert rules already; delete one first`
+          `${consumer} has ${maxRules} alert rules already; delete one first`
         )
       await allowed(input.webhook_url)
       const id = randomUUID()

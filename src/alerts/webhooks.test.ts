@@ -265,13 +265,25 @@ describe('alerts', () => {
       ])
     }
     expect((await team.call('GET', '/api/v1/alerts')).json.data).toEqual([])
+    // A PATCH that sends nothing (no body, no content type) is not an empty change.
+    const { data: rule } = await team.create({ condition: { kind: 'negative_price' } })
+    const empty = await node.fetch(
+      new Request(`http://node/api/v1/alerts/${rule.id}`, {
+        method: 'PATCH',
+        headers: { apikey: keyOf(node, 'trading') },
+      })
+    )
+    expect([empty.status, ((await empty.json()) as { type: string }).type]).toEqual([
+      400,
+      'https://gridpulse.dev/problems/validation_failed',
+    ])
   })
 
-  test('a consumer has at most 100 rules; another consumer is not limited by them', async () => {
-    const node = await start({ RATE_LIMIT_PER_MINUTE: '1000' })
+  test('a consumer has at most ALERT_MAX_RULES_PER_CONSUMER rules; another consumer is not limited by them', async () => {
+    const node = await start({ ALERT_MAX_RULES_PER_CONSUMER: '3' })
     const team = client(node, keyOf(node, 'trading'))
     const body = { condition: { kind: 'negative_price' } }
-    for (let i = 0; i < 100; i++) await team.create(body)
+    for (let i = 0; i < 3; i++) await team.create(body)
     const refused = await team.call('POST', '/api/v1/alerts', body)
     expect([refused.status, refused.type, refused.json.type]).toEqual([
       422,

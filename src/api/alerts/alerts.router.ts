@@ -45,6 +45,11 @@ export const alertsRouter = (deps: { alerts: AlertsPort }) => {
       return c.json({ data: rule, correlation_id: c.get('correlationId') }, 200)
     })
     .openapi(updateAlertRule, async (c) => {
+      // The validator reads a request without a body as `{}` (every field of a patch is
+      // optional), which would answer 200 to a PATCH that sent nothing: say what is missing. A
+      // body without a JSON content type never gets here (415).
+      if (c.req.header('content-type') === undefined)
+        return problem(c, 400, 'validation_failed', 'send the changes as a JSON body')
       const { id } = c.req.valid('param')
       const rule = await deps.alerts.update(consumerOf(c), id, c.req.valid('json'))
       if (!rule) return problem(c, 404, 'not_found', `no alert rule ${id}`)

@@ -30,7 +30,7 @@ export const createAlertRule = createRoute({
     `${OWNERSHIP} Alerts are delivered on the live stream (\`event: alert\`) and, when \`webhook_url\` is given, ` +
     'POSTed signed to it (README, "Alert webhooks"). `webhook_secret` is shown in this answer only. ' +
     'A webhook host not allowed by the operator (ALERT_WEBHOOK_ALLOWLIST) answers 422 `webhook_not_allowed`; ' +
-    'a consumer has at most 100 rules (422 `alert_rule_limit`).',
+    'a consumer has at most ALERT_MAX_RULES_PER_CONSUMER rules (100 unless the operator set it; beyond it 422 `alert_rule_limit`).',
   request: {
     body: {
       required: true,
