@@ -148,9 +148,7 @@ export function createAlertService(o: AlertServiceOptions) {
   const allowlist: Allowlist = createAllowlist(o.allowlist, o.resolve)
   const listeners = new Set<(fired: FiredAlert) => void>()
   let rules: StoredRule[] | undefined // enabled rules, re-read after every change
-  const changed = () => {
-    rules = undefined
-  }
+  const changed = () => void (rules = undefined)
   const { writeRule, disable, shareLocal } = createRuleWriter(store, o, now, changed)
   shareLocal().catch((error) => o.log.error({ err: error }, 'could not share the local rules'))
   const isLeader = o.isLeader ?? (() => true)
@@ -320,14 +318,8 @@ interface PortDeps {
   readonly maxRules: number
 }
 
-function createPort({
-  store,
-  allowlist,
-  now,
-  writeRule,
-  checkStale,
-  maxRules,
-}: PortDeps): AlertsPort {
+function createPort(deps: PortDeps): AlertsPort {
+  const { store, allowlist, now, writeRule, checkStale, maxRules } = deps
   const own = (consumer: string, id: string) => {
     const rule = store.rule(id)
     return rule && rule.consumer === consumer ? rule : undefined
