@@ -39,12 +39,21 @@ describe.skipIf(skip)('two nodes on one broker', () => {
       'exactly one leader',
       30_000
     )
-    // Stays that way (no flapping) for a few seconds.
+    // Never two leaders. The first node may lead before the second has joined the group; its
+    // join then rebalances the group, and for that moment nobody leads (a slow machine shows it).
     for (let i = 0; i < 5; i++) {
       const [la, lb] = await Promise.all([isLeader(a), isLeader(b)])
-      expect([la, lb].filter(Boolean)).toHaveLength(1)
+      expect([la, lb].filter(Boolean).length).toBeLessThanOrEqual(1)
       await Bun.sleep(500)
     }
+    await waitFor(
+      async () => {
+        const [la, lb] = await Promise.all([isLeader(a), isLeader(b)])
+        return la !== undefined && lb !== undefined && la !== lb
+      },
+      'exactly one leader again',
+      30_000
+    )
     const [leader, follower] = (await isLeader(a)) ? [a, b] : [b, a]
 
     // Events written through either node reach both projections (one consumer group per node).
