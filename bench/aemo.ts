@@ -101,26 +101,41 @@ export async function startNemwebNode(binary: string, dataDir: string) {
   return { nemweb, port, proc }
 }
 
+/**
+ * The `i`-th DispatchIS file appears on the local NEMWeb at a random point of the 5 s poll period;
+ * resolves once its price is the newest the API answers, with when it appeared (performance.now()).
+ */
+export async function publishUntilQueryable(
+  nemweb: ReturnType<typeof startNemwebServer>,
+  port: number,
+  i: number
+) {
+  const file = buildDispatchIsZip(
+    new Date(Date.parse('2026-04-02T00:05:00Z') + i * 300_000).toISOString().replace('.000', '')
+  )
+  await Bun.sleep(Math.random() * 5000)
+  const appeared = performance.now()
+  nemweb.add('/Reports/Current/DispatchIS_Reports/', file)
+  for (;;) {
+    const page = (await (await fetch(`http://127.0.0.1:${port}/api/v1/prices?limit=1`)).json()) as {
+      data: { interval_end: string }[]
+    }
+    if (page.data[0]?.interval_end === file.intervalEnd) break
+    await Bun.sleep(20)
+  }
+  return {
+    intervalEnd: file.intervalEnd,
+    appeared,
+    queryableSeconds: (performance.now() - appeared) / 1000,
+  }
+}
+
 /** "File appears on NEMWeb" → "its price is queryable through the API", default poll settings. */
 export async function benchFreshness(report: Report, binary: string, workDir: string) {
   const { nemweb, port, proc } = await startNemwebNode(binary, join(workDir, 'freshness'))
   const samples: number[] = []
-  for (let i = 0; i < 8; i++) {
-    const file = buildDispatchIsZip(
-      new Date(Date.parse('2026-04-02T00:05:00Z') + i * 300_000).toISOString().replace('.000', '')
-    )
-    await Bun.sleep(Math.random() * 5000) // appear at a random point of the poll period
-    const appeared = performance.now()
-    nemweb.add('/Reports/Current/DispatchIS_Reports/', file)
-    for (;;) {
-      const page = (await (
-        await fetch(`http://127.0.0.1:${port}/api/v1/prices?limit=1`)
-      ).json()) as { data: { interval_end: string }[] }
-      if (page.data[0]?.interval_end === file.intervalEnd) break
-      await Bun.sleep(20)
-    }
-    samples.push((performance.now() - appeared) / 1000)
-  }
+  for (let i = 0; i < 8; i++)
+    samples.push((await publishUntilQueryable(nemweb, port, i)).queryableSeconds)
   proc.kill('SIGTERM')
   await proc.exited
   nemweb.stop()

@@ -16,9 +16,8 @@ import { createEmbeddedBus } from '@/bus'
 import { silentLogger } from '@/observability'
 import { ingest } from '../tests/integration/support'
 import { waitFor } from '../tests/support/events'
-import { buildDispatchIsZip } from '../tests/support/nemweb-fixtures'
 import { freePort, waitForHttp } from '../tests/support/process'
-import { startNemwebNode } from './aemo'
+import { publishUntilQueryable, startNemwebNode } from './aemo'
 import { syntheticDispatch } from './seed'
 
 type Report = (name: string, value: string) => void
@@ -215,22 +214,10 @@ async function benchFileToStream(report: Report, binary: string, workDir: string
   const queryable: number[] = []
   const streamed: number[] = []
   for (let i = 0; i < 20; i++) {
-    const file = buildDispatchIsZip(
-      new Date(Date.parse('2026-04-02T00:05:00Z') + i * 300_000).toISOString().replace('.000', '')
-    )
-    await Bun.sleep(Math.random() * 5000) // appear at a random point of the poll period
-    const appeared = performance.now()
-    nemweb.add('/Reports/Current/DispatchIS_Reports/', file)
-    for (;;) {
-      const page = (await (
-        await fetch(`http://127.0.0.1:${port}/api/v1/prices?limit=1`)
-      ).json()) as { data: { interval_end: string }[] }
-      if (page.data[0]?.interval_end === file.intervalEnd) break
-      await Bun.sleep(20)
-    }
-    queryable.push((performance.now() - appeared) / 1000)
-    while (!arrivals.has(file.intervalEnd)) await Bun.sleep(20)
-    streamed.push((arrivals.get(file.intervalEnd)! - appeared) / 1000)
+    const { intervalEnd, appeared, queryableSeconds } = await publishUntilQueryable(nemweb, port, i)
+    queryable.push(queryableSeconds)
+    while (!arrivals.has(intervalEnd)) await Bun.sleep(20)
+    streamed.push((arrivals.get(intervalEnd)! - appeared) / 1000)
   }
   client.destroy()
   proc.kill('SIGTERM')

@@ -83,6 +83,26 @@ const rule = (condition: RuleView['condition']): RuleView => ({
   createdAtMs: created,
 })
 
+/** A rule as the store keeps it (the rules topic's record), revision 1 unless changed. */
+const storedRule = (
+  id: string,
+  changes: Partial<Parameters<ReturnType<typeof openAlertStore>['applyRule']>[0]> = {}
+) => ({
+  id,
+  revision: 1,
+  consumer: 'ops',
+  name: 'n',
+  condition: { kind: 'negative_price' as const },
+  webhook_url: 'http://127.0.0.1/x' as string | null,
+  webhook_secret: 's',
+  enabled: true,
+  disabled_reason: null as string | null,
+  consecutive_failures: 0,
+  created_at: 0,
+  updated_at: 0,
+  ...changes,
+})
+
 describe('evaluation', () => {
   const now = created + 600_000
 
@@ -139,23 +159,7 @@ describe('alerts.sqlite', () => {
     const store = openAlertStore(':memory:')
     const day = 24 * 3600 * 1000
     const id = '0b5f0f5e-2a7c-4b1e-9c55-3d2a1f0e9b12'
-    store.applyRule(
-      {
-        id,
-        revision: 1,
-        consumer: 'ops',
-        name: 'n',
-        condition: { kind: 'negative_price' },
-        webhook_url: 'http://127.0.0.1/x',
-        webhook_secret: 's',
-        enabled: true,
-        disabled_reason: null,
-        consecutive_failures: 0,
-        created_at: 0,
-        updated_at: 0,
-      },
-      true
-    )
+    store.applyRule(storedRule(id), true)
     const r = rule({ kind: 'negative_price' })
     const alert = (interval: string) => ({
       ...evaluatePrice(r, priceEvent('SA1', interval, -1), created)!,
@@ -173,20 +177,16 @@ describe('alerts.sqlite', () => {
   test('rule changes apply in topic order; a node never goes back to its own older state', () => {
     const store = openAlertStore(':memory:')
     const id = '5c1d1f0e-8a7b-4c2d-9e3f-1a2b3c4d5e6f'
-    const v = (revision: number, name: string, enabled = true) => ({
-      id,
-      revision,
-      consumer: 'ops',
-      name,
-      condition: { kind: 'negative_price' as const },
-      webhook_url: null,
-      webhook_secret: 's',
-      enabled,
-      disabled_reason: enabled ? null : 'off',
-      consecutive_failures: enabled ? 0 : 5,
-      created_at: 0,
-      updated_at: revision,
-    })
+    const v = (revision: number, name: string, enabled = true) =>
+      storedRule(id, {
+        revision,
+        name,
+        webhook_url: null,
+        enabled,
+        disabled_reason: enabled ? null : 'off',
+        consecutive_failures: enabled ? 0 : 5,
+        updated_at: revision,
+      })
     expect(store.applyRule(v(1, 'created'), true)).toBe(true)
     expect(store.applyRule(v(2, 'renamed'), true)).toBe(true)
     // This node's create, read back from the topic after its own rename: ignored.
@@ -212,23 +212,7 @@ describe('alerts.sqlite', () => {
   test("the leader's attempts, read back or from another node, are logged once and settle the firing", () => {
     const store = openAlertStore(':memory:')
     const id = '7d2e3f40-1b2c-4d5e-8f90-a1b2c3d4e5f6'
-    store.applyRule(
-      {
-        id,
-        revision: 1,
-        consumer: 'ops',
-        name: 'n',
-        condition: { kind: 'negative_price' },
-        webhook_url: 'http://127.0.0.1/x',
-        webhook_secret: 's',
-        enabled: true,
-        disabled_reason: null,
-        consecutive_failures: 0,
-        created_at: 0,
-        updated_at: 0,
-      },
-      true
-    )
+    store.applyRule(storedRule(id), true)
     const attempt = (n: number, outcome: 'delivered' | 'failed') => ({
       deliveryId: 'd-1',
       ruleId: id,
